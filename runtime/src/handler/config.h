@@ -1,0 +1,25 @@
+/* config.h - the handler's settings from the environment, parsed strictly once at init. */
+#ifndef IG_HANDLER_CONFIG_H
+#define IG_HANDLER_CONFIG_H
+
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct {
+    char bucket[64];             /* IMAGEGEN_BUCKET (required) */
+    char sse[16];                /* IMAGEGEN_SSE: "", "AES256" or "aws:kms" */
+    char kms_key_id[256];        /* IMAGEGEN_KMS_KEY_ID (with aws:kms) */
+    char metrics_namespace[64];  /* IMAGEGEN_METRICS_NAMESPACE (default "imagegen") */
+    int64_t margin_ms;           /* IMAGEGEN_TIMEOUT_MARGIN_MS: answer this long before the deadline */
+    int64_t upload_reserve_ms;   /* IMAGEGEN_UPLOAD_RESERVE_MS: kept free for S3 after the model */
+    int64_t budget_ms;           /* IMAGEGEN_REQUEST_BUDGET_MS: at most this long per request */
+} ig_handler_config;
+
+ig_err ig_handler_config_from_env(ig_handler_config *c, ig_error *err);
+
+/* Parses a whole decimal integer in [min, max] from variable name; unset or empty keeps *out.
+ * Exposed for tests. */
+ig_err ig_env_int(const char *name, int64_t min, int64_t max, int64_t *out, ig_error *err);
+
+#endif

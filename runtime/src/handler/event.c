@@ -1,0 +1,191 @@
+/* event.c - API Gateway proxy event -> policy request. */
+#include "handler/event.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/base64.h"
+#include "core/buf.h"
+
+static json_t *ig_lower_header_map(json_t *headers)
+{
+    json_t *out = json_object();
+    if (!out || !json_is_object(headers))
+        return out;
+    const char *k;
+    json_t *v;
+    json_object_foreach(headers, k, v)
+    {
+        if (!json_is_string(v))
+            continue;
+        size_t n = strlen(k);
+        char *lk = malloc(n + 1);
+        if (!lk)
+            continue;
+        for (size_t i = 0; i <= n; i++)
+            lk[i] = (char)tolower((unsigned char)k[i]);
+        json_object_set(out, lk, v);
+        free(lk);
+    }
+    return out;
+}
+
+/* A map of strings (queryStringParameters), or {} for null / anything else. */
+static json_t *ig_string_map(json_t *m)
+{
+    json_t *out = json_object();
+    if (!out || !json_is_object(m))
+        return out;
+    const char *k;
+    json_t *v;
+    json_object_foreach(m, k, v)
+    {
+        if (json_is_string(v))
+            json_object_set(out, k, v);
+    }
+    return out;
+}
+
+/* A map of string lists (multiValueQueryStringParameters), or {}. */
+static json_t *ig_multi_map(json_t *m)
+{
+    json_t *out = json_object();
+    if (!out || !json_is_object(m))
+        return out;
+    const char *k;
+    json_t *v;
+    json_object_foreach(m, k, v)
+    {
+        if (!json_is_array(v))
+            continue;
+        json_t *list = json_array();
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            if (json_is_string(item))
+                json_array_append(list, item);
+        }
+        json_object_set_new(out, k, list);
+    }
+    return out;
+}
+
+static const char *ig_str_member(json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void ig_set_str(json_t *obj, const char *name, const char *value)
+{
+    if (value) {
+        json_t *s = json_string(value);
+        if (s)
+            json_object_set_new(obj, name, s);
+    }
+}
+
+static ig_err ig_event_body(json_t *event, json_t *req, ig_error *err)
+{
+    json_t *body = json_object_get(event, "body");
+    if (!body || json_is_null(body))
+        return IG_OK;
+    if (!json_is_string(body))
+        return ig_error_set(err, IG_ERR_PARSE, "event.body must be a string or null");
+    const char *text = json_string_value(body);
+    size_t len = json_string_length(body);
+    ig_buf decoded;
+    ig_buf_init(&decoded, IG_EVENT_BODY_MAX);
+    if (json_is_true(json_object_get(event, "isBase64Encoded"))) {
+        ig_error berr;
+        if (ig_base64_decode_buf(text, len, &decoded, &berr) != IG_OK) {
+            ig_buf_free(&decoded);
+            json_object_set_new(req, "body_error",
+                                json_string("the request body is not valid base64"));
+            return IG_OK;
+        }
+        text = ig_buf_cstr(&decoded);
+        len = decoded.len;
+    } else if (len > IG_EVENT_BODY_MAX) {
+        return ig_error_set(err, IG_ERR_TOO_LARGE, "the request body is larger than %u bytes",
+                            IG_EVENT_BODY_MAX);
+    }
+    json_t *raw = json_stringn(text, len);
+    if (!raw) {
+        json_object_set_new(req, "body_error", json_string("the request body is not valid UTF-8"));
+    } else {
+        json_object_set_new(req, "raw_body", raw);
+        if (len > 0) {
+            json_error_t jerr;
+            json_t *doc = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+            if (doc) {
+                json_object_set_new(req, "body", doc);
+            } else {
+                char msg[300];
+                snprintf(msg, sizeof msg, "the request body is not valid JSON (line %d, column %d: %s)",
+                         jerr.line, jerr.column, jerr.text);
+                json_t *m = json_string(msg);
+                json_object_set_new(req, "body_error",
+                                    m ? m : json_string("the request body is not valid JSON"));
+            }
+        }
+    }
+    ig_buf_free(&decoded);
+    return IG_OK;
+}
+
+ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_error *err)
+{
+    *req_out = NULL;
+    json_error_t jerr;
+    json_t *ev = json_loadb(event, len, 0, &jerr);
+    if (!ev)
+        return ig_error_set(err, IG_ERR_PARSE, "the event is not valid JSON (line %d, column %d: %s)",
+                            jerr.line, jerr.column, jerr.text);
+    if (!json_is_object(ev)) {
+        json_decref(ev);
+        return ig_error_set(err, IG_ERR_PARSE, "the event is not a JSON object");
+    }
+    const char *method = ig_str_member(ev, "httpMethod");
+    if (!method || !*method || strlen(method) > 16) {
+        json_decref(ev);
+        return ig_error_set(err, IG_ERR_PARSE,
+                            "the event has no httpMethod: is this an API Gateway proxy event?");
+    }
+    json_t *req = json_object();
+    char m[17];
+    size_t i;
+    for (i = 0; method[i] && i < 16; i++)
+        m[i] = (char)toupper((unsigned char)method[i]);
+    m[i] = '\0';
+    ig_set_str(req, "method", m);
+    const char *path = ig_str_member(ev, "path");
+    ig_set_str(req, "path", path ? path : "/");
+    const char *resource = ig_str_member(ev, "resource");
+    ig_set_str(req, "resource", resource ? resource : (path ? path : "/"));
+    json_object_set_new(req, "query", ig_string_map(json_object_get(ev, "queryStringParameters")));
+    json_object_set_new(req, "multi_query",
+                        ig_multi_map(json_object_get(ev, "multiValueQueryStringParameters")));
+    json_object_set_new(req, "headers", ig_lower_header_map(json_object_get(ev, "headers")));
+
+    json_t *rc = json_object_get(ev, "requestContext");
+    json_t *identity = json_object_get(rc, "identity");
+    json_t *id = json_object();
+    ig_set_str(id, "source_ip", ig_str_member(identity, "sourceIp"));
+    ig_set_str(id, "api_key_id", ig_str_member(identity, "apiKeyId"));
+    ig_set_str(id, "user_agent", ig_str_member(identity, "userAgent"));
+    json_object_set_new(req, "identity", id);
+    ig_set_str(req, "request_id", ig_str_member(rc, "requestId"));
+    ig_set_str(req, "stage", ig_str_member(rc, "stage"));
+
+    ig_err e = ig_event_body(ev, req, err);
+    json_decref(ev);
+    if (e) {
+        json_decref(req);
+        return e;
+    }
+    *req_out = req;
+    return IG_OK;
+}

@@ -1,0 +1,23 @@
+/* event.h - turns an API Gateway REST proxy event (payload format 1.0) into the `req` table
+ * the Lua policy sees (see runtime/policy/README.md for its fields).
+ *
+ * Parsed defensively: null maps become {}, header names are lower-cased, a base64 body is
+ * decoded, a JSON body is parsed (and its parse error kept as a sentence for the policy), and
+ * nothing in the event can crash or confuse the runtime.
+ */
+#ifndef IG_EVENT_H
+#define IG_EVENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/error.h"
+
+/* Largest body accepted from an event (API Gateway itself stops at 10 MB; Lambda at 6 MB). */
+#define IG_EVENT_BODY_MAX (10u * 1024u * 1024u)
+
+/* On success *req_out is a new JSON object. A malformed event gives IG_ERR_PARSE with a
+ * sentence; *req_out is then NULL. */
+ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_error *err);
+
+#endif

@@ -1,0 +1,75 @@
+/* metrics.c - Embedded Metric Format records. */
+#include "handler/metrics.h"
+
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+void ig_metrics_init(ig_metrics *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+static void ig_add_metric(json_t *defs, json_t *rec, const char *name, const char *unit, json_t *value)
+{
+    if (json_object_get(rec, name)) {
+        json_decref(value);
+        return;
+    }
+    json_array_append_new(defs, json_pack("{s:s, s:s}", "Name", name, "Unit", unit));
+    json_object_set_new(rec, name, value);
+}
+
+/* CloudWatch's unit names; anything else becomes "None". */
+static const char *ig_unit(const char *u)
+{
+    static const char *const units[] = {"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes",
+                                        "Megabytes", "Count", "Percent", "Count/Second", "None", NULL};
+    for (int i = 0; u && units[i]; i++)
+        if (strcmp(u, units[i]) == 0)
+            return units[i];
+    return "None";
+}
+
+json_t *ig_metrics_record(const ig_metrics *m, const char *ns, const char *outcome,
+                          json_t *policy_metrics, long long timestamp_ms)
+{
+    json_t *rec = json_object();
+    json_t *defs = json_array();
+    json_object_set_new(rec, "Outcome", json_string(outcome ? outcome : "unknown"));
+    ig_add_metric(defs, rec, "TotalLatency", "Milliseconds", json_real(m->total_ms));
+    if (m->model_attempts > 0) {
+        ig_add_metric(defs, rec, "ModelLatency", "Milliseconds", json_real(m->model_ms));
+        ig_add_metric(defs, rec, "ModelAttempts", "Count", json_integer(m->model_attempts));
+    }
+    if (m->images > 0) {
+        ig_add_metric(defs, rec, "UploadLatency", "Milliseconds", json_real(m->upload_ms));
+        ig_add_metric(defs, rec, "Images", "Count", json_integer(m->images));
+    }
+    const char *name;
+    json_t *v;
+    json_object_foreach(policy_metrics, name, v)
+    {
+        json_t *value = json_object_get(v, "value");
+        json_t *unit = json_object_get(v, "unit");
+        if (json_is_number(value) && strlen(name) <= 255)
+            ig_add_metric(defs, rec, name, ig_unit(json_string_value(unit)), json_real(json_number_value(value)));
+    }
+    json_t *aws = json_pack("{s:I, s:[{s:s, s:[[s]], s:o}]}", "Timestamp", (json_int_t)timestamp_ms,
+                            "CloudWatchMetrics", "Namespace", ns, "Dimensions", "Outcome", "Metrics", defs);
+    json_object_set_new(rec, "_aws", aws);
+    return rec;
+}
+
+void ig_metrics_emit(const ig_metrics *m, const char *ns, const char *outcome, json_t *policy_metrics,
+                     const char *request_id)
+{
+    json_t *rec = ig_metrics_record(m, ns, outcome, policy_metrics, (long long)ig_now_ms());
+    if (request_id) {
+        json_t *id = json_string(request_id);
+        if (id)
+            json_object_set_new(rec, "requestId", id);
+    }
+    ig_log_raw_json(rec);
+}

@@ -1,0 +1,29 @@
+/* metrics.h - one CloudWatch Embedded Metric Format line per invocation on stdout.
+ *
+ * Metrics: ModelLatency, UploadLatency, TotalLatency (ms), Images (count), ModelAttempts, plus
+ * whatever the policy recorded with imagegen.metric. One low-cardinality dimension, Outcome
+ * ("success", "cached", "answered", "rejected", or a failure code); the request id travels as
+ * a plain property, never as a dimension.
+ */
+#ifndef IG_METRICS_H
+#define IG_METRICS_H
+
+#include <jansson.h>
+
+typedef struct {
+    double model_ms;
+    double upload_ms;
+    double total_ms;
+    int images;
+    int model_attempts;
+} ig_metrics;
+
+void ig_metrics_init(ig_metrics *m);
+/* Builds the EMF record (exposed for tests). policy_metrics: {name: {value, unit}} or NULL. */
+json_t *ig_metrics_record(const ig_metrics *m, const char *ns, const char *outcome,
+                          json_t *policy_metrics, long long timestamp_ms);
+/* Builds and writes the record as one line, with the request id as a property. */
+void ig_metrics_emit(const ig_metrics *m, const char *ns, const char *outcome, json_t *policy_metrics,
+                     const char *request_id);
+
+#endif

@@ -1,0 +1,25 @@
+/* response.h - builds the API Gateway proxy response (payload format 1.0) that bootstrap posts
+ * to the Runtime API: {"statusCode", "headers", "body", "isBase64Encoded"}.
+ */
+#ifndef IG_RESPONSE_H
+#define IG_RESPONSE_H
+
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+
+/* Lambda's synchronous response limit (6 MB), envelope included. */
+#define IG_RESPONSE_MAX_BYTES (6u * 1024u * 1024u)
+
+/* Turns the policy's answer {status, headers, body} into a proxy response in out. A status
+ * outside 100..599, a header name or value that could break HTTP, a body that is neither a
+ * string nor a table, or an answer over 6 MB gives IG_ERR_POLICY with a sentence. */
+ig_err ig_response_from_answer(json_t *answer, ig_buf *out, ig_error *err);
+
+/* The runtime's own answer, used only when the policy cannot answer:
+ * {"error":{"code","message","requestId"}} with Content-Type application/json. */
+ig_err ig_response_fallback(int status, const char *code, const char *message,
+                            const char *request_id, ig_buf *out);
+
+#endif
