@@ -1,0 +1,286 @@
+/* test_handler_units.c - the handler's pure parts: event -> request, image extraction, proxy
+ * responses, EMF records, configuration parsing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "handler/config.h"
+#include "handler/event.h"
+#include "handler/extract.h"
+#include "handler/metrics.h"
+#include "handler/response.h"
+#include "testlib.h"
+
+static json_t *req_from(const char *event)
+{
+    json_t *req = NULL;
+    ig_error err;
+    ig_err e = ig_event_to_request(event, strlen(event), &req, &err);
+    if (e != IG_OK) {
+        printf("  event error: %s\n", err.message);
+        return NULL;
+    }
+    return req;
+}
+
+static const char *str_at(json_t *obj, const char *a, const char *b)
+{
+    json_t *v = json_object_get(obj, a);
+    if (b)
+        v = json_object_get(v, b);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void test_event_get_with_query(void)
+{
+    json_t *req = req_from(
+        "{\"resource\":\"/generate-image\",\"path\":\"/generate-image\",\"httpMethod\":\"get\","
+        "\"headers\":{\"Content-Type\":\"text/plain\",\"X-Api-Key\":\"k\"},"
+        "\"queryStringParameters\":{\"prompt\":\"A beautiful sunset\"},"
+        "\"multiValueQueryStringParameters\":{\"prompt\":[\"A beautiful sunset\"]},"
+        "\"requestContext\":{\"requestId\":\"r-1\",\"stage\":\"prod\",\"identity\":{\"sourceIp\":\"203.0.113.9\",\"apiKeyId\":\"key1\"}},"
+        "\"body\":null,\"isBase64Encoded\":false}");
+    IG_CHECK(req != NULL);
+    IG_CHECK_EQ_STR(str_at(req, "method", NULL), "GET");
+    IG_CHECK_EQ_STR(str_at(req, "path", NULL), "/generate-image");
+    IG_CHECK_EQ_STR(str_at(req, "query", "prompt"), "A beautiful sunset");
+    IG_CHECK_EQ_STR(str_at(req, "headers", "content-type"), "text/plain");
+    IG_CHECK_EQ_STR(str_at(req, "headers", "x-api-key"), "k");
+    IG_CHECK_EQ_STR(str_at(req, "identity", "source_ip"), "203.0.113.9");
+    IG_CHECK_EQ_STR(str_at(req, "identity", "api_key_id"), "key1");
+    IG_CHECK_EQ_STR(str_at(req, "request_id", NULL), "r-1");
+    IG_CHECK(json_object_get(req, "body") == NULL);
+    IG_CHECK(json_object_get(req, "raw_body") == NULL);
+    IG_CHECK_EQ_INT(json_array_size(json_object_get(json_object_get(req, "multi_query"), "prompt")), 1);
+    json_decref(req);
+}
+
+static void test_event_null_maps_become_empty(void)
+{
+    json_t *req = req_from("{\"httpMethod\":\"GET\",\"path\":\"/health\",\"headers\":null,"
+                           "\"queryStringParameters\":null,\"multiValueQueryStringParameters\":null,"
+                           "\"pathParameters\":null,\"stageVariables\":null,\"requestContext\":null}");
+    IG_CHECK(req != NULL);
+    IG_CHECK(json_is_object(json_object_get(req, "query")));
+    IG_CHECK_EQ_INT(json_object_size(json_object_get(req, "query")), 0);
+    IG_CHECK_EQ_INT(json_object_size(json_object_get(req, "headers")), 0);
+    IG_CHECK(json_is_object(json_object_get(req, "identity")));
+    json_decref(req);
+}
+
+static void test_event_json_body_decoded(void)
+{
+    json_t *req = req_from("{\"httpMethod\":\"POST\",\"path\":\"/generate-image\","
+                           "\"body\":\"{\\\"prompt\\\":\\\"a\\\\u0000b\\\",\\\"width\\\":512}\",\"isBase64Encoded\":false}");
+    IG_CHECK(req != NULL);
+    json_t *body = json_object_get(req, "body");
+    IG_CHECK(json_is_object(body));
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(body, "width")), 512);
+    IG_CHECK_EQ_INT(json_string_length(json_object_get(body, "prompt")), 3); /* NUL kept for the policy */
+    IG_CHECK(json_object_get(req, "body_error") == NULL);
+    json_decref(req);
+}
+
+static void test_event_base64_body_decoded(void)
+{
+    /* {"prompt":"x"} */
+    json_t *req = req_from("{\"httpMethod\":\"POST\",\"path\":\"/generate-image\","
+                           "\"body\":\"eyJwcm9tcHQiOiJ4In0=\",\"isBase64Encoded\":true}");
+    IG_CHECK(req != NULL);
+    IG_CHECK_EQ_STR(str_at(req, "body", "prompt"), "x");
+    IG_CHECK_EQ_STR(str_at(req, "raw_body", NULL), "{\"prompt\":\"x\"}");
+    json_decref(req);
+}
+
+static void test_event_bad_bodies_are_named(void)
+{
+    json_t *req = req_from("{\"httpMethod\":\"POST\",\"path\":\"/p\",\"body\":\"{not json\"}");
+    IG_CHECK(req != NULL);
+    IG_CHECK(str_at(req, "body_error", NULL) && strstr(str_at(req, "body_error", NULL), "not valid JSON"));
+    IG_CHECK(json_object_get(req, "body") == NULL);
+    json_decref(req);
+    req = req_from("{\"httpMethod\":\"POST\",\"path\":\"/p\",\"body\":\"***\",\"isBase64Encoded\":true}");
+    IG_CHECK(req != NULL);
+    IG_CHECK(str_at(req, "body_error", NULL) && strstr(str_at(req, "body_error", NULL), "base64"));
+    json_decref(req);
+    /* base64 of the bytes ff fe: not UTF-8 */
+    req = req_from("{\"httpMethod\":\"POST\",\"path\":\"/p\",\"body\":\"//4=\",\"isBase64Encoded\":true}");
+    IG_CHECK(req != NULL);
+    IG_CHECK(str_at(req, "body_error", NULL) && strstr(str_at(req, "body_error", NULL), "UTF-8"));
+    json_decref(req);
+}
+
+static void test_event_malformed_is_an_error(void)
+{
+    const char *bad[] = {"", "not json", "[]", "{}", "{\"httpMethod\":5}", "{\"httpMethod\":\"\"}",
+                         "{\"httpMethod\":\"GET\",\"body\":7}", "{\"httpMethod\":\"GET\"", NULL};
+    for (int i = 0; bad[i]; i++) {
+        json_t *req = (json_t *)1;
+        ig_error err;
+        ig_err e = ig_event_to_request(bad[i], strlen(bad[i]), &req, &err);
+        IG_CHECK(e == IG_ERR_PARSE);
+        IG_CHECK(req == NULL);
+        IG_CHECK(strlen(err.message) > 10);
+    }
+}
+
+static void test_extract_titan_and_sdxl_paths(void)
+{
+    ig_extracted x;
+    ig_error err;
+    const char *titan = "{\"images\":[\"QUJD\",\"REVG\"]}";
+    IG_CHECK_EQ_INT(ig_extract_images(titan, strlen(titan), "images", "error", &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 2);
+    IG_CHECK_EQ_STR(x.b64[1], "REVG");
+    IG_CHECK(x.error == NULL);
+    ig_extracted_free(&x);
+    const char *sdxl = "{\"result\":\"success\",\"artifacts\":[{\"seed\":1,\"base64\":\"QUJD\",\"finishReason\":\"SUCCESS\"}]}";
+    IG_CHECK_EQ_INT(ig_extract_images(sdxl, strlen(sdxl), "artifacts[].base64", NULL, &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 1);
+    IG_CHECK_EQ_STR(x.b64[0], "QUJD");
+    ig_extracted_free(&x);
+    const char *filtered = "{\"images\":[],\"error\":\"blocked by our content filters\"}";
+    IG_CHECK_EQ_INT(ig_extract_images(filtered, strlen(filtered), "images", "error", &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 0);
+    IG_CHECK_EQ_STR(x.error, "blocked by our content filters");
+    ig_extracted_free(&x);
+}
+
+static void test_extract_rejects_garbage(void)
+{
+    ig_extracted x;
+    ig_error err;
+    const char *cases[] = {"", "{\"images\":[", "[1]", "{\"images\":[1]}", "{\"images\":{\"a\":1}}", NULL};
+    for (int i = 0; cases[i]; i++)
+        IG_CHECK_EQ_INT(ig_extract_images(cases[i], strlen(cases[i]), "images", NULL, &x, &err), IG_ERR_PARSE);
+    const char *ok = "{\"images\":[\"QQ==\"]}";
+    const char *paths[] = {"", ".", "images.", "a..b", "a[]b", NULL};
+    for (int i = 0; paths[i]; i++)
+        IG_CHECK_EQ_INT(ig_extract_images(ok, strlen(ok), paths[i], NULL, &x, &err), IG_ERR_INVALID_ARG);
+}
+
+static void test_response_from_answer(void)
+{
+    ig_buf out;
+    ig_buf_init(&out, 0);
+    ig_error err;
+    json_t *a = json_pack("{s:i, s:{s:s}, s:{s:s}}", "status", 201, "headers", "X-A", "b", "body", "k", "v");
+    IG_CHECK_EQ_INT(ig_response_from_answer(a, &out, &err), IG_OK);
+    json_t *r = json_loads(ig_buf_cstr(&out), 0, NULL);
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(r, "statusCode")), 201);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(r, "body")), "{\"k\":\"v\"}");
+    IG_CHECK_EQ_STR(str_at(r, "headers", "Content-Type"), "application/json");
+    IG_CHECK(json_is_false(json_object_get(r, "isBase64Encoded")));
+    json_decref(r);
+    json_decref(a);
+    /* header injection and bad statuses are refused */
+    const char *bad[] = {"{\"status\":200,\"headers\":{\"X\":\"a\\r\\nSet-Cookie: x\"}}",
+                         "{\"status\":200,\"headers\":{\"Bad Name\":\"a\"}}", "{\"status\":99}",
+                         "{\"status\":\"200\"}", "{\"status\":200,\"body\":5}", "[]", NULL};
+    for (int i = 0; bad[i]; i++) {
+        json_t *b = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+        IG_CHECK_EQ_INT(ig_response_from_answer(b, &out, &err), IG_ERR_POLICY);
+        json_decref(b);
+    }
+    ig_buf_free(&out);
+}
+
+static void test_response_size_limit(void)
+{
+    ig_buf out;
+    ig_buf_init(&out, 0);
+    ig_error err;
+    size_t n = IG_RESPONSE_MAX_BYTES + 10;
+    char *big = malloc(n + 1);
+    memset(big, 'a', n);
+    big[n] = '\0';
+    json_t *a = json_pack("{s:i, s:s}", "status", 200, "body", big);
+    IG_CHECK_EQ_INT(ig_response_from_answer(a, &out, &err), IG_ERR_POLICY);
+    IG_CHECK(strstr(err.message, "6 MB") != NULL);
+    json_decref(a);
+    free(big);
+    ig_buf_free(&out);
+}
+
+static void test_fallback_response_shape(void)
+{
+    ig_buf out;
+    ig_buf_init(&out, 0);
+    IG_CHECK_EQ_INT(ig_response_fallback(500, "policy_error", "broken", "req-9", &out), IG_OK);
+    json_t *r = json_loads(ig_buf_cstr(&out), 0, NULL);
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(r, "statusCode")), 500);
+    json_t *body = json_loads(json_string_value(json_object_get(r, "body")), 0, NULL);
+    IG_CHECK_EQ_STR(str_at(json_object_get(body, "error"), "code", NULL), "policy_error");
+    IG_CHECK_EQ_STR(str_at(json_object_get(body, "error"), "requestId", NULL), "req-9");
+    json_decref(body);
+    json_decref(r);
+    ig_buf_free(&out);
+}
+
+static void test_emf_record(void)
+{
+    ig_metrics m;
+    ig_metrics_init(&m);
+    m.total_ms = 12.5;
+    m.model_ms = 10;
+    m.model_attempts = 2;
+    m.images = 3;
+    m.upload_ms = 2;
+    json_t *pm = json_pack("{s:{s:i, s:s}}", "RateLimited", "value", 1, "unit", "Count");
+    json_t *rec = ig_metrics_record(&m, "imagegen", "success", pm, 1700000000000LL);
+    json_t *aws = json_object_get(rec, "_aws");
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(aws, "Timestamp")), 1700000000000LL);
+    json_t *cwm = json_array_get(json_object_get(aws, "CloudWatchMetrics"), 0);
+    IG_CHECK_EQ_STR(str_at(cwm, "Namespace", NULL), "imagegen");
+    IG_CHECK_EQ_INT(json_array_size(json_object_get(cwm, "Metrics")), 6);
+    IG_CHECK_EQ_STR(str_at(rec, "Outcome", NULL), "success");
+    IG_CHECK(json_real_value(json_object_get(rec, "TotalLatency")) == 12.5);
+    IG_CHECK(json_number_value(json_object_get(rec, "RateLimited")) == 1.0);
+    /* every metric listed is a top-level member */
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(cwm, "Metrics"), i, d)
+        IG_CHECK(json_object_get(rec, json_string_value(json_object_get(d, "Name"))) != NULL);
+    json_decref(rec);
+    json_decref(pm);
+}
+
+static void test_config_from_env(void)
+{
+    ig_handler_config c;
+    ig_error err;
+    unsetenv("IMAGEGEN_BUCKET");
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    IG_CHECK(strstr(err.message, "IMAGEGEN_BUCKET") != NULL);
+    setenv("IMAGEGEN_BUCKET", "Bad_Bucket", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    setenv("IMAGEGEN_BUCKET", "images-bucket", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_OK);
+    IG_CHECK_EQ_STR(c.bucket, "images-bucket");
+    IG_CHECK_EQ_INT(c.margin_ms, 500);
+    setenv("IMAGEGEN_TIMEOUT_MARGIN_MS", "10abc", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    IG_CHECK(strstr(err.message, "IMAGEGEN_TIMEOUT_MARGIN_MS") != NULL);
+    unsetenv("IMAGEGEN_TIMEOUT_MARGIN_MS");
+    setenv("IMAGEGEN_SSE", "rot13", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    unsetenv("IMAGEGEN_SSE");
+}
+
+int main(void)
+{
+    IG_RUN(test_event_get_with_query);
+    IG_RUN(test_event_null_maps_become_empty);
+    IG_RUN(test_event_json_body_decoded);
+    IG_RUN(test_event_base64_body_decoded);
+    IG_RUN(test_event_bad_bodies_are_named);
+    IG_RUN(test_event_malformed_is_an_error);
+    IG_RUN(test_extract_titan_and_sdxl_paths);
+    IG_RUN(test_extract_rejects_garbage);
+    IG_RUN(test_response_from_answer);
+    IG_RUN(test_response_size_limit);
+    IG_RUN(test_fallback_response_shape);
+    IG_RUN(test_emf_record);
+    IG_RUN(test_config_from_env);
+    return ig_test_finish("handler units");
+}
