@@ -69,6 +69,15 @@ typedef struct ig_sigv4_signer ig_sigv4_signer;
 
 ig_sigv4_signer *ig_sigv4_signer_new(void);
 void ig_sigv4_signer_free(ig_sigv4_signer *s); /* wipes cached keys */
+/* Signing-key cache hits and misses so far (for tests and metrics). The signer may be shared
+ * between threads; passing NULL as the signer to the functions below derives the key every
+ * time. */
+void ig_sigv4_signer_stats(ig_sigv4_signer *s, uint64_t *hits, uint64_t *misses);
+
+/* "20150830T123600Z" for epoch seconds 0 .. 253402300799; -1 (and "") outside. */
+int ig_sigv4_format_date(int64_t epoch_s, char out[17]);
+/* The inverse; -1 unless s is exactly that format and a real date. */
+int ig_sigv4_parse_date(const char *s, int64_t *epoch_s);
 
 void ig_sigv4_result_init(ig_sigv4_result *r);
 void ig_sigv4_result_free(ig_sigv4_result *r);
