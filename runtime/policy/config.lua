@@ -1,0 +1,74 @@
+-- config.lua - the operator's settings for the imagegen policy, as plain data.
+--
+-- This is the one file an operator edits to change what the API allows. Every knob is listed
+-- with its shipped value; schema.lua checks types and ranges when the function starts (a bad
+-- value fails the start-up with a sentence naming the knob) and fills in the default for any
+-- knob left out. Some knobs can also be set through environment variables (named below);
+-- the variable wins over this file. README.md describes each knob.
+
+return {
+  -- Models served (ids from models.lua). IMAGEGEN_ALLOWED_MODELS (comma-separated) replaces it.
+  allowed_models = { "amazon.titan-image-generator-v1", "amazon.titan-image-generator-v2:0" },
+  -- The model used when a request names none. IMAGEGEN_DEFAULT_MODEL replaces it.
+  default_model = "amazon.titan-image-generator-v1",
+
+  cors = {
+    -- Origins allowed to call the API from a browser, e.g. { "https://app.example.com" }.
+    -- { "*" } allows every origin (see README for the trade-off). Empty: no cross-origin use.
+    -- IMAGEGEN_CORS_ORIGINS (comma-separated) replaces it.
+    origins = {},
+    allow_headers = { "content-type", "x-api-key", "authorization" },
+    expose_headers = { "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset" },
+    max_age = 600,
+  },
+
+  storage = {
+    -- S3 key prefix, a strftime pattern in UTC; the runtime appends "<uuid>.png".
+    key_prefix = "images/%Y/%m/%d/",
+    -- Presigned URL lifetime in seconds, 1..604800. IMAGEGEN_URL_TTL replaces it.
+    url_ttl = 3600,
+    cache_control = "private, max-age=3600",
+    -- What the stored object's metadata says about the prompt: "none", "sha256" or "text".
+    prompt_metadata = "none",
+  },
+
+  -- Reuse stored images when a request repeats an explicit seed with identical parameters.
+  cache = {
+    enabled = false,
+    key_prefix = "cache/",
+  },
+
+  prompt = {
+    -- Words and phrases refused with 400 prompt_rejected (whole words, case-insensitive).
+    deny = {},
+    -- Requests whose prompt is longer than this many bytes are refused before any processing.
+    max_input_bytes = 8192,
+  },
+
+  rate_limit = {
+    enabled = true,
+    -- What one generation costs: "image" (numberOfImages tokens) or "request" (1 token).
+    cost = "image",
+    -- Tokens per second (rate) and bucket size (burst) per tier.
+    tiers = {
+      anonymous = { rate = 0.1, burst = 5 },
+      default = { rate = 0.5, burst = 10 },
+      premium = { rate = 2, burst = 40 },
+    },
+    -- API key id (API Gateway's identity.apiKeyId) -> tier name.
+    keys = {},
+    -- Tier of requests with an API key not listed in `keys`, and of requests without one.
+    key_tier = "default",
+    anonymous_tier = "anonymous",
+    -- Give the tokens back when a generation fails on the service side (upstream_error,
+    -- model_unavailable, timeout, storage_error).
+    refund_on_failure = true,
+    -- Most buckets kept in memory; the least recently used one is dropped beyond it.
+    max_buckets = 10000,
+  },
+
+  logging = {
+    -- Put the prompt in the decision log line. IMAGEGEN_LOG_PROMPTS=1 turns it on.
+    prompts = false,
+  },
+}

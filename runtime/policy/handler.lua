@@ -1,0 +1,201 @@
+-- handler.lua - admit() and respond(): the policy's two entry points, built from settings.
+--
+-- admit(req, ctx) routes the request and either answers at once (health, models, CORS
+-- preflight, every refusal) or returns the plan for one generation. respond(result, req)
+-- shapes the answer after the C runtime has run the plan. The order of checks for a
+-- generation is: route, method, parameters (validate.lua), deny-list, rate limit, plan. A
+-- refused request spends no rate-limit tokens. Every request leaves one decision log line.
+
+local schema = require("schema")
+local models = require("models")
+local routes = require("routes")
+local cors_module = require("cors")
+local validate = require("validate")
+local sanitize = require("sanitize")
+local ratelimit = require("ratelimit")
+local plan = require("plan")
+local respond = require("respond")
+
+local M = {}
+
+local MAX_LOGGED_PATH_BYTES = 200
+
+local function route_list()
+  local paths = {}
+  for i, r in ipairs(routes.list) do paths[i] = r.path end
+  return table.concat(paths, ", ")
+end
+
+-- Builds the policy from a config table (as in config.lua). Raises an error naming the knob
+-- when the config is not valid.
+function M.new(config)
+  local settings = schema.settings(config, imagegen.env)
+  local deny = sanitize.denylist(settings.prompt.deny)
+  local cors = cors_module.new(settings.cors)
+  local rl = settings.rate_limit
+  local limiter = rl.enabled and ratelimit.new(rl, imagegen.monotonic) or nil
+  local ROUTES = route_list()
+
+  -- The key prefix must expand to a usable S3 prefix now, not at the first request.
+  for _, prefix in ipairs({ settings.storage.key_prefix, settings.cache.key_prefix }) do
+    local expanded = imagegen.date(prefix)
+    if type(expanded) ~= "string" or not expanded:match("^[%w/._%-]*$") then
+      error("config.lua: key prefix " .. string.format("%q", prefix) .. " does not expand to a valid S3 prefix", 0)
+    end
+  end
+
+  -- One line per request: route, outcome, status and who asked. The prompt only when
+  -- logging.prompts (IMAGEGEN_LOG_PROMPTS=1) is on.
+  local function log_decision(req, status, outcome, extra)
+    local identity = req.identity or {}
+    local path = type(req.path) == "string" and req.path:sub(1, MAX_LOGGED_PATH_BYTES) or ""
+    local fields = {
+      route = tostring(req.method) .. " " .. path,
+      status = status,
+      outcome = outcome,
+      key_id = identity.api_key_id,
+      source_ip = identity.source_ip,
+    }
+    for k, v in pairs(extra or {}) do fields[k] = v end
+    if fields.prompt and not settings.logging.prompts then fields.prompt = nil end
+    local level = status >= 500 and "error" or "info"
+    imagegen.log(level, "policy decision", fields)
+  end
+
+  -- A refusal: error answer, decision line and metric.
+  local function refuse(req, ctx, base, status, code, message, extra_headers, log_fields)
+    log_decision(req, status, code, log_fields)
+    imagegen.metric("Rejected", 1, "Count")
+    return respond.error(status, code, message, ctx.request_id, base, extra_headers)
+  end
+
+  local handlers = {}
+
+  function handlers.health(req, _, base)
+    log_decision(req, 200, "health")
+    return respond.json(200, { status = "ok" }, base)
+  end
+
+  function handlers.models(req, _, base)
+    local list = {}
+    for i, id in ipairs(settings.allowed_models) do list[i] = models.describe(models.get(id)) end
+    log_decision(req, 200, "models")
+    return respond.json(200, { models = list, defaultModel = settings.default_model }, base,
+      { ["Cache-Control"] = "max-age=300" })
+  end
+
+  function handlers.generate(req, ctx, base)
+    local p, problem = validate.generate(req, settings)
+    if not p then
+      return refuse(req, ctx, base, problem.status, problem.code, problem.message)
+    end
+
+    local hit = sanitize.find_denied(deny, p.prompt)
+    if hit then
+      imagegen.metric("PromptRejected", 1, "Count")
+      return refuse(req, ctx, base, 400, "prompt_rejected",
+        "prompt contains a word or phrase this service does not accept; rephrase it",
+        nil, { deny_entry = hit, prompt = p.prompt, model = p.model.id })
+    end
+
+    local decision
+    if limiter then
+      local cost = rl.cost == "image" and p.numberOfImages or 1
+      decision = limiter:take(req.identity, cost)
+      local evicted = limiter:take_evicted()
+      if evicted > 0 then imagegen.metric("RateLimitEvictions", evicted, "Count") end
+      if decision.over_burst then
+        return refuse(req, ctx, base, 400, "invalid_parameter", string.format(
+          "numberOfImages %d is more than this client may ask for at once; ask for at most %d",
+          p.numberOfImages, decision.limit), ratelimit.headers(decision), { tier = decision.tier })
+      end
+      if not decision.allowed then
+        imagegen.metric("RateLimited", 1, "Count")
+        return refuse(req, ctx, base, 429, "rate_limited", string.format(
+          "rate limit reached for this %s; try again in %d second%s",
+          decision.key:sub(1, 4) == "key:" and "API key" or "IP address",
+          decision.retry_after, decision.retry_after == 1 and "" or "s"),
+          ratelimit.headers(decision), { tier = decision.tier })
+      end
+    end
+
+    local answer = plan.build(p, settings, decision)
+    imagegen.metric("ImagesRequested", p.numberOfImages, "Count")
+    log_decision(req, 200, "generate", {
+      model = p.model.id, images = p.numberOfImages, seed = answer.generate.context.seed,
+      tier = decision and decision.tier, prompt = p.prompt,
+    })
+    return answer
+  end
+
+  local function preflight(req, ctx, base, route)
+    local origin = (req.headers or {}).origin
+    local methods = routes.methods(route)
+    if origin == nil then
+      -- Not a CORS preflight: say which methods the route answers.
+      log_decision(req, 204, "options")
+      return { status = 204, headers = respond.merge({ Allow = table.concat(methods, ", ") }, base), body = "" }
+    end
+    if not cors:allowed(origin) then
+      return refuse(req, ctx, base, 403, "origin_not_allowed",
+        "origin " .. validate.show(origin) .. " may not call this API from a browser")
+    end
+    log_decision(req, 204, "preflight")
+    return { status = 204, headers = cors:preflight_headers(origin, methods), body = "" }
+  end
+
+  local function admit(req, ctx)
+    req, ctx = req or {}, ctx or {}
+    ctx = { request_id = ctx.request_id or req.request_id }
+    local base = cors:headers((req.headers or {}).origin)
+    local route = type(req.path) == "string" and routes.find(req.path) or nil
+    if not route then
+      return refuse(req, ctx, base, 404, "not_found", string.format(
+        "no route %s; this API serves %s", validate.show(req.path or ""), ROUTES))
+    end
+    if req.method == "OPTIONS" then
+      return preflight(req, ctx, base, route)
+    end
+    if not routes.answers(route, req.method) then
+      local allow = table.concat(routes.methods(route), ", ")
+      return refuse(req, ctx, base, 405, "method_not_allowed", string.format(
+        "%s does not answer %s; allowed methods: %s", route.path, validate.show(tostring(req.method)), allow),
+        { Allow = allow })
+    end
+    return handlers[route.handler](req, ctx, base, route)
+  end
+
+  local function respond_to(result, req)
+    req = req or {}
+    local context = type(result.context) == "table" and result.context or {}
+    local base = cors:headers((req.headers or {}).origin)
+    local limit = context.ratelimit
+    local limit_headers = type(limit) == "table" and ratelimit.headers(limit) or nil
+
+    if result.ok == true and type(result.images) == "table" and #result.images > 0 then
+      imagegen.metric("ImagesDelivered", #result.images, "Count")
+      return respond.json(200, respond.success_body(result, context), base, limit_headers)
+    end
+
+    local f
+    if result.ok == true then
+      f = respond.failure({ code = "upstream_error", message = "the model returned no images" })
+    else
+      f = respond.failure(result)
+    end
+    if f.refund and limiter and rl.refund_on_failure and type(limit) == "table" then
+      limiter:refund(limit.key, limit.cost)
+      limit_headers = ratelimit.headers({ limit = limit.limit,
+        remaining = math.min(limit.limit, limit.remaining + limit.cost), reset = limit.reset })
+    end
+    imagegen.metric("GenerationFailed", 1, "Count")
+    imagegen.log(f.status >= 500 and "error" or "warn", "generation failed",
+      { code = f.code, status = f.status, model = context.model })
+    return respond.error(f.status, f.code, f.message, result.request_id, base, limit_headers,
+      f.retry_after and { ["Retry-After"] = f.retry_after } or nil)
+  end
+
+  return { admit = admit, respond = respond_to }
+end
+
+return M

@@ -1,0 +1,165 @@
+-- ratelimit.lua - token buckets per client, kept in this Lua state.
+--
+-- A client is its API key id when API Gateway reports one, else its source IP. Each client
+-- has a bucket of `burst` tokens refilled at `rate` tokens per second, by tier. The buckets
+-- live as long as the execution environment, so limits hold per container only: two warm
+-- containers each grant the full budget. Global limits belong to API Gateway usage plans or
+-- a shared store.
+--
+-- Memory is bounded: buckets form a least-recently-used list; a bucket that has refilled to
+-- full carries no information and is dropped from the cold end as requests pass, and beyond
+-- max_buckets the least recently used bucket is dropped even if not full (that client then
+-- starts over with a full bucket). Every operation is O(1).
+
+local M = {}
+
+local Limiter = {}
+Limiter.__index = Limiter
+
+-- Tolerance for the floating-point sums of refills.
+local EPSILON = 1e-9
+-- Full buckets looked at (and dropped) at the cold end per request.
+local SWEEP = 2
+local MAX_ID_BYTES = 128
+
+-- opts: { tiers = {name -> {rate, burst}}, keys = {key id -> tier}, key_tier, anonymous_tier,
+--         max_buckets }; clock: a function returning monotonic seconds.
+function M.new(opts, clock)
+  return setmetatable({
+    opts = opts, clock = clock, buckets = {}, count = 0, head = nil, tail = nil, evicted = 0,
+  }, Limiter)
+end
+
+-- The bucket key and tier name for a request's identity.
+function Limiter:identify(identity)
+  identity = identity or {}
+  local key_id = identity.api_key_id
+  if type(key_id) == "string" and key_id ~= "" then
+    return "key:" .. key_id:sub(1, MAX_ID_BYTES), self.opts.keys[key_id] or self.opts.key_tier
+  end
+  local ip = identity.source_ip
+  if type(ip) ~= "string" or ip == "" then ip = "unknown" end
+  return "ip:" .. ip:sub(1, MAX_ID_BYTES), self.opts.anonymous_tier
+end
+
+local function unlink(self, b)
+  if b.prev then b.prev.next = b.next else self.head = b.next end
+  if b.next then b.next.prev = b.prev else self.tail = b.prev end
+  b.prev, b.next = nil, nil
+end
+
+local function push_front(self, b)
+  b.next = self.head
+  if self.head then self.head.prev = b end
+  self.head = b
+  if not self.tail then self.tail = b end
+end
+
+local function drop(self, b)
+  unlink(self, b)
+  self.buckets[b.key] = nil
+  self.count = self.count - 1
+end
+
+local function refill(b, now)
+  local dt = now - b.stamp
+  if dt > 0 then
+    b.tokens = math.min(b.burst, b.tokens + dt * b.rate)
+    b.stamp = now
+  end
+end
+
+local function is_full(b, now)
+  return b.tokens + math.max(0, now - b.stamp) * b.rate >= b.burst - EPSILON
+end
+
+-- Drops up to `n` buckets at the cold end that have refilled completely.
+local function sweep(self, now, n)
+  for _ = 1, n do
+    local b = self.tail
+    if not b or not is_full(b, now) then return end
+    drop(self, b)
+  end
+end
+
+local function seconds_until(tokens_needed, rate)
+  if tokens_needed <= EPSILON then return 0 end
+  return math.ceil(tokens_needed / rate - EPSILON)
+end
+
+-- Takes `cost` tokens from the client's bucket. Returns a decision:
+--   { allowed = bool, key, tier, limit (burst), remaining (whole tokens left), reset (seconds
+--     until the bucket is full), retry_after (seconds, >= 1, when not allowed),
+--     over_burst = true when cost exceeds the tier's burst (nothing is taken) }
+function Limiter:take(identity, cost)
+  local now = self.clock()
+  local key, tier_name = self:identify(identity)
+  local tier = self.opts.tiers[tier_name]
+  local d = { key = key, tier = tier_name, limit = tier.burst, cost = cost }
+  if cost > tier.burst then
+    d.allowed, d.over_burst, d.remaining, d.reset = false, true, tier.burst, 0
+    return d
+  end
+
+  sweep(self, now, SWEEP)
+  local b = self.buckets[key]
+  if b then
+    unlink(self, b)
+    refill(b, now)
+  else
+    b = { key = key, tokens = tier.burst, stamp = now, rate = tier.rate, burst = tier.burst }
+    self.buckets[key] = b
+    self.count = self.count + 1
+  end
+  push_front(self, b)
+  while self.count > self.opts.max_buckets and self.tail ~= b do
+    drop(self, self.tail)
+    self.evicted = self.evicted + 1
+  end
+
+  if b.tokens + EPSILON >= cost then
+    b.tokens = math.max(0, b.tokens - cost)
+    d.allowed = true
+  else
+    d.allowed = false
+    d.retry_after = math.max(1, seconds_until(cost - b.tokens, b.rate))
+  end
+  d.remaining = math.floor(b.tokens + EPSILON)
+  d.reset = seconds_until(b.burst - b.tokens, b.rate)
+  return d
+end
+
+-- Gives `cost` tokens back to a bucket (never above its burst). Unknown keys are ignored.
+function Limiter:refund(key, cost)
+  local b = self.buckets[key]
+  if not b then return end
+  refill(b, self.clock())
+  b.tokens = math.min(b.burst, b.tokens + cost)
+end
+
+-- Number of buckets held.
+function Limiter:size()
+  return self.count
+end
+
+-- Buckets dropped while not yet full since the last call (and resets the count).
+function Limiter:take_evicted()
+  local n = self.evicted
+  self.evicted = 0
+  return n
+end
+
+-- The standard headers for a decision (RateLimit-* and, when refused, Retry-After).
+function M.headers(d)
+  local h = {
+    ["RateLimit-Limit"] = string.format("%d", d.limit),
+    ["RateLimit-Remaining"] = string.format("%d", d.remaining),
+    ["RateLimit-Reset"] = string.format("%d", d.reset),
+  }
+  if d.retry_after then
+    h["Retry-After"] = string.format("%d", d.retry_after)
+  end
+  return h
+end
+
+return M

@@ -1,0 +1,42 @@
+-- routes.lua - the API's routes, as data.
+--
+-- A route is an exact path, the methods it answers and the name of the handler that serves
+-- it. OPTIONS (CORS preflight) is answered on every route without being listed. Only routes
+-- marked `limited` spend rate-limit tokens. A path not listed is 404; a listed path with a
+-- method it does not answer is 405 with an Allow header.
+
+local M = {}
+
+M.list = {
+  { path = "/generate-image", methods = { "GET", "POST" }, handler = "generate", limited = true },
+  { path = "/models", methods = { "GET" }, handler = "models" },
+  { path = "/health", methods = { "GET" }, handler = "health" },
+}
+
+local by_path = {}
+for _, r in ipairs(M.list) do
+  by_path[r.path] = r
+end
+
+-- The route for a path, or nil.
+function M.find(path)
+  return by_path[path]
+end
+
+-- True when the route answers `method` (OPTIONS excluded).
+function M.answers(route, method)
+  for _, m in ipairs(route.methods) do
+    if m == method then return true end
+  end
+  return false
+end
+
+-- The methods a route answers, OPTIONS included, for Allow and preflight headers.
+function M.methods(route)
+  local out = {}
+  for i, m in ipairs(route.methods) do out[i] = m end
+  out[#out + 1] = "OPTIONS"
+  return out
+end
+
+return M

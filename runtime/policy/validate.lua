@@ -1,0 +1,352 @@
+-- validate.lua - reads the parameters of a /generate-image request and checks each against
+-- the chosen model's rules.
+--
+-- GET takes parameters from the query string, where every value is a string and numbers are
+-- parsed strictly (decimal digits only: no spaces, signs other than '-', exponents, hex or
+-- fractions for integers). POST takes a JSON object, where numbers must be JSON numbers (a
+-- numeric string is refused, so a client's type bug shows up at once). Either way the first
+-- problem found is answered with a status, a code and a sentence naming the parameter and
+-- what is allowed. Nothing here has side effects.
+
+local models = require("models")
+local params = require("params")
+local sanitize = require("sanitize")
+
+local M = {}
+
+local KNOWN = {}
+local KNOWN_LIST = {}
+for i, p in ipairs(params) do
+  KNOWN[p.name] = p
+  KNOWN_LIST[i] = p.name
+end
+
+local function problem(status, code, message)
+  return { status = status, code = code, message = message }
+end
+
+local function is_null(v)
+  return v == cjson.null
+end
+
+-- Cuts a string to at most `max` bytes without splitting a UTF-8 sequence.
+local function cut(s, max)
+  if #s <= max then return s, false end
+  local i = max
+  while i > 0 and (s:byte(i + 1) or 0) >= 0x80 and (s:byte(i + 1) or 0) < 0xC0 do i = i - 1 end
+  return s:sub(1, i), true
+end
+
+-- How a client's value appears in a message: strings quoted, cut and with controls escaped.
+function M.show(v)
+  if is_null(v) then return "null" end
+  local t = type(v)
+  if t == "string" then
+    local s, cutoff = cut(v, 40)
+    s = s:gsub("[%c\"\\]", function(c)
+      if c == "\"" or c == "\\" then return "\\" .. c end
+      return string.format("\\x%02X", c:byte())
+    end)
+    return "\"" .. s .. (cutoff and "...\"" or "\"")
+  elseif t == "number" then
+    if math.type(v) == "integer" then return string.format("%d", v) end
+    local short = string.format("%.15g", v)
+    if tonumber(short) == v then return short end
+    return string.format("%.17g", v)
+  elseif t == "boolean" then
+    return tostring(v)
+  elseif t == "table" then
+    if next(v) ~= nil and v[1] ~= nil then return "an array" end
+    return "an object"
+  end
+  return "a " .. t
+end
+
+-- How a JSON value's type is named in "must be ..." messages.
+local function json_kind(v)
+  if is_null(v) then return "null" end
+  local t = type(v)
+  if t == "string" then return "the string " .. M.show(v) end
+  if t == "table" then return M.show(v) end
+  return M.show(v)
+end
+
+local function format_limit(n)
+  if math.type(n) == "integer" then return string.format("%d", n) end
+  return string.format("%.10g", n)
+end
+
+local function between(name, lo, hi, got)
+  return string.format("%s must be between %s and %s; got %s", name, format_limit(lo), format_limit(hi), got)
+end
+
+-- Integer parameter. `from` is "query" (string) or "json" (any JSON value).
+local function parse_integer(name, raw, from, lo, hi)
+  local n
+  if from == "query" then
+    if type(raw) ~= "string" or not raw:match("^%-?%d+$") then
+      return nil, string.format("%s must be an integer between %s and %s; got %s",
+        name, format_limit(lo), format_limit(hi), M.show(raw))
+    end
+    if #raw > 16 then return nil, between(name, lo, hi, M.show(raw)) end
+    n = math.tointeger(tonumber(raw))
+  else
+    if type(raw) ~= "number" then
+      return nil, string.format("%s must be an integer (a JSON number) between %s and %s; got %s",
+        name, format_limit(lo), format_limit(hi), json_kind(raw))
+    end
+    n = math.tointeger(raw)
+    if n == nil then
+      if raw ~= raw or raw == math.huge or raw == -math.huge or raw == math.floor(raw) then
+        return nil, between(name, lo, hi, M.show(raw))
+      end
+      return nil, string.format("%s must be an integer between %s and %s; got %s",
+        name, format_limit(lo), format_limit(hi), M.show(raw))
+    end
+  end
+  if n < lo or n > hi then return nil, between(name, lo, hi, M.show(n)) end
+  return n
+end
+
+-- Decimal parameter: query strings take "8", "7.5" or "-1" (no exponent, no leading '.').
+local function parse_number(name, raw, from, lo, hi)
+  local n
+  if from == "query" then
+    if type(raw) ~= "string" or #raw > 32 or not (raw:match("^%-?%d+$") or raw:match("^%-?%d+%.%d+$")) then
+      return nil, string.format("%s must be a number between %s and %s; got %s",
+        name, format_limit(lo), format_limit(hi), M.show(raw))
+    end
+    n = tonumber(raw)
+  else
+    if type(raw) ~= "number" or raw ~= raw then
+      return nil, string.format("%s must be a number (a JSON number) between %s and %s; got %s",
+        name, format_limit(lo), format_limit(hi), json_kind(raw))
+    end
+    n = raw
+  end
+  if n < lo or n > hi then return nil, between(name, lo, hi, M.show(n)) end
+  return n
+end
+
+local function parse_enum(name, raw, from, allowed)
+  local list = table.concat(allowed, ", ")
+  if type(raw) ~= "string" then
+    return nil, string.format("%s must be one of %s; got %s", name, list,
+      from == "json" and json_kind(raw) or M.show(raw))
+  end
+  for _, a in ipairs(allowed) do
+    if raw == a then return raw end
+  end
+  return nil, string.format("%s must be one of %s; got %s", name, list, M.show(raw))
+end
+
+-- A prompt-like text: a string, valid UTF-8, cleaned, within the model's length range.
+local function parse_text(name, raw, from, range, max_input_bytes)
+  if type(raw) ~= "string" then
+    return nil, string.format("%s must be a string of %d to %d characters; got %s",
+      name, range.min, range.max, from == "json" and json_kind(raw) or M.show(raw))
+  end
+  if #raw > max_input_bytes then
+    return nil, string.format("%s is too long (%d bytes); at most %d characters are allowed",
+      name, #raw, range.max)
+  end
+  local len, bad = sanitize.utf8_length(raw)
+  if not len then
+    return nil, string.format("%s is not valid UTF-8 (bad byte sequence at byte %d)", name, bad)
+  end
+  local text = sanitize.clean(raw)
+  local n = utf8.len(text)
+  if n == 0 then
+    return nil, string.format("%s is empty once control characters and extra white space are removed; "
+      .. "give %d to %d characters", name, range.min, range.max)
+  end
+  if n < range.min or n > range.max then
+    return nil, string.format("%s must be %d to %d characters long; got %d characters",
+      name, range.min, range.max, n)
+  end
+  return text
+end
+
+local function media_type(content_type)
+  if type(content_type) ~= "string" then return nil end
+  return (content_type:match("^%s*([^;%s]*)") or ""):lower()
+end
+
+local function is_json_media_type(mt)
+  return mt == "application/json" or (mt ~= nil and mt:match("^application/[%w%.%-]+%+json$") ~= nil)
+end
+
+local function body_is_object(req)
+  local body = req.body
+  if type(body) ~= "table" then return false end
+  if type(req.raw_body) == "string" then
+    return req.raw_body:match("^%s*(.)") == "{"
+  end
+  return next(body) == nil or body[1] == nil
+end
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+
+local function unknown_problem(values)
+  local unknown = {}
+  for _, k in ipairs(sorted_keys(values)) do
+    if not KNOWN[k] then unknown[#unknown + 1] = M.show(tostring(k)) end
+  end
+  if #unknown == 0 then return nil end
+  local shown = { table.unpack(unknown, 1, math.min(#unknown, 5)) }
+  return problem(400, "unknown_parameter", string.format("unknown parameter%s %s; known parameters: %s",
+    #unknown > 1 and "s" or "", table.concat(shown, ", ") .. (#unknown > 5 and ", ..." or ""),
+    table.concat(KNOWN_LIST, ", ")))
+end
+
+-- The client's raw values: { values = {name -> raw}, from = "query"|"json" } or a problem.
+function M.read(req)
+  local query = req.query or {}
+  local multi = req.multi_query or {}
+  if req.method == "GET" then
+    for _, k in ipairs(sorted_keys(multi)) do
+      local vs = multi[k]
+      if type(vs) == "table" and #vs > 1 then
+        return nil, problem(400, "invalid_parameter", string.format(
+          "%s is given %d times; give each parameter once", M.show(tostring(k)), #vs))
+      end
+    end
+    local values = {}
+    for k, v in pairs(query) do values[k] = v end
+    for k, vs in pairs(multi) do
+      if values[k] == nil and type(vs) == "table" then values[k] = vs[1] end
+    end
+    local p = unknown_problem(values)
+    if p then return nil, p end
+    return { values = values, from = "query" }
+  end
+
+  -- POST: a JSON object body.
+  local q = sorted_keys(query)
+  if #q > 0 then
+    return nil, problem(400, "invalid_parameter", string.format(
+      "POST /generate-image takes its parameters from the JSON body, not the query string; move %s into the body",
+      M.show(tostring(q[1]))))
+  end
+  local raw = req.raw_body
+  if raw == nil or not raw:find("%S") then
+    return nil, problem(400, "invalid_body",
+      "POST /generate-image needs a JSON object body, e.g. {\"prompt\":\"a lighthouse at dusk\"}")
+  end
+  local headers = req.headers or {}
+  local mt = media_type(headers["content-type"])
+  if not is_json_media_type(mt) then
+    return nil, problem(415, "unsupported_media_type", string.format(
+      "Content-Type must be application/json; got %s", mt and M.show(mt) or "none"))
+  end
+  if req.body_error then
+    return nil, problem(400, "invalid_body", "the body is not valid JSON: " .. tostring(req.body_error))
+  end
+  if not body_is_object(req) then
+    local got = req.body == nil and "nothing" or
+      (type(req.body) == "table" and "an array" or json_kind(req.body))
+    return nil, problem(400, "invalid_body", "the body must be a JSON object; got " .. got)
+  end
+  local p = unknown_problem(req.body)
+  if p then return nil, p end
+  return { values = req.body, from = "json" }
+end
+
+local function model_problem(raw, settings)
+  return problem(400, "unknown_model", string.format("model %s is not available; allowed models: %s",
+    M.show(raw), table.concat(settings.allowed_models, ", ")))
+end
+
+local function pick_model(raw, settings)
+  if raw == nil then return models.get(settings.default_model) end
+  if type(raw) ~= "string" then return nil, model_problem(raw, settings) end
+  for _, id in ipairs(settings.allowed_models) do
+    if id == raw then return models.get(id) end
+  end
+  return nil, model_problem(raw, settings)
+end
+
+-- Checks a request's parameters. Returns a table of checked values:
+--   { model = <catalogue entry>, prompt, negativePrompt (or nil), width, height, cfgScale,
+--     seed (or nil when not given), numberOfImages, quality }
+-- or nil and a problem { status, code, message }.
+function M.generate(req, settings)
+  local input, p = M.read(req)
+  if not input then return nil, p end
+  local from, values = input.from, {}
+  for k, v in pairs(input.values) do
+    if not is_null(v) then values[k] = v end -- a JSON null means "not given"
+  end
+
+  local model
+  model, p = pick_model(values.model, settings)
+  if not model then return nil, p end
+
+  local out = { model = model }
+  local max_bytes = settings.prompt.max_input_bytes
+  local function bad(param, message) return nil, problem(400, param.code, message) end
+
+  for _, param in ipairs(params) do
+    local name, raw = param.name, values[param.name]
+    if param.kind == "text" then
+      if raw == nil and param.required then
+        return bad(param, string.format("%s is required: %d to %d characters describing the image",
+          name, model[param.limit].min, model[param.limit].max))
+      end
+      if raw ~= nil then
+        local text, msg = parse_text(name, raw, from, model[param.limit], max_bytes)
+        if not text then return bad(param, msg) end
+        out[name] = text
+      end
+    elseif name == "width" or name == "height" then
+      if raw ~= nil then
+        local lo, hi = models.side_range(model)
+        local n, msg = parse_integer(name, raw, from, lo, hi)
+        if not n then return bad(param, msg) end
+        out[name] = n
+      end
+    elseif param.kind == "integer" or param.kind == "number" then
+      if raw == nil then
+        out[name] = model.defaults[name]
+      else
+        local range = model[param.limit]
+        local parse = param.kind == "integer" and parse_integer or parse_number
+        local n, msg = parse(name, raw, from, range.min, range.max)
+        if not n then return bad(param, msg) end
+        out[name] = n
+      end
+    elseif param.kind == "enum" then
+      if raw == nil then
+        out[name] = model.defaults[name]
+      else
+        local v, msg = parse_enum(name, raw, from, model[param.limit])
+        if not v then return bad(param, msg) end
+        out[name] = v
+      end
+    end
+
+    if name == "height" then
+      -- The size is checked as a pair once both sides are known.
+      if (out.width == nil) ~= (out.height == nil) then
+        return bad(param, string.format("width and height go together: give both or neither (default %dx%d)",
+          model.defaults.width, model.defaults.height))
+      end
+      if out.width == nil then
+        out.width, out.height = model.defaults.width, model.defaults.height
+      elseif not models.size_supported(model, out.width, out.height) then
+        return bad(param, string.format("width x height %s is not supported by %s; %s",
+          models.size_name(out.width, out.height), model.id, models.describe_sizes(model)))
+      end
+    end
+  end
+  return out
+end
+
+M.known = KNOWN_LIST
+
+return M

@@ -1,0 +1,122 @@
+-- contract.lua - checks that what the policy returns is what the C runtime accepts.
+--
+-- Every admit() and respond() answer in the tests passes through here: an immediate answer
+-- needs an integer status, string headers and a JSON-encodable body (sequences or
+-- string-keyed tables only, no functions, no NaN); errors need the JSON error shape with the
+-- invocation's request id; a plan needs the fields the runtime reads, in their ranges.
+-- `harness` wraps a loaded policy so that tests call admit/respond and get checked answers.
+
+local cjson = require("cjson")
+local loader = require("loader")
+local R = require("requests")
+
+local M = {}
+
+local function fail(fmt, ...) error(string.format("contract: " .. fmt, ...), 3) end
+
+local function check_json_value(v, path)
+  local t = type(v)
+  if v == cjson.null or t == "string" or t == "boolean" then return end
+  if t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then fail("%s is not a finite number", path) end
+    return
+  end
+  if t ~= "table" then fail("%s is a %s, which JSON cannot carry", path, t) end
+  if getmetatable(v) ~= nil then fail("%s has a metatable", path) end
+  local n, strings, ints = #v, 0, 0
+  for k in pairs(v) do
+    if type(k) == "string" then strings = strings + 1
+    elseif math.type(k) == "integer" and k >= 1 and k <= n then ints = ints + 1
+    else fail("%s has a key %s that is neither a string nor 1..n", path, tostring(k)) end
+  end
+  if strings > 0 and ints > 0 then fail("%s mixes a list and an object", path) end
+  for k, x in pairs(v) do check_json_value(x, path .. "." .. tostring(k)) end
+end
+
+-- Checks an immediate answer { status, headers, body }.
+function M.check_answer(a, request_id)
+  if type(a) ~= "table" then fail("answer is a %s", type(a)) end
+  if math.type(a.status) ~= "integer" or a.status < 100 or a.status > 599 then
+    fail("status %s is not an HTTP status", tostring(a.status))
+  end
+  if type(a.headers) ~= "table" then fail("headers missing") end
+  for k, v in pairs(a.headers) do
+    if type(k) ~= "string" or not k:match("^[%w%-]+$") then fail("bad header name %s", tostring(k)) end
+    if type(v) ~= "string" or v:find("[%c]") then fail("header %s value %s is not a clean string", k, tostring(v)) end
+  end
+  if type(a.body) ~= "table" and type(a.body) ~= "string" then fail("body is a %s", type(a.body)) end
+  check_json_value(a.body, "body")
+  if a.status >= 400 then
+    if a.headers["Content-Type"] ~= "application/json" then fail("error without Content-Type application/json") end
+    local e = type(a.body) == "table" and a.body.error
+    if type(e) ~= "table" or type(e.code) ~= "string" or type(e.message) ~= "string" or e.message == "" then
+      fail("error body is not {error:{code,message,requestId}}")
+    end
+    if request_id and e.requestId ~= request_id then fail("requestId %s, want %s", tostring(e.requestId), request_id) end
+    for k in pairs(e) do
+      if k ~= "code" and k ~= "message" and k ~= "requestId" then fail("error has an extra member %s", k) end
+    end
+  end
+end
+
+-- Checks a plan { generate = {...} }.
+function M.check_plan(p)
+  local g = p.generate
+  if type(g) ~= "table" then fail("plan has no generate table") end
+  if type(g.model) ~= "string" or g.model == "" then fail("generate.model missing") end
+  if type(g.body) ~= "table" then fail("generate.body must be a table") end
+  check_json_value(g.body, "generate.body")
+  if g.images ~= "images" and g.images ~= "artifacts[].base64" then fail("generate.images %s", tostring(g.images)) end
+  if g.error_field ~= nil and type(g.error_field) ~= "string" then fail("error_field must be a string") end
+  if math.type(g.expected_images) ~= "integer" or g.expected_images < 1 then fail("expected_images") end
+  if type(g.key_prefix) ~= "string" or not g.key_prefix:match("^[%w/._%-]*$") then fail("key_prefix %s", tostring(g.key_prefix)) end
+  if math.type(g.url_ttl) ~= "integer" or g.url_ttl < 1 or g.url_ttl > 604800 then fail("url_ttl %s", tostring(g.url_ttl)) end
+  if g.cache_control ~= nil and type(g.cache_control) ~= "string" then fail("cache_control") end
+  for k, v in pairs(g.metadata or {}) do
+    if type(k) ~= "string" or not k:match("^[a-z0-9%-]+$") then fail("metadata name %s", tostring(k)) end
+    if type(v) ~= "string" then fail("metadata %s is not a string", k) end
+  end
+  if g.cache_key ~= nil and (type(g.cache_key) ~= "string" or not g.cache_key:match("^[%w%-_.]+$")) then
+    fail("cache_key %s", tostring(g.cache_key))
+  end
+  check_json_value(g.context, "generate.context")
+end
+
+-- The body as the client sees it: encoded to JSON and decoded again.
+function M.client_body(a)
+  if type(a.body) == "string" then return a.body end
+  return cjson.decode(cjson.encode(a.body))
+end
+
+-- A loaded policy whose answers are checked against the contract.
+function M.harness(opts)
+  local h = loader.load(opts)
+  function h.admit(req, ctx)
+    local a = h.policy.admit(req, ctx or R.ctx())
+    if type(a) == "table" and a.generate ~= nil then M.check_plan(a) else M.check_answer(a, R.REQUEST_ID) end
+    return a
+  end
+  function h.respond(result, req)
+    local a = h.policy.respond(result, req)
+    M.check_answer(a, R.REQUEST_ID)
+    return a
+  end
+  -- admit, expecting an error: returns status, code, message, answer.
+  function h.refusal(req)
+    local a = h.admit(req)
+    if a.generate then error("expected a refusal, got a plan", 2) end
+    local e = a.body.error or {}
+    return a.status, e.code, e.message, a
+  end
+  -- admit, expecting a plan: returns the generate table.
+  function h.plan(req)
+    local a = h.admit(req)
+    if not a.generate then
+      error("expected a plan, got " .. a.status .. " " .. cjson.encode(a.body), 2)
+    end
+    return a.generate, a
+  end
+  return h
+end
+
+return M

@@ -1,0 +1,89 @@
+-- loader.lua - loads the policy scripts the way the C runtime does, once per test.
+--
+-- Each call builds a fresh sandbox: only string (without dump), table, math, utf8, cjson, the
+-- base functions the runtime keeps, `imagegen` (the shim) and a require() that loads nothing
+-- but <policy dir>/<name>.lua. Globals are strict: reading an undefined one or creating one
+-- fails the test, so a script that reaches for io, os, debug, load or package is caught
+-- here. A fresh sandbox per test means no state (rate-limit buckets) leaks between tests.
+
+local cjson = require("cjson")
+local shim = require("shim")
+
+local M = {}
+
+local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+M.POLICY_DIR = here .. "/../../../runtime/policy"
+
+local BASE = {
+  "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen", "rawset",
+  "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION",
+}
+
+local function copy(t)
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  return out
+end
+
+local function sandbox_env(imagegen)
+  local env = {}
+  for _, name in ipairs(BASE) do env[name] = _G[name] end
+  env.string = copy(string)
+  env.string.dump = nil
+  env.table = copy(table)
+  env.math = copy(math)
+  env.utf8 = copy(utf8)
+  env.cjson = cjson
+  env.imagegen = imagegen
+  return env
+end
+
+local function strict(env)
+  return setmetatable(env, {
+    __index = function(_, k) error("policy script read undefined global " .. tostring(k), 2) end,
+    __newindex = function(_, k) error("policy script created global " .. tostring(k), 2) end,
+  })
+end
+
+-- opts:
+--   env        environment variables seen through imagegen.env
+--   config     function(cfg) changing the shipped config.lua table before the policy is built
+--   now, monotonic, seed   shim clocks and PRNG seed
+-- Returns { policy = {admit, respond}, imagegen = shim, ctl = shim control, require = fn }.
+function M.load(opts)
+  opts = opts or {}
+  local api, ctl = shim.new(opts)
+  local env = sandbox_env(api)
+  local cache = {}
+
+  local function policy_require(name)
+    assert(type(name) == "string", "require needs a module name")
+    if name == "cjson" then return cjson end
+    if cache[name] ~= nil then return cache[name] end
+    assert(name:match("^[%w_]+[%w_.]*$"), "bad module name " .. name)
+    local path = M.POLICY_DIR .. "/" .. name:gsub("%.", "/") .. ".lua"
+    local chunk, err = loadfile(path, "t", env)
+    if not chunk then error(err, 2) end
+    local value = chunk(name)
+    if name == "config" and opts.config then
+      opts.config(value)
+    end
+    if value == nil then value = true end
+    cache[name] = value
+    return value
+  end
+
+  env.require = policy_require
+  strict(env)
+  local policy = policy_require("init")
+  return { policy = policy, imagegen = api, ctl = ctl, require = policy_require }
+end
+
+-- Loads the policy and returns the error message, for tests of start-up failures.
+function M.load_error(opts)
+  local ok, err = pcall(M.load, opts)
+  if ok then return nil end
+  return tostring(err)
+end
+
+return M

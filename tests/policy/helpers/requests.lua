@@ -1,0 +1,141 @@
+-- requests.lua - builds `req` and `ctx` tables the way the C runtime does from an API Gateway
+-- REST proxy event, and `result` tables the way it reports a generation.
+--
+-- JSON bodies are decoded with dkjson so that integers stay integers and 512.0 stays a float
+-- (as the runtime's jansson conversion does), null becomes cjson.null, and no metatables are
+-- left on the tables.
+
+local cjson = require("cjson")
+local dkjson = require("dkjson")
+
+local M = {}
+
+M.REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+M.GATEWAY_REQUEST_ID = "gw-1f1b5c1d"
+
+local function strip(v)
+  if type(v) ~= "table" then return v end
+  setmetatable(v, nil)
+  for k, x in pairs(v) do v[k] = strip(x) end
+  return v
+end
+
+-- Decodes JSON text like the runtime: the value, or nil and a sentence.
+function M.decode(text)
+  local value, pos, err = dkjson.decode(text, 1, cjson.null)
+  if err then return nil, "invalid JSON at byte " .. tostring(pos) .. ": " .. err end
+  return strip(value)
+end
+
+local function base(method, path, opts)
+  opts = opts or {}
+  local headers = {}
+  for k, v in pairs(opts.headers or {}) do headers[k:lower()] = v end
+  return {
+    method = method,
+    path = path,
+    resource = path,
+    query = {},
+    multi_query = {},
+    headers = headers,
+    identity = opts.identity or { source_ip = "203.0.113.9", user_agent = "curl/8.0" },
+    request_id = M.GATEWAY_REQUEST_ID,
+    stage = "prod",
+  }
+end
+
+-- GET with a query: values are strings, or lists of strings for a repeated key.
+function M.get(path, query, opts)
+  local req = base("GET", path, opts)
+  for k, v in pairs(query or {}) do
+    if type(v) == "table" then
+      req.query[k] = v[#v] -- API Gateway keeps the last value in queryStringParameters
+      req.multi_query[k] = v
+    else
+      req.query[k] = v
+      req.multi_query[k] = { v }
+    end
+  end
+  return req
+end
+
+-- POST with a body: a table (JSON-encoded) or the raw text. opts.content_type defaults to
+-- application/json; opts.content_type = false sends no Content-Type.
+function M.post(path, body, opts)
+  opts = opts or {}
+  local req = base("POST", path, opts)
+  if opts.content_type ~= false then
+    req.headers["content-type"] = opts.content_type or "application/json"
+  end
+  local raw = body
+  if type(body) == "table" then raw = cjson.encode(body) end
+  req.raw_body = raw
+  if raw ~= nil and raw ~= "" then
+    local value, err = M.decode(raw)
+    if err then req.body_error = err else req.body = value end
+  end
+  for k, v in pairs(opts.query or {}) do
+    req.query[k] = v
+    req.multi_query[k] = { v }
+  end
+  return req
+end
+
+function M.request(method, path, opts)
+  return base(method, path, opts)
+end
+
+function M.ctx()
+  return {
+    request_id = M.REQUEST_ID,
+    deadline_ms = 1795000900000,
+    remaining_ms = 899000,
+    function_arn = "arn:aws:lambda:us-east-1:123456789012:function:imagegen",
+    now = 1795000000.25,
+  }
+end
+
+-- The result the runtime hands respond() after storing the plan's images.
+function M.success(plan, opts)
+  opts = opts or {}
+  local g = plan.generate
+  local images = {}
+  for i = 1, g.expected_images do
+    local key = g.key_prefix .. string.format("00000000-0000-4000-8000-%012d.png", i)
+    images[i] = {
+      url = "https://bucket.s3.amazonaws.com/" .. key .. "?X-Amz-Signature=abc",
+      key = key,
+      width = g.body.imageGenerationConfig.width,
+      height = g.body.imageGenerationConfig.height,
+      bytes = 123456,
+      content_type = "image/png",
+    }
+  end
+  return {
+    ok = true,
+    model = g.model,
+    request_id = M.REQUEST_ID,
+    cached = opts.cached or false,
+    images = images,
+    expires_at = "2026-11-29T15:20:55Z",
+    expires_at_epoch = 1795000000 + g.url_ttl,
+    timings = { model_ms = 1234, upload_ms = 56 },
+    context = g.context,
+  }
+end
+
+-- A failed result as the runtime reports it.
+function M.failure(plan, code, status, message, retry_after)
+  return {
+    ok = false,
+    status = status,
+    code = code,
+    message = message,
+    retry_after = retry_after,
+    request_id = M.REQUEST_ID,
+    model = plan and plan.generate.model,
+    context = plan and plan.generate.context,
+  }
+end
+
+return M
