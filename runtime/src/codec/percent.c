@@ -29,10 +29,16 @@ ig_err ig_percent_encode(ig_buf *out, const char *s, size_t len, int keep_slash)
     static const char hex[] = "0123456789ABCDEF";
     if (!out || (!s && len))
         return IG_ERR_INVALID_ARG;
-    /* Worst case every byte triples; reserving once keeps the loop allocation-free. */
-    if (len > ((size_t)-1) / 3)
-        return IG_ERR_TOO_LARGE;
-    ig_err e = ig_buf_reserve(out, len * 3);
+    /* Reserve the exact size once, so the loop cannot fail and a capped buffer takes any
+     * output that fits. */
+    size_t need = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        need += ig_is_unreserved(c) || (keep_slash && c == '/') ? 1 : 3;
+        if (need < i)
+            return IG_ERR_TOO_LARGE;
+    }
+    ig_err e = ig_buf_reserve(out, need);
     if (e)
         return e;
     for (size_t i = 0; i < len; i++) {
@@ -53,25 +59,29 @@ ig_err ig_percent_decode(ig_buf *out, const char *s, size_t len)
 {
     if (!out || (!s && len))
         return IG_ERR_INVALID_ARG;
-    ig_err e = ig_buf_reserve(out, len);
+    /* First pass: validate every escape and count the output, so nothing is written on a
+     * malformed input and a capped buffer takes any output that fits. */
+    size_t need = 0;
+    for (size_t i = 0; i < len; i++, need++) {
+        if (s[i] != '%')
+            continue;
+        if (i + 2 >= len)
+            return IG_ERR_INVALID_ARG;
+        if (ig_hex_value((unsigned char)s[i + 1]) < 0 || ig_hex_value((unsigned char)s[i + 2]) < 0)
+            return IG_ERR_INVALID_ARG;
+        i += 2;
+    }
+    ig_err e = ig_buf_reserve(out, need);
     if (e)
         return e;
-    size_t start = out->len;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '%') {
-            int hi = i + 1 < len ? ig_hex_value((unsigned char)s[i + 1]) : -1;
-            int lo = i + 2 < len ? ig_hex_value((unsigned char)s[i + 2]) : -1;
-            if (hi < 0 || lo < 0) {
-                out->len = start;
-                out->data[out->len] = '\0';
-                return IG_ERR_INVALID_ARG;
-            }
-            out->data[out->len++] = (char)(hi << 4 | lo);
+            c = (unsigned char)(ig_hex_value((unsigned char)s[i + 1]) << 4 |
+                                ig_hex_value((unsigned char)s[i + 2]));
             i += 2;
-        } else {
-            out->data[out->len++] = (char)c;
         }
+        out->data[out->len++] = (char)c;
     }
     out->data[out->len] = '\0';
     return IG_OK;
