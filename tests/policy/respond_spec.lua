@@ -1,0 +1,156 @@
+-- respond_spec.lua - the answer after a generation: the success shape and every failure code
+-- the runtime reports.
+
+local C = require("contract")
+local R = require("requests")
+
+local TITAN = "amazon.titan-image-generator-v1"
+
+-- A harness with one plan made for a GET request.
+local function planned(query)
+  local h = C.harness({ config = function(c) c.rate_limit.tiers.anonymous = { rate = 0.5, burst = 10 } end })
+  local req = R.get("/generate-image", query or { prompt = "a lighthouse", numberOfImages = "2", seed = "77" })
+  local _, plan = h.plan(req)
+  return h, plan, req
+end
+
+describe("success", function()
+  it("has exactly images, model, requestId and expiresAt", function()
+    local h, plan, req = planned()
+    local result = R.success(plan)
+    local a = h.respond(result, req)
+    assert.are.equal(200, a.status)
+    assert.are.equal("application/json", a.headers["Content-Type"])
+    assert.are.equal("no-store", a.headers["Cache-Control"])
+    local body = C.client_body(a)
+    assert.are.same({
+      images = {
+        { url = result.images[1].url, key = result.images[1].key, width = 1024, height = 1024, seed = 77 },
+        { url = result.images[2].url, key = result.images[2].key, width = 1024, height = 1024, seed = 77 },
+      },
+      model = TITAN,
+      requestId = R.REQUEST_ID,
+      expiresAt = "2026-11-29T15:20:55Z",
+    }, body)
+  end)
+
+  it("reports the image size the runtime measured, else the requested one", function()
+    local h, plan, req = planned({ prompt = "x", width = "512", height = "512" })
+    local result = R.success(plan)
+    result.images[1].width, result.images[1].height = 640, 384
+    assert.are.same({ 640, 384 }, { C.client_body(h.respond(result, req)).images[1].width,
+      C.client_body(h.respond(result, req)).images[1].height })
+    result.images[1].width, result.images[1].height = nil, nil
+    local img = C.client_body(h.respond(result, req)).images[1]
+    assert.are.same({ 512, 512 }, { img.width, img.height })
+  end)
+
+  it("never passes the runtime's byte counts, timings or content types to the client", function()
+    local h, plan, req = planned()
+    local json = require("cjson").encode(h.respond(R.success(plan), req).body)
+    for _, word in ipairs({ "bytes", "timings", "content_type", "model_ms", "ratelimit" }) do
+      assert.is_nil(json:find(word, 1, true), word)
+    end
+  end)
+
+  it("with no images is an upstream_error", function()
+    local h, plan, req = planned()
+    local result = R.success(plan)
+    result.images = {}
+    local a = h.respond(result, req)
+    assert.are.equal(502, a.status)
+    assert.are.equal("upstream_error", a.body.error.code)
+    assert.are.equal("the model returned no images", a.body.error.message)
+  end)
+
+  it("counts delivered images", function()
+    local h, plan, req = planned()
+    h.respond(R.success(plan), req)
+    assert.are.equal(2, h.ctl.metric_total("ImagesDelivered"))
+  end)
+end)
+
+describe("failures", function()
+  local cases = {
+    { "invalid_request", 400, "ValidationException: bad size" },
+    { "content_filtered", 400, "This request has been blocked by our content filters." },
+    { "model_unavailable", 502, "the model has reached the end of its life" },
+    { "upstream_error", 502, "the model failed" },
+    { "throttled", 429, "too many requests" },
+    { "throttled", 503, "service unavailable" },
+    { "timeout", 504, "the model did not answer in time" },
+    { "storage_error", 502, "could not store" },
+  }
+  for _, case in ipairs(cases) do
+    local code, status, message = case[1], case[2], case[3]
+    it(code .. " " .. status .. " keeps its code, status and message", function()
+      local h, plan, req = planned()
+      local a = h.respond(R.failure(plan, code, status, message), req)
+      assert.are.equal(status, a.status)
+      assert.are.same({ error = { code = code, message = message, requestId = R.REQUEST_ID } }, C.client_body(a))
+      assert.are.equal("application/json", a.headers["Content-Type"])
+      assert.is_nil(a.headers["Retry-After"])
+    end)
+  end
+
+  it("pass Retry-After in whole seconds, at least 1", function()
+    local h, plan, req = planned()
+    for _, pair in ipairs({ { 7, "7" }, { 7.2, "8" }, { 0.2, "1" }, { 0, "1" } }) do
+      local a = h.respond(R.failure(plan, "throttled", 429, "slow down", pair[1]), req)
+      assert.are.equal(pair[2], a.headers["Retry-After"])
+    end
+  end)
+
+  it("use the default status for a code when the runtime suggests none or a non-error", function()
+    local h, plan, req = planned()
+    assert.are.equal(504, h.respond(R.failure(plan, "timeout", nil, "slow"), req).status)
+    assert.are.equal(502, h.respond(R.failure(plan, "storage_error", 200, "no"), req).status)
+    assert.are.equal(503, h.respond(R.failure(plan, "throttled", "x", "busy"), req).status)
+  end)
+
+  it("use a default sentence when the runtime gives no message", function()
+    local h, plan, req = planned()
+    local a = h.respond(R.failure(plan, "timeout", 504, nil), req)
+    assert.are.equal("the model did not answer in time; try again", a.body.error.message)
+    a = h.respond(R.failure(plan, "content_filtered", 400, "  "), req)
+    assert.matches("content filter", a.body.error.message, 1, true)
+  end)
+
+  it("cut a very long message", function()
+    local h, plan, req = planned()
+    local a = h.respond(R.failure(plan, "invalid_request", 400, string.rep("é", 1000)), req)
+    assert.is_true(#a.body.error.message <= 503)
+    assert.is_truthy(utf8.len(a.body.error.message))
+  end)
+
+  it("map an unknown code to upstream_error", function()
+    local h, plan, req = planned()
+    local a = h.respond(R.failure(plan, "kaboom", 500, "weird"), req)
+    assert.are.equal(500, a.status)
+    assert.are.equal("upstream_error", a.body.error.code)
+  end)
+
+  it("keep the rate-limit headers", function()
+    local h, plan, req = planned()
+    local a = h.respond(R.failure(plan, "content_filtered", 400, "blocked"), req)
+    assert.are.equal("10", a.headers["RateLimit-Limit"])
+    assert.are.equal("8", a.headers["RateLimit-Remaining"])
+  end)
+
+  it("are logged and counted without the prompt", function()
+    local h, plan, req = planned()
+    h.respond(R.failure(plan, "storage_error", 502, "no bucket"), req)
+    local lines = h.ctl.find_logs({ message = "generation failed" })
+    assert.are.equal(1, #lines)
+    assert.are.equal("error", lines[1].level)
+    assert.are.same({ code = "storage_error", status = 502, model = TITAN }, lines[1].fields)
+    assert.are.equal(1, h.ctl.metric_total("GenerationFailed"))
+  end)
+
+  it("survive a result without context", function()
+    local h = C.harness()
+    local a = h.respond({ ok = false, code = "timeout", status = 504, message = "slow", request_id = R.REQUEST_ID },
+      R.get("/generate-image"))
+    assert.are.equal(504, a.status)
+  end)
+end)
