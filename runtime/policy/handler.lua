@@ -15,6 +15,7 @@ local sanitize = require("sanitize")
 local ratelimit = require("ratelimit")
 local plan = require("plan")
 local respond = require("respond")
+local text = require("text")
 
 local M = {}
 
@@ -48,13 +49,13 @@ function M.new(config)
   -- logging.prompts (IMAGEGEN_LOG_PROMPTS=1) is on.
   local function log_decision(req, status, outcome, extra)
     local identity = req.identity or {}
-    local path = type(req.path) == "string" and req.path:sub(1, MAX_LOGGED_PATH_BYTES) or ""
+    local path = text.clean_for_output(req.path, MAX_LOGGED_PATH_BYTES)
     local fields = {
-      route = tostring(req.method) .. " " .. path,
+      route = text.clean_for_output(tostring(req.method), 16) .. " " .. path,
       status = status,
       outcome = outcome,
-      key_id = identity.api_key_id,
-      source_ip = identity.source_ip,
+      key_id = type(identity.api_key_id) == "string" and text.clean_for_output(identity.api_key_id, 128) or nil,
+      source_ip = type(identity.source_ip) == "string" and text.clean_for_output(identity.source_ip, 64) or nil,
     }
     for k, v in pairs(extra or {}) do fields[k] = v end
     if fields.prompt and not settings.logging.prompts then fields.prompt = nil end
@@ -138,7 +139,7 @@ function M.new(config)
     end
     if not cors:allowed(origin) then
       return refuse(req, ctx, base, 403, "origin_not_allowed",
-        "origin " .. validate.show(origin) .. " may not call this API from a browser")
+        "origin " .. text.show(origin) .. " may not call this API from a browser")
     end
     log_decision(req, 204, "preflight")
     return { status = 204, headers = cors:preflight_headers(origin, methods), body = "" }
@@ -151,7 +152,7 @@ function M.new(config)
     local route = type(req.path) == "string" and routes.find(req.path) or nil
     if not route then
       return refuse(req, ctx, base, 404, "not_found", string.format(
-        "no route %s; this API serves %s", validate.show(req.path or ""), ROUTES))
+        "no route %s; this API serves %s", text.show(req.path or ""), ROUTES))
     end
     if req.method == "OPTIONS" then
       return preflight(req, ctx, base, route)
@@ -159,7 +160,7 @@ function M.new(config)
     if not routes.answers(route, req.method) then
       local allow = table.concat(routes.methods(route), ", ")
       return refuse(req, ctx, base, 405, "method_not_allowed", string.format(
-        "%s does not answer %s; allowed methods: %s", route.path, validate.show(tostring(req.method)), allow),
+        "%s does not answer %s; allowed methods: %s", route.path, text.show(tostring(req.method)), allow),
         { Allow = allow })
     end
     return handlers[route.handler](req, ctx, base, route)

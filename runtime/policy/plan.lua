@@ -7,6 +7,7 @@
 -- again. The prompt never goes into object metadata unless storage.prompt_metadata says so.
 
 local models = require("models")
+local text = require("text")
 
 local M = {}
 
@@ -38,13 +39,6 @@ local function canonical(v)
 end
 M.canonical = canonical
 
-local function cut_utf8(s, max)
-  if #s <= max then return s end
-  local i = max
-  while i > 0 and s:byte(i + 1) >= 0x80 and s:byte(i + 1) < 0xC0 do i = i - 1 end
-  return s:sub(1, i)
-end
-
 local function draw_seed(model)
   local seed = math.tointeger(imagegen.random(model.seed.min, model.seed.max))
   if not seed or seed < model.seed.min or seed > model.seed.max then
@@ -71,16 +65,15 @@ function M.build(p, settings, limit)
   }, model)
 
   local storage = settings.storage
+  -- The runtime adds the measured width and height to every object itself.
   local metadata = {
     seed = string.format("%d", seed),
     model = model.id,
-    width = string.format("%d", p.width),
-    height = string.format("%d", p.height),
   }
   if storage.prompt_metadata == "sha256" then
     metadata["prompt-sha256"] = imagegen.sha256(p.prompt)
   elseif storage.prompt_metadata == "text" then
-    metadata.prompt = cut_utf8(p.prompt, MAX_PROMPT_METADATA_BYTES)
+    metadata.prompt = (text.cut(p.prompt, MAX_PROMPT_METADATA_BYTES))
   end
 
   local context = {

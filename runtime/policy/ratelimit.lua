@@ -11,6 +11,8 @@
 -- max_buckets the least recently used bucket is dropped even if not full (that client then
 -- starts over with a full bucket). Every operation is O(1).
 
+local text = require("text")
+
 local M = {}
 
 local Limiter = {}
@@ -35,11 +37,11 @@ function Limiter:identify(identity)
   identity = identity or {}
   local key_id = identity.api_key_id
   if type(key_id) == "string" and key_id ~= "" then
-    return "key:" .. key_id:sub(1, MAX_ID_BYTES), self.opts.keys[key_id] or self.opts.key_tier
+    return "key:" .. text.clean_for_output(key_id, MAX_ID_BYTES), self.opts.keys[key_id] or self.opts.key_tier
   end
   local ip = identity.source_ip
   if type(ip) ~= "string" or ip == "" then ip = "unknown" end
-  return "ip:" .. ip:sub(1, MAX_ID_BYTES), self.opts.anonymous_tier
+  return "ip:" .. text.clean_for_output(ip, MAX_ID_BYTES), self.opts.anonymous_tier
 end
 
 local function unlink(self, b)

@@ -6,6 +6,8 @@
 --   error    {"error":{"code","message","requestId"}}
 -- The C runtime's failure codes are mapped here to statuses and client-safe sentences.
 
+local text = require("text")
+
 local M = {}
 
 -- Failure codes the C runtime reports after generation: default status and sentence.
@@ -19,6 +21,8 @@ M.FAILURES = {
   throttled = { status = 503, message = "the model is busy; try again later" },
   timeout = { status = 504, refund = true, message = "the model did not answer in time; try again" },
   storage_error = { status = 502, refund = true, message = "the image could not be stored; try again" },
+  -- the runtime found the plan unusable (a policy bug): the operator must act
+  policy_error = { status = 500, refund = true, message = "the request policy failed; see the function's log" },
 }
 
 local MAX_MESSAGE_BYTES = 500
@@ -47,11 +51,9 @@ end
 
 -- A message from the runtime, cut to a sane length on a character boundary.
 local function safe_message(m, fallback)
-  if type(m) ~= "string" or not m:find("%S") or not utf8.len(m) then return fallback end
-  if #m <= MAX_MESSAGE_BYTES then return m end
-  local i = MAX_MESSAGE_BYTES
-  while i > 0 and m:byte(i + 1) >= 0x80 and m:byte(i + 1) < 0xC0 do i = i - 1 end
-  return m:sub(1, i) .. "..."
+  if type(m) ~= "string" or not m:find("%S") then return fallback end
+  local out, was_cut = text.clean_for_output(m, MAX_MESSAGE_BYTES)
+  return was_cut and out .. "..." or out
 end
 
 -- Retry-After in whole seconds (at least 1) from the runtime's retry_after, or nil.

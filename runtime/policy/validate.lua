@@ -11,6 +11,7 @@
 local models = require("models")
 local params = require("params")
 local sanitize = require("sanitize")
+local text = require("text")
 
 local M = {}
 
@@ -29,46 +30,12 @@ local function is_null(v)
   return v == cjson.null
 end
 
--- Cuts a string to at most `max` bytes without splitting a UTF-8 sequence.
-local function cut(s, max)
-  if #s <= max then return s, false end
-  local i = max
-  while i > 0 and (s:byte(i + 1) or 0) >= 0x80 and (s:byte(i + 1) or 0) < 0xC0 do i = i - 1 end
-  return s:sub(1, i), true
-end
-
--- How a client's value appears in a message: strings quoted, cut and with controls escaped.
-function M.show(v)
-  if is_null(v) then return "null" end
-  local t = type(v)
-  if t == "string" then
-    local s, cutoff = cut(v, 40)
-    s = s:gsub("[%c\"\\]", function(c)
-      if c == "\"" or c == "\\" then return "\\" .. c end
-      return string.format("\\x%02X", c:byte())
-    end)
-    return "\"" .. s .. (cutoff and "...\"" or "\"")
-  elseif t == "number" then
-    if math.type(v) == "integer" then return string.format("%d", v) end
-    local short = string.format("%.15g", v)
-    if tonumber(short) == v then return short end
-    return string.format("%.17g", v)
-  elseif t == "boolean" then
-    return tostring(v)
-  elseif t == "table" then
-    if next(v) ~= nil and v[1] ~= nil then return "an array" end
-    return "an object"
-  end
-  return "a " .. t
-end
+M.show = text.show
 
 -- How a JSON value's type is named in "must be ..." messages.
 local function json_kind(v)
-  if is_null(v) then return "null" end
-  local t = type(v)
-  if t == "string" then return "the string " .. M.show(v) end
-  if t == "table" then return M.show(v) end
-  return M.show(v)
+  if type(v) == "string" then return "the string " .. text.show(v) end
+  return text.show(v)
 end
 
 local function format_limit(n)
@@ -86,9 +53,9 @@ local function parse_integer(name, raw, from, lo, hi)
   if from == "query" then
     if type(raw) ~= "string" or not raw:match("^%-?%d+$") then
       return nil, string.format("%s must be an integer between %s and %s; got %s",
-        name, format_limit(lo), format_limit(hi), M.show(raw))
+        name, format_limit(lo), format_limit(hi), text.show(raw))
     end
-    if #raw > 16 then return nil, between(name, lo, hi, M.show(raw)) end
+    if #raw > 16 then return nil, between(name, lo, hi, text.show(raw)) end
     n = math.tointeger(tonumber(raw))
   else
     if type(raw) ~= "number" then
@@ -98,13 +65,13 @@ local function parse_integer(name, raw, from, lo, hi)
     n = math.tointeger(raw)
     if n == nil then
       if raw ~= raw or raw == math.huge or raw == -math.huge or raw == math.floor(raw) then
-        return nil, between(name, lo, hi, M.show(raw))
+        return nil, between(name, lo, hi, text.show(raw))
       end
       return nil, string.format("%s must be an integer between %s and %s; got %s",
-        name, format_limit(lo), format_limit(hi), M.show(raw))
+        name, format_limit(lo), format_limit(hi), text.show(raw))
     end
   end
-  if n < lo or n > hi then return nil, between(name, lo, hi, M.show(n)) end
+  if n < lo or n > hi then return nil, between(name, lo, hi, text.show(n)) end
   return n
 end
 
@@ -114,7 +81,7 @@ local function parse_number(name, raw, from, lo, hi)
   if from == "query" then
     if type(raw) ~= "string" or #raw > 32 or not (raw:match("^%-?%d+$") or raw:match("^%-?%d+%.%d+$")) then
       return nil, string.format("%s must be a number between %s and %s; got %s",
-        name, format_limit(lo), format_limit(hi), M.show(raw))
+        name, format_limit(lo), format_limit(hi), text.show(raw))
     end
     n = tonumber(raw)
   else
@@ -124,7 +91,7 @@ local function parse_number(name, raw, from, lo, hi)
     end
     n = raw
   end
-  if n < lo or n > hi then return nil, between(name, lo, hi, M.show(n)) end
+  if n < lo or n > hi then return nil, between(name, lo, hi, text.show(n)) end
   return n
 end
 
@@ -132,19 +99,19 @@ local function parse_enum(name, raw, from, allowed)
   local list = table.concat(allowed, ", ")
   if type(raw) ~= "string" then
     return nil, string.format("%s must be one of %s; got %s", name, list,
-      from == "json" and json_kind(raw) or M.show(raw))
+      from == "json" and json_kind(raw) or text.show(raw))
   end
   for _, a in ipairs(allowed) do
     if raw == a then return raw end
   end
-  return nil, string.format("%s must be one of %s; got %s", name, list, M.show(raw))
+  return nil, string.format("%s must be one of %s; got %s", name, list, text.show(raw))
 end
 
 -- A prompt-like text: a string, valid UTF-8, cleaned, within the model's length range.
 local function parse_text(name, raw, from, range, max_input_bytes)
   if type(raw) ~= "string" then
     return nil, string.format("%s must be a string of %d to %d characters; got %s",
-      name, range.min, range.max, from == "json" and json_kind(raw) or M.show(raw))
+      name, range.min, range.max, from == "json" and json_kind(raw) or text.show(raw))
   end
   if #raw > max_input_bytes then
     return nil, string.format("%s is too long (%d bytes); at most %d characters are allowed",
@@ -178,11 +145,12 @@ end
 
 local function body_is_object(req)
   local body = req.body
-  if type(body) ~= "table" then return false end
+  if type(body) ~= "table" or text.is_array(body) then return false end
   if type(req.raw_body) == "string" then
+    -- the text decides between {} and [] when no array marker says so
     return req.raw_body:match("^%s*(.)") == "{"
   end
-  return next(body) == nil or body[1] == nil
+  return true
 end
 
 local function sorted_keys(t)
@@ -195,7 +163,7 @@ end
 local function unknown_problem(values)
   local unknown = {}
   for _, k in ipairs(sorted_keys(values)) do
-    if not KNOWN[k] then unknown[#unknown + 1] = M.show(tostring(k)) end
+    if not KNOWN[k] then unknown[#unknown + 1] = text.show(tostring(k)) end
   end
   if #unknown == 0 then return nil end
   local shown = { table.unpack(unknown, 1, math.min(#unknown, 5)) }
@@ -213,7 +181,7 @@ function M.read(req)
       local vs = multi[k]
       if type(vs) == "table" and #vs > 1 then
         return nil, problem(400, "invalid_parameter", string.format(
-          "%s is given %d times; give each parameter once", M.show(tostring(k)), #vs))
+          "%s is given %d times; give each parameter once", text.show(tostring(k)), #vs))
       end
     end
     local values = {}
@@ -231,10 +199,11 @@ function M.read(req)
   if #q > 0 then
     return nil, problem(400, "invalid_parameter", string.format(
       "POST /generate-image takes its parameters from the JSON body, not the query string; move %s into the body",
-      M.show(tostring(q[1]))))
+      text.show(tostring(q[1]))))
   end
   local raw = req.raw_body
-  if raw == nil or not raw:find("%S") then
+  local blank = type(raw) == "string" and not raw:find("%S")
+  if blank or (raw == nil and req.body_error == nil) then
     return nil, problem(400, "invalid_body",
       "POST /generate-image needs a JSON object body, e.g. {\"prompt\":\"a lighthouse at dusk\"}")
   end
@@ -242,10 +211,11 @@ function M.read(req)
   local mt = media_type(headers["content-type"])
   if not is_json_media_type(mt) then
     return nil, problem(415, "unsupported_media_type", string.format(
-      "Content-Type must be application/json; got %s", mt and M.show(mt) or "none"))
+      "Content-Type must be application/json; got %s", mt and text.show(mt) or "none"))
   end
   if req.body_error then
-    return nil, problem(400, "invalid_body", "the body is not valid JSON: " .. tostring(req.body_error))
+    -- the runtime's sentence: invalid JSON (with line and column), UTF-8 or base64
+    return nil, problem(400, "invalid_body", (text.clean_for_output(tostring(req.body_error), 300)))
   end
   if not body_is_object(req) then
     local got = req.body == nil and "nothing" or
@@ -259,7 +229,7 @@ end
 
 local function model_problem(raw, settings)
   return problem(400, "unknown_model", string.format("model %s is not available; allowed models: %s",
-    M.show(raw), table.concat(settings.allowed_models, ", ")))
+    text.show(raw), table.concat(settings.allowed_models, ", ")))
 end
 
 local function pick_model(raw, settings)

@@ -142,9 +142,9 @@ describe("storage", function()
     assert.is_nil(C.harness({ config = function(c) c.storage.cache_control = "" end }).plan(get({ prompt = "x" })).cache_control)
   end)
 
-  it("stores seed, model and size as metadata, and never the prompt by default", function()
+  it("stores seed and model as metadata (the runtime adds the size), never the prompt by default", function()
     local g = C.harness().plan(get({ prompt = "secret plans", seed = "9", width = "512", height = "512" }))
-    assert.are.same({ seed = "9", model = TITAN, width = "512", height = "512" }, g.metadata)
+    assert.are.same({ seed = "9", model = TITAN }, g.metadata)
   end)
 
   it("stores the prompt's SHA-256 or text when configured", function()

@@ -80,6 +80,7 @@ describe("failures", function()
     { "throttled", 503, "service unavailable" },
     { "timeout", 504, "the model did not answer in time" },
     { "storage_error", 502, "could not store" },
+    { "policy_error", 500, "The request policy failed; see the function's log." },
   }
   for _, case in ipairs(cases) do
     local code, status, message = case[1], case[2], case[3]

@@ -40,6 +40,14 @@ describe("unknown routes", function()
     assert.are.equal(400, h.admit({ method = "GET", path = "/generate-image" }).status)
   end)
 
+  it("log a long non-ASCII path cut on a character boundary", function()
+    local h = C.harness()
+    h.refusal(R.get("/" .. string.rep("é", 150)))
+    local route = h.ctl.find_logs({ outcome = "not_found" })[1].fields.route
+    assert.is_truthy(utf8.len(route))
+    assert.is_true(#route <= 4 + 200)
+  end)
+
   it("show a long or binary path cut and escaped", function()
     local _, _, msg = C.harness().refusal(R.get("/" .. string.rep("a", 100) .. "\n"))
     assert.is_true(#msg < 150)

@@ -2,12 +2,13 @@
 --
 -- Every admit() and respond() answer in the tests passes through here: an immediate answer
 -- needs an integer status, string headers and a JSON-encodable body (sequences or
--- string-keyed tables only, no functions, no NaN); errors need the JSON error shape with the
+-- string-keyed tables only, strings in UTF-8, no functions, no NaN); errors need the JSON error shape with the
 -- invocation's request id; a plan needs the fields the runtime reads, in their ranges.
 -- `harness` wraps a loaded policy so that tests call admit/respond and get checked answers.
 
 local cjson = require("cjson")
 local loader = require("loader")
+local shim = require("shim")
 local R = require("requests")
 
 local M = {}
@@ -16,13 +17,18 @@ local function fail(fmt, ...) error(string.format("contract: " .. fmt, ...), 3) 
 
 local function check_json_value(v, path)
   local t = type(v)
-  if v == cjson.null or t == "string" or t == "boolean" then return end
+  if v == cjson.null or t == "boolean" then return end
+  if t == "string" then
+    if not utf8.len(v) then fail("%s is not valid UTF-8", path) end
+    return
+  end
   if t == "number" then
     if v ~= v or v == math.huge or v == -math.huge then fail("%s is not a finite number", path) end
     return
   end
   if t ~= "table" then fail("%s is a %s, which JSON cannot carry", path, t) end
-  if getmetatable(v) ~= nil then fail("%s has a metatable", path) end
+  local mt = getmetatable(v)
+  if mt ~= nil and not (type(mt) == "table" and mt.__name == "imagegen.array") then fail("%s has a metatable", path) end
   local n, strings, ints = #v, 0, 0
   for k in pairs(v) do
     if type(k) == "string" then strings = strings + 1
@@ -42,7 +48,7 @@ function M.check_answer(a, request_id)
   if type(a.headers) ~= "table" then fail("headers missing") end
   for k, v in pairs(a.headers) do
     if type(k) ~= "string" or not k:match("^[%w%-]+$") then fail("bad header name %s", tostring(k)) end
-    if type(v) ~= "string" or v:find("[%c]") then fail("header %s value %s is not a clean string", k, tostring(v)) end
+    if type(v) ~= "string" or v:find("[%c\128-\255]") then fail("header %s value %s is not a clean string", k, tostring(v)) end
   end
   if type(a.body) ~= "table" and type(a.body) ~= "string" then fail("body is a %s", type(a.body)) end
   check_json_value(a.body, "body")

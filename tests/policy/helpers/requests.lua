@@ -2,29 +2,34 @@
 -- REST proxy event, and `result` tables the way it reports a generation.
 --
 -- JSON bodies are decoded with dkjson so that integers stay integers and 512.0 stays a float
--- (as the runtime's jansson conversion does), null becomes cjson.null, and no metatables are
--- left on the tables.
+-- (as the runtime's jansson conversion does), null becomes cjson.null, arrays carry the
+-- runtime's imagegen.array marker and objects no metatable. A body that is not UTF-8 or not
+-- JSON gives body_error with the runtime's sentences.
 
 local cjson = require("cjson")
 local dkjson = require("dkjson")
+local shim = require("shim")
 
 local M = {}
 
 M.REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 M.GATEWAY_REQUEST_ID = "gw-1f1b5c1d"
 
-local function strip(v)
+local function mark(v)
   if type(v) ~= "table" then return v end
-  setmetatable(v, nil)
-  for k, x in pairs(v) do v[k] = strip(x) end
+  local is_array = getmetatable(v) and getmetatable(v).__jsontype == "array"
+  setmetatable(v, is_array and shim.ARRAY_MT or nil)
+  for k, x in pairs(v) do v[k] = mark(x) end
   return v
 end
 
 -- Decodes JSON text like the runtime: the value, or nil and a sentence.
 function M.decode(text)
   local value, pos, err = dkjson.decode(text, 1, cjson.null)
-  if err then return nil, "invalid JSON at byte " .. tostring(pos) .. ": " .. err end
-  return strip(value)
+  if err then
+    return nil, string.format("the request body is not valid JSON (position %d: %s)", pos or 0, err)
+  end
+  return mark(value)
 end
 
 local function base(method, path, opts)
@@ -50,10 +55,10 @@ function M.get(path, query, opts)
   for k, v in pairs(query or {}) do
     if type(v) == "table" then
       req.query[k] = v[#v] -- API Gateway keeps the last value in queryStringParameters
-      req.multi_query[k] = v
+      req.multi_query[k] = setmetatable(v, shim.ARRAY_MT)
     else
       req.query[k] = v
-      req.multi_query[k] = { v }
+      req.multi_query[k] = setmetatable({ v }, shim.ARRAY_MT)
     end
   end
   return req
@@ -69,14 +74,18 @@ function M.post(path, body, opts)
   end
   local raw = body
   if type(body) == "table" then raw = cjson.encode(body) end
-  req.raw_body = raw
-  if raw ~= nil and raw ~= "" then
-    local value, err = M.decode(raw)
-    if err then req.body_error = err else req.body = value end
+  if raw ~= nil and not utf8.len(raw) then
+    req.body_error = "the request body is not valid UTF-8" -- and no raw_body
+  else
+    req.raw_body = raw
+    if raw ~= nil and raw ~= "" then
+      local value, err = M.decode(raw)
+      if err then req.body_error = err else req.body = value end
+    end
   end
   for k, v in pairs(opts.query or {}) do
     req.query[k] = v
-    req.multi_query[k] = { v }
+    req.multi_query[k] = setmetatable({ v }, shim.ARRAY_MT)
   end
   return req
 end

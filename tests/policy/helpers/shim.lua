@@ -52,6 +52,20 @@ end
 
 local LEVELS = { debug = true, info = true, warn = true, error = true }
 
+-- The metatable the runtime puts on every JSON array it hands to Lua (and imagegen.array
+-- puts on a table), so that an empty array goes back out as [] and not {}.
+M.ARRAY_MT = { __name = "imagegen.array" }
+
+-- Like the runtime's Lua-to-JSON conversion: every string must be valid UTF-8.
+local function check_utf8(v, where)
+  if type(v) == "string" then
+    assert(utf8.len(v), where .. ": a string that is not valid UTF-8")
+  elseif type(v) == "table" then
+    for k, x in pairs(v) do check_utf8(k, where); check_utf8(x, where) end
+  end
+end
+M.check_utf8 = check_utf8
+
 -- Returns the `imagegen` table and its control table.
 -- opts: env (name -> value), now (epoch seconds), monotonic (seconds), seed (PRNG seed).
 function M.new(opts)
@@ -109,6 +123,7 @@ function M.new(opts)
       assert(t == "string" or t == "number" or t == "boolean", "imagegen.log: field " .. k .. " is a " .. t)
       copy[k] = v
     end
+    check_utf8(copy, "imagegen.log")
     ctl.logs[#ctl.logs + 1] = { level = level, message = message, fields = copy }
   end
 
@@ -143,6 +158,14 @@ function M.new(opts)
     return lo + r
   end
 
+  function api.array(t)
+    if t == nil then return setmetatable({}, M.ARRAY_MT) end
+    assert(type(t) == "table", "imagegen.array: needs a table")
+    if getmetatable(t) == M.ARRAY_MT then return t end
+    assert(getmetatable(t) == nil, "imagegen.array: the table already has a metatable")
+    return setmetatable(t, M.ARRAY_MT)
+  end
+
   function api.env(name)
     assert(type(name) == "string", "imagegen.env: name must be a string")
     return ctl.env[name]
@@ -150,6 +173,10 @@ function M.new(opts)
 
   function api.date(fmt, epoch)
     assert(type(fmt) == "string", "imagegen.date: format must be a string")
+    for conv in fmt:gmatch("%%(.?)") do
+      assert(conv ~= "" and ("aAbBcCdDeFgGhHIjmMnprRStTuUVwWxXyYzZ%"):find(conv, 1, true),
+        "imagegen.date: unsupported conversion in format " .. fmt)
+    end
     return os.date("!" .. fmt, math.floor(epoch or ctl.now))
   end
 
