@@ -106,14 +106,13 @@ static json_t *ig_handle(json_t *in)
         } else {
             json_t *added = json_array();
             for (size_t i = 0; i < res.n_added; i++)
-                json_array_append_new(added, json_pack("[s, s]", res.added[i].name,
-                                                       res.added[i].value));
-            out = json_pack("{s:O, s:b, s:s, s:s, s:s, s:s, s:o, s:s}", "id",
-                            id ? id : json_null(), "ok", 1, "canonical_request",
-                            ig_buf_cstr(&res.canonical_request), "string_to_sign",
-                            ig_buf_cstr(&res.string_to_sign), "signature", res.signature,
-                            "authorization", ig_buf_cstr(&res.authorization), "added", added,
-                            "presigned_query", ig_buf_cstr(&res.presigned_query));
+                json_array_append_new(added,
+                                      json_pack("[s, s]", res.added[i].name, res.added[i].value));
+            out = json_pack("{s:O, s:b, s:s, s:s, s:s, s:s, s:o, s:s}", "id", id ? id : json_null(),
+                            "ok", 1, "canonical_request", ig_buf_cstr(&res.canonical_request),
+                            "string_to_sign", ig_buf_cstr(&res.string_to_sign), "signature",
+                            res.signature, "authorization", ig_buf_cstr(&res.authorization),
+                            "added", added, "presigned_query", ig_buf_cstr(&res.presigned_query));
         }
         ig_sigv4_result_free(&res);
     }

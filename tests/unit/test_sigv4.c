@@ -17,7 +17,7 @@
 
 #define T0 INT64_C(1440938160) /* 2015-08-30T12:36:00Z */
 #define MISMATCH                                                                                   \
-    "The request signature we calculated does not match the signature you provided. Check your "  \
+    "The request signature we calculated does not match the signature you provided. Check your "   \
     "AWS Secret Access Key and signing method. Consult the service documentation for details."
 
 static const ig_sigv4_credentials CREDS = {"AKIDEXAMPLE",
@@ -210,9 +210,8 @@ static void test_canonical_query(void)
 
 static void test_canonical_headers(void)
 {
-    ig_header h[] = {{"Host", "example.com"},        {"X-Multi", "one"},
-                     {"x-multi", "  two\t\tthree  "}, {"User-Agent", "curl/8"},
-                     {"X-MULTI", "four"},            {"Content-Type", "a   b"},
+    ig_header h[] = {{"Host", "example.com"},  {"X-Multi", "one"},  {"x-multi", "  two\t\tthree  "},
+                     {"User-Agent", "curl/8"}, {"X-MULTI", "four"}, {"Content-Type", "a   b"},
                      {"X-Empty", ""}};
     ig_sigv4_request req = {"POST", "/", NULL, h, 7, NULL, 0, NULL};
     ig_sigv4_params p = params("service", 0);
@@ -254,7 +253,8 @@ static void test_signing_key_cache_hits_give_identical_signatures(void)
     IG_CHECK_EQ_STR(a.signature, uncached.signature);
     IG_CHECK_EQ_STR(b.signature, uncached.signature);
     /* header-signature.txt of the get-vanilla case in AWS's suite: the cached key is right. */
-    IG_CHECK_EQ_STR(a.signature, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+    IG_CHECK_EQ_STR(a.signature,
+                    "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
 
     /* A later time on the same day reuses the key; another day, region, service or secret
      * derives a new one and signs differently. */
@@ -398,9 +398,9 @@ static void test_unsigned_payload_for_s3(void)
 static void test_presigned_query_layout(void)
 {
     ig_header h[] = {{"Host", "imagegen.s3.us-east-1.amazonaws.com"}};
-    ig_sigv4_request req = {"GET",         "/out/a%20b.png", "response-content-type=image%2Fpng&x",
-                            h,             1,                NULL,
-                            0,             "UNSIGNED-PAYLOAD"};
+    ig_sigv4_request req = {
+        "GET", "/out/a%20b.png",  "response-content-type=image%2Fpng&x", h, 1, NULL,
+        0,     "UNSIGNED-PAYLOAD"};
     ig_sigv4_params p = params("s3", 1);
     p.expires = 604800;
     ig_sigv4_result res;
@@ -564,7 +564,8 @@ static void test_bad_inputs_get_specific_errors(void)
 
     ig_error err = {0};
     IG_CHECK_EQ_INT(ig_sigv4_sign_headers(NULL, &CREDS, &p, &req, NULL, &err), IG_ERR_INVALID_ARG);
-    IG_CHECK_EQ_INT(ig_sigv4_sign_headers(NULL, &CREDS, NULL, &req, NULL, NULL), IG_ERR_INVALID_ARG);
+    IG_CHECK_EQ_INT(ig_sigv4_sign_headers(NULL, &CREDS, NULL, &req, NULL, NULL),
+                    IG_ERR_INVALID_ARG);
 }
 
 static void test_result_is_reusable(void)
@@ -605,9 +606,14 @@ static void test_dates(void)
     IG_CHECK_EQ_INT(ig_sigv4_parse_date("20150830T123600Z", &t), 0);
     IG_CHECK_EQ_INT(t, T0);
     IG_CHECK_EQ_INT(ig_sigv4_parse_date("20240229T000000Z", &t), 0);
-    const char *bad[] = {"20150230T123600Z", "20150830T123600",  "2015-08-30T12:36:00Z",
-                         "20151330T000000Z", "20150830T250000Z", "2015083OT123600Z",
-                         "",                 "20230229T000000Z"};
+    const char *bad[] = {"20150230T123600Z",
+                         "20150830T123600",
+                         "2015-08-30T12:36:00Z",
+                         "20151330T000000Z",
+                         "20150830T250000Z",
+                         "2015083OT123600Z",
+                         "",
+                         "20230229T000000Z"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         IG_CHECK_EQ_INT(ig_sigv4_parse_date(bad[i], &t), -1);
     IG_CHECK_EQ_INT(ig_sigv4_parse_date(NULL, &t), -1);
@@ -675,14 +681,14 @@ static void test_verify_round_trips(void)
     expect_verify(&CREDS, "us-east-1", "bedrock", 0, &r.req, T0 - 899, IG_OK, NULL, __LINE__);
     ig_sigv4_result_free(&r.res);
 
-    receive(&r, &CREDS_TOKEN, params("bedrock", 0), "POST", BEDROCK_PATH, NULL, bedrock_headers,
-            3, "{}");
+    receive(&r, &CREDS_TOKEN, params("bedrock", 0), "POST", BEDROCK_PATH, NULL, bedrock_headers, 3,
+            "{}");
     expect_verify(&CREDS_TOKEN, "us-east-1", "bedrock", 0, &r.req, T0, IG_OK, NULL, __LINE__);
     ig_sigv4_result_free(&r.res);
 
     ig_header s3h[] = {{"Host", "b.s3.us-east-1.amazonaws.com"}, {"Content-Type", "image/png"}};
-    receive(&r, &CREDS, params("s3", 1), "PUT", "/b/./a%20b/../x.png", "partNumber=1&uploadId=",
-            s3h, 2, "png-bytes");
+    receive(&r, &CREDS, params("s3", 1), "PUT", "/b/./a%20b/../x.png",
+            "partNumber=1&uploadId=", s3h, 2, "png-bytes");
     expect_verify(&CREDS, "us-east-1", "s3", 1, &r.req, T0, IG_OK, NULL, __LINE__);
     /* The verifier must use the same URI rule as the signer. */
     expect_verify(&CREDS, "us-east-1", "s3", 0, &r.req, T0, IG_ERR_SIGNATURE, MISMATCH, __LINE__);
@@ -777,8 +783,8 @@ static void test_verify_checks_credentials_and_scope(void)
     ig_sigv4_result_free(&r.res);
 
     /* A request carrying a token the verifier does not know. */
-    receive(&r, &CREDS_TOKEN, params("bedrock", 0), "POST", BEDROCK_PATH, NULL, bedrock_headers,
-            3, "{}");
+    receive(&r, &CREDS_TOKEN, params("bedrock", 0), "POST", BEDROCK_PATH, NULL, bedrock_headers, 3,
+            "{}");
     expect_verify(&CREDS, "us-east-1", "bedrock", 0, &r.req, T0, IG_ERR_CREDENTIALS,
                   "The security token included in the request is invalid.", __LINE__);
     ig_sigv4_credentials other_token = CREDS_TOKEN;
@@ -820,7 +826,8 @@ static void test_verify_malformed_authorization(void)
     t.n_headers = 5;
     h[auth].value = "AWS4-HMAC-SHA1 Credential=AKIDEXAMPLE/20150830/us-east-1/bedrock/aws4_request";
     expect_verify(&CREDS, "us-east-1", "bedrock", 0, &t, T0, IG_ERR_SIGNATURE, NULL, __LINE__);
-    h[auth].value = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/bedrock/aws4_request";
+    h[auth].value =
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/bedrock/aws4_request";
     expect_verify(&CREDS, "us-east-1", "bedrock", 0, &t, T0, IG_ERR_SIGNATURE,
                   "Authorization header requires 'SignedHeaders' parameter. Authorization header "
                   "requires 'Signature' parameter.",

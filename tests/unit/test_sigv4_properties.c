@@ -27,7 +27,10 @@ static uint32_t rnd(void)
     return (uint32_t)(rng_state >> 11);
 }
 
-static uint32_t below(uint32_t n) { return n ? rnd() % n : 0; }
+static uint32_t below(uint32_t n)
+{
+    return n ? rnd() % n : 0;
+}
 
 /* A random string of up to max bytes drawn from alphabet (NUL never appears). */
 static void rand_text(char *out, size_t max, const char *alphabet)
@@ -42,8 +45,9 @@ static void rand_text(char *out, size_t max, const char *alphabet)
 /* Each field draws from a clean alphabet, and now and then from one with hostile bytes. */
 static const char PATH_CHARS[] = "abcXYZ019/./..//%%%3A%20~-_:@!$&'()*+,;= \xc3\xbc\xe6\x97\xa5";
 static const char PATH_HOSTILE[] = "a/%\x01\x7f?#\n";
-static const char *const QUERY_TOKENS[] = {"a", "B", "0", "=", "&", "%2B", "%3d", "%7e", "+",
-                                           " ", "~", "-", ".", "\xc3\xa9", "/", ";", ":", "%20"};
+static const char *const QUERY_TOKENS[] = {"a",   "B",        "0", "=", "&", "%2B",
+                                           "%3d", "%7e",      "+", " ", "~", "-",
+                                           ".",   "\xc3\xa9", "/", ";", ":", "%20"};
 static const char QUERY_HOSTILE[] = "a=%%zz\x02#\r";
 static const char NAME_CHARS[] = "abcdefxyzABC-_0123!#$%&'*+.^`|~";
 static const char NAME_HOSTILE[] = "a :\x01\n(\"";
@@ -107,8 +111,9 @@ static void generate(generated *g)
         g->headers[g->n_headers++] = (ig_header){g->names[i], g->values[i]};
     }
     rand_text(g->body, 60, "{}\":abc \x01\xff");
-    g->req = (ig_sigv4_request){g->method, g->path, below(3) ? g->query : NULL, g->headers,
-                                g->n_headers, g->body, strlen(g->body), NULL};
+    g->req = (ig_sigv4_request){g->method,       g->path,      below(3) ? g->query : NULL,
+                                g->headers,      g->n_headers, g->body,
+                                strlen(g->body), NULL};
     g->p.region = below(20) ? REGIONS[below(2)] : REGIONS[below(6)];
     g->p.service = below(20) ? SERVICES[below(3)] : SERVICES[below(5)];
     g->p.time = below(20) ? (int64_t)1400000000 + below(400000000) : -(int64_t)below(5);
@@ -172,8 +177,8 @@ static void test_sign_or_refuse_then_verify(void)
             r.n_headers = g.n_headers + res.n_added;
             if (!has_special_header(&g)) {
                 ig_error verr = {0};
-                ig_err v = ig_sigv4_verify(&g.creds, g.p.region, g.p.service, g.p.s3_uri_rules,
-                                           &r, g.p.time, 900, &verr);
+                ig_err v = ig_sigv4_verify(&g.creds, g.p.region, g.p.service, g.p.s3_uri_rules, &r,
+                                           g.p.time, 900, &verr);
                 if (v != IG_OK)
                     ig_test_fail(__FILE__, __LINE__,
                                  "iteration %d: signed request does not verify: %s\n  path "
@@ -200,8 +205,7 @@ static void test_sign_or_refuse_then_verify(void)
                     r.body = body;
                     if (ig_sigv4_verify(&g.creds, g.p.region, g.p.service, g.p.s3_uri_rules, &r,
                                         g.p.time, 900, NULL) == IG_OK)
-                        ig_test_fail(__FILE__, __LINE__, "iteration %d: changed body verified",
-                                     it);
+                        ig_test_fail(__FILE__, __LINE__, "iteration %d: changed body verified", it);
                 }
             }
         }
@@ -220,8 +224,8 @@ static void test_sign_or_refuse_then_verify(void)
                     ig_test_fail(__FILE__, __LINE__, "iteration %d: raw byte 0x%02x in query", it,
                                  (unsigned char)*c);
         } else if (err.message[0] == '\0') {
-            ig_test_fail(__FILE__, __LINE__, "iteration %d: presign code %s without a sentence",
-                         it, ig_err_name(e));
+            ig_test_fail(__FILE__, __LINE__, "iteration %d: presign code %s without a sentence", it,
+                         ig_err_name(e));
         }
         ig_sigv4_result_free(&res);
     }
@@ -233,14 +237,16 @@ static void test_sign_or_refuse_then_verify(void)
 
 static void test_garbage_authorization_is_refused(void)
 {
-    static const char AUTH_CHARS[] = "AWS4-HMAC-SHA256 Credential=/,;= SignedHeaders=host;x-amz-date"
-                                     "Signature=0123456789abcdef aws4_request 20150830 us-east-1";
+    static const char AUTH_CHARS[] =
+        "AWS4-HMAC-SHA256 Credential=/,;= SignedHeaders=host;x-amz-date"
+        "Signature=0123456789abcdef aws4_request 20150830 us-east-1";
     ig_sigv4_credentials creds = {"AKIDEXAMPLE", "secret", NULL};
     for (int it = 0; it < ITERATIONS; it++) {
         char tail[140], auth[160];
         rand_text(tail, sizeof tail - 1, AUTH_CHARS);
         snprintf(auth, sizeof auth, "%s%s", below(2) ? "AWS4-HMAC-SHA256 " : "", tail);
-        ig_header h[] = {{"Host", "h"}, {"X-Amz-Date", "20150830T123600Z"}, {"Authorization", auth}};
+        ig_header h[] = {
+            {"Host", "h"}, {"X-Amz-Date", "20150830T123600Z"}, {"Authorization", auth}};
         ig_sigv4_request req = {"GET", "/", NULL, h, 3, NULL, 0, NULL};
         ig_error err = {0};
         ig_err e = ig_sigv4_verify(&creds, "us-east-1", "service", 0, &req, 1440938160, 900, &err);

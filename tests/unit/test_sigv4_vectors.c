@@ -170,7 +170,8 @@ static int ig_case_load(ig_vector_case *c, const char *dir)
     c->creds.session_token = json_string_value(json_object_get(cr, "token"));
     c->params.region = json_string_value(json_object_get(c->context, "region"));
     c->params.service = json_string_value(json_object_get(c->context, "service"));
-    c->params.time = ig_parse_timestamp(json_string_value(json_object_get(c->context, "timestamp")));
+    c->params.time =
+        ig_parse_timestamp(json_string_value(json_object_get(c->context, "timestamp")));
     c->params.s3_uri_rules = !json_is_true(json_object_get(c->context, "normalize"));
     c->params.sign_content_sha256 = json_is_true(json_object_get(c->context, "sign_body"));
     c->params.omit_session_token = json_is_true(json_object_get(c->context, "omit_session_token"));

@@ -2,13 +2,24 @@
  * verification (for the local Bedrock stand-in).
  *
  * The caller describes the request exactly as it will travel: the path and query already
- * percent-encoded as sent, every header that will be sent (Host included). Two canonical-URI
- * rules exist:
- *   - s3_uri_rules = 1: the path is signed as sent (encoded once), never normalized;
+ * percent-encoded as sent, every header that will be sent (Host included, with ":port" when
+ * the port is not the scheme's default, as curl sends it). Two canonical-URI rules exist:
+ *   - s3_uri_rules = 1: the path is signed as sent (encoded once), never normalized; a byte
+ *     that cannot travel raw (space, non-ASCII) is encoded once, "%XX" escapes are kept;
  *   - s3_uri_rules = 0 (every other service, Bedrock included): the path is normalized
- *     (".", "..", duplicate slashes) and percent-encoded again, so "%3A" is signed as "%253A".
- * Signing keys are cached per (secret, date, region, service) inside an ig_sigv4_signer.
- * Nothing here logs; secrets never leave this module except as derived signatures.
+ *     (".", "..", duplicate slashes; a trailing slash kept) and percent-encoded again, so
+ *     "%3A" is signed as "%253A".
+ * The query is decoded and encoded again with the unreserved set, then sorted by name and
+ * value; "a" and "a=" are the same, repeated names are kept, '+' is a literal plus (send a
+ * space as %20). Every header passed is signed except Connection, Expect, Transfer-Encoding,
+ * User-Agent and X-Amzn-Trace-Id, which hops rewrite. Values are trimmed and inner runs of
+ * spaces and tabs collapsed; a name given twice is signed as "v1,v2" in order.
+ *
+ * Signing keys are cached per (secret, date, region, service) inside an ig_sigv4_signer; a
+ * signer may be shared between threads. Nothing here logs; secrets never leave this module
+ * except as derived signatures. Bad input is refused with IG_ERR_INVALID_ARG (naming the
+ * header, parameter or field), IG_ERR_REGION (missing or malformed region) or
+ * IG_ERR_CREDENTIALS (missing or malformed key id, secret or token), never signed.
  */
 #ifndef IG_SIGV4_H
 #define IG_SIGV4_H
@@ -56,12 +67,16 @@ typedef struct {
     char signature[65];
     char amz_date[17];          /* "20150830T123600Z" */
     /* Header signing: headers the caller must add to the request, in this order:
-     * x-amz-date, [x-amz-security-token], [x-amz-content-sha256], authorization.
-     * Names and values point into storage owned by this result. */
+     * X-Amz-Date, [X-Amz-Security-Token], [X-Amz-Content-SHA256], Authorization.
+     * Values point into storage owned by this result (names are constants). The request
+     * must not carry these itself (IG_ERR_INVALID_ARG). */
     ig_header added[IG_SIGV4_MAX_ADDED_HEADERS];
     size_t n_added;
     ig_buf authorization;       /* header signing: the Authorization value */
-    ig_buf presigned_query;     /* presigning: the whole query to send, X-Amz-Signature last */
+    /* Presigning: the whole query to send, botocore's layout: the request's own parameters
+     * (re-encoded, in their order), then X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date,
+     * X-Amz-Expires, X-Amz-SignedHeaders, [X-Amz-Security-Token], X-Amz-Signature. */
+    ig_buf presigned_query;
     ig_buf storage;             /* internal */
 } ig_sigv4_result;
 
@@ -82,13 +97,16 @@ int ig_sigv4_parse_date(const char *s, int64_t *epoch_s);
 void ig_sigv4_result_init(ig_sigv4_result *r);
 void ig_sigv4_result_free(ig_sigv4_result *r);
 
-/* Authorization-header signing. */
+/* Authorization-header signing. out is reset first and may be reused; on failure it is
+ * left empty. */
 ig_err ig_sigv4_sign_headers(ig_sigv4_signer *s, const ig_sigv4_credentials *creds,
                              const ig_sigv4_params *p, const ig_sigv4_request *req,
                              ig_sigv4_result *out, ig_error *err);
 /* Query-string presigning. With a session token, X-Amz-Security-Token is part of the query
- * before signing (unless omit_session_token). The presigned query keeps req->query's own
- * parameters. */
+ * before signing (unless omit_session_token: then it is sent but not signed). The presigned
+ * query keeps req->query's own parameters; it must not already hold X-Amz-* signing
+ * parameters. p->expires must be 1 .. 604800. For S3 set payload_hash "UNSIGNED-PAYLOAD";
+ * NULL hashes the body, as other services expect. No header is added. */
 ig_err ig_sigv4_presign(ig_sigv4_signer *s, const ig_sigv4_credentials *creds,
                         const ig_sigv4_params *p, const ig_sigv4_request *req,
                         ig_sigv4_result *out, ig_error *err);
@@ -99,7 +117,15 @@ ig_err ig_sigv4_presign(ig_sigv4_signer *s, const ig_sigv4_credentials *creds,
  * <= max_skew_s), and the signature with a constant-time compare. Returns IG_OK, or
  * IG_ERR_SIGNATURE / IG_ERR_CREDENTIALS / IG_ERR_INVALID_ARG with a sentence in err worded
  * the way AWS words it ("The request signature we calculated does not match ...",
- * "Signature expired: ...", "The security token included in the request is invalid."). */
+ * "Signature expired: ...", "The security token included in the request is invalid.").
+ * req is the request as received: path and query still percent-encoded, every header
+ * (Authorization included). The payload hash is X-Amz-Content-SHA256 when present (it must
+ * match the body unless "UNSIGNED-PAYLOAD"), else the SHA-256 of the body; req->payload_hash
+ * is ignored. A known session token must arrive in X-Amz-Security-Token; a request with a
+ * token the verifier does not hold is refused. IG_ERR_CREDENTIALS: another access key id or
+ * token (or no usable known credentials); IG_ERR_SIGNATURE: anything else wrong with the
+ * request, malformed input included; IG_ERR_INVALID_ARG / IG_ERR_REGION: the verifier's own
+ * arguments are unusable. Presigned (query-string) requests are not verified here. */
 ig_err ig_sigv4_verify(const ig_sigv4_credentials *known, const char *region, const char *service,
                        int s3_uri_rules, const ig_sigv4_request *req, int64_t now,
                        int64_t max_skew_s, ig_error *err);
