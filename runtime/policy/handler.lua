@@ -192,7 +192,7 @@ function M.new(config)
     imagegen.metric("GenerationFailed", 1, "Count")
     imagegen.log(f.status >= 500 and "error" or "warn", "generation failed",
       { code = f.code, status = f.status, model = context.model })
-    return respond.error(f.status, f.code, f.message, result.request_id, base, limit_headers,
+    return respond.error(f.status, f.code, f.message, result.request_id or req.request_id, base, limit_headers,
       f.retry_after and { ["Retry-After"] = f.retry_after } or nil)
   end
 

@@ -30,7 +30,6 @@ local function is_null(v)
   return v == cjson.null
 end
 
-M.show = text.show
 
 -- How a JSON value's type is named in "must be ..." messages.
 local function json_kind(v)
