@@ -1,0 +1,422 @@
+/* policy.c - loading the policy and calling admit and respond.
+ *
+ * Each call runs in protected mode under fresh limits: the arguments are converted inside
+ * the protected call (building them can run out of memory too), the result is converted
+ * outside it (that conversion raises nothing, so no half-built JSON can leak). Whatever
+ * goes wrong comes back as a code and one sentence with file:line; after an error the
+ * state is collected, so the next warm invocation starts from what the policy keeps on
+ * purpose and nothing more.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/host.h"
+
+/* ---- options -------------------------------------------------------------------------- */
+
+static ig_err ig_parse_env_u64(const char *name, uint64_t lo, uint64_t hi, const char *unit,
+                               uint64_t *out, ig_error *err)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return IG_OK;
+    uint64_t v = 0;
+    int ok = 1;
+    for (const char *c = s; *c && ok; c++) {
+        if (*c < '0' || *c > '9' || v > (UINT64_MAX - 9) / 10)
+            ok = 0;
+        else
+            v = v * 10 + (uint64_t)(*c - '0');
+    }
+    if (!ok || v < lo || v > hi)
+        return ig_error_set(err, IG_ERR_CONFIG,
+                            "%s must be a whole number of %s from %llu to %llu, not \"%.64s\"", name,
+                            unit, (unsigned long long)lo, (unsigned long long)hi, s);
+    *out = v;
+    return IG_OK;
+}
+
+ig_err ig_policy_options_from_env(ig_policy_options *o, ig_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->memory_limit_bytes = (size_t)64 * 1024 * 1024;
+    o->instruction_limit = 10000000;
+
+    const char *dir = getenv("IMAGEGEN_POLICY_DIR");
+    const char *root = getenv("LAMBDA_TASK_ROOT");
+    int n;
+    if (dir && *dir)
+        n = snprintf(o->dir_buf, sizeof o->dir_buf, "%s", dir);
+    else if (root && *root)
+        n = snprintf(o->dir_buf, sizeof o->dir_buf, "%s/policy", root);
+    else
+        n = snprintf(o->dir_buf, sizeof o->dir_buf, "./policy");
+    if (n < 0 || (size_t)n >= sizeof o->dir_buf)
+        return ig_error_set(err, IG_ERR_CONFIG, "%s is longer than %zu bytes",
+                            dir && *dir ? "IMAGEGEN_POLICY_DIR" : "LAMBDA_TASK_ROOT",
+                            sizeof o->dir_buf - 1);
+    o->dir = o->dir_buf;
+
+    uint64_t mb = 64, instructions = o->instruction_limit;
+    ig_err e = ig_parse_env_u64("IMAGEGEN_LUA_MEMORY_MB", 1, 4096, "megabytes", &mb, err);
+    if (e)
+        return e;
+    e = ig_parse_env_u64("IMAGEGEN_LUA_INSTRUCTIONS", 1000, 1000000000000ULL, "instructions",
+                         &instructions, err);
+    if (e)
+        return e;
+    o->memory_limit_bytes = (size_t)mb * 1024 * 1024;
+    o->instruction_limit = instructions;
+    const char *allow = getenv("IMAGEGEN_POLICY_ENV");
+    o->env_allow = allow && *allow ? allow : NULL;
+    return IG_OK;
+}
+
+/* ---- errors --------------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t ig_utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    unsigned cp = c & (0xffu >> (len + 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* Sets err to "prefix + text" with every invalid UTF-8 byte and control character of text
+ * replaced, so that the sentence can go into a JSON log line as it is; a multi-byte
+ * character cut by the length limit is dropped. */
+static ig_err ig_policy_fail(ig_error *err, ig_err code, const char *text)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    size_t o = 0, cap = sizeof err->message - 1;
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n && o < cap;) {
+        size_t len = ig_utf8_seq(s + i, n - i);
+        if (len == 0 || (len == 1 && s[i] < 0x20 && s[i] != '\n' && s[i] != '\t')) {
+            err->message[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + len > cap)
+            break;
+        memcpy(err->message + o, s + i, len);
+        o += len;
+        i += len;
+    }
+    err->message[o] = '\0';
+    return code;
+}
+
+/* The sentence for a pcall that ended with status (the message is on the stack top).
+ * what names the call ("admit"); defined_at is where its function starts, if known. */
+static ig_err ig_policy_status_error(ig_policy *p, int status, const char *what,
+                                     const char *defined_at, ig_error *err)
+{
+    lua_State *L = p->L;
+    char text[1024];
+    if (status == LUA_ERRMEM) {
+        char limit[48];
+        ig_lua_describe_limit(p->mem_limit, limit, sizeof limit);
+        if (!p->mem_refusals)
+            snprintf(text, sizeof text, "not enough memory in %s (the process is out of memory)",
+                     what);
+        else if (p->last_where[0])
+            snprintf(text, sizeof text,
+                     "%s: not enough memory in %s: the policy reached its memory limit of %s "
+                     "(IMAGEGEN_LUA_MEMORY_MB); this is the last line seen before the failed "
+                     "allocation",
+                     p->last_where, what, limit);
+        else if (defined_at && *defined_at)
+            snprintf(text, sizeof text,
+                     "%s: not enough memory in %s (the function starting here): the policy "
+                     "reached its memory limit of %s (IMAGEGEN_LUA_MEMORY_MB)",
+                     defined_at, what, limit);
+        else
+            snprintf(text, sizeof text,
+                     "not enough memory in %s: the policy reached its memory limit of %s "
+                     "(IMAGEGEN_LUA_MEMORY_MB)",
+                     what, limit);
+        return ig_policy_fail(err, IG_ERR_POLICY, text);
+    }
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
+    if (status == LUA_ERRERR)
+        snprintf(text, sizeof text, "%s: error while reporting an error: %s", what, msg);
+    else
+        snprintf(text, sizeof text, "%s", msg);
+    return ig_policy_fail(err, IG_ERR_POLICY, text);
+}
+
+/* After an error: drop what the failed call left behind. */
+static void ig_policy_recover(ig_policy *p, int top)
+{
+    lua_settop(p->L, top);
+    lua_gc(p->L, LUA_GCCOLLECT, 0);
+}
+
+/* ---- load ----------------------------------------------------------------------------- */
+
+/* The last line holding code in the function at the top of the stack (popped), or 0. */
+static int ig_last_active_line(lua_State *L)
+{
+    lua_Debug ar;
+    int last = 0;
+    if (!lua_getinfo(L, ">L", &ar) || !lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_isinteger(L, -2) && lua_tointeger(L, -2) > last)
+            last = (int)lua_tointeger(L, -2);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return last;
+}
+
+/* Runs in protected mode: builds the sandbox, runs init.lua, checks and keeps its table. */
+static int ig_policy_load_main(lua_State *L)
+{
+    ig_policy *p = ig_lua_policy(L);
+    ig_lua_sandbox_open(L);
+    ig_lua_load_file(L, "init.lua"); /* 1: the chunk */
+    lua_pushvalue(L, 1);
+    lua_call(L, 0, 1); /* 2: what it returned */
+
+    const char *problem = NULL;
+    if (!lua_istable(L, 2)) {
+        problem = lua_pushfstring(L, "init.lua must return a table with admit and respond "
+                                     "functions, not a %s value",
+                                  luaL_typename(L, 2));
+    } else {
+        static const char *const fns[] = {"admit", "respond"};
+        for (int i = 0; i < 2 && !problem; i++) {
+            int t = lua_getfield(L, 2, fns[i]);
+            if (t != LUA_TFUNCTION)
+                problem = lua_pushfstring(L, "the table init.lua returns has no %s function "
+                                             "(its %s is a %s value)",
+                                          fns[i], fns[i], lua_typename(L, t));
+        }
+    }
+    if (problem) {
+        lua_pushvalue(L, 1);
+        int line = ig_last_active_line(L);
+        return line ? luaL_error(L, "init.lua:%d: %s", line, problem)
+                    : luaL_error(L, "init.lua: %s", problem);
+    }
+    lua_settop(L, 2);
+    p->policy_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+ig_policy *ig_policy_load(const ig_policy_options *o, ig_error *err)
+{
+    if (!o || !o->dir || !*o->dir) {
+        ig_error_set(err, IG_ERR_INVALID_ARG, "no policy directory given");
+        return NULL;
+    }
+    if (o->memory_limit_bytes < 256 * 1024 || o->instruction_limit < 1000) {
+        ig_error_set(err, IG_ERR_INVALID_ARG,
+                     "the policy limits are too small (at least 256 KB and 1000 instructions)");
+        return NULL;
+    }
+    ig_policy *p = calloc(1, sizeof *p);
+    if (!p || !(p->dir = strdup(o->dir)) ||
+        (o->env_allow && !(p->env_allow = strdup(o->env_allow))) || !(p->metrics = json_object())) {
+        ig_policy_free(p);
+        ig_error_set(err, IG_ERR_NOMEM, "out of memory creating the policy state");
+        return NULL;
+    }
+    p->mem_limit = o->memory_limit_bytes;
+    p->instr_limit = o->instruction_limit;
+    p->policy_ref = LUA_NOREF;
+    p->L = lua_newstate(ig_lua_alloc, p);
+    if (!p->L) {
+        ig_policy_free(p);
+        ig_error_set(err, IG_ERR_NOMEM, "out of memory creating the Lua state");
+        return NULL;
+    }
+    memcpy(lua_getextraspace(p->L), &p, sizeof p);
+    lua_setwarnf(p->L, ig_lua_warnf, p);
+    ig_lua_limits_install(p);
+    ig_lua_limits_begin(p);
+
+    lua_State *L = p->L;
+    lua_pushcfunction(L, ig_lua_msgh);
+    lua_pushcfunction(L, ig_policy_load_main);
+    int status = lua_pcall(L, 0, 0, 1);
+    if (status != LUA_OK) {
+        ig_policy_status_error(p, status, "init.lua", NULL, err);
+        ig_policy_free(p);
+        return NULL;
+    }
+    lua_settop(L, 0);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    return p;
+}
+
+void ig_policy_free(ig_policy *p)
+{
+    if (!p)
+        return;
+    if (p->L) {
+        ig_lua_limits_begin(p); /* finalizers run at close, under a fresh budget */
+        lua_close(p->L);
+    }
+    json_decref(p->metrics);
+    free(p->dir);
+    free(p->env_allow);
+    free(p);
+}
+
+/* ---- calls ---------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *fn;          /* "admit" or "respond" */
+    json_t *args[2];
+    const char *arg_names[2];
+    int converting;          /* 1 while the arguments are being built */
+    char where[200];         /* "init.lua:5" where fn is defined */
+} ig_call;
+
+/* Runs in protected mode: fetches policy[fn], builds the arguments, calls. */
+static int ig_policy_call_main(lua_State *L)
+{
+    ig_call *c = lua_touserdata(L, 1);
+    ig_policy *p = ig_lua_policy(L);
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->policy_ref);
+    lua_getfield(L, 1, c->fn);
+    if (!lua_isfunction(L, 2))
+        return luaL_error(L, "the policy table has no %s function any more", c->fn);
+    lua_Debug ar;
+    lua_pushvalue(L, 2);
+    if (lua_getinfo(L, ">S", &ar) && ar.linedefined > 0)
+        snprintf(c->where, sizeof c->where, "%s:%d", ar.short_src, ar.linedefined);
+    c->converting = 1;
+    for (int i = 0; i < 2; i++)
+        ig_lua_push_json(L, c->args[i], c->arg_names[i]);
+    c->converting = 0;
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+static ig_err ig_policy_call(ig_policy *p, ig_call *c, json_t **out, ig_error *err)
+{
+    *out = NULL;
+    if (!p || !p->L)
+        return ig_error_set(err, IG_ERR_INVALID_ARG, "no policy loaded");
+    lua_State *L = p->L;
+    int top = lua_gettop(L);
+    if (!lua_checkstack(L, 8))
+        return ig_error_set(err, IG_ERR_POLICY, "the Lua stack is exhausted");
+    ig_lua_limits_begin(p);
+    c->where[0] = '\0';
+    c->converting = 0;
+    lua_pushcfunction(L, ig_lua_msgh);
+    lua_pushcfunction(L, ig_policy_call_main);
+    lua_pushlightuserdata(L, c);
+    int status = lua_pcall(L, 1, 1, top + 1);
+    if (status != LUA_OK) {
+        ig_err code;
+        if (c->converting && status == LUA_ERRMEM) {
+            char limit[48];
+            ig_lua_describe_limit(p->mem_limit, limit, sizeof limit);
+            code = ig_error_set(err, IG_ERR_TOO_LARGE,
+                                "the arguments of %s do not fit in the policy's memory limit of %s",
+                                c->fn, limit);
+        } else if (c->converting) {
+            code = ig_policy_fail(err, IG_ERR_INVALID_ARG,
+                                  lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : c->fn);
+        } else {
+            code = ig_policy_status_error(p, status, c->fn, c->where, err);
+        }
+        ig_policy_recover(p, top);
+        return code;
+    }
+    const char *where = c->where[0] ? c->where : "init.lua";
+    char text[1024];
+    if (!lua_istable(L, -1)) {
+        snprintf(text, sizeof text, "%s: %s returned a %s value, not a table", where, c->fn,
+                 luaL_typename(L, -1));
+        ig_policy_recover(p, top);
+        return ig_policy_fail(err, IG_ERR_POLICY, text);
+    }
+    char msg[512];
+    json_t *j = ig_lua_to_json(L, -1, "", msg, sizeof msg);
+    lua_settop(L, top);
+    if (j && !json_is_object(j)) {
+        json_decref(j);
+        j = NULL;
+        snprintf(msg, sizeof msg, "a list (array) instead of a table with named fields");
+    }
+    if (!j) {
+        snprintf(text, sizeof text, "%s: %s returned %s", where, c->fn, msg);
+        return ig_policy_fail(err, IG_ERR_POLICY, text);
+    }
+    *out = j;
+    return IG_OK;
+}
+
+ig_err ig_policy_admit(ig_policy *p, json_t *req, json_t *ctx, json_t **out, ig_error *err)
+{
+    ig_call c = {.fn = "admit", .args = {req, ctx}, .arg_names = {"req", "ctx"}};
+    return ig_policy_call(p, &c, out, err);
+}
+
+ig_err ig_policy_respond(ig_policy *p, json_t *result, json_t *req, json_t **out, ig_error *err)
+{
+    ig_call c = {.fn = "respond", .args = {result, req}, .arg_names = {"result", "req"}};
+    return ig_policy_call(p, &c, out, err);
+}
+
+json_t *ig_policy_take_metrics(ig_policy *p)
+{
+    json_t *fresh = json_object();
+    if (!p)
+        return fresh;
+    json_t *m = p->metrics;
+    if (!fresh)
+        return json_incref(m); /* keep collecting into the same object */
+    p->metrics = fresh;
+    return m;
+}
+
+size_t ig_policy_memory_in_use(const ig_policy *p)
+{
+    return p ? p->mem_used : 0;
+}
+
+void ig_policy_collect(ig_policy *p)
+{
+    if (p && p->L) {
+        ig_lua_limits_begin(p);
+        lua_gc(p->L, LUA_GCCOLLECT, 0);
+    }
+}

@@ -1,0 +1,239 @@
+/* sandbox.c - what a policy script can reach, and how its files are loaded.
+ *
+ * Policies decide; they never touch files, sockets, processes or credentials. So the state
+ * opens only base, string, table, math, utf8 and cjson, and then takes away what could
+ * escape: loading code from strings or files, bytecode (which can break the VM's
+ * invariants), string.dump, and the garbage collector's controls. require() is replaced by
+ * one that only loads text files from the policy directory, by module name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "lua/host.h"
+
+#include <lua-cjson.h> /* after lua.h, which it assumes */
+
+/* ---- file loading --------------------------------------------------------------------- */
+
+/* Reads dir/rel into a malloc'd buffer; NULL with a sentence in msg. */
+static char *ig_read_policy_file(const char *dir, const char *rel, size_t *len, char *msg,
+                                 size_t msglen)
+{
+    char path[4096 + IG_LUA_MODULE_NAME_MAX + 8];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(msg, msglen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(msg, msglen, "%s is not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    if ((unsigned long long)st.st_size > IG_LUA_MAX_FILE_BYTES) {
+        snprintf(msg, msglen, "%s is larger than %u bytes", path, IG_LUA_MAX_FILE_BYTES);
+        close(fd);
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size, n = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        snprintf(msg, msglen, "out of memory reading %s", path);
+        close(fd);
+        return NULL;
+    }
+    while (n < cap) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r < 0) {
+                snprintf(msg, msglen, "cannot read %s: %s", path, strerror(errno));
+                free(buf);
+                close(fd);
+                return NULL;
+            }
+            break; /* the file shrank: compile what there is */
+        }
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+void ig_lua_load_file(lua_State *L, const char *rel)
+{
+    ig_policy *p = ig_lua_policy(L);
+    char msg[4096 + IG_LUA_MODULE_NAME_MAX + 128]; /* room for the whole path */
+    size_t len = 0;
+    char *src = ig_read_policy_file(p->dir, rel, &len, msg, sizeof msg);
+    if (!src)
+        luaL_error(L, "%s: %s", rel, msg);
+    char chunkname[IG_LUA_MODULE_NAME_MAX + 8];
+    snprintf(chunkname, sizeof chunkname, "@%s", rel);
+    /* mode "t": text only; a binary chunk is refused before it is looked at */
+    int rc = luaL_loadbufferx(L, src, len, chunkname, "t");
+    free(src);
+    if (rc != LUA_OK)
+        lua_error(L);
+}
+
+/* ---- require -------------------------------------------------------------------------- */
+
+/* Module names are dotted paths of [A-Za-z0-9_-] components: "lib.util" -> lib/util.lua.
+ * This is what keeps require inside the policy directory: no '/', no "..", no empty part. */
+static int ig_module_name_ok(const char *name, size_t len)
+{
+    if (len == 0 || len > IG_LUA_MODULE_NAME_MAX - 4 || name[0] == '.' || name[len - 1] == '.')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        int ok = c == '_' || c == '-' || c == '.' || (c >= '0' && c <= '9') ||
+                 (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!ok || (c == '.' && name[i + 1] == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int ig_require(lua_State *L)
+{
+    ig_policy *p = ig_lua_policy(L);
+    size_t len;
+    const char *name = luaL_checklstring(L, 1, &len);
+    if (!ig_module_name_ok(name, len))
+        return luaL_error(L,
+                          "require: invalid module name \"%s\": use letters, digits, '_' and '-', "
+                          "with '.' between folder names (modules load only from the policy "
+                          "directory)",
+                          name);
+    lua_settop(L, 1);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE); /* 2 */
+    if (lua_getfield(L, 2, name) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    for (int i = 0; i < p->loading_depth; i++) {
+        if (strcmp(p->loading[i], name) == 0)
+            return luaL_error(L, "require: module '%s' requires itself (a require cycle)", name);
+    }
+    if (p->loading_depth >= IG_LUA_MAX_LOADING)
+        return luaL_error(L, "require: modules nested more than %d deep", IG_LUA_MAX_LOADING);
+
+    char rel[IG_LUA_MODULE_NAME_MAX + 8];
+    size_t i = 0;
+    for (; i < len; i++)
+        rel[i] = name[i] == '.' ? '/' : name[i];
+    memcpy(rel + i, ".lua", 5);
+
+    ig_lua_load_file(L, rel); /* 3 */
+    memcpy(p->loading[p->loading_depth++], name, len + 1);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1); /* errors leave loading_depth high; it is reset per call */
+    p->loading_depth--;
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 2, name);
+    return 1;
+}
+
+/* ---- replacements --------------------------------------------------------------------- */
+
+/* print(...) -> one INFO log line, arguments joined by tabs as print would. */
+static int ig_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    char where[160] = "";
+    ig_lua_where(L, 1, where, sizeof where);
+    ig_log(IG_LOG_INFO, lua_tostring(L, -1), json_pack("{s:s}", "source", where));
+    return 0;
+}
+
+/* collectgarbage("count") only: collection is the host's business. */
+static int ig_collectgarbage(lua_State *L)
+{
+    const char *opt = luaL_optstring(L, 1, "count");
+    if (strcmp(opt, "count") != 0)
+        return luaL_error(L, "collectgarbage: only \"count\" is available to policies");
+    int kb = lua_gc(L, LUA_GCCOUNT, 0), b = lua_gc(L, LUA_GCCOUNTB, 0);
+    lua_pushnumber(L, (lua_Number)kb + (lua_Number)b / 1024);
+    return 1;
+}
+
+void ig_lua_warnf(void *ud, const char *msg, int tocont)
+{
+    ig_policy *p = ud;
+    if (p->warning_len == 0 && !tocont && msg[0] == '@')
+        return; /* a control message ("@on", "@off") */
+    size_t n = strlen(msg), room = sizeof p->warning - 1 - p->warning_len;
+    if (n > room)
+        n = room;
+    memcpy(p->warning + p->warning_len, msg, n);
+    p->warning_len += n;
+    p->warning[p->warning_len] = '\0';
+    if (tocont)
+        return;
+    ig_log(IG_LOG_WARN, "policy warning", json_pack("{s:s}", "warning", p->warning));
+    p->warning_len = 0;
+    p->warning[0] = '\0';
+}
+
+/* ---- the environment ------------------------------------------------------------------ */
+
+static void ig_open_lib(lua_State *L, const char *name, lua_CFunction open)
+{
+    luaL_requiref(L, name, open, 1);
+    lua_pop(L, 1);
+}
+
+void ig_lua_sandbox_open(lua_State *L)
+{
+    ig_open_lib(L, LUA_GNAME, luaopen_base);
+    ig_open_lib(L, LUA_STRLIBNAME, luaopen_string);
+    ig_open_lib(L, LUA_TABLIBNAME, luaopen_table);
+    ig_open_lib(L, LUA_MATHLIBNAME, luaopen_math);
+    ig_open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
+    ig_open_lib(L, "cjson", luaopen_cjson);
+    ig_lua_convert_open(L);
+
+    static const char *const removed[] = {"dofile", "loadfile", "load", "loadstring", "warn"};
+    for (size_t i = 0; i < sizeof removed / sizeof removed[0]; i++) {
+        lua_pushnil(L);
+        lua_setglobal(L, removed[i]);
+    }
+    lua_getglobal(L, LUA_STRLIBNAME);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+
+    lua_pushcfunction(L, ig_require);
+    lua_setglobal(L, "require");
+    lua_pushcfunction(L, ig_print);
+    lua_setglobal(L, "print");
+    lua_pushcfunction(L, ig_collectgarbage);
+    lua_setglobal(L, "collectgarbage");
+    ig_lua_api_open(L);
+    lua_setglobal(L, "imagegen");
+}

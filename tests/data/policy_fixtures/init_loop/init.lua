@@ -1,0 +1,3 @@
+-- A policy whose top level never finishes.
+local n = 0
+while true do n = n + 1 end

@@ -1,0 +1,3 @@
+-- A module that does not compile.
+local x = = 1
+return x

@@ -1,0 +1,2 @@
+-- A module whose body fails.
+error("raises.lua cannot be loaded")
