@@ -22,4 +22,27 @@ typedef struct {
 ig_err ig_aws_context_init(ig_aws_context *ctx, ig_error *err);
 void ig_aws_context_free(ig_aws_context *ctx);
 
+/* How a service wants its requests signed. */
+typedef struct {
+    const char *signing_name;   /* "s3", "bedrock" */
+    int s3_uri_rules;
+    int sign_content_sha256;
+} ig_aws_service;
+
+/* A request signed now: the caller's headers followed by the signer's (X-Amz-Date,
+ * [X-Amz-Security-Token], [X-Amz-Content-SHA256], Authorization), ready for the HTTP client.
+ * Sign again for every attempt, so that a retry carries a fresh date. */
+typedef struct {
+    ig_sigv4_result sig;
+    ig_header *headers;         /* owned array; names and values point into the inputs or sig */
+    size_t n_headers;
+} ig_aws_signed;
+
+void ig_aws_signed_init(ig_aws_signed *s);
+void ig_aws_signed_free(ig_aws_signed *s);
+/* headers must include Host. payload_hash: NULL (hash body) or a hex digest / UNSIGNED-PAYLOAD. */
+ig_err ig_aws_sign(ig_aws_context *ctx, const ig_aws_service *svc, const char *method,
+                   const char *path, const ig_header *headers, size_t n_headers, const void *body,
+                   size_t body_len, const char *payload_hash, ig_aws_signed *out, ig_error *err);
+
 #endif

@@ -16,14 +16,23 @@
 #include "aws/aws.h"
 
 #define IG_BEDROCK_MAX_BODY 25000000
+#define IG_BEDROCK_MAX_MODEL_ID 2048
 
 typedef struct ig_bedrock ig_bedrock;
 
 ig_bedrock *ig_bedrock_new(ig_aws_context *ctx, ig_error *err);
 void ig_bedrock_free(ig_bedrock *b);
 
+/* err after the last attempt:
+ *   IG_OK            a 2xx answer; body holds it;
+ *   IG_ERR_AWS       an error answer (status, error_type, message), retried as far as allowed;
+ *   IG_ERR_DEADLINE  the deadline passed before an attempt could start, or cut the last one short;
+ *   IG_ERR_EMPTY / IG_ERR_TOO_LARGE / IG_ERR_INVALID_ARG  refused before sending (message says why);
+ *   else             the transport error of the last attempt (CONNECT, TIMEOUT, ...).
+ * stop_reason says why retrying ended ("not retryable", "attempts exhausted", "retry quota
+ * exhausted", "not enough time before the deadline"); NULL on success. */
 typedef struct {
-    ig_err err;               /* IG_OK: 2xx; IG_ERR_AWS: an error answer; else the transport error */
+    ig_err err;
     long status;              /* last HTTP status; 0 when none arrived */
     char error_type[128];     /* "ValidationException", ... ("" on success) */
     char message[1024];
@@ -32,6 +41,7 @@ typedef struct {
     int64_t retry_after_ms;   /* a server hint (Retry-After / x-amz-retry-after), else 0 */
     double seconds;           /* wall time of all attempts */
     ig_buf body;              /* the response body (success or error) */
+    const char *stop_reason;  /* static text */
 } ig_bedrock_result;
 
 void ig_bedrock_result_init(ig_bedrock_result *r);

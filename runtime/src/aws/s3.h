@@ -21,8 +21,21 @@ typedef struct ig_s3 ig_s3;
 ig_s3 *ig_s3_new(ig_aws_context *ctx, const char *bucket, ig_error *err);
 void ig_s3_free(ig_s3 *s3);
 
-/* Keys: 1 to 1024 bytes of valid UTF-8 with no control characters (C0, DEL). */
+/* Keys: 1 to 1024 bytes of valid UTF-8 with no control characters (C0, DEL, C1). 1 when valid;
+ * else 0 and IG_ERR_BAD_KEY with the byte offset in err. */
 int ig_s3_key_valid(const char *key, ig_error *err);
+
+/* User metadata values as sent: unchanged when every byte is printable ASCII (0x20-0x7E), else
+ * (and when the value contains "=?" or starts or ends with a space, which would not survive
+ * the trip) one RFC 2047 encoded word "=?UTF-8?B?<base64>?=". A value that is not valid UTF-8
+ * is IG_ERR_BAD_KEY. Appends to out. */
+ig_err ig_s3_meta_encode(const char *value, ig_buf *out, ig_error *err);
+/* The inverse, for values as S3 returns them: a value made only of encoded words (B or Q,
+ * charset UTF-8 or US-ASCII, separated by white space) is decoded; anything else is appended
+ * unchanged. */
+ig_err ig_s3_meta_decode(const char *value, ig_buf *out);
+/* S3's limit on user metadata: names plus values, in bytes. */
+#define IG_S3_META_MAX 2048
 
 typedef struct {
     const char *key;
@@ -36,18 +49,25 @@ typedef struct {
     size_t n_metadata;
 } ig_s3_put_request;
 
+/* Why an operation stopped retrying: see ig_retry_verdict_name (NULL on success). */
+
 typedef struct {
     ig_err err;                    /* IG_OK: the object is stored */
     long status;
     char code[64];                 /* S3 error code, e.g. "NoSuchBucket" */
     char message[256];
     char etag[80];
+    char request_id[64];           /* x-amz-request-id */
     int attempts;
     double seconds;
+    const char *stop_reason;
 } ig_s3_result;
 
 /* Uploads n objects in parallel, each retried on its own. Returns IG_OK only when every
- * object was stored; results[i] says what happened to each. */
+ * object was stored, else the first failed object's err; results[i] says what happened to
+ * each: IG_OK; IG_ERR_AWS (status, code, message); IG_ERR_BAD_KEY / IG_ERR_INVALID_ARG /
+ * IG_ERR_EMPTY / IG_ERR_TOO_LARGE (refused before sending, message says why);
+ * IG_ERR_DEADLINE; or the transport error of the last attempt. */
 ig_err ig_s3_put_objects(ig_s3 *s3, const ig_s3_put_request *puts, size_t n, int64_t deadline_ms,
                          ig_s3_result *results);
 
@@ -60,6 +80,9 @@ typedef struct {
     char content_type[128];
     char etag[80];
     ig_header_list metadata;       /* x-amz-meta-* headers with the prefix stripped, values decoded */
+    char request_id[64];
+    int attempts;
+    const char *stop_reason;
 } ig_s3_head_result;
 
 void ig_s3_head_result_init(ig_s3_head_result *r);

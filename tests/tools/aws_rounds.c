@@ -1,0 +1,101 @@
+/* aws_rounds.c - repeats the AWS work of a warm container many times, so that a leak checker
+ * (valgrind, ASan) sees every allocation path of the client: each round signs a Bedrock
+ * request, uploads an object with metadata to S3 (s3rver in the tests) and presigns its URL;
+ * every tenth round also reads it back with HeadObject.
+ *
+ *   aws_rounds BUCKET [ROUNDS]      (AWS_* variables as usual; default 1000 rounds)
+ *
+ * Prints {"rounds":N,"failures":M,"seconds":S} and exits non-zero when any round failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/s3.h"
+#include "core/clock.h"
+
+static int sign_bedrock(ig_aws_context *ctx, int round)
+{
+    char body[128];
+    snprintf(body, sizeof body, "{\"taskType\":\"TEXT_IMAGE\",\"textToImageParams\":{\"text\":\"round %d\"}}", round);
+    const ig_header headers[] = {{"Host", "bedrock-runtime.us-east-1.amazonaws.com"},
+                                 {"Content-Type", "application/json"},
+                                 {"Accept", "application/json"}};
+    static const ig_aws_service bedrock = {"bedrock", 0, 0};
+    ig_aws_signed s;
+    ig_aws_signed_init(&s);
+    ig_error err;
+    ig_err e = ig_aws_sign(ctx, &bedrock, "POST", "/model/amazon.titan-image-generator-v2%3A0/invoke", headers, 3,
+                           body, strlen(body), NULL, &s, &err);
+    ig_aws_signed_free(&s);
+    return e == IG_OK;
+}
+
+static int put_presign_head(ig_s3 *s3, int round)
+{
+    char key[64], data[256];
+    snprintf(key, sizeof key, "rounds/%04d caf\xc3\xa9.png", round);
+    memset(data, 'a' + round % 26, sizeof data);
+    ig_header meta[] = {{"prompt", "line one\r\nline two \xe2\x98\x95"}, {"round", "plain"}};
+    ig_s3_put_request put = {.key = key, .data = data, .len = sizeof data, .content_type = "image/png",
+                             .cache_control = "private", .metadata = meta, .n_metadata = 2};
+    ig_s3_result res;
+    if (ig_s3_put_objects(s3, &put, 1, ig_now_ms() + 30000, &res) != IG_OK) {
+        fprintf(stderr, "round %d: put: %s %s %s\n", round, ig_err_name(res.err), res.code, res.message);
+        return 0;
+    }
+    ig_buf url;
+    ig_buf_init(&url, 0);
+    ig_error err;
+    ig_err e = ig_s3_presign_get(s3, key, 3600, 0, &url, &err);
+    ig_buf_free(&url);
+    if (e != IG_OK)
+        return 0;
+    if (round % 10 == 0) {
+        ig_s3_head_result h;
+        ig_s3_head_result_init(&h);
+        e = ig_s3_head_object(s3, key, ig_now_ms() + 30000, &h);
+        const char *p = ig_header_list_get(&h.metadata, "prompt");
+        int ok = e == IG_OK && h.content_length == sizeof data && p && strcmp(p, meta[0].value) == 0;
+        ig_s3_head_result_free(&h);
+        if (!ok) {
+            fprintf(stderr, "round %d: head did not return what was put\n", round);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: aws_rounds BUCKET [ROUNDS]\n");
+        return 2;
+    }
+    int rounds = argc == 3 ? atoi(argv[2]) : 1000;
+    if (ig_http_global_init() != IG_OK)
+        return 2;
+    ig_aws_context ctx;
+    ig_error err;
+    ig_error_clear(&err);
+    if (ig_aws_context_init(&ctx, &err) != IG_OK) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        ig_http_global_cleanup();
+        return 2;
+    }
+    ig_s3 *s3 = ig_s3_new(&ctx, argv[1], &err);
+    int failures = 0;
+    double t0 = ig_mono_s();
+    for (int i = 0; s3 && i < rounds; i++)
+        if (!sign_bedrock(&ctx, i) || !put_presign_head(s3, i))
+            failures++;
+    if (!s3) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        failures = rounds ? rounds : 1;
+    }
+    printf("{\"rounds\":%d,\"failures\":%d,\"seconds\":%.3f}\n", rounds, failures, ig_mono_s() - t0);
+    ig_s3_free(s3);
+    ig_aws_context_free(&ctx);
+    ig_http_global_cleanup();
+    return failures ? 1 : 0;
+}
