@@ -1,0 +1,102 @@
+# The function's role, with least privilege: invoke exactly the allowed Bedrock models, read and write
+# objects under the image prefix only, write to its own log group only. Statements are plain locals so
+# that tests can read them both from the parsed configuration and from the planned policy document.
+
+locals {
+  # Foundation-model ARNs have an empty account field. One ARN per allowed model, no wildcard.
+  bedrock_model_arns = [
+    for model_id in var.allowed_models :
+    "arn:${data.aws_partition.current.partition}:bedrock:${var.aws_region}::foundation-model/${model_id}"
+  ]
+
+  lambda_statement_bedrock = {
+    Sid      = "InvokeAllowedModels"
+    Effect   = "Allow"
+    Action   = ["bedrock:InvokeModel"]
+    Resource = local.bedrock_model_arns
+  }
+
+  # GetObject also covers HEAD (the runtime's cache lookup) and the presigned GET URLs, which carry
+  # this role's authority. Without s3:ListBucket, a HEAD on a missing key answers 403, not 404.
+  lambda_statement_images = {
+    Sid      = "ReadWriteGeneratedImages"
+    Effect   = "Allow"
+    Action   = ["s3:PutObject", "s3:GetObject"]
+    Resource = ["${aws_s3_bucket.images.arn}/${var.image_prefix}*"]
+  }
+
+  # The provider strips the ":*" suffix from log group ARNs; log streams need it back.
+  lambda_statement_logs = {
+    Sid      = "WriteOwnLogs"
+    Effect   = "Allow"
+    Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    Resource = ["${aws_cloudwatch_log_group.lambda.arn}:*"]
+  }
+
+  # Only with SSE-KMS: PutObject needs a data key, GetObject (and presigned GETs) need Decrypt.
+  lambda_statement_kms = {
+    Sid      = "UseBucketKey"
+    Effect   = "Allow"
+    Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    Resource = [var.kms_key_arn]
+  }
+
+  # Only with tracing: X-Ray has no resource-level permissions, so these two actions take "*".
+  lambda_statement_xray = {
+    Sid      = "WriteTraces"
+    Effect   = "Allow"
+    Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    Resource = "*"
+  }
+
+  lambda_policy_statements = concat(
+    [local.lambda_statement_bedrock, local.lambda_statement_images, local.lambda_statement_logs],
+    var.kms_key_arn == null ? [] : [local.lambda_statement_kms],
+    var.lambda_tracing_mode == null ? [] : [local.lambda_statement_xray],
+  )
+
+  lambda_trust_statement = {
+    Effect    = "Allow"
+    Principal = { Service = "lambda.amazonaws.com" }
+    Action    = "sts:AssumeRole"
+  }
+}
+
+resource "aws_iam_role" "lambda" {
+  name_prefix        = "${var.name}-lambda-"
+  description        = "Execution role of the ${var.name} image generation function."
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [local.lambda_trust_statement] })
+}
+
+resource "aws_iam_role_policy" "lambda" {
+  name   = "least-privilege"
+  role   = aws_iam_role.lambda.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = local.lambda_policy_statements })
+}
+
+# ---------------------------------------------------------------------------------------------------
+# API Gateway's account-wide CloudWatch Logs role (only with manage_api_gateway_account)
+# ---------------------------------------------------------------------------------------------------
+
+locals {
+  api_gateway_trust_statement = {
+    Effect    = "Allow"
+    Principal = { Service = "apigateway.amazonaws.com" }
+    Action    = "sts:AssumeRole"
+  }
+}
+
+resource "aws_iam_role" "api_gateway_cloudwatch" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  name_prefix        = "${var.name}-apigw-logs-"
+  description        = "Lets API Gateway write access and execution logs in this account and region."
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [local.api_gateway_trust_statement] })
+}
+
+resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
+  count = var.manage_api_gateway_account ? 1 : 0
+
+  role       = aws_iam_role.api_gateway_cloudwatch[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}

@@ -1,0 +1,106 @@
+# The bucket that holds generated images. Objects are private (reached only through presigned URLs),
+# encrypted at rest, reachable over TLS only, and deleted after image_retention_days. Every setting is
+# a standalone resource: the inline aws_s3_bucket blocks are deprecated in both provider majors.
+
+resource "aws_s3_bucket" "images" {
+  # A prefix, not a fixed name: bucket names are global, and a fixed one collides across accounts.
+  bucket_prefix = "${var.name}-images-"
+  force_destroy = var.bucket_force_destroy
+}
+
+resource "aws_s3_bucket_public_access_block" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  rule {
+    # ACLs disabled: the bucket owner owns every object, whoever wrote it.
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    # S3 Bucket Keys cut KMS requests (and their cost) per object; irrelevant for AES256.
+    bucket_key_enabled = var.kms_key_arn != null
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  rule {
+    id     = "expire-generated-images"
+    status = "Enabled"
+
+    filter {
+      prefix = var.image_prefix
+    }
+
+    expiration {
+      days = var.image_retention_days
+    }
+  }
+
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+
+    # An empty filter applies the rule to the whole bucket (a rule without a filter is deprecated).
+    filter {}
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+locals {
+  # Refuses every request that does not arrive over TLS, whoever signed it.
+  bucket_statement_deny_insecure_transport = {
+    Sid       = "DenyInsecureTransport"
+    Effect    = "Deny"
+    Principal = "*"
+    Action    = "s3:*"
+    Resource  = [aws_s3_bucket.images.arn, "${aws_s3_bucket.images.arn}/*"]
+    Condition = {
+      Bool = { "aws:SecureTransport" = "false" }
+    }
+  }
+
+  # Refuses TLS versions older than 1.2 as well.
+  bucket_statement_deny_outdated_tls = {
+    Sid       = "DenyOutdatedTls"
+    Effect    = "Deny"
+    Principal = "*"
+    Action    = "s3:*"
+    Resource  = [aws_s3_bucket.images.arn, "${aws_s3_bucket.images.arn}/*"]
+    Condition = {
+      NumericLessThan = { "s3:TlsVersion" = "1.2" }
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "images" {
+  bucket = aws_s3_bucket.images.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [local.bucket_statement_deny_insecure_transport, local.bucket_statement_deny_outdated_tls]
+  })
+
+  # Writing the policy while the public access block is being applied fails with OperationAborted.
+  depends_on = [aws_s3_bucket_public_access_block.images]
+}
