@@ -807,6 +807,16 @@ static void test_verify_clock_skew(void)
                   "Signature not yet current: 20150830T123600Z is still later than "
                   "20150830T123559Z (20150830T122059Z + 15 min.)",
                   __LINE__);
+    /* The verifier's own arguments. */
+    ig_error err = {0};
+    IG_CHECK_EQ_INT(ig_sigv4_verify(&CREDS, "us-east-1", "bedrock", 0, &r.req, T0, -1, &err),
+                    IG_ERR_INVALID_ARG);
+    IG_CHECK_EQ_INT(
+        ig_sigv4_verify(&CREDS, "us-east-1", "bedrock", 0, &r.req, INT64_MAX, 900, &err),
+        IG_ERR_INVALID_ARG);
+    IG_CHECK_EQ_INT(
+        ig_sigv4_verify(&CREDS, "us-east-1", "bedrock", 0, &r.req, INT64_MIN, 900, &err),
+        IG_ERR_INVALID_ARG);
     ig_sigv4_result_free(&r.res);
 }
 
@@ -849,6 +859,12 @@ static void test_verify_malformed_authorization(void)
     expect_verify(&CREDS, "us-east-1", "bedrock", 0, &t, T0, IG_ERR_SIGNATURE,
                   "Credential should be scoped with a valid terminator: 'aws4_request', not "
                   "'aws5_request'.",
+                  __LINE__);
+    h[auth].value = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/bedrock/"
+                    "aws4_request/extra, SignedHeaders=host;x-amz-date, Signature=00";
+    expect_verify(&CREDS, "us-east-1", "bedrock", 0, &t, T0, IG_ERR_SIGNATURE,
+                  "Credential should be scoped with a valid terminator: 'aws4_request', not "
+                  "'aws4_request/extra'.",
                   __LINE__);
     h[auth].value = "";
     expect_verify(&CREDS, "us-east-1", "bedrock", 0, &t, T0, IG_ERR_SIGNATURE, NULL, __LINE__);

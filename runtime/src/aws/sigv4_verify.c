@@ -103,8 +103,6 @@ static ig_err ig_sigv4_parse_auth(const char *value, ig_sigv4_auth *a, ig_error 
             }
             *slash = '\0';
             c = slash + 1;
-        } else if (slash) {
-            *slash = '\0';
         }
     }
     return IG_OK;
@@ -154,13 +152,15 @@ static ig_err ig_sigv4_check_skew(const char *amz_date, int64_t signed_at, int64
     char now_s[17], bound[17], skew[32];
     ig_format_skew(skew, sizeof skew, max_skew_s);
     ig_sigv4_format_date(now, now_s);
-    if (signed_at < now - max_skew_s) {
+    /* Both times are within years 1970..9999 (checked by the callers), so the difference
+     * cannot overflow. */
+    if (now - signed_at > max_skew_s) {
         ig_sigv4_format_date(now - max_skew_s, bound);
         return ig_error_set(err, IG_ERR_SIGNATURE,
                             "Signature expired: %s is now earlier than %s (%s - %s)", amz_date,
                             bound, now_s, skew);
     }
-    if (signed_at > now + max_skew_s) {
+    if (signed_at - now > max_skew_s) {
         ig_sigv4_format_date(now + max_skew_s, bound);
         return ig_error_set(err, IG_ERR_SIGNATURE,
                             "Signature not yet current: %s is still later than %s (%s + %s)",
@@ -273,8 +273,12 @@ ig_err ig_sigv4_verify(const ig_sigv4_credentials *known, const char *region, co
     if ((e = ig_sigv4_check_credentials(known, err)) || (e = ig_sigv4_check_region(region, err)) ||
         (e = ig_sigv4_check_service(service, err)))
         return e;
-    if (max_skew_s < 0)
-        return ig_error_set(err, IG_ERR_INVALID_ARG, "max_skew_s must not be negative");
+    if (max_skew_s < 0 || max_skew_s > 7 * 86400)
+        return ig_error_set(err, IG_ERR_INVALID_ARG,
+                            "max_skew_s must be 0 to 604800 seconds; got %" PRId64, max_skew_s);
+    if (now < 0 || now > INT64_C(253402300799))
+        return ig_error_set(err, IG_ERR_INVALID_ARG,
+                            "the current time %" PRId64 " is outside 1970..9999", now);
     /* A received request is untrusted: malformed parts are a signature failure, not a
      * programming error, except that it must be describable at all. */
     if ((e = ig_sigv4_check_request(req, err)))
