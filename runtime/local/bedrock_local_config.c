@@ -256,6 +256,33 @@ static ig_err apply_flag(bl_config *cfg, const char *name, const char *value, ig
     return e;
 }
 
+/* Flags that take a value (the trigger flags are recognized by trigger_flag_known). */
+static const char *const value_flags[] = {
+    "port",       "region",     "access-key-id",       "secret-access-key", "session-token",
+    "max-skew-s", "cache-mb",   "max-connections",     "latency-ms",        "server-error-status",
+    "block-word", "deny-model", "fault-seed",          "faults",            NULL};
+
+static int trigger_flag_known(const char *name)
+{
+    static const char *const parts[] = {"every", "rate", "next"};
+    for (int k = 0; k < BL_FAULT_COUNT; k++) {
+        size_t n = strlen(trigger_flags[k]);
+        if (strncmp(name, trigger_flags[k], n) == 0 && name[n] == '-')
+            for (int p = 0; p < 3; p++)
+                if (strcmp(name + n + 1, parts[p]) == 0)
+                    return 1;
+    }
+    return 0;
+}
+
+static int takes_value(const char *name)
+{
+    for (const char *const *f = value_flags; *f; f++)
+        if (strcmp(name, *f) == 0)
+            return 1;
+    return trigger_flag_known(name);
+}
+
 static int is_switch(const char *name)
 {
     return !strcmp(name, "no-verify") || !strcmp(name, "log-prompts") || !strcmp(name, "help");
@@ -321,6 +348,8 @@ ig_err bl_config_parse(bl_config *cfg, int argc, char **argv, ig_error *err)
             e = eq ? ig_error_set(err, IG_ERR_CONFIG, "--%s takes no value", name) : IG_OK;
             if (!e)
                 apply_switch(cfg, name);
+        } else if (!takes_value(name)) {
+            e = ig_error_set(err, IG_ERR_CONFIG, "unknown option --%.63s (see --help)", name);
         } else if (!eq && i + 1 >= argc) {
             e = ig_error_set(err, IG_ERR_CONFIG, "--%.63s needs a value", name);
         } else {
