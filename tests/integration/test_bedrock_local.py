@@ -787,6 +787,23 @@ def test_no_verify_accepts_unsigned_requests():
         check_eq(code, 0, f"exit status; stderr {errors[-2000:]}")
 
 
+def test_cache_is_bounded():
+    srv = Server("--cache-mb", "1")
+    try:
+        for i in range(4):  # each 512x512 picture is about 0.5 MB of base64
+            images_of(invoke(srv, TITAN_V2, titan_body(text=f"cache {i}")))
+        cache = srv.stats()["cache"]
+        check(cache["bytes"] <= 1024 * 1024, f"{cache['bytes']} bytes cached with a 1 MiB bound")
+        check(cache["evictions"] >= 2 and cache["entries"] <= 2, f"evictions {cache}")
+        images_of(invoke(srv, TITAN_V2, titan_body(text="cache 3")))
+        check_eq(srv.stats()["cache"]["hits"], 1, "the newest picture is still cached")
+        images_of(invoke(srv, TITAN_V2, titan_body(text="cache 0")))
+        check_eq(srv.stats()["cache"]["hits"], 1, "the oldest was evicted")
+    finally:
+        code, errors = srv.stop()
+        check_eq(code, 0, f"exit status; stderr {errors[-2000:]}")
+
+
 # ---------------------------------------------------------------- runner
 
 SHARED = [test_text_to_image_returns_pngs_of_the_requested_size, test_every_titan_size_is_accepted,
@@ -797,7 +814,8 @@ SHARED = [test_text_to_image_returns_pngs_of_the_requested_size, test_every_tita
           test_fault_documents_are_checked, test_logs_have_no_secrets_and_no_prompts]
 OWN_SERVER = [test_session_token_must_match, test_credentials_from_the_environment, test_access_denied,
               test_throttling_every_nth_from_the_command_line, test_prompts_logged_when_asked,
-              test_command_line_errors, test_no_verify_accepts_unsigned_requests]
+              test_command_line_errors, test_no_verify_accepts_unsigned_requests,
+              test_cache_is_bounded]
 
 
 def run(name, fn, *args):
