@@ -7,6 +7,7 @@ IMAGEGEN_APT_PACKAGES=(
   libjansson-dev libmicrohttpd-dev libpng-dev zlib1g-dev
   lua-busted python3 python3-botocore valgrind
   nodejs npm zip unzip curl ca-certificates procps file binutils
+  autoconf automake libtool
 )
 
 ig_deps_apt() {

@@ -36,6 +36,9 @@ REGION = "us-east-1"
 _libc = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG = 1
 _live = []
+# What the sanitizers reported in any process's output: run_tests counts each as a failure.
+sanitizer_findings = []
+_SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "WARNING: ThreadSanitizer")
 
 
 def _die_with_parent():
@@ -135,6 +138,11 @@ class Proc:
         rc = self.popen.wait()
         self._reader.join(5)
         self.popen.stdout.close()
+        lines = self.lines()
+        for i, line in enumerate(lines):
+            if any(m in line for m in _SANITIZER_MARKERS):
+                sanitizer_findings.append(f"{self.name}: " + "\n".join(lines[i:i + 30]))
+                break
         return rc
 
 
@@ -298,6 +306,10 @@ class Stack:
         self.api_url = m.group(1)
         if self.gateway.lines()[0] != m.group(0):
             raise StackError("the gateway's first line is not its listening line:\n" + self.gateway.text())
+        # The lines held back until ready follow at once: wait for each environment's start line.
+        deadline = time.monotonic() + 5
+        while len(self.env_pids()) < self.concurrency and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def stop(self):
         """Stops every part (gateway first); their exit codes land in self.exit_codes."""
@@ -381,15 +393,26 @@ class Stack:
             time.sleep(0.02)
         raise StackError(f"no REPORT for {request_id}:\n" + self.gateway.text()[-4000:])
 
-    def lambda_request_id(self, api_request_id, timeout=10.0):
-        """The Lambda request id behind an API Gateway request id (from the access log line)."""
+    def wait_gateway_json(self, predicate, timeout=10.0):
+        """The first gateway JSON log line for which predicate(obj) is true, waiting for it: the
+        output arrives through a pipe, a moment after the HTTP answer."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for obj in self.gateway_json("request"):
-                if obj.get("requestId") == api_request_id:
-                    return obj.get("lambdaRequestId")
+        while True:
+            for obj in self.gateway_json():
+                if predicate(obj):
+                    return obj
+            if time.monotonic() > deadline:
+                raise StackError("no such gateway log line:\n" + self.gateway.text()[-4000:])
             time.sleep(0.02)
-        raise StackError(f"no access log line for {api_request_id}")
+
+    def access_line(self, api_request_id, timeout=10.0):
+        """The gateway's access log line ("request") of an API Gateway request id (x-amzn-RequestId)."""
+        return self.wait_gateway_json(lambda o: o.get("message") == "request" and o.get("requestId") == api_request_id,
+                                      timeout)
+
+    def lambda_request_id(self, api_request_id, timeout=10.0):
+        """The Lambda request id behind an API Gateway request id."""
+        return self.access_line(api_request_id, timeout).get("lambdaRequestId")
 
     def env_pids(self):
         """{env: pid} of every execution environment started so far."""
@@ -445,8 +468,11 @@ def run_tests(suite_name, module="__main__"):
     import unittest
     suite = unittest.defaultTestLoader.loadTestsFromName(module)
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    _stop_all()
+    for finding in sanitizer_findings:
+        print("sanitizer report:\n" + finding)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     passed = result.testsRun - failed - len(result.skipped)
-    _stop_all()
+    failed += len(sanitizer_findings)
     print(f"{suite_name}: {passed} passed, {failed} failed")
     sys.exit(0 if failed == 0 and passed > 0 else 1)
