@@ -601,6 +601,17 @@ def test_routes(srv):
     check_eq(srv.control("GET", "health"), (200, {"status": "ok"}), "health")
 
 
+def test_body_over_25_mb_is_refused(srv):
+    before = srv.stats()
+    big = b'{"taskType": "TEXT_IMAGE", "pad": "' + b"x" * 25_000_000 + b'"}'
+    resp = send(srv.port, "POST", model_path(TITAN_V2), big, {"Content-Type": "application/json"})
+    expect_error(resp, 400, "ValidationException",
+                 message="1 validation error detected: Value at 'body' failed to satisfy constraint: "
+                         "Member must have length less than or equal to 25000000")
+    check_eq(srv.stats()["reached_model"], before["reached_model"], "never reached the model")
+    check_eq(invoke(srv, TITAN_V2, titan_body()).status, 200, "the server still answers")
+
+
 def test_access_denied():
     srv = Server("--deny-model", TITAN_V1)
     try:
@@ -810,8 +821,9 @@ SHARED = [test_text_to_image_returns_pngs_of_the_requested_size, test_every_tita
           test_same_request_same_bytes_even_across_processes, test_prompt_seed_and_index_change_the_picture,
           test_1024_square_weighs_like_a_real_picture, test_keep_alive_serves_several_requests_on_one_connection,
           test_concurrent_requests, test_signature_failures, test_titan_validation_rules, test_nova_canvas_rules,
-          test_model_ids, test_routes, test_runtime_faults, test_broken_answers, test_content_filter,
-          test_fault_documents_are_checked, test_logs_have_no_secrets_and_no_prompts]
+          test_model_ids, test_routes, test_body_over_25_mb_is_refused, test_runtime_faults,
+          test_broken_answers, test_content_filter, test_fault_documents_are_checked,
+          test_logs_have_no_secrets_and_no_prompts]
 OWN_SERVER = [test_session_token_must_match, test_credentials_from_the_environment, test_access_denied,
               test_throttling_every_nth_from_the_command_line, test_prompts_logged_when_asked,
               test_command_line_errors, test_no_verify_accepts_unsigned_requests,
