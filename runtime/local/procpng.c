@@ -75,30 +75,19 @@ static uint64_t get_le64(const unsigned char *p)
     return v;
 }
 
-/* The 32-byte digest of everything that defines a picture, with lengths so that no two
- * different specs serialize alike. */
+/* The 32-byte digest of everything that defines a picture: the prompt is hashed on its own
+ * first, so the rest fits a fixed buffer and no allocation can change the result. */
 static void spec_digest(const procpng_spec *spec, unsigned char out[32])
 {
-    static const char tag[] = "procpng/1";
-    size_t head = sizeof tag + 8 * 5;
-    size_t total = head + spec->prompt_len;
-    unsigned char stack[512];
-    unsigned char *buf = total <= sizeof stack ? stack : malloc(total);
-    if (!buf) { /* hash the fixed part only; still deterministic */
-        total = head;
-        buf = stack;
-    }
+    static const char tag[] = "procpng/2";
+    unsigned char buf[sizeof tag + 8 * 4 + 32];
     memcpy(buf, tag, sizeof tag);
     put_le64(buf + sizeof tag, spec->seed);
     put_le64(buf + sizeof tag + 8, spec->width);
     put_le64(buf + sizeof tag + 16, spec->height);
     put_le64(buf + sizeof tag + 24, spec->index);
-    put_le64(buf + sizeof tag + 32, spec->prompt_len);
-    if (total > head)
-        memcpy(buf + head, spec->prompt, spec->prompt_len);
-    ig_sha256(buf, total, out);
-    if (buf != stack)
-        free(buf);
+    ig_sha256(spec->prompt_len ? spec->prompt : "", spec->prompt_len, buf + sizeof tag + 32);
+    ig_sha256(buf, sizeof buf, out);
 }
 
 static void rng_from_spec(const procpng_spec *spec, rng *r)

@@ -261,8 +261,7 @@ static void test_1024_square_weighs_like_a_real_picture(void)
 
 static void test_long_prompts_are_hashed_whole(void)
 {
-    /* Prompts longer than the hashing stack buffer go through the heap path; the last byte
-     * still matters. */
+    /* A long prompt is hashed whole: its last byte still changes the picture. */
     char a[2000], b[2000];
     memset(a, 'x', sizeof a - 1);
     a[sizeof a - 1] = '\0';
