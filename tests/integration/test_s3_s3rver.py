@@ -95,6 +95,14 @@ class S3AgainstS3rver(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn(("Cache-Control", "private, max-age=60"), headers)
 
+    def test_head_of_a_large_object(self):
+        data = os.urandom(3 * 1024 * 1024)
+        rc, out = put("big/3mb.png", data, "--type", "image/png")
+        self.assertEqual(out["err"], "ok")
+        rc, head = cli("head", BUCKET, "big/3mb.png")
+        self.assertEqual(head["err"], "ok", head)
+        self.assertEqual(head["content_length"], len(data))
+
     def test_head_of_a_missing_key_is_not_found(self):
         rc, head = cli("head", BUCKET, "no/such/key.png", expect_ok=False)
         self.assertEqual(rc, 1)

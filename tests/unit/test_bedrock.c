@@ -76,7 +76,7 @@ static void test_success_wire_shape_and_signature(void)
         IG_CHECK_EQ_INT(ig_test_verify_recorded(r, "bedrock", 0, NULL), IG_OK);
         /* The same request checked with S3's single-encoding rule must fail: the model id's
          * "%3A" is signed as "%253A". */
-        IG_CHECK(ig_test_verify_recorded(r, "bedrock", 1, NULL) != IG_OK);
+        IG_CHECK(ig_test_verify_quietly(r, "bedrock", 1, NULL) == IG_ERR_SIGNATURE);
     }
     teardown(&f);
 }

@@ -208,8 +208,11 @@ static void test_head_does_not_wait_for_a_body(void)
     IG_CHECK_EQ_INT(r.status, 200);
     IG_CHECK_EQ_STR(ig_header_list_get(&r.headers, "content-length"), "5000000");
     IG_CHECK_EQ_INT(r.body.len, 0);
-    /* The connection stays usable: a second HEAD goes over the same socket. */
+    /* The connection stays usable: a second HEAD goes over the same socket. The announced
+     * size is the object's, not a body: a response cap below it does not matter. */
+    req.max_response_bytes = 1000;
     IG_CHECK_EQ_INT(ig_http_perform(c, &req, &r), IG_OK);
+    IG_CHECK_EQ_INT(r.status, 200);
     IG_CHECK_EQ_INT(ig_testsrv_connections(s), 1);
     ig_http_response_free(&r);
     ig_http_client_free(c);

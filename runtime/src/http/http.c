@@ -415,7 +415,8 @@ static ig_err ig_transfer_setup(ig_http_client *c, ig_transfer *t, const ig_http
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, ig_on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->body.max);
+    if (!t->is_head) /* a HEAD answer announces the object's size, not a body to read */
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->body.max);
     ig_setup_method(e, req);
     return IG_OK;
 }
