@@ -16,7 +16,9 @@
 #define GW_DEFAULT_CONCURRENCY 2
 #define GW_DEFAULT_QUEUE 100
 #define GW_DEFAULT_MEMORY_MB 512
-#define GW_DEFAULT_ROUTE "/generate-image"
+/* The deployed API's resources (terraform/apigateway.tf): /health needs no key. */
+#define GW_DEFAULT_ROUTES "/generate-image,/models"
+#define GW_DEFAULT_PUBLIC_ROUTES "/health"
 
 void gw_config_usage(const char *prog)
 {
@@ -41,8 +43,10 @@ void gw_config_usage(const char *prog)
            "  --function-name NAME  AWS_LAMBDA_FUNCTION_NAME (default: imagegen)\n"
            "  --stage NAME          API stage (IMAGEGEN_STAGE, default: local)\n"
            "  --route TEMPLATE      a resource, e.g. /generate-image or /images/{id}; repeatable\n"
-           "                        (IMAGEGEN_ROUTES, comma-separated; default /generate-image);\n"
+           "                        (IMAGEGEN_ROUTES, comma-separated; default /generate-image,/models);\n"
            "                        other paths reach the function as /{proxy+}\n"
+           "  --public-route T      a resource that needs no API key; repeatable\n"
+           "                        (IMAGEGEN_PUBLIC_ROUTES, comma-separated; default /health)\n"
            "  --api-keys FILE       require x-api-key (IMAGEGEN_API_KEYS_FILE): JSON\n"
            "                        [{\"id\": \"k1\", \"value\": \"...\", \"name\": \"...\"}]\n"
            "  --help                this text\n",
@@ -165,7 +169,7 @@ static char *gw_default_function(void)
     return p;
 }
 
-static void gw_add_route(gw_config *c, const char *r, size_t len)
+static void gw_add_route(char ***list, size_t *n, const char *r, size_t len)
 {
     while (len && (*r == ' ' || *r == '\t')) {
         r++;
@@ -175,27 +179,29 @@ static void gw_add_route(gw_config *c, const char *r, size_t len)
         len--;
     if (!len)
         return;
-    char **p = realloc(c->routes, (c->n_routes + 1) * sizeof *p);
-    if (!p) {
+    char **p = realloc(*list, (*n + 1) * sizeof *p);
+    if (!p || !(p[*n] = strndup(r, len))) {
         fputs("imagegen-gateway: out of memory\n", stderr);
         exit(1);
     }
-    c->routes = p;
-    c->routes[c->n_routes] = strndup(r, len);
-    if (!c->routes[c->n_routes]) {
-        fputs("imagegen-gateway: out of memory\n", stderr);
-        exit(1);
-    }
-    c->n_routes++;
+    *list = p;
+    (*n)++;
 }
 
-static void gw_add_route_list(gw_config *c, const char *list)
+static void gw_clear_routes(char **list, size_t *n)
 {
-    const char *p = list;
+    for (size_t i = 0; i < *n; i++)
+        free(list[i]);
+    *n = 0;
+}
+
+static void gw_add_route_list(char ***list, size_t *n, const char *text)
+{
+    const char *p = text;
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        gw_add_route(c, p, len);
+        gw_add_route(list, n, p, len);
         p += len;
         if (*p == ',')
             p++;
@@ -223,7 +229,11 @@ static ig_err gw_from_env(gw_config *c, ig_error *err)
     if (!e && (v = gw_env("IMAGEGEN_API_KEYS_FILE")))
         gw_set(&c->api_keys_file, v);
     if (!e && (v = gw_env("IMAGEGEN_ROUTES")))
-        gw_add_route_list(c, v);
+        gw_add_route_list(&c->routes, &c->n_routes, v);
+    if (!e && (v = getenv("IMAGEGEN_PUBLIC_ROUTES")) != NULL) {
+        gw_add_route_list(&c->public_routes, &c->n_public_routes, v);
+        c->public_set = 1; /* set, even to "": no public resource */
+    }
     return e;
 }
 
@@ -289,7 +299,7 @@ gw_config_outcome gw_config_parse(gw_config *c, int argc, char **argv, ig_error 
 
     if (gw_from_env(c, err))
         return GW_CONFIG_ERROR;
-    int env_routes = c->n_routes > 0, flag_routes = 0;
+    int env_routes = c->n_routes > 0, flag_routes = 0, flag_public = 0;
     char *function = NULL;
     char *task_root = NULL;
     int cmd_at = -1;
@@ -343,13 +353,17 @@ gw_config_outcome gw_config_parse(gw_config *c, int argc, char **argv, ig_error 
                 gw_set(&c->api_keys_file, v);
         } else if (GW_FLAG("--route")) {
             if (v) {
-                if (env_routes && !flag_routes) { /* flags replace the variable's list */
-                    for (size_t r = 0; r < c->n_routes; r++)
-                        free(c->routes[r]);
-                    c->n_routes = 0;
-                }
+                if (env_routes && !flag_routes) /* flags replace the variable's list */
+                    gw_clear_routes(c->routes, &c->n_routes);
                 flag_routes = 1;
-                gw_add_route(c, v, strlen(v));
+                gw_add_route(&c->routes, &c->n_routes, v, strlen(v));
+            }
+        } else if (GW_FLAG("--public-route")) {
+            if (v) {
+                if (!flag_public)
+                    gw_clear_routes(c->public_routes, &c->n_public_routes);
+                flag_public = c->public_set = 1;
+                gw_add_route(&c->public_routes, &c->n_public_routes, v, strlen(v));
             }
         } else {
             free(function);
@@ -377,7 +391,9 @@ gw_config_outcome gw_config_parse(gw_config *c, int argc, char **argv, ig_error 
         return gw_fail(err, "%s", "the stage and the function name may hold only letters, digits, '-', '_' and '.' (at most 64)");
     }
     if (c->n_routes == 0)
-        gw_add_route(c, GW_DEFAULT_ROUTE, strlen(GW_DEFAULT_ROUTE));
+        gw_add_route_list(&c->routes, &c->n_routes, GW_DEFAULT_ROUTES);
+    if (!c->public_set)
+        gw_add_route_list(&c->public_routes, &c->n_public_routes, GW_DEFAULT_PUBLIC_ROUTES);
 
     int nargs = cmd_at >= 0 ? argc - cmd_at : 0;
     if (cmd_at >= 0 && nargs == 0) {
@@ -443,8 +459,9 @@ void gw_config_free(gw_config *c)
             free(*p);
         free(c->function_argv);
     }
-    for (size_t i = 0; i < c->n_routes; i++)
-        free(c->routes[i]);
+    gw_clear_routes(c->routes, &c->n_routes);
     free(c->routes);
+    gw_clear_routes(c->public_routes, &c->n_public_routes);
+    free(c->public_routes);
     memset(c, 0, sizeof *c);
 }

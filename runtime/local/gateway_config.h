@@ -28,6 +28,9 @@ typedef struct {
     char **function_argv;      /* the function command, NULL-terminated, argv[0] absolute */
     char **routes;             /* --route / IMAGEGEN_ROUTES resource templates */
     size_t n_routes;
+    char **public_routes;      /* --public-route / IMAGEGEN_PUBLIC_ROUTES: no API key needed */
+    size_t n_public_routes;
+    int public_set;            /* the public list was given (possibly empty) */
 } gw_config;
 
 typedef enum { GW_CONFIG_RUN, GW_CONFIG_HELP, GW_CONFIG_ERROR } gw_config_outcome;

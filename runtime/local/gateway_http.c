@@ -220,15 +220,19 @@ static enum MHD_Result gw_handle(gw_http *h, struct MHD_Connection *c, const cha
     gw_source_ip(c, ip, sizeof ip);
     const char *path = url && url[0] == '/' ? url : "/";
     json_t *params = NULL;
-    const char *resource = gw_routes_match(h->routes, path, &params);
+    int is_public = 0;
+    const char *resource = gw_routes_match(h->routes, path, &params, &is_public);
     enum MHD_Result ok;
 
+    /* As api_key_required: on every method of a non-public resource but OPTIONS. Where no key
+     * is required API Gateway checks none, and the identity carries none. */
+    int key_required = h->keys && !is_public && strcmp(method, "OPTIONS") != 0;
     const gw_key *key = NULL;
-    if (h->keys) {
+    if (key_required) {
         key = gw_keys_find(h->keys, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key"));
         x.api_key_id = key ? key->id : NULL;
     }
-    if (h->keys && !key && strcmp(method, "OPTIONS") != 0) {
+    if (key_required && !key) {
         ok = gw_reply_gateway(c, &x, 403, "ForbiddenException", "{\"message\":\"Forbidden\"}");
     } else if (cl->too_large) {
         ok = gw_reply_gateway(c, &x, 413, "RequestEntityTooLargeException", "{\"message\":\"Request Entity Too Large\"}");

@@ -41,6 +41,12 @@ static void gw_block_signals(sigset_t *set)
     sigaddset(set, SIGCHLD);
     sigaddset(set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, set, NULL);
+    /* Inherited dispositions may say "ignore" (a shell's background job ignores SIGINT; an
+     * ignored SIGCHLD would reap children behind our back): these signals must be delivered. */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -80,7 +86,7 @@ int main(int argc, char **argv)
         }
         return gw_fail("invalid configuration", &err);
     }
-    gw_routes *routes = gw_routes_new(cfg.routes, cfg.n_routes, &err);
+    gw_routes *routes = gw_routes_new(cfg.routes, cfg.n_routes, cfg.public_routes, cfg.n_public_routes, &err);
     if (!routes) {
         gw_config_free(&cfg);
         return gw_fail("invalid route", &err);

@@ -6,6 +6,7 @@
 
 typedef struct {
     char *text;  /* "/images/{id}" */
+    int is_public;
 } gw_route;
 
 struct gw_routes {
@@ -56,20 +57,23 @@ static ig_err gw_route_check(const char *t, ig_error *err)
     }
 }
 
-gw_routes *gw_routes_new(char *const *templates, size_t n, ig_error *err)
+gw_routes *gw_routes_new(char *const *templates, size_t n, char *const *public_templates, size_t n_public,
+                         ig_error *err)
 {
     gw_routes *r = calloc(1, sizeof *r);
-    if (!r || (n && !(r->items = calloc(n, sizeof *r->items)))) {
+    if (!r || (n + n_public && !(r->items = calloc(n + n_public, sizeof *r->items)))) {
         free(r);
         ig_error_set(err, IG_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (gw_route_check(templates[i], err) != IG_OK) {
+    for (size_t i = 0; i < n + n_public; i++) {
+        const char *t = i < n ? templates[i] : public_templates[i - n];
+        if (gw_route_check(t, err) != IG_OK) {
             gw_routes_free(r);
             return NULL;
         }
-        r->items[r->n].text = strdup(templates[i]);
+        r->items[r->n].is_public = i >= n;
+        r->items[r->n].text = strdup(t);
         if (!r->items[r->n].text) {
             gw_routes_free(r);
             ig_error_set(err, IG_ERR_NOMEM, "out of memory");
@@ -140,14 +144,17 @@ static int gw_route_try(const char *t, const char *path, json_t **params)
     return 0;
 }
 
-const char *gw_routes_match(const gw_routes *r, const char *path, json_t **params)
+const char *gw_routes_match(const gw_routes *r, const char *path, json_t **params, int *is_public)
 {
     *params = NULL;
+    *is_public = 0;
     if (!path || path[0] != '/')
         path = "/";
     for (size_t i = 0; i < r->n; i++) {
-        if (gw_route_try(r->items[i].text, path, params))
+        if (gw_route_try(r->items[i].text, path, params)) {
+            *is_public = r->items[i].is_public;
             return r->items[i].text;
+        }
     }
     if (strcmp(path, "/") == 0)
         return gw_root;

@@ -492,6 +492,16 @@ class ApiKeys(unittest.TestCase):
         self.assertEqual((ident["apiKey"], ident["apiKeyId"]), (self.SECRET, "k1"))
         self.assertEqual(self.st.access_line(r.headers["x-amzn-RequestId"])["apiKeyId"], "k1")
 
+    def test_public_resource_needs_no_key_and_others_do(self):
+        r = self.st.request("GET", "/health")
+        ev = event_of(r)
+        self.assertEqual(ev["resource"], "/health")
+        self.assertIsNone(ev["requestContext"]["identity"]["apiKeyId"])
+        for path in ("/models", "/not/a/route", "/"):
+            with self.subTest(path=path):
+                self.assertEqual(self.st.request("GET", path).status, 403)
+                self.assertEqual(self.st.request("GET", path, headers={"x-api-key": self.SECRET}).status, 200)
+
     def test_options_needs_no_key(self):
         r = self.st.request("OPTIONS", "/generate-image")
         self.assertEqual(r.status, 200)
