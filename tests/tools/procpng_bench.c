@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/local/procpng.c"
-#include "../../runtime/local/procpng_encode.c"
+#include "procpng.h"
+#include "procpng_encode.h"
 #include "core/clock.h"
 
 static int write_file(const char *path, const void *data, size_t len)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../runtime/local/procpng.c"
-#include "../../runtime/local/procpng_encode.c"
+#include "procpng.h"
+#include "procpng_encode.h"
 #include "codec/image.h"
 #include "testlib.h"
 

@@ -64,9 +64,11 @@ void ig_log_raw_json(json_t *obj)
         return;
     char *line = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
     if (line) {
+        flockfile(stdout); /* one whole line per record, even from several threads */
         fputs(line, stdout);
         fputc('\n', stdout);
         fflush(stdout);
+        funlockfile(stdout);
         free(line);
     }
     json_decref(obj);

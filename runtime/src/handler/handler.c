@@ -221,7 +221,7 @@ static ig_err ig_plan_parse(json_t *g, ig_plan *p, ig_error *err)
     if (json_is_string(body)) {
         p->body = strdup(json_string_value(body));
     } else if (json_is_object(body)) {
-        p->body = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+        p->body = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
     } else {
         return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.body must be a table or a string");
     }
@@ -631,7 +631,15 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
         json_t *answer = NULL;
         e = ig_policy_admit(h->policy, st.req, ctxj, &answer, &perr);
         json_decref(ctxj);
-        if (e != IG_OK) {
+        if (e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE) {
+            /* The client's request itself cannot be handed to the policy. */
+            ig_log(IG_LOG_WARN, "the request cannot be handed to the policy", json_pack("{s:s}", "error", perr.message));
+            e = ig_respond_failure(&st, e == IG_ERR_TOO_LARGE ? 413 : 400,
+                                   e == IG_ERR_TOO_LARGE ? "payload_too_large" : "invalid_request",
+                                   e == IG_ERR_TOO_LARGE ? "The request is too large."
+                                                         : "The request body is nested too deeply.",
+                                   0, NULL, NULL, response);
+        } else if (e != IG_OK) {
             ig_log(IG_LOG_ERROR, "policy admit() failed", json_pack("{s:s}", "error", perr.message));
             e = ig_respond_failure(&st, 500, "policy_error", "The request policy failed; see the function's log.", 0,
                                    NULL, NULL, response);

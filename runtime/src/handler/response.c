@@ -72,7 +72,7 @@ ig_err ig_response_from_answer(json_t *answer, ig_buf *out, ig_error *err)
     } else if (json_is_string(body)) {
         json_object_set(resp, "body", body);
     } else if (json_is_object(body) || json_is_array(body)) {
-        char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+        char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
         if (!text) {
             json_decref(resp);
             return ig_error_set(err, IG_ERR_POLICY, "the policy's answer body cannot be encoded");
