@@ -260,7 +260,7 @@ static void test_deadline(void)
     IG_CHECK_EQ_INT(ig_testsrv_hits(f.srv), 0);
     int64_t deadline = ig_now_ms() + 400;
     IG_CHECK_EQ_INT(ig_s3_put_objects(f.s3, &put, 1, deadline, &res), IG_ERR_DEADLINE);
-    IG_CHECK(ig_now_ms() <= deadline + 50);
+    IG_CHECK(ig_now_ms() <= deadline + 100); /* curl stops at the deadline; the rest is scheduling */
     IG_CHECK_EQ_INT(res.attempts, 1);
     teardown(&f);
 }
