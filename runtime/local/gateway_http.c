@@ -38,6 +38,7 @@ struct gw_http {
 typedef struct {
     ig_buf body;
     int too_large;
+    int answered;  /* answered before the body was read (a Content-Length far too large) */
     int64_t start_ms;
     int64_t start_mono;
 } gw_client;
@@ -178,8 +179,8 @@ static void gw_trace_root(struct MHD_Connection *c, char *out, size_t len)
     snprintf(out, len, "Root=1-%08llx-%s", (unsigned long long)(ig_now_ms() / 1000), hex);
 }
 
-static void gw_access_log(const gw_http *h, const gw_exchange *x, const char *method, const char *path,
-                          const char *resource, const char *ip, int64_t start_mono)
+static void gw_access_log(const gw_exchange *x, const char *method, const char *path, const char *resource,
+                          const char *ip, int64_t start_mono)
 {
     json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s}", "requestId", x->request_id, "httpMethod", method,
                           "resource", resource ? resource : "", "status", (int)x->status, "latencyMs",
@@ -196,7 +197,6 @@ static void gw_access_log(const gw_http *h, const gw_exchange *x, const char *me
         json_object_set_new(f, "errorType", json_string(x->error_type));
     if (x->result.error_type[0])
         json_object_set_new(f, "functionErrorType", json_string(x->result.error_type));
-    (void)h;
     gw_log(x->status >= 500 ? IG_LOG_WARN : IG_LOG_INFO, "request", f);
 }
 
@@ -279,7 +279,7 @@ static enum MHD_Result gw_handle(gw_http *h, struct MHD_Connection *c, const cha
             free(x.result.payload);
         }
     }
-    gw_access_log(h, &x, method, path, resource, ip, cl->start_mono);
+    gw_access_log(&x, method, path, resource, ip, cl->start_mono);
     json_decref(params);
     return ok;
 }
@@ -302,8 +302,10 @@ static enum MHD_Result gw_http_access(void *cls, struct MHD_Connection *c, const
             unsigned long long n = strtoull(cl_header, NULL, 10);
             if (n > GW_HTTP_MAX_BODY)
                 cl->too_large = 1;
-            if (n > GW_HTTP_DISCARD_MAX) /* not worth reading: answer now, close after */
+            if (n > GW_HTTP_DISCARD_MAX) { /* not worth reading: answer now, close after */
+                cl->answered = 1;
                 return gw_handle(h, c, url, method, version, cl);
+            }
         }
         return MHD_YES;
     }
@@ -315,7 +317,7 @@ static enum MHD_Result gw_http_access(void *cls, struct MHD_Connection *c, const
         *upload_size = 0;
         return MHD_YES;
     }
-    return gw_handle(h, c, url, method, version, cl);
+    return cl->answered ? MHD_YES : gw_handle(h, c, url, method, version, cl);
 }
 
 static void gw_http_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)

@@ -258,6 +258,13 @@ class Answers(unittest.TestCase):
                             headers={"Content-Type": "application/octet-stream"}, timeout=120)
         self.assertEqual(r.status, 413)
         self.assertEqual(json.loads(r.body), {"message": "Request Entity Too Large"})
+        # A declared length far over the limit is answered before the body is read.
+        port = int(self.st.api_url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            s.sendall(b"POST /generate-image HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n" + b"z" * 65536)
+            head = s.recv(65536)
+        self.assertTrue(head.startswith(b"HTTP/1.1 413 "), head)
+        self.assertTrue(head.endswith(b'{"message":"Request Entity Too Large"}'), head)
         r = self.st.request("POST", "/generate-image", b"y" * (1024 * 1024), headers={"Content-Type": "text/plain"})
         self.assertEqual(r.status, 200)
         self.assertEqual(len(event_of(r)["body"]), 1024 * 1024)
@@ -496,6 +503,8 @@ class ApiKeys(unittest.TestCase):
         r = self.st.request("GET", "/health")
         ev = event_of(r)
         self.assertEqual(ev["resource"], "/health")
+        r = self.st.request("GET", "/models", headers={"x-api-key": self.SECRET})
+        self.assertEqual(event_of(r)["resource"], "/models")  # the deployed API's resources by default
         self.assertIsNone(ev["requestContext"]["identity"]["apiKeyId"])
         for path in ("/models", "/not/a/route", "/"):
             with self.subTest(path=path):
