@@ -1,0 +1,207 @@
+"""The product end to end on the local stack with the shipped policy and the real bootstrap:
+what a client sees over plain HTTP."""
+import concurrent.futures
+import hashlib
+import json
+import os
+import struct
+import sys
+import time
+import unittest
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import stack  # noqa: E402
+from policy_copy import policy_with  # noqa: E402
+from stack import Stack, pid_alive, run_tests  # noqa: E402
+
+JSON = {"Content-Type": "application/json"}
+
+
+def png_size(data):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:16]
+    return struct.unpack(">II", data[16:24])
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.read()
+
+
+class EndToEndTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.policy = policy_with("c.rate_limit.enabled = false")
+        cls.st = Stack(policy_dir=cls.policy, function_timeout=10, timeout=15).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        codes = cls.st.stop()
+        if stack.sanitizer_findings:
+            raise AssertionError("sanitizer findings: %s" % stack.sanitizer_findings[:3])
+        assert codes.get("gateway") == 0, codes
+
+    def setUp(self):
+        self.st.bedrock_control("POST", "reset")
+
+    def reached(self):
+        return self.st.bedrock_control("GET", "stats")[1]["reached_model"]
+
+    def test_the_seeds_example(self):
+        q = urllib.parse.quote("A beautiful sunset over mountains")
+        r = self.st.request("GET", "/generate-image?prompt=" + q)
+        self.assertEqual(r.status, 200, r.body)
+        doc = r.json()
+        self.assertEqual(set(doc), {"images", "model", "requestId", "expiresAt"})
+        self.assertEqual(doc["model"], "amazon.titan-image-generator-v1")
+        self.assertEqual(len(doc["images"]), 1)
+        img = doc["images"][0]
+        self.assertEqual(set(img), {"url", "key", "width", "height", "seed"})
+        self.assertEqual((img["width"], img["height"]), (1024, 1024))
+        self.assertRegex(img["key"], r"^images/\d{4}/\d\d/\d\d/[0-9a-f-]{36}\.png$")
+        self.assertEqual(png_size(fetch(img["url"])), (1024, 1024))
+        self.assertEqual(r.headers["Content-Type"], "application/json")
+
+    def test_post_with_every_parameter(self):
+        body = {"prompt": "a red coffee cup on a wooden table", "negativePrompt": "blurry",
+                "width": 768, "height": 1152, "cfgScale": 6.5, "seed": 42, "numberOfImages": 2,
+                "quality": "premium", "model": "amazon.titan-image-generator-v2:0"}
+        r = self.st.request("POST", "/generate-image", body, JSON)
+        self.assertEqual(r.status, 200, r.body)
+        doc = r.json()
+        self.assertEqual(doc["model"], "amazon.titan-image-generator-v2:0")
+        self.assertEqual(len(doc["images"]), 2)
+        for img in doc["images"]:
+            self.assertEqual(img["seed"], 42)
+            self.assertEqual(png_size(fetch(img["url"])), (768, 1152))
+
+    def test_five_images_in_one_call(self):
+        r = self.st.request("POST", "/generate-image", {"prompt": "five kites", "numberOfImages": 5,
+                                                         "width": 512, "height": 512}, JSON)
+        self.assertEqual(r.status, 200, r.body)
+        imgs = r.json()["images"]
+        self.assertEqual(len(imgs), 5)
+        datas = [fetch(i["url"]) for i in imgs]
+        self.assertEqual(len({hashlib.sha256(d).hexdigest() for d in datas}), 5)
+        self.assertEqual(len({i["key"] for i in imgs}), 5)
+
+    def test_same_seed_gives_byte_identical_images(self):
+        body = {"prompt": "a quiet harbour", "seed": 1234, "width": 512, "height": 512}
+        a = self.st.request("POST", "/generate-image", body, JSON).json()["images"][0]
+        b = self.st.request("POST", "/generate-image", body, JSON).json()["images"][0]
+        self.assertNotEqual(a["key"], b["key"])
+        self.assertEqual(fetch(a["url"]), fetch(b["url"]))
+        c = self.st.request("POST", "/generate-image", dict(body, seed=1235), JSON).json()["images"][0]
+        self.assertNotEqual(fetch(a["url"]), fetch(c["url"]))
+
+    def test_twenty_concurrent_requests_through_two_workers(self):
+        def one(i):
+            r = self.st.request("POST", "/generate-image", {"prompt": "tile %d" % i, "width": 512, "height": 512}, JSON,
+                                timeout=120)
+            return r.status, r.body
+
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(one, range(20)))
+        self.assertEqual([s for s, _ in results], [200] * 20, [b[:200] for s, b in results if s != 200])
+        self.assertEqual(len(self.st.env_pids()) >= 2, True)
+
+    def test_invalid_requests_never_reach_the_model(self):
+        before = self.reached()
+        bad = [
+            ("GET", "/generate-image?prompt=x&width=10abc", None, 400),
+            ("GET", "/generate-image", None, 400),
+            ("GET", "/generate-image?prompt=" + "x" * 600, None, 400),
+            ("GET", "/generate-image?prompt=a&width=1000&height=1000", None, 400),
+            ("GET", "/generate-image?prompt=a&model=no.such-model", None, 400),
+            ("POST", "/generate-image", b"{not json", 400),
+            ("POST", "/generate-image", b"[1,2]", 400),
+            ("POST", "/generate-image", {"prompt": 5}, 400),
+            ("POST", "/generate-image", {"prompt": "a\u0000\u0001"}, None),
+            ("POST", "/generate-image", {"prompt": "   "}, 400),
+            ("POST", "/generate-image", {"prompt": "ok", "numberOfImages": 6}, 400),
+            ("POST", "/generate-image", {"prompt": "ok", "cfgScale": 11}, 400),
+            ("POST", "/generate-image", {"prompt": "ok", "seed": -1}, 400),
+            ("DELETE", "/generate-image", None, 405),
+            ("GET", "/nope", None, 404),
+        ]
+        for method, path, body, want in bad:
+            headers = JSON if body is not None else None
+            r = self.st.request(method, path, body, headers)
+            if want is None:
+                self.assertIn(r.status, (200, 400), r.body)
+                continue
+            self.assertEqual(r.status, want, (method, path, r.body))
+            err = r.json()["error"]
+            self.assertTrue(err["code"] and err["message"] and err["requestId"], err)
+        # "a\0\1" is sanitized to "a" and generated: exactly one call reached the model
+        self.assertEqual(self.reached() - before, 1)
+
+    def test_throttling_is_retried_and_succeeds(self):
+        self.st.bedrock_control("POST", "faults", {"throttle": {"next": 2}})
+        r = self.st.request("POST", "/generate-image", {"prompt": "retry me", "width": 512, "height": 512}, JSON)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.reached(), 3)
+
+    def test_health_models_and_preflight(self):
+        r = self.st.request("GET", "/health")
+        self.assertEqual((r.status, r.json()), (200, {"status": "ok"}))
+        r = self.st.request("GET", "/models")
+        self.assertEqual(r.status, 200)
+        ids = [m["id"] for m in r.json()["models"]]
+        self.assertIn("amazon.titan-image-generator-v1", ids)
+        r = self.st.request("OPTIONS", "/generate-image", None, {"Origin": "https://evil.example",
+                                                                 "Access-Control-Request-Method": "POST"})
+        self.assertIn(r.status, (204, 403))
+        self.assertNotEqual(r.headers.get("Access-Control-Allow-Origin"), "https://evil.example")
+
+
+class WorkerFailureTest(unittest.TestCase):
+    def test_worker_killed_mid_request_gives_502_and_the_next_request_succeeds(self):
+        policy = policy_with("c.rate_limit.enabled = false")
+        with Stack(policy_dir=policy, concurrency=1, function_timeout=20, timeout=25,
+                   bedrock_args=["--latency-ms", "3000"]) as st:
+            import threading
+            out = {}
+            t = threading.Thread(target=lambda: out.update(r=st.request("GET", "/generate-image?prompt=slow")))
+            t.start()
+            time.sleep(1.0)
+            pid = list(st.env_pids().values())[0]
+            os.kill(pid, 9)
+            t.join(30)
+            self.assertEqual(out["r"].status, 502, out["r"].body)
+            self.assertEqual(out["r"].json(), {"message": "Internal server error"})
+            st.bedrock_control("POST", "faults", {"latency_ms": 0})
+            r = st.request("GET", "/generate-image?prompt=after")
+            self.assertEqual(r.status, 200, r.body)
+            self.assertFalse(pid_alive(pid))
+
+    def test_model_slower_than_the_integration_timeout_gives_504_and_a_fresh_worker(self):
+        policy = policy_with("c.rate_limit.enabled = false")
+        with Stack(policy_dir=policy, concurrency=1, function_timeout=4, timeout=4,
+                   env={"IMAGEGEN_TIMEOUT_MARGIN_MS": "0", "IMAGEGEN_UPLOAD_RESERVE_MS": "0"},
+                   bedrock_args=["--latency-ms", "8000"]) as st:
+            r = st.request("GET", "/generate-image?prompt=slow")
+            self.assertEqual(r.status, 504, r.body)
+            st.bedrock_control("POST", "faults", {"latency_ms": 0})
+            r = st.request("GET", "/generate-image?prompt=after")
+            self.assertEqual(r.status, 200, r.body)
+
+
+class RateLimitTest(unittest.TestCase):
+    def test_anonymous_burst_then_429_with_headers(self):
+        policy = policy_with("c.rate_limit.tiers.anonymous = { rate = 0.01, burst = 2 }")
+        # one environment: buckets live per container, so two would each allow a burst
+        with Stack(policy_dir=policy, concurrency=1) as st:
+            ok = [st.request("GET", "/generate-image?prompt=a&width=512&height=512") for _ in range(2)]
+            self.assertEqual([r.status for r in ok], [200, 200], [r.body for r in ok])
+            r = st.request("GET", "/generate-image?prompt=a&width=512&height=512")
+            self.assertEqual(r.status, 429, r.body)
+            self.assertGreaterEqual(int(r.headers["Retry-After"]), 1)
+            self.assertEqual(r.headers["RateLimit-Limit"], "2")
+            self.assertEqual(r.headers["RateLimit-Remaining"], "0")
+            self.assertEqual(r.json()["error"]["code"], "rate_limited")
+
+
+if __name__ == "__main__":
+    run_tests("e2e")
