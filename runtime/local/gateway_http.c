@@ -2,12 +2,15 @@
 #include "gateway_http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec/base64.h"
@@ -20,6 +23,8 @@
 #include "gateway_out.h"
 #include "gateway_rapi.h"
 
+/* How long a stopping gateway waits for the answers in flight to be sent. */
+#define GW_HTTP_DRAIN_S 5
 /* A body that would stay past this is not read at all; the connection is closed after a 413. */
 #define GW_HTTP_DISCARD_MAX ((size_t)64 * 1024 * 1024)
 
@@ -33,6 +38,9 @@ struct gw_http {
     const gw_keys *keys;
     int port;
     struct MHD_Daemon *daemon;
+    pthread_mutex_t mu;
+    pthread_cond_t idle;
+    int active;  /* requests begun and not yet completely answered */
 };
 
 typedef struct {
@@ -294,6 +302,9 @@ static enum MHD_Result gw_http_access(void *cls, struct MHD_Connection *c, const
         if (!cl)
             return MHD_NO;
         ig_buf_init(&cl->body, GW_HTTP_MAX_BODY);
+        pthread_mutex_lock(&h->mu);
+        h->active++;
+        pthread_mutex_unlock(&h->mu);
         cl->start_ms = ig_now_ms();
         cl->start_mono = ig_mono_ms();
         *con_cls = cl;
@@ -322,14 +333,18 @@ static enum MHD_Result gw_http_access(void *cls, struct MHD_Connection *c, const
 
 static void gw_http_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)c;
     (void)toe;
+    gw_http *h = cls;
     gw_client *cl = *con_cls;
     if (cl) {
         ig_buf_free(&cl->body);
         free(cl);
         *con_cls = NULL;
+        pthread_mutex_lock(&h->mu);
+        if (--h->active == 0)
+            pthread_cond_broadcast(&h->idle);
+        pthread_mutex_unlock(&h->mu);
     }
 }
 
@@ -347,11 +362,15 @@ gw_http *gw_http_start(const gw_config *cfg, gw_pool *pool, const gw_routes *rou
     h->routes = routes;
     h->keys = keys;
     h->port = port;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->idle, NULL);
     h->daemon = MHD_start_daemon(gw_mhd_flags(), 0, NULL, NULL, gw_http_access, h, MHD_OPTION_LISTEN_SOCKET, fd,
-                                 MHD_OPTION_NOTIFY_COMPLETED, gw_http_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 MHD_OPTION_NOTIFY_COMPLETED, gw_http_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
                                  0u, MHD_OPTION_END);
     if (!h->daemon) {
         close(fd);
+        pthread_cond_destroy(&h->idle);
+        pthread_mutex_destroy(&h->mu);
         free(h);
         ig_error_set(err, IG_ERR_CONNECT, "cannot start the HTTP server on 127.0.0.1:%d", port);
         return NULL;
@@ -372,6 +391,17 @@ void gw_http_stop(gw_http *h)
 {
     if (!h)
         return;
+    /* Stopping the daemon cuts its connections: let the answers already decided go out first. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += GW_HTTP_DRAIN_S;
+    pthread_mutex_lock(&h->mu);
+    while (h->active > 0)
+        if (pthread_cond_timedwait(&h->idle, &h->mu, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&h->mu);
     MHD_stop_daemon(h->daemon);
+    pthread_cond_destroy(&h->idle);
+    pthread_mutex_destroy(&h->mu);
     free(h);
 }

@@ -26,6 +26,7 @@ gw_http *gw_http_start(const gw_config *cfg, gw_pool *pool, const gw_routes *rou
                        int listen_fd, int port, ig_error *err);
 /* Stops accepting connections; requests in flight go on. */
 void gw_http_quiesce(gw_http *h);
+/* Waits (at most 5 s) until the answers in flight are sent, then stops. */
 void gw_http_stop(gw_http *h);
 
 #endif
