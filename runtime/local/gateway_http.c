@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "codec/base64.h"
+#include "codec/hash.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/random.h"
@@ -180,10 +181,9 @@ static void gw_trace_root(struct MHD_Connection *c, char *out, size_t len)
         }
     }
     unsigned char r[12];
-    ig_random_bytes(r, sizeof r);
     char hex[25];
-    for (int i = 0; i < 12; i++)
-        snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    ig_random_bytes(r, sizeof r);
+    ig_hex_encode(r, sizeof r, hex);
     snprintf(out, len, "Root=1-%08llx-%s", (unsigned long long)(ig_now_ms() / 1000), hex);
 }
 

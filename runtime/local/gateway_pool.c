@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "codec/hash.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/random.h"
@@ -114,9 +115,7 @@ struct gw_pool {
 
 static int64_t gw_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)(ig_mono_s() * 1e6);
 }
 
 static void gw_cond_init_monotonic(pthread_cond_t *c)
@@ -455,8 +454,7 @@ static void gw_spawn_locked(gw_pool *p, int i)
     unsigned char rnd[16];
     char hex[33];
     ig_random_bytes(rnd, sizeof rnd);
-    for (int k = 0; k < 16; k++)
-        snprintf(hex + 2 * k, 3, "%02x", rnd[k]);
+    ig_hex_encode(rnd, sizeof rnd, hex);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -654,9 +652,10 @@ void gw_pool_invoke(gw_pool *p, char *event, size_t len, const char *trace_root,
     inv->refs = 1;
     gw_cond_init_monotonic(&inv->done);
     unsigned char parent[8];
+    char parent_hex[17];
     ig_random_bytes(parent, sizeof parent);
-    snprintf(inv->trace_id, sizeof inv->trace_id, "%s;Parent=%02x%02x%02x%02x%02x%02x%02x%02x;Sampled=0",
-             trace_root, parent[0], parent[1], parent[2], parent[3], parent[4], parent[5], parent[6], parent[7]);
+    ig_hex_encode(parent, sizeof parent, parent_hex);
+    snprintf(inv->trace_id, sizeof inv->trace_id, "%s;Parent=%s;Sampled=0", trace_root, parent_hex);
     snprintf(out->request_id, sizeof out->request_id, "%s", inv->id);
 
     pthread_mutex_lock(&p->mu);
