@@ -85,7 +85,6 @@ struct gw_env {
     int hwm_mb;
     char exit_how[64];
     ig_buf pending;         /* platform lines for the main thread to write */
-    char *printing;         /* pending, taken by the main thread */
     pthread_cond_t cond;
     struct gw_env *next_dead;
 };
@@ -421,7 +420,6 @@ static void gw_env_destroy(gw_env *e)
     gw_rapi_stop(e->rapi);
     gw_relay_stop(e->relay);
     ig_buf_free(&e->pending);
-    free(e->printing);
     pthread_cond_destroy(&e->cond);
     free(e);
 }
