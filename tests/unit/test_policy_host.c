@@ -319,6 +319,7 @@ static void test_sandbox_globals(void)
     /* lua-cjson 2.1 decodes every number as a float */
     IG_CHECK(json_number_value(json_object_get(b, "cjson_round_trip")) == 2.0);
     IG_CHECK_EQ_STR(str_at(b, "rep"), "ababab");
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(b, "metatable_index")), 1);
     IG_CHECK_EQ_STR(str_at(b, "gc_count"), "number");
     IG_CHECK_CONTAINS(str_at(b, "gc_collect"), "only \"count\" is available");
     json_decref(out);

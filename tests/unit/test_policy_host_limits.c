@@ -139,6 +139,41 @@ static void test_budget_is_per_call(void)
     ig_policy_free(p);
 }
 
+/* Lua runs finalizers with hooks off, so they would escape the budget: policies cannot
+ * have any, not even through the metatable the runtime gives arrays. */
+static void test_no_finalizers(void)
+{
+    ig_error err;
+    ig_policy *p = load_with("probe", 32, 1000000, &err);
+    if (!p)
+        return;
+    json_t *out = NULL;
+    char expected[200];
+    snprintf(expected, sizeof expected,
+             "init.lua:%d: setmetatable: __gc finalizers are not available to policies (they "
+             "would run outside the instruction budget)",
+             line_of("probe", "setmetatable({}, { __gc"));
+    IG_CHECK_EQ_INT(probe(p, "finalizer_loop", NULL, &out, &err), IG_ERR_POLICY);
+    IG_CHECK_EQ_STR(err.message, expected);
+
+    IG_CHECK_EQ_INT(probe(p, "marker_gc", json_pack("{s:[i]}", "list", 1), &out, &err), IG_OK);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(out, "name")), "imagegen.array");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(out, "still_array")), "imagegen.array");
+    IG_CHECK(strstr(json_string_value(json_object_get(out, "protected")),
+                    "cannot change a protected metatable") != NULL);
+    json_decref(out);
+    /* new arrays made by the runtime carry no finalizer: collecting and closing end */
+    for (int i = 0; i < 3; i++) {
+        IG_CHECK_EQ_INT(probe(p, "ok", json_pack("{s:[i, i]}", "body", 1, 2), &out, &err), IG_OK);
+        json_decref(out);
+    }
+    double t0 = ig_mono_s();
+    ig_policy_collect(p);
+    IG_CHECK(ig_mono_s() - t0 < 5.0);
+    check_next_call_works(p);
+    ig_policy_free(p);
+}
+
 /* ---- memory cap ----------------------------------------------------------------------- */
 
 static void test_huge_string_hits_memory_cap(void)
@@ -381,6 +416,7 @@ int main(void)
     IG_RUN(test_endless_loop_is_stopped);
     IG_RUN(test_pcall_cannot_swallow_the_budget);
     IG_RUN(test_budget_is_per_call);
+    IG_RUN(test_no_finalizers);
     IG_RUN(test_huge_string_hits_memory_cap);
     IG_RUN(test_growing_table_hits_memory_cap);
     IG_RUN(test_script_can_catch_a_memory_error);

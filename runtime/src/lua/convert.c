@@ -69,11 +69,17 @@ static const char *ig_path_str(const ig_path *p)
 
 /* ---- JSON -> Lua ---------------------------------------------------------------------- */
 
+/* The marker is protected: getmetatable() shows scripts a stand-in with the same __name,
+ * so that no script can add a __gc (or anything else) to the metatable every array shares. */
 void ig_lua_convert_open(lua_State *L)
 {
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "imagegen.array");
+    lua_setfield(L, -2, "__name");
     lua_createtable(L, 0, 1);
     lua_pushliteral(L, "imagegen.array");
     lua_setfield(L, -2, "__name");
+    lua_setfield(L, -2, "__metatable");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &ig_array_mt_key);
 }
 

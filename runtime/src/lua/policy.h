@@ -16,7 +16,8 @@
  *   imagegen.date(fmt [, epoch])              strftime in UTC
  *   imagegen.array([t])                       marks t (default: a new table) as a JSON array,
  *                                             so that it stays [] when empty; returns it
- * print(...) logs at INFO; collectgarbage only answers "count".
+ * print(...) logs at INFO; collectgarbage only answers "count"; setmetatable refuses __gc
+ * (finalizers run with hooks off, outside the instruction budget).
  * No io, os, debug, load/loadstring/dofile/loadfile, string.dump, package or bytecode.
  *
  * The memory cap covers everything the state holds (allocations beyond it fail inside the

@@ -3,7 +3,8 @@
  * Policies decide; they never touch files, sockets, processes or credentials. So the state
  * opens only base, string, table, math, utf8 and cjson, and then takes away what could
  * escape: loading code from strings or files, bytecode (which can break the VM's
- * invariants), string.dump, and the garbage collector's controls. require() is replaced by
+ * invariants), string.dump, the garbage collector's controls, and finalizers (which run
+ * with hooks off, beyond the reach of the instruction budget). require() is replaced by
  * one that only loads text files from the policy directory, by module name.
  */
 #include <errno.h>
@@ -171,6 +172,29 @@ static int ig_print(lua_State *L)
     return 0;
 }
 
+/* setmetatable without finalizers: Lua runs __gc metamethods with hooks switched off, so a
+ * finalizer would run outside the instruction budget, whenever the collector decides.
+ * Otherwise it behaves as the standard one. */
+static int ig_setmetatable(lua_State *L)
+{
+    int t = lua_type(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (t == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        int has_gc = lua_rawget(L, 2) != LUA_TNIL;
+        lua_pop(L, 1);
+        if (has_gc)
+            return luaL_error(L, "setmetatable: __gc finalizers are not available to policies "
+                                 "(they would run outside the instruction budget)");
+    }
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
 /* collectgarbage("count") only: collection is the host's business. */
 static int ig_collectgarbage(lua_State *L)
 {
@@ -234,6 +258,8 @@ void ig_lua_sandbox_open(lua_State *L)
     lua_setglobal(L, "print");
     lua_pushcfunction(L, ig_collectgarbage);
     lua_setglobal(L, "collectgarbage");
+    lua_pushcfunction(L, ig_setmetatable);
+    lua_setglobal(L, "setmetatable");
     ig_lua_api_open(L);
     lua_setglobal(L, "imagegen");
 }

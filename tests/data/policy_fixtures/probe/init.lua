@@ -19,6 +19,7 @@ function actions.globals()
   out.cjson_via_require = require("cjson") == cjson
   out.cjson_round_trip = cjson.decode(cjson.encode({ a = { 1, 2 } })).a[2]
   out.rep = ("ab"):rep(3)
+  out.metatable_index = setmetatable({}, { __index = { x = 1 } }).x
   out.gc_count = type(collectgarbage("count"))
   out.gc_collect = select(2, pcall(collectgarbage, "collect"))
   return { body = out }
@@ -131,6 +132,16 @@ end
 function actions.memory_pcall()
   local ok = pcall(string.rep, "x", 2 ^ 30)
   return { caught = not ok, after = #string.rep("y", 1000) }
+end
+function actions.finalizer_loop()
+  setmetatable({}, { __gc = function() while true do end end })
+  return {}
+end
+function actions.marker_gc(req)
+  local shown = getmetatable(req.list)
+  shown.__gc = function() while true do end end
+  return { name = shown.__name, still_array = getmetatable(req.list).__name,
+           protected = select(2, pcall(setmetatable, req.list, {})) }
 end
 function actions.ok(req) return { status = 200, body = { echo = req.body } } end
 
