@@ -134,7 +134,8 @@ static void test_jpeg_every_truncation(void)
 
 static void test_wrong_magic(void)
 {
-    static const unsigned char gif[] = "GIF89a\x03\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+    static const unsigned char gif[] = "GIF89a\x03\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                                       "\x00\x00\x00\x00\x00\x00";
     unsigned w = 99, h = 99;
     IG_CHECK_EQ_INT(sniff_copy(gif, sizeof gif - 1, &w, &h), IG_IMAGE_UNKNOWN);
     IG_CHECK_EQ_INT(w, 0);
