@@ -286,10 +286,22 @@ static void ig_plan_free(ig_plan *p)
 
 typedef struct {
     int status;
-    const char *code;
-    const char *message;
+    const char *code;        /* static text */
+    const char *message;     /* static text, or msgbuf */
     int64_t retry_after_s;
+    char msgbuf[1024];       /* a message quoted from the service */
 } ig_failure;
+
+static ig_failure ig_fail(int status, const char *code, const char *message, int64_t retry_after_s)
+{
+    ig_failure f;
+    memset(&f, 0, sizeof f);
+    f.status = status;
+    f.code = code;
+    f.message = message;
+    f.retry_after_s = retry_after_s;
+    return f;
+}
 
 static int ig_type_is(const char *t, const char *const *list)
 {
@@ -311,19 +323,23 @@ static ig_failure ig_bedrock_failure(const ig_bedrock_result *r, const char *mod
                                             "ServiceQuotaExceededException", NULL};
     static const char *const unready[] = {"ModelNotReadyException", "ServiceUnavailableException",
                                           NULL};
-    ig_failure f = {502, "upstream_error", "The image model failed to answer; try again later.", 0};
+    ig_failure f = ig_fail(502, "upstream_error", "The image model failed to answer; try again later.", 0);
     int64_t hint_s = r->retry_after_ms > 0 ? (r->retry_after_ms + 999) / 1000 : 0;
     if (r->err == IG_ERR_DEADLINE || r->err == IG_ERR_TIMEOUT) {
-        f = (ig_failure){504, "timeout", "The image model did not answer in time.", 0};
+        f = ig_fail(504, "timeout", "The image model did not answer in time.", 0);
     } else if (r->err != IG_ERR_AWS) {
         f.message = "The image model could not be reached; try again later.";
     } else if (strcmp(r->error_type, "ValidationException") == 0 && strstr(r->message, "content filter")) {
-        f = (ig_failure){400, "content_filtered",
-                         "The request was blocked by the model's content filters; change the prompt.", 0};
+        f = ig_fail(400, "content_filtered",
+                         "The request was blocked by the model's content filters; change the prompt.", 0);
     } else if (strcmp(r->error_type, "ValidationException") == 0 && r->status == 400) {
-        f = (ig_failure){400, "invalid_request", r->message[0] ? r->message : "The model rejected the request.", 0};
+        f = ig_fail(400, "invalid_request", "The model rejected the request.", 0);
+        if (r->message[0]) {
+            snprintf(f.msgbuf, sizeof f.msgbuf, "%s", r->message);
+            f.message = NULL; /* set by the caller: msgbuf moves with the struct */
+        }
     } else if (ig_type_is(r->error_type, unavailable)) {
-        f = (ig_failure){502, "model_unavailable", "The image model is not available right now.", 0};
+        f = ig_fail(502, "model_unavailable", "The image model is not available right now.", 0);
         const char *hint = strstr(r->error_type, "Signature") || strstr(r->error_type, "Token") ||
                                    strcmp(r->error_type, "UnrecognizedClientException") == 0
                                ? "Bedrock rejected the function's credentials: check the execution role and AWS_* variables"
@@ -333,14 +349,14 @@ static ig_failure ig_bedrock_failure(const ig_bedrock_result *r, const char *mod
                          "bedrockMessage", r->message, "status", (int)r->status, "hint", hint));
     } else if (ig_type_is(r->error_type, throttled) || r->status == 429) {
         if (strcmp(r->error_type, "ModelNotReadyException") == 0)
-            f = (ig_failure){503, "throttled", "The image model is warming up; retry shortly.", hint_s ? hint_s : 5};
+            f = ig_fail(503, "throttled", "The image model is warming up; retry shortly.", hint_s ? hint_s : 5);
         else
-            f = (ig_failure){429, "throttled", "The image model is busy; retry later.", hint_s ? hint_s : 5};
+            f = ig_fail(429, "throttled", "The image model is busy; retry later.", hint_s ? hint_s : 5);
     } else if (ig_type_is(r->error_type, unready) || r->status == 503) {
-        f = (ig_failure){503, "throttled", "The image model is temporarily unavailable; retry shortly.",
-                         hint_s ? hint_s : 5};
+        f = ig_fail(503, "throttled", "The image model is temporarily unavailable; retry shortly.",
+                         hint_s ? hint_s : 5);
     } else if (strcmp(r->error_type, "ModelTimeoutException") == 0 || r->status == 408) {
-        f = (ig_failure){504, "timeout", "The image model did not answer in time.", 0};
+        f = ig_fail(504, "timeout", "The image model did not answer in time.", 0);
     }
     return f;
 }
@@ -385,7 +401,7 @@ static int ig_cache_lookup(ig_invocation_state *st, const ig_plan *p, ig_images 
             im->type[i] = strstr(hr.content_type, "jpeg") ? IG_IMAGE_JPEG : IG_IMAGE_PNG;
             im->stored_bytes[i] = hr.content_length;
             im->count = (size_t)i + 1;
-        } else if (hr.status != 404) {
+        } else if (hr.status != 404 && hr.status != 403) { /* 403: no s3:ListBucket, a miss */
             ig_log(IG_LOG_WARN, "cache lookup failed; generating instead",
                    json_pack("{s:s, s:s, s:i}", "key", im->keys[i], "error", hr.message, "status", (int)hr.status));
         }
@@ -409,7 +425,7 @@ static json_t *ig_success_result(ig_invocation_state *st, const ig_plan *p, cons
             ig_log(IG_LOG_ERROR, "presigning failed", json_pack("{s:s}", "error", perr.message));
             ig_buf_free(&url);
             json_decref(images);
-            *fail = (ig_failure){502, "storage_error", "The image could not be shared; try again.", 0};
+            *fail = ig_fail(502, "storage_error", "The image could not be shared; try again.", 0);
             return NULL;
         }
         uint64_t bytes = cached ? im->stored_bytes[i] : im->bytes[i].len;
@@ -449,14 +465,14 @@ static int ig_decode_images(const ig_extracted *x, ig_images *im, ig_failure *fa
         if (ig_base64_decode_buf(x->b64[i], x->b64_len[i], &im->bytes[i], &derr) != IG_OK) {
             ig_log(IG_LOG_ERROR, "the model's image is not valid base64",
                    json_pack("{s:i, s:s}", "index", (int)i, "error", derr.message));
-            *fail = (ig_failure){502, "upstream_error", "The image model returned an unreadable image.", 0};
+            *fail = ig_fail(502, "upstream_error", "The image model returned an unreadable image.", 0);
             return 0;
         }
         im->type[i] = ig_image_sniff(im->bytes[i].data, im->bytes[i].len, &im->width[i], &im->height[i]);
         if (im->type[i] == IG_IMAGE_UNKNOWN) {
             ig_log(IG_LOG_ERROR, "the model's answer is not a PNG or JPEG image",
                    json_pack("{s:i, s:I}", "index", (int)i, "bytes", (json_int_t)im->bytes[i].len));
-            *fail = (ig_failure){502, "upstream_error", "The image model returned something that is not an image.", 0};
+            *fail = ig_fail(502, "upstream_error", "The image model returned something that is not an image.", 0);
             return 0;
         }
         im->count = i + 1;
@@ -479,7 +495,7 @@ static int ig_upload_images(ig_invocation_state *st, const ig_plan *p, ig_images
             ig_uuid4(uuid);
             snprintf(im->keys[i], IG_KEY_MAX + 1, "%s%s.%s", p->key_prefix, uuid, ig_image_extension(im->type[i]));
         } else if (!ig_cache_key_for(p, i, im->keys[i])) {
-            *fail = (ig_failure){500, "policy_error", "The storage key is too long.", 0};
+            *fail = ig_fail(500, "policy_error", "The storage key is too long.", 0);
             return 0;
         }
         size_t m = 0;
@@ -515,9 +531,9 @@ static int ig_upload_images(ig_invocation_state *st, const ig_plan *p, ig_images
                              "attempts", results[i].attempts));
     }
     if (e == IG_ERR_DEADLINE || e == IG_ERR_TIMEOUT)
-        *fail = (ig_failure){504, "timeout", "Storing the image took too long.", 0};
+        *fail = ig_fail(504, "timeout", "Storing the image took too long.", 0);
     else
-        *fail = (ig_failure){502, "storage_error", "The image could not be stored; try again.", 0};
+        *fail = ig_fail(502, "storage_error", "The image could not be stored; try again.", 0);
     return 0;
 }
 
@@ -534,7 +550,7 @@ static ig_err ig_generate(ig_invocation_state *st, json_t *g, ig_buf *out)
     }
     ig_images im;
     memset(&im, 0, sizeof im);
-    ig_failure fail = {0, NULL, NULL, 0};
+    ig_failure fail = ig_fail(0, NULL, NULL, 0);
     json_t *result = NULL;
     double model_ms = 0, upload_ms = 0;
     int cached = 0;
@@ -563,16 +579,16 @@ static ig_err ig_generate(ig_invocation_state *st, json_t *g, ig_buf *out)
             ig_error xerr;
             if (ig_extract_images(br.body.data, br.body.len, p.images_path, p.error_field, &x, &xerr) != IG_OK) {
                 ig_log(IG_LOG_ERROR, "the model's answer is unreadable", json_pack("{s:s}", "error", xerr.message));
-                fail = (ig_failure){502, "upstream_error", "The image model returned an unreadable answer.", 0};
+                fail = ig_fail(502, "upstream_error", "The image model returned an unreadable answer.", 0);
             } else if (x.error) {
                 ig_log(IG_LOG_WARN, "the model filtered its output",
                        json_pack("{s:s, s:i}", "modelError", x.error, "images", (int)x.count));
-                fail = (ig_failure){400, "content_filtered",
-                                    "The generated image was blocked by the model's content filters; change the prompt.", 0};
+                fail = ig_fail(400, "content_filtered",
+                                    "The generated image was blocked by the model's content filters; change the prompt.", 0);
             } else if (x.count == 0) {
-                fail = (ig_failure){502, "upstream_error", "The image model returned no image.", 0};
+                fail = ig_fail(502, "upstream_error", "The image model returned no image.", 0);
             } else if (x.count > (size_t)IG_MAX_IMAGES) {
-                fail = (ig_failure){502, "upstream_error", "The image model returned too many images.", 0};
+                fail = ig_fail(502, "upstream_error", "The image model returned too many images.", 0);
             } else if (ig_decode_images(&x, &im, &fail)) {
                 if (x.count != (size_t)p.expected)
                     ig_log(IG_LOG_WARN, "the model returned a different number of images",
@@ -597,7 +613,8 @@ static ig_err ig_generate(ig_invocation_state *st, json_t *g, ig_buf *out)
         e = ig_respond(st, result, out);
         json_decref(result);
     } else {
-        e = ig_respond_failure(st, fail.status, fail.code, fail.message, fail.retry_after_s, p.context, p.model, out);
+        e = ig_respond_failure(st, fail.status, fail.code, fail.message ? fail.message : fail.msgbuf,
+                               fail.retry_after_s, p.context, p.model, out);
     }
     ig_images_free(&im);
     ig_plan_free(&p);

@@ -22,12 +22,20 @@ static int ig_post_init_error(ig_runtime_api *api, const char *type, const char 
     return 1;
 }
 
+/* _X_AMZN_TRACE_ID changes with every invocation. setenv() keeps every value it was ever given
+ * (glibc cannot free them), which grows the process by each distinct trace id; putenv() of one
+ * buffer we own, rewritten in place, does not. */
+static char ig_trace_env[1024];
+
 static void ig_set_trace_id(const char *trace_id)
 {
-    if (trace_id && *trace_id)
-        setenv("_X_AMZN_TRACE_ID", trace_id, 1);
-    else
+    static const char name[] = "_X_AMZN_TRACE_ID=";
+    if (trace_id && *trace_id && strlen(trace_id) < sizeof ig_trace_env - sizeof name) {
+        snprintf(ig_trace_env, sizeof ig_trace_env, "%s%s", name, trace_id);
+        putenv(ig_trace_env);
+    } else {
         unsetenv("_X_AMZN_TRACE_ID");
+    }
 }
 
 int main(void)
