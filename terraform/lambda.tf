@@ -16,7 +16,10 @@ locals {
       IMAGEGEN_URL_TTL        = tostring(var.url_ttl_seconds)
       IMAGEGEN_POLICY_DIR     = "/var/task/policy"
       IMAGEGEN_LOG_PROMPTS    = var.log_prompts ? "1" : "0"
-      LD_LIBRARY_PATH         = local.lambda_library_path
+      # The IAM policy allows writes under image_prefix only: the policy's keys follow it.
+      IMAGEGEN_KEY_PREFIX       = "${var.image_prefix}%Y/%m/%d/"
+      IMAGEGEN_CACHE_KEY_PREFIX = "${var.image_prefix}cache/"
+      LD_LIBRARY_PATH           = local.lambda_library_path
     },
     # Empty: the policy's config.lua decides.
     length(var.cors_allow_origins) == 0 ? {} : { IMAGEGEN_CORS_ORIGINS = join(",", var.cors_allow_origins) },

@@ -125,10 +125,10 @@ variable "lambda_environment" {
       can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_") && !contains([
         "IMAGEGEN_BUCKET", "IMAGEGEN_ALLOWED_MODELS", "IMAGEGEN_DEFAULT_MODEL", "IMAGEGEN_URL_TTL",
         "IMAGEGEN_POLICY_DIR", "IMAGEGEN_LOG_PROMPTS", "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_SSE",
-        "IMAGEGEN_KMS_KEY_ID", "LD_LIBRARY_PATH",
+        "IMAGEGEN_KMS_KEY_ID", "IMAGEGEN_KEY_PREFIX", "IMAGEGEN_CACHE_KEY_PREFIX", "LD_LIBRARY_PATH",
       ], k)
     ])
-    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, LD_LIBRARY_PATH)."
+    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, LD_LIBRARY_PATH)."
   }
 }
 

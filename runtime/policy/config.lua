@@ -24,6 +24,8 @@ return {
 
   storage = {
     -- S3 key prefix, a strftime pattern in UTC; the runtime appends "<uuid>.png".
+    -- IMAGEGEN_KEY_PREFIX replaces it (Terraform sets it from image_prefix: the function's IAM
+    -- policy allows writes under that prefix only).
     key_prefix = "images/%Y/%m/%d/",
     -- Presigned URL lifetime in seconds, 1..604800. IMAGEGEN_URL_TTL replaces it.
     url_ttl = 3600,
@@ -35,7 +37,9 @@ return {
   -- Reuse stored images when a request repeats an explicit seed with identical parameters.
   cache = {
     enabled = false,
-    key_prefix = "cache/",
+    -- Under the image prefix, so the same IAM grant and lifecycle rule cover cached images.
+    -- IMAGEGEN_CACHE_KEY_PREFIX replaces it.
+    key_prefix = "images/cache/",
   },
 
   prompt = {

@@ -21,6 +21,8 @@ M.FAILURES = {
   throttled = { status = 503, message = "the model is busy; try again later" },
   timeout = { status = 504, refund = true, message = "the model did not answer in time; try again" },
   storage_error = { status = 502, refund = true, message = "the image could not be stored; try again" },
+  -- the request itself could not be handed to the policy (too large, or nested too deeply)
+  payload_too_large = { status = 413, message = "the request is too large" },
   -- the runtime found the plan unusable (a policy bug): the operator must act
   policy_error = { status = 500, refund = true, message = "the request policy failed; see the function's log" },
 }

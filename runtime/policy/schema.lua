@@ -72,7 +72,7 @@ M.SCHEMA = record({
     }) },
   { "cache", record({
       { "enabled", { type = "boolean", default = false } },
-      { "key_prefix", { type = "string", check = check_key_prefix, default = "cache/" } },
+      { "key_prefix", { type = "string", check = check_key_prefix, default = "images/cache/" } },
     }) },
   { "prompt", record({
       { "deny", array({ type = "string" }, { default = {} }) },
@@ -229,6 +229,8 @@ M.ENV = {
       c.storage.url_ttl = math.tointeger(tonumber(v))
     end },
   { "IMAGEGEN_LOG_PROMPTS", function(c, v) c.logging = c.logging or {}; c.logging.prompts = (v == "1") end },
+  { "IMAGEGEN_KEY_PREFIX", function(c, v) c.storage = c.storage or {}; c.storage.key_prefix = v end },
+  { "IMAGEGEN_CACHE_KEY_PREFIX", function(c, v) c.cache = c.cache or {}; c.cache.key_prefix = v end },
 }
 
 local function cross_check(s, env_allowed, env_default)

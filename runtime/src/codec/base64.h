@@ -3,7 +3,7 @@
  * Decoding is strict: the length must be a multiple of 4, padding only at the end, no
  * white space, no characters outside the alphabet, and the unused bits of the last symbol
  * must be zero. Errors name the offending offset. The decoder is table-driven and processes
- * 4 symbols per step; it runs near memory speed (see scripts/bench).
+ * 4 symbols per step; it runs near memory speed (see tests/tools/bench_base64.c).
  */
 #ifndef IG_BASE64_H
 #define IG_BASE64_H
