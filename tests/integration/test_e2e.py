@@ -63,6 +63,36 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual(png_size(fetch(img["url"])), (1024, 1024))
         self.assertEqual(r.headers["Content-Type"], "application/json")
 
+    def test_logs_and_metrics_of_one_invocation(self):
+        prompt = "an unmistakable prompt about owls"
+        r = self.st.request("GET", "/generate-image?prompt=" + urllib.parse.quote(prompt) + "&width=512&height=512")
+        self.assertEqual(r.status, 200, r.body)
+        lid = self.st.lambda_request_id(r.headers["x-amzn-RequestId"])
+        self.st.report_for(lid)
+        deadline = time.time() + 10
+        mine = []
+        while time.time() < deadline:
+            mine = [o for _, o in self.st.function_json() if o.get("requestId") == lid]
+            if any("_aws" in o for o in mine) and any(o.get("message") == "request complete" for o in mine):
+                break
+            time.sleep(0.05)
+        emf = [o for o in mine if "_aws" in o]
+        self.assertEqual(len(emf), 1, mine)
+        m = emf[0]
+        self.assertEqual(m["Outcome"], "success")
+        self.assertEqual(m["Images"], 1)
+        for name in ("TotalLatency", "ModelLatency", "UploadLatency"):
+            self.assertGreater(m[name], 0)
+        declared = {d["Name"] for d in m["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+        self.assertTrue({"TotalLatency", "ModelLatency", "UploadLatency", "Images"} <= declared)
+        self.assertEqual(m["_aws"]["CloudWatchMetrics"][0]["Dimensions"], [["Outcome"]])
+        done = [o for o in mine if o.get("message") == "request complete"]
+        self.assertEqual(len(done), 1)
+        self.assertEqual((done[0]["level"], done[0]["status"], done[0]["outcome"]), ("INFO", 200, "success"))
+        self.assertRegex(done[0]["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        # prompts stay out of the logs unless IMAGEGEN_LOG_PROMPTS=1
+        self.assertNotIn("owls", self.st.gateway.text())
+
     def test_post_with_every_parameter(self):
         body = {"prompt": "a red coffee cup on a wooden table", "negativePrompt": "blurry",
                 "width": 768, "height": 1152, "cfgScale": 6.5, "seed": 42, "numberOfImages": 2,
