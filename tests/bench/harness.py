@@ -1,0 +1,467 @@
+"""harness.py - measures the C runtime next to the runtimes users would pick instead, in one run.
+
+Every runtime runs as the function behind the same imagegen-gateway, against the same
+bedrock-local (no added latency, so only the runtime's own cost shows) and the same s3rver,
+doing the same job. Figures are medians over repeated rounds, and the rounds of the runtimes
+are interleaved so that noise from other work on the machine falls on all of them alike.
+
+    /usr/bin/python3 tests/bench/harness.py [--quick] [--json FILE]
+
+Measured per runtime:
+  cold     Init Duration from the gateway's REPORT (process start to its first GET /next) and
+           the end-to-end latency of the first request, sent as soon as the gateway listens;
+  warm     end-to-end latency p50/p99 and CPU time per invocation (utime+stime of the function
+           process from /proc/<pid>/stat over the round) for 1 and for 5 images of 1024x1024;
+  memory   VmHWM of the function process after 1,000 invocations;
+  load     requests/s through the gateway with 2 environments, for a generation and for
+           GET /health (the gateway and a trivial function answer: the floor under every figure).
+"""
+import hashlib
+import http.client
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+import stack  # noqa: E402
+from policy_copy import policy_with  # noqa: E402
+
+NODE_DIR = os.path.join(HERE, "node")
+NODE_RIC = os.path.join(NODE_DIR, "node_modules", ".bin", "aws-lambda-ric")
+BUCKET = "imagegen-bench"
+PROMPT = "a red coffee cup on a wooden table"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+FULL = {"cold_runs": 5, "rounds": 3, "warm1": 100, "warm5": 30, "rss_after": 1000, "load_s": 8.0,
+        "health": 300, "clients": 4}
+QUICK = {"cold_runs": 1, "rounds": 1, "warm1": 20, "warm5": 4, "rss_after": 40, "load_s": 1.5,
+         "health": 50, "clients": 4}
+
+PY_REASON = None  # filled by python_peer_status()
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---- the peers ----
+
+def python_peer_status():
+    """None when a Python peer can run here, else the sentence the table shows in its row."""
+    code = ("import boto3, botocore\n"
+            "print(boto3.__version__, botocore.__version__,"
+            " 'bedrock-runtime' in boto3.session.Session().get_available_services())\n")
+    p = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True)
+    if p.returncode != 0:
+        b = subprocess.run(["/usr/bin/python3", "-c",
+                            "import botocore.session as s, botocore; print(botocore.__version__,"
+                            " 'bedrock-runtime' in s.get_session().get_available_services())"],
+                           capture_output=True, text=True)
+        if b.returncode == 0:
+            ver, known = b.stdout.split()
+            extra = "" if known == "True" else f"; Debian's botocore {ver} has no bedrock-runtime model either"
+            return f"not available: boto3 is not installed (Debian's python3-boto3 is 1.26, without bedrock-runtime){extra}"
+        return "not available: boto3 is not installed"
+    b3, bc, known = p.stdout.split()
+    if known != "True":
+        return f"not available: boto3 {b3} (botocore {bc}) on this machine has no bedrock-runtime model"
+    if subprocess.run(["/usr/bin/python3", "-c", "import awslambdaric"], capture_output=True).returncode != 0:
+        return "not available: the Python runtime interface client (awslambdaric, PyPI only) is not installed"
+    return "not available: boto3 knows bedrock-runtime here, but no Python peer is wired into this harness"
+
+
+class Runtime:
+    def __init__(self, name, short, function=None, task_root=None):
+        self.name, self.short, self.function, self.task_root = name, short, function, task_root
+
+
+def runtimes():
+    out = [Runtime("C (imagegen bootstrap)", "C")]
+    if not os.path.exists(NODE_RIC):
+        raise SystemExit(f"{NODE_RIC} is missing: run `npm ci` in {NODE_DIR}")
+    out.append(Runtime("Node.js 20 + AWS SDK v3 (aws-lambda-ric)", "Node", [NODE_RIC, "handler.handler"], NODE_DIR))
+    return out
+
+
+# ---- the stack ----
+
+class Shared:
+    """s3rver and bedrock-local, shared by every gateway."""
+
+    def __init__(self):
+        self.st = stack.Stack(gateway=False, bucket=BUCKET).start()
+        self.policy = policy_with("c.rate_limit.enabled = false")
+
+    def gateway(self, rt, concurrency):
+        g = stack.Stack(s3=False, bedrock=False, function=rt.function, task_root=rt.task_root,
+                        concurrency=concurrency, bucket=BUCKET, policy_dir=self.policy)
+        g.s3_url, g.bedrock_url = self.st.s3_url, self.st.bedrock_url
+        return g.start()
+
+    def stop(self):
+        self.st.stop()
+
+
+class Client:
+    """One keep-alive connection to the gateway (a new one after any failure)."""
+
+    def __init__(self, url):
+        u = urllib.parse.urlsplit(url)
+        self.host, self.port = u.hostname, u.port
+        self.conn = None
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                r = self.conn.getresponse()
+                payload = r.read()
+                if r.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return r.status, payload
+            except (OSError, http.client.HTTPException):
+                self.close()
+                if attempt:
+                    raise
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def generate_body(n, seed=None):
+    b = {"prompt": PROMPT, "width": 1024, "height": 1024, "numberOfImages": n}
+    if seed is not None:
+        b["seed"] = seed
+    return b
+
+
+def timed_generate(client, n, seed=None):
+    t0 = time.perf_counter()
+    status, payload = client.call("POST", "/generate-image", generate_body(n, seed))
+    ms = (time.perf_counter() - t0) * 1000
+    if status != 200:
+        raise RuntimeError(f"generation answered {status}: {payload[:300]!r}")
+    doc = json.loads(payload)
+    if len(doc.get("images", [])) != n:
+        raise RuntimeError(f"asked for {n} images, got: {payload[:300]!r}")
+    return ms, doc
+
+
+def proc_cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+
+
+def proc_status_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} for pid {pid}")
+
+
+def function_pid(g):
+    pids = list(g.env_pids().values())
+    if len(pids) != 1:
+        raise RuntimeError(f"expected one execution environment, got {pids}")
+    return pids[0]
+
+
+def percentile(values, q):
+    s = sorted(values)
+    i = min(len(s) - 1, max(0, int(round(q / 100.0 * len(s) + 0.5)) - 1))
+    return s[i]
+
+
+# ---- the measurements ----
+
+def check_same_answers(shared, warm):
+    """Every runtime answers the same request with the same shape and stores the same image bytes."""
+    digests, shapes = {}, {}
+    for rt, (g, client) in warm.items():
+        _, doc = timed_generate(client, 2, seed=42)
+        shapes[rt.short] = (sorted(doc), sorted(doc["images"][0]), doc["model"])
+        got = []
+        for im in doc["images"]:
+            r = stack.http_call(im["url"])
+            if r.status != 200:
+                raise RuntimeError(f"{rt.short}: the presigned URL answered {r.status}: {im['url']}")
+            if not im["key"].startswith("images/") or not im["key"].endswith(".png"):
+                raise RuntimeError(f"{rt.short}: unexpected key {im['key']}")
+            got.append(hashlib.sha256(r.body).hexdigest())
+        digests[rt.short] = got
+    if len({json.dumps(v) for v in shapes.values()}) != 1:
+        raise RuntimeError(f"the runtimes answer in different shapes: {shapes}")
+    if len({json.dumps(v) for v in digests.values()}) != 1:
+        raise RuntimeError(f"the runtimes stored different images for the same request: {digests}")
+    return digests
+
+
+def measure_cold(shared, rt):
+    g = shared.gateway(rt, 1)
+    try:
+        client = Client(g.api_url)
+        ms, doc = timed_generate(client, 1)
+        client.close()
+        reports = [r for r in g.reports() if r["init_ms"] is not None]
+        deadline = time.monotonic() + 10
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.02)
+            reports = [r for r in g.reports() if r["init_ms"] is not None]
+        if not reports:
+            raise RuntimeError(f"{rt.short}: no REPORT with an Init Duration")
+        return reports[0]["init_ms"], ms
+    finally:
+        g.stop()
+
+
+def warm_round(g, client, n, count):
+    pid = function_pid(g)
+    lat = []
+    c0 = proc_cpu_ticks(pid)
+    for _ in range(count):
+        ms, _ = timed_generate(client, n)
+        lat.append(ms)
+    c1 = proc_cpu_ticks(pid)
+    return {"p50": statistics.median(lat), "p99": percentile(lat, 99),
+            "cpu_ms": (c1 - c0) * 1000.0 / CLK_TCK / count}
+
+
+def run_load(url, method, path, body, seconds, clients):
+    """Requests per second from `clients` client processes, each on its own keep-alive connection."""
+    argv = [sys.executable, os.path.abspath(__file__), "--load", url, method, path,
+            json.dumps(body) if body is not None else "", str(seconds)]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(clients)]
+    total, failed, spans = 0, 0, []
+    for p in procs:
+        out, _ = p.communicate(timeout=seconds + 120)
+        if p.returncode != 0:
+            raise RuntimeError(f"a load client failed: {out}")
+        ok, bad, span = out.split()
+        total, failed = total + int(ok), failed + int(bad)
+        spans.append(float(span))
+    if failed:
+        raise RuntimeError(f"{failed} requests failed under load on {path}")
+    return total / max(spans)
+
+
+def load_client(url, method, path, body, seconds):
+    client = Client(url)
+    data = json.loads(body) if body else None
+    ok = bad = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        status, _ = client.call(method, path, data)
+        if status == 200:
+            ok += 1
+        else:
+            bad += 1
+    print(ok, bad, time.perf_counter() - t0)
+
+
+def measure_load(shared, rt, cfg):
+    g = shared.gateway(rt, 2)
+    try:
+        warmup = Client(g.api_url)
+        for _ in range(4):
+            timed_generate(warmup, 1)
+        health = []
+        for _ in range(cfg["health"]):
+            t0 = time.perf_counter()
+            status, _ = warmup.call("GET", "/health")
+            health.append((time.perf_counter() - t0) * 1000)
+            if status != 200:
+                raise RuntimeError(f"{rt.short}: GET /health answered {status}")
+        warmup.close()
+        gen = run_load(g.api_url, "POST", "/generate-image", generate_body(1), cfg["load_s"], cfg["clients"])
+        hps = run_load(g.api_url, "GET", "/health", None, cfg["load_s"], cfg["clients"])
+        gw_cpu = proc_cpu_ticks(g.gateway.pid)
+        return {"gen_rps": gen, "health_rps": hps, "health_p50": statistics.median(health),
+                "gateway_cpu_s": gw_cpu / CLK_TCK}
+    finally:
+        g.stop()
+
+
+def run(cfg):
+    rts = runtimes()
+    py_reason = python_peer_status()
+    res = {rt.short: {"name": rt.name} for rt in rts}
+    shared = Shared()
+    try:
+        log("bench: cold starts")
+        for i in range(cfg["cold_runs"]):
+            for rt in rts:
+                init_ms, first_ms = measure_cold(shared, rt)
+                res[rt.short].setdefault("init", []).append(init_ms)
+                res[rt.short].setdefault("first", []).append(first_ms)
+        warm = {}
+        try:
+            for rt in rts:
+                g = shared.gateway(rt, 1)
+                warm[rt] = (g, Client(g.api_url))
+            log("bench: checking that every runtime gives the same answers")
+            check_same_answers(shared, warm)
+            for rt, (g, client) in warm.items():  # a few untimed invocations: JITs and caches settle
+                for _ in range(5):
+                    timed_generate(client, 1)
+            for r in range(cfg["rounds"]):
+                for n, key in ((1, "warm1"), (5, "warm5")):
+                    log(f"bench: warm round {r + 1}/{cfg['rounds']}, {n} image(s)")
+                    for rt, (g, client) in warm.items():
+                        res[rt.short].setdefault(key, []).append(warm_round(g, client, n, cfg[key]))
+            log(f"bench: up to {cfg['rss_after']} invocations for peak RSS")
+            for rt, (g, client) in warm.items():
+                done = sum(1 for _ in g.reports())
+                for _ in range(max(0, cfg["rss_after"] - done)):
+                    timed_generate(client, 1)
+                done = sum(1 for _ in g.reports())
+                pid = function_pid(g)
+                res[rt.short]["rss_kb"] = proc_status_kb(pid, "VmHWM")
+                res[rt.short]["invocations"] = done
+        finally:
+            for g, client in warm.values():
+                client.close()
+                g.stop()
+        log("bench: throughput with 2 environments")
+        for rt in rts:
+            res[rt.short]["load"] = measure_load(shared, rt, cfg)
+    finally:
+        shared.stop()
+    return res, py_reason
+
+
+# ---- the report ----
+
+def med(values):
+    return statistics.median(values)
+
+
+def summarize(res):
+    out = {}
+    for short, r in res.items():
+        s = {"name": r["name"], "init_ms": med(r["init"]), "first_ms": med(r["first"]),
+             "rss_mb": r["rss_kb"] / 1024.0, "invocations": r["invocations"], **r["load"]}
+        for key in ("warm1", "warm5"):
+            for f in ("p50", "p99", "cpu_ms"):
+                s[f"{key}_{f}"] = med([x[f] for x in r[key]])
+        out[short] = s
+    return out
+
+
+ROWS = [
+    # key, label, unit format, target ratio (ours / Node, at most) or None
+    ("init_ms", "cold: init duration (ms)", "{:.1f}", 0.1),
+    ("first_ms", "cold: first request end-to-end (ms)", "{:.1f}", None),
+    ("warm1_p50", "warm, 1 image: p50 (ms)", "{:.2f}", None),
+    ("warm1_p99", "warm, 1 image: p99 (ms)", "{:.2f}", None),
+    ("warm1_cpu_ms", "warm, 1 image: CPU per invocation (ms)", "{:.2f}", 1 / 3),
+    ("warm5_p50", "warm, 5 images: p50 (ms)", "{:.1f}", None),
+    ("warm5_p99", "warm, 5 images: p99 (ms)", "{:.1f}", None),
+    ("warm5_cpu_ms", "warm, 5 images: CPU per invocation (ms)", "{:.1f}", 1 / 3),
+    ("rss_mb", "peak RSS after {inv} invocations (MB)", "{:.1f}", 0.25),
+    ("gen_rps", "throughput, 2 environments, 1 image (req/s)", "{:.0f}", None),
+    ("health_rps", "GET /health, 2 environments (req/s)", "{:.0f}", None),
+    ("health_p50", "GET /health, sequential p50 (ms)", "{:.2f}", None),
+]
+
+
+def table(summary, py_reason, micro):
+    c, n = summary["C"], summary["Node"]
+    lines = []
+    hdr = ("metric (median)", "C bootstrap", "Node.js SDK v3", "C / Node", "target", "")
+    rows = []
+    verdicts = []
+    for key, label, fmt, target in ROWS:
+        label = label.format(inv=c["invocations"])
+        ratio = c[key] / n[key] if n[key] else float("nan")
+        tgt = verdict = ""
+        if target is not None:
+            tgt = f"<= 1/{round(1 / target)}"
+            verdict = "met" if ratio <= target else "MISSED"
+            verdicts.append((label, verdict))
+        rows.append((label, fmt.format(c[key]), fmt.format(n[key]), f"{ratio:.3f}", tgt, verdict))
+    rows.append(("Python + boto3", py_reason, "", "", "", ""))
+    widths = [max(len(r[i]) for r in [hdr] + rows[:-1]) for i in range(len(hdr))]
+    fmt_row = lambda r: "| " + " | ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i]) for i, v in enumerate(r)) + " |"  # noqa: E731
+    lines.append(fmt_row(hdr))
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows[:-1]:
+        lines.append(fmt_row(r))
+    lines.append(f"| Python + boto3: {py_reason} |")
+    lines.append("")
+    lines.append("| micro-benchmark (one core, median) | value | target | |")
+    lines.append("|---|---|---|---|")
+    ratio = micro["b64_decode"] / micro["memcpy"]
+    mv = "met" if ratio >= 0.25 else "MISSED"
+    verdicts.append(("base64 decode / memcpy", mv))
+    lines.append(f"| base64 decode (MB/s of base64) | {micro['b64_decode']:.0f} | | |")
+    lines.append(f"| memcpy, same bytes (MB/s) | {micro['memcpy']:.0f} | | |")
+    lines.append(f"| base64 decode / memcpy | {ratio:.2f} | >= 0.25 | {mv} |")
+    sv = "met" if micro["sign"] >= 200000 else "MISSED"
+    verdicts.append(("SigV4 signatures/s", sv))
+    lines.append(f"| SigV4 header signatures/s (Bedrock InvokeModel) | {micro['sign']:.0f} | >= 200,000 | {sv} |")
+    lines.append(f"| SigV4 signatures/s without the signing-key cache | {micro['sign_nocache']:.0f} | | |")
+    lines.append(f"| SigV4 presigned URLs/s (S3 GET) | {micro['presign']:.0f} | | |")
+    return "\n".join(lines), verdicts
+
+
+def micro_benchmarks(build_dir, quick):
+    b64 = subprocess.run([os.path.join(build_dir, "tests", "bench_base64")] + (["8", "5"] if quick else ["8", "31"]),
+                         capture_output=True, text=True, check=True).stdout
+    sig = subprocess.run([os.path.join(build_dir, "tests", "bench_sigv4")] + (["100", "3"] if quick else ["300", "9"]),
+                         capture_output=True, text=True, check=True).stdout
+
+    def num(text, prefix):
+        for line in text.splitlines():
+            if line.startswith(prefix):
+                return float(line[len(prefix):].split()[0])
+        raise RuntimeError(f"no '{prefix}' in:\n{text}")
+
+    return {"b64_decode": num(b64, "base64 decode:"), "memcpy": num(b64, "memcpy:"),
+            "sign": num(sig, "sigv4 sign (Bedrock InvokeModel, 215-byte body):"),
+            "sign_nocache": num(sig, "sigv4 sign without the key cache:"),
+            "presign": num(sig, "sigv4 presign (S3 GET URL):")}
+
+
+def main(argv):
+    if argv[:1] == ["--load"]:
+        url, method, path, body, seconds = argv[1:6]
+        load_client(url, method, path, body, float(seconds))
+        return 0
+    quick = "--quick" in argv
+    json_out = argv[argv.index("--json") + 1] if "--json" in argv else None
+    cfg = QUICK if quick else FULL
+    t0 = time.monotonic()
+    log("bench: micro-benchmarks")
+    micro = micro_benchmarks(stack.BUILD_DIR, quick)
+    res, py_reason = run(cfg)
+    summary = summarize(res)
+    text, verdicts = table(summary, py_reason, micro)
+    print(text)
+    print()
+    print(f"{'quick' if quick else 'full'} run in {time.monotonic() - t0:.0f} s; "
+          f"medians of {cfg['cold_runs']} cold starts and {cfg['rounds']} warm rounds "
+          f"({cfg['warm1']} x 1 image, {cfg['warm5']} x 5 images) per runtime; "
+          f"load: {cfg['clients']} client processes for {cfg['load_s']:g} s; host {platform.node()}")
+    if json_out:
+        with open(json_out, "w") as f:
+            json.dump({"summary": summary, "raw": res, "python": py_reason, "micro": micro, "config": cfg,
+                       "verdicts": verdicts, "table": text}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
