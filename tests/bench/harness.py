@@ -5,7 +5,7 @@ bedrock-local (no added latency, so only the runtime's own cost shows) and the s
 doing the same job. Figures are medians over repeated rounds, and the rounds of the runtimes
 are interleaved so that noise from other work on the machine falls on all of them alike.
 
-    /usr/bin/python3 tests/bench/harness.py [--quick] [--json FILE]
+    /usr/bin/python3 tests/bench/harness.py [--quick] [--json FILE] [--plot FILE.png]
 
 Measured per runtime:
   cold     Init Duration from the gateway's REPORT (process start to its first GET /next) and
@@ -409,7 +409,7 @@ def table(summary, py_reason, micro):
     verdicts.append(("base64 decode / memcpy", mv))
     lines.append(f"| base64 decode (MB/s of base64) | {micro['b64_decode']:.0f} | | |")
     lines.append(f"| memcpy, same bytes (MB/s) | {micro['memcpy']:.0f} | | |")
-    lines.append(f"| base64 decode / memcpy | {ratio:.2f} | >= 0.25 | {mv} |")
+    lines.append(f"| base64 decode / memcpy | {ratio:.3f} | >= 0.25 | {mv} |")
     sv = "met" if micro["sign"] >= 200000 else "MISSED"
     verdicts.append(("SigV4 signatures/s", sv))
     lines.append(f"| SigV4 header signatures/s (Bedrock InvokeModel) | {micro['sign']:.0f} | >= 200,000 | {sv} |")
@@ -442,7 +442,14 @@ def main(argv):
         load_client(url, method, path, body, float(seconds))
         return 0
     quick = "--quick" in argv
+    known = {"--quick", "--json", "--plot"}
+    for i, a in enumerate(argv):
+        if a.startswith("--") and a not in known:
+            raise SystemExit(f"unknown option {a}: use --quick, --json FILE, --plot FILE.png")
+        if a in ("--json", "--plot") and (i + 1 >= len(argv) or argv[i + 1].startswith("--")):
+            raise SystemExit(f"{a} needs a file name")
     json_out = argv[argv.index("--json") + 1] if "--json" in argv else None
+    plot_out = argv[argv.index("--plot") + 1] if "--plot" in argv else None
     cfg = QUICK if quick else FULL
     t0 = time.monotonic()
     log("bench: micro-benchmarks")
@@ -456,10 +463,15 @@ def main(argv):
           f"medians of {cfg['cold_runs']} cold starts and {cfg['rounds']} warm rounds "
           f"({cfg['warm1']} x 1 image, {cfg['warm5']} x 5 images) per runtime; "
           f"load: {cfg['clients']} client processes for {cfg['load_s']:g} s; host {platform.node()}")
+    results = {"summary": summary, "raw": res, "python": py_reason, "micro": micro, "config": cfg,
+               "verdicts": verdicts, "table": text}
     if json_out:
         with open(json_out, "w") as f:
-            json.dump({"summary": summary, "raw": res, "python": py_reason, "micro": micro, "config": cfg,
-                       "verdicts": verdicts, "table": text}, f, indent=1)
+            json.dump(results, f, indent=1)
+    if plot_out:
+        import plot
+        plot.plot(results, plot_out)
+        log(f"bench: plot written to {plot_out}")
     return 0
 
 

@@ -1,0 +1,57 @@
+"""plot.py - draws scripts/bench's results as one PNG: latency, CPU and memory per runtime.
+
+    /usr/bin/python3 tests/bench/plot.py results.json out.png
+
+results.json is what `tests/bench/harness.py --json` writes. Uses Debian's python3-matplotlib
+(scripts/bench installs it) with the Agg backend, so no display is needed.
+"""
+import json
+import sys
+
+
+def plot(results, out_png):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = results["summary"]
+    names = ["C", "Node"]
+    labels = {"C": "C bootstrap", "Node": "Node.js 20 + AWS SDK v3"}
+    colors = {"C": "#1f77b4", "Node": "#d62728"}
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.8), gridspec_kw={"width_ratios": [4, 2, 1.3]})
+
+    def bars(ax, metrics, ylabel, title, log=False):
+        width = 0.8 / len(names)
+        for i, n in enumerate(names):
+            xs = [j + (i - (len(names) - 1) / 2) * width for j in range(len(metrics))]
+            vals = [s[n][key] for key, _ in metrics]
+            rects = ax.bar(xs, vals, width, label=labels[n], color=colors[n])
+            for r, v in zip(rects, vals):
+                ax.annotate(f"{v:.0f}" if v >= 10 else f"{v:.1f}", (r.get_x() + r.get_width() / 2, r.get_height()),
+                            ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(range(len(metrics)))
+        ax.set_xticklabels([m for _, m in metrics], fontsize=8)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        if log:
+            ax.set_yscale("log")
+        ax.margins(y=0.15)
+
+    bars(axes[0], [("init_ms", "cold:\ninit"), ("first_ms", "cold:\nfirst request"),
+                   ("warm1_p50", "warm p50\n1 image"), ("warm1_p99", "warm p99\n1 image"),
+                   ("warm5_p50", "warm p50\n5 images"), ("warm5_p99", "warm p99\n5 images")],
+         "milliseconds (log scale)", "latency (median over runs)", log=True)
+    bars(axes[1], [("warm1_cpu_ms", "1 image"), ("warm5_cpu_ms", "5 images")],
+         "CPU ms per invocation", "CPU time of the function process")
+    bars(axes[2], [("rss_mb", "peak RSS")], "MB", f"memory after {s['C']['invocations']} invocations")
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle("imagegen: the same job through the same gateway, bedrock-local and s3rver"
+                 + ("\nPython + boto3: " + results["python"] if results.get("python") else ""), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as f:
+        plot(json.load(f), sys.argv[2])
