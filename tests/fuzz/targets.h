@@ -1,0 +1,405 @@
+/* targets.h - the bodies of the fuzz targets, shared by the libFuzzer mains (fuzz_<name>.c)
+ * and by the regression replay in the ordinary test suite (tests/unit/test_fuzz_regressions.c),
+ * so a crashing input found by the fuzzer is replayed by exactly the code that found it.
+ *
+ * Each target takes untrusted bytes the way the product receives them, calls the parser, and
+ * checks the promises of its header beyond "does not crash": results are bounded, round trips
+ * hold, errors come with one of the documented codes and a sentence. A broken promise aborts.
+ *
+ * Targets that need several fields split the input into lines ('\n'); see each target.
+ */
+#ifndef IG_FUZZ_TARGETS_H
+#define IG_FUZZ_TARGETS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/s3.h"
+#include "aws/sigv4.h"
+#include "codec/base64.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "handler/event.h"
+#include "handler/extract.h"
+#include "lua/policy.h"
+
+/* The gateway's event builder lives in the gateway executable, not in a library: compile its
+ * pure parts (routes, event) here. */
+#include "../../runtime/local/gateway_event.c"
+#include "../../runtime/local/gateway_routes.c"
+
+#define FZ_CHECK(cond)                                                                         \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            fprintf(stderr, "%s:%d: broken promise: %s\n", __FILE__, __LINE__, #cond);         \
+            abort();                                                                           \
+        }                                                                                      \
+    } while (0)
+
+/* A failed call must leave a sentence behind. */
+#define FZ_CHECK_SENTENCE(e) FZ_CHECK((e).message[0] != '\0')
+
+/* A NUL-terminated copy of the input cut into lines at '\n': the first `fixed` lines, then
+ * `sections` sections each ended by an empty line; what follows is the body (bytes, newlines
+ * included). Missing lines are "". */
+#define FZ_MAX_LINES 40
+typedef struct {
+    char *copy;
+    char *line[FZ_MAX_LINES];
+    size_t n;
+    const char *body;
+    size_t body_len;
+} fz_lines;
+
+static inline void fz_split(fz_lines *f, const uint8_t *data, size_t size, size_t fixed, int sections)
+{
+    memset(f, 0, sizeof *f);
+    f->copy = malloc(size + 1);
+    if (!f->copy)
+        abort();
+    if (size)
+        memcpy(f->copy, data, size);
+    f->copy[size] = '\0';
+    char *p = f->copy, *end = f->copy + size;
+    int blanks = 0;
+    while (f->n < FZ_MAX_LINES && blanks < sections) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) {
+            f->line[f->n++] = p;
+            p = end;
+            break;
+        }
+        *nl = '\0';
+        if (f->n >= fixed && *p == '\0')
+            blanks++;
+        f->line[f->n++] = p;
+        p = nl + 1;
+    }
+    f->body = p;
+    f->body_len = (size_t)(end - p);
+    for (size_t i = f->n; i < FZ_MAX_LINES; i++)
+        f->line[i] = end;
+}
+
+static inline const char *fz_source_dir(void)
+{
+    const char *s = getenv("IMAGEGEN_SOURCE_DIR");
+    if (s && *s)
+        return s;
+#ifdef IG_FUZZ_SOURCE_DIR
+    return IG_FUZZ_SOURCE_DIR;
+#else
+    return ".";
+#endif
+}
+
+/* ---- base64: decode never writes past ig_base64_decoded_max; what decodes re-encodes to the
+ * same text (the decoder is strict, so the encoding is canonical). ---- */
+static inline int fuzz_base64(const uint8_t *data, size_t size)
+{
+    size_t max = ig_base64_decoded_max(size);
+    /* Exactly the promised room, so ASan sees any overrun. */
+    unsigned char *out = malloc(max ? max : 1);
+    if (!out)
+        abort();
+    size_t out_len = 0;
+    ig_error err;
+    ig_error_clear(&err);
+    ig_err e = ig_base64_decode((const char *)data, size, out, &out_len, &err);
+    if (e == IG_OK) {
+        FZ_CHECK(out_len <= max);
+        FZ_CHECK(ig_base64_encoded_len(out_len) == size);
+        ig_buf b = {0};
+        FZ_CHECK(ig_base64_encode_buf(out, out_len, &b) == IG_OK);
+        FZ_CHECK(b.len == size && (size == 0 || memcmp(b.data, data, size) == 0));
+        ig_buf_free(&b);
+    } else {
+        FZ_CHECK(e == IG_ERR_BASE64);
+        FZ_CHECK_SENTENCE(err);
+    }
+    /* The buffer variant agrees with the plain one, and respects a cap. */
+    ig_buf capped;
+    ig_buf_init(&capped, 8);
+    ig_err e2 = ig_base64_decode_buf((const char *)data, size, &capped, &err);
+    if (e == IG_OK)
+        FZ_CHECK(out_len <= 8 ? (e2 == IG_OK && capped.len == out_len &&
+                                 (out_len == 0 || memcmp(capped.data, out, out_len) == 0))
+                              : e2 == IG_ERR_TOO_LARGE);
+    else
+        FZ_CHECK(e2 != IG_OK);
+    FZ_CHECK(capped.len <= 8);
+    ig_buf_free(&capped);
+    free(out);
+    return 0;
+}
+
+/* ---- extract: the model's answer, through the paths the shipped models use and a few
+ * malformed ones. Every image found is a string inside the document. ---- */
+static inline int fuzz_extract(const uint8_t *data, size_t size)
+{
+    static const char *const paths[] = {"images", "artifacts[].base64", "output.images[]",
+                                        "a[].b[].c", "images[]", "", ".", "[]", "a..b"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        ig_extracted x;
+        memset(&x, 0, sizeof x);
+        ig_error err;
+        ig_error_clear(&err);
+        ig_err e = ig_extract_images((const char *)data, size, paths[i], i % 2 ? "error" : NULL, &x,
+                                     &err);
+        if (e == IG_OK) {
+            FZ_CHECK(x.count <= IG_EXTRACT_MAX_IMAGES);
+            for (size_t k = 0; k < x.count; k++) {
+                FZ_CHECK(x.b64[k] != NULL);
+                FZ_CHECK(strlen(x.b64[k]) >= x.b64_len[k]);
+            }
+        } else {
+            FZ_CHECK(e == IG_ERR_PARSE || e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE);
+            FZ_CHECK_SENTENCE(err);
+        }
+        ig_extracted_free(&x);
+    }
+    return 0;
+}
+
+/* ---- S3 error documents: code and message always end up NUL-terminated within their
+ * buffers, whatever the body; tiny buffers too. ---- */
+static inline int fuzz_s3_error(const uint8_t *data, size_t size)
+{
+    static const size_t sizes[][2] = {{64, 256}, {1, 1}, {5, 3}};
+    for (size_t i = 0; i < 3; i++) {
+        char *code = malloc(sizes[i][0]), *message = malloc(sizes[i][1]);
+        if (!code || !message)
+            abort();
+        memset(code, 'X', sizes[i][0]);
+        memset(message, 'X', sizes[i][1]);
+        ig_s3_parse_error((const char *)data, size, code, sizes[i][0], message, sizes[i][1]);
+        FZ_CHECK(memchr(code, '\0', sizes[i][0]) != NULL);
+        FZ_CHECK(memchr(message, '\0', sizes[i][1]) != NULL);
+        free(code);
+        free(message);
+    }
+    return 0;
+}
+
+/* ---- SigV4 verification of a received request, as bedrock-local does it. Input lines:
+ * method, path, query, then headers "Name: value" up to an empty line, then the body.
+ * The known credentials are AWS's documentation example; "now" is the seeds' X-Amz-Date
+ * (2015-08-30T12:36:00Z). ---- */
+#define FZ_SIGV4_NOW 1440938160
+static inline int fuzz_sigv4_verify(const uint8_t *data, size_t size)
+{
+    fz_lines f;
+    fz_split(&f, data, size, 3, 1);
+    ig_header headers[FZ_MAX_LINES];
+    size_t n = 0;
+    for (size_t i = 3; i < f.n && f.line[i][0] != '\0'; i++) {
+        char *colon = strchr(f.line[i], ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        const char *v = colon + 1;
+        while (*v == ' ')
+            v++;
+        headers[n].name = f.line[i];
+        headers[n].value = v;
+        n++;
+    }
+    static const ig_sigv4_credentials plain = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                               NULL};
+    static const ig_sigv4_credentials token = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                               "IQoJb3JpZ2luX2VjEXAMPLETOKEN"};
+    ig_sigv4_request req = {f.line[0], f.line[1], f.line[2], headers, n, f.body, f.body_len, NULL};
+    static const struct {
+        const ig_sigv4_credentials *creds;
+        const char *service;
+        int s3;
+    } cases[] = {{&plain, "bedrock", 0}, {&token, "bedrock", 0}, {&plain, "s3", 1}};
+    for (size_t c = 0; c < 3; c++) {
+        ig_error err;
+        ig_error_clear(&err);
+        ig_err e = ig_sigv4_verify(cases[c].creds, "us-east-1", cases[c].service, cases[c].s3, &req,
+                                   FZ_SIGV4_NOW, 900, &err);
+        FZ_CHECK(e == IG_OK || e == IG_ERR_SIGNATURE || e == IG_ERR_CREDENTIALS);
+        if (e != IG_OK)
+            FZ_CHECK_SENTENCE(err);
+    }
+    free(f.copy);
+    return 0;
+}
+
+/* ---- The invocation event through the admit path: ig_event_to_request, then the shipped
+ * policy's admit. Admit answers, or refuses with a policy or argument error; never worse. ---- */
+static ig_policy *fz_policy;
+
+static inline int fuzz_event_init(void)
+{
+    if (fz_policy)
+        return 0;
+    ig_log_set_level(IG_LOG_FATAL); /* the policy logs a decision per request */
+    static char dir[4096];
+    snprintf(dir, sizeof dir, "%s/runtime/policy", fz_source_dir());
+    ig_policy_options o;
+    memset(&o, 0, sizeof o);
+    o.dir = dir;
+    o.memory_limit_bytes = 64u * 1024 * 1024;
+    o.instruction_limit = 10000000;
+    ig_error err;
+    ig_error_clear(&err);
+    fz_policy = ig_policy_load(&o, &err);
+    if (!fz_policy) {
+        fprintf(stderr, "loading the policy from %s: %s\n", dir, err.message);
+        abort();
+    }
+    return 0;
+}
+
+static inline void fuzz_event_fini(void)
+{
+    ig_policy_free(fz_policy);
+    fz_policy = NULL;
+}
+
+static inline int fuzz_event(const uint8_t *data, size_t size)
+{
+    json_t *req = NULL;
+    ig_error err;
+    ig_error_clear(&err);
+    ig_err e = ig_event_to_request((const char *)data, size, &req, &err);
+    if (e != IG_OK) {
+        FZ_CHECK(req == NULL);
+        FZ_CHECK(e == IG_ERR_PARSE || e == IG_ERR_TOO_LARGE || e == IG_ERR_INVALID_ARG);
+        FZ_CHECK_SENTENCE(err);
+        return 0;
+    }
+    FZ_CHECK(json_is_object(req));
+    json_t *ctx = json_pack("{s:s, s:I, s:I, s:s, s:f}", "request_id", "c0ffee00-0000-4000-8000-000000000001",
+                            "deadline_ms", (json_int_t)4102444800000, "remaining_ms", (json_int_t)30000, "function_arn",
+                            "arn:aws:lambda:us-east-1:123456789012:function:imagegen", "now", 1764427255.0);
+    FZ_CHECK(ctx != NULL);
+    json_t *out = NULL;
+    ig_error_clear(&err);
+    e = ig_policy_admit(fz_policy, req, ctx, &out, &err);
+    if (e == IG_OK) {
+        FZ_CHECK(json_is_object(out));
+    } else {
+        FZ_CHECK(out == NULL);
+        FZ_CHECK(e == IG_ERR_POLICY || e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE);
+        FZ_CHECK_SENTENCE(err);
+    }
+    json_decref(out);
+    json_decref(ctx);
+    json_decref(req);
+    return 0;
+}
+
+/* ---- The gateway's HTTP-to-event conversion: what the gateway does after microhttpd has
+ * parsed the request (method, decoded path, headers, decoded query pairs, body) - route
+ * matching and gw_event_build - then the runtime's parse of that event. Input lines: method,
+ * path, headers "Name: value" up to an empty line, query "name=value" up to an empty line,
+ * then the body. The event must be JSON the runtime accepts, carrying the body intact. ---- */
+static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
+{
+    fz_lines f;
+    fz_split(&f, data, size, 2, 2);
+    const char *body = f.body;
+    size_t body_len = f.body_len;
+    /* microhttpd hands over a method token, never an empty one. */
+    const char *method = f.line[0][0] ? f.line[0] : "GET";
+    const char *path = f.line[1][0] == '/' ? f.line[1] : "/";
+
+    gw_pairs headers = {0}, query = {0};
+    int section = 0;
+    for (size_t i = 2; i < f.n; i++) {
+        char *line = f.line[i];
+        if (line[0] == '\0') {
+            section++;
+            continue;
+        }
+        char *sep = strchr(line, section == 0 ? ':' : '=');
+        const char *value = "";
+        if (sep) {
+            *sep = '\0';
+            value = sep + 1;
+            while (section == 0 && *value == ' ')
+                value++;
+        }
+        FZ_CHECK(gw_pairs_add(section == 0 ? &headers : &query, line, value) == IG_OK);
+    }
+
+    static char *const templates[] = {"/generate-image", "/models", "/images/{id}", "/files/{rest+}"};
+    static char *const public_templates[] = {"/health"};
+    ig_error err;
+    ig_error_clear(&err);
+    gw_routes *routes = gw_routes_new(templates, 4, public_templates, 1, &err);
+    FZ_CHECK(routes != NULL);
+    json_t *params = NULL;
+    int is_public = 0;
+    const char *resource = gw_routes_match(routes, path, &params, &is_public);
+    FZ_CHECK(resource != NULL);
+    FZ_CHECK(params == NULL || json_is_object(params));
+
+    gw_request r = {
+        .method = method, .path = path, .protocol = "HTTP/1.1", .headers = &headers, .query = &query,
+        .body = body_len ? body : NULL, .body_len = body_len, .resource = resource,
+        .path_parameters = params, .stage = "prod", .request_id = "c0ffee00-0000-4000-8000-000000000002",
+        .extended_request_id = "AbCdEfGhIjKlMnO=", .api_id = "local0api1", .account_id = "123456789012",
+        .domain_name = "127.0.0.1", .source_ip = "127.0.0.1", .api_key = NULL, .api_key_id = NULL,
+        .time_ms = 1764427255123,
+    };
+    size_t len = 0;
+    char *event = gw_event_build(&r, &len);
+    FZ_CHECK(event != NULL);
+
+    json_error_t jerr;
+    json_t *doc = json_loadb(event, len, 0, &jerr);
+    FZ_CHECK(doc != NULL);
+    /* The body arrives byte for byte, as text or as base64. */
+    json_t *jb = json_object_get(doc, "body");
+    int b64 = json_is_true(json_object_get(doc, "isBase64Encoded"));
+    if (body_len == 0) {
+        FZ_CHECK(jb == NULL || json_is_null(jb) || (json_is_string(jb) && json_string_length(jb) == 0));
+    } else {
+        FZ_CHECK(json_is_string(jb));
+        if (b64) {
+            ig_buf dec = {0};
+            FZ_CHECK(ig_base64_decode_buf(json_string_value(jb), json_string_length(jb), &dec, &err) == IG_OK);
+            FZ_CHECK(dec.len == body_len && memcmp(dec.data, body, body_len) == 0);
+            ig_buf_free(&dec);
+        } else {
+            FZ_CHECK(json_string_length(jb) == body_len && memcmp(json_string_value(jb), body, body_len) == 0);
+        }
+    }
+    json_decref(doc);
+
+    /* And the runtime takes it (or refuses it with a sentence: a JSON body that does not
+     * parse is kept for the policy, not an error). */
+    json_t *req = NULL;
+    ig_error_clear(&err);
+    ig_err e = ig_event_to_request(event, len, &req, &err);
+    /* The gateway passes any method token on; the runtime refuses one longer than 16 bytes
+     * (no HTTP method is) as not an API Gateway event. Every other event is accepted. */
+    int long_method = strlen(method) > 16;
+    if (e == IG_OK) {
+        FZ_CHECK(!long_method);
+        FZ_CHECK(json_is_object(json_object_get(req, "headers")) && json_is_object(json_object_get(req, "query")));
+    } else if (!(e == IG_ERR_TOO_LARGE || (e == IG_ERR_PARSE && long_method))) {
+        fprintf(stderr, "the runtime refused the gateway's event: %s\n", err.message);
+        abort();
+    }
+    json_decref(req);
+
+    free(event);
+    json_decref(params);
+    gw_routes_free(routes);
+    gw_pairs_free(&headers);
+    gw_pairs_free(&query);
+    free(f.copy);
+    return 0;
+}
+
+#endif
