@@ -3,6 +3,7 @@ client can test from the outside: a prompt carrying CR/LF never reaches a header
 API's answer nor the stored object's metadata), the client cannot choose an S3 key, no secret of
 the credentials reaches any log line of any process, and a policy script cannot open a file, run
 a command, load code or read the environment beyond its allow-list."""
+import email.header
 import json
 import os
 import re
@@ -181,6 +182,40 @@ class SignatureRefusedTest(unittest.TestCase):
                 self.assertEqual([x for x in lines if needle in x[1]], [], f"{needle[:6]}... appears in the logs")
         finally:
             st.stop()
+
+
+class MetadataEncodingTest(unittest.TestCase):
+    """Behind the policy, the runtime itself: a policy that puts CR/LF and non-ASCII text into
+    object metadata (the passthrough fixture copies it from the request) still cannot break a
+    header, since the S3 client sends such values RFC 2047-encoded."""
+
+    def test_metadata_with_crlf_is_encoded_not_injected(self):
+        policy = os.path.join(stack.SOURCE_DIR, "tests", "data", "policies", "passthrough")
+        values = {"note": "a fox\r\nX-Injected: yes\r\n\r\n<html>", "caption": "caf\u00e9\u2028\u0085end\u0007",
+                  "plain": "just text"}
+        body = {"body": {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a fox"},
+                         "imageGenerationConfig": {"numberOfImages": 1, "width": 512, "height": 512, "seed": 1}},
+                "metadata": values, "ttl": 120}
+        with SecretStack(policy_dir=policy, function_timeout=10, timeout=15) as st:
+            t0 = time.time()
+            r = st.request("POST", "/generate-image", json.dumps(body), JSON)
+            self.assertEqual(r.status, 200, r.body)
+            res = r.json()
+            self.assertTrue(res["ok"], res)
+            # The URL lives as long as the policy said (X-Amz-Expires), no longer.
+            url = res["images"][0]["url"]
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+            self.assertEqual(q["X-Amz-Expires"], ["120"])
+            self.assertLessEqual(abs(res["expires_at_epoch"] - (t0 + 120)), 5)
+            status, headers, data = get(url)
+        self.assertEqual(status, 200)
+        HostileInputTest.assert_clean_headers(self, headers, "the stored object")
+        meta = {k.lower()[len("x-amz-meta-"):]: v for k, v in headers if k.lower().startswith("x-amz-meta-")}
+        self.assertEqual(meta.get("plain"), "just text")
+        for name in ("note", "caption"):
+            self.assertRegex(meta.get(name, ""), r"^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$", meta)
+            decoded = email.header.decode_header(meta[name])
+            self.assertEqual(decoded[0][0].decode(decoded[0][1]), values[name])
 
 
 class SandboxTest(unittest.TestCase):
