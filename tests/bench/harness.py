@@ -415,6 +415,10 @@ def table(summary, py_reason, micro):
     lines.append(f"| SigV4 header signatures/s (Bedrock InvokeModel) | {micro['sign']:.0f} | >= 200,000 | {sv} |")
     lines.append(f"| SigV4 signatures/s without the signing-key cache | {micro['sign_nocache']:.0f} | | |")
     lines.append(f"| SigV4 presigned URLs/s (S3 GET) | {micro['presign']:.0f} | | |")
+    for n in (1, 5):
+        lines.append(f"| Bedrock answer with {n} x 1.4 MB image(s): JSON parse (ig_extract_images), ms "
+                     f"| {micro[f'extract{n}_ms']:.2f} | | |")
+        lines.append(f"| the same answer: base64 decode of its image(s), ms | {micro[f'decode{n}_ms']:.2f} | | |")
     return "\n".join(lines), verdicts
 
 
@@ -423,6 +427,11 @@ def micro_benchmarks(build_dir, quick):
                          capture_output=True, text=True, check=True).stdout
     sig = subprocess.run([os.path.join(build_dir, "tests", "bench_sigv4")] + (["100", "3"] if quick else ["300", "9"]),
                          capture_output=True, text=True, check=True).stdout
+
+    ext = {}
+    for n in (1, 5):
+        ext[n] = subprocess.run([os.path.join(build_dir, "tests", "bench_extract"), str(n), "1400000",
+                                 "5" if quick else "15"], capture_output=True, text=True, check=True).stdout
 
     def num(text, prefix):
         for line in text.splitlines():
@@ -433,7 +442,9 @@ def micro_benchmarks(build_dir, quick):
     return {"b64_decode": num(b64, "base64 decode:"), "memcpy": num(b64, "memcpy:"),
             "sign": num(sig, "sigv4 sign (Bedrock InvokeModel, 215-byte body):"),
             "sign_nocache": num(sig, "sigv4 sign without the key cache:"),
-            "presign": num(sig, "sigv4 presign (S3 GET URL):")}
+            "presign": num(sig, "sigv4 presign (S3 GET URL):"),
+            "extract1_ms": num(ext[1], "extract (JSON parse):"), "decode1_ms": num(ext[1], "base64 decode:"),
+            "extract5_ms": num(ext[5], "extract (JSON parse):"), "decode5_ms": num(ext[5], "base64 decode:")}
 
 
 def main(argv):
