@@ -102,6 +102,17 @@ class HostileInputTest(unittest.TestCase):
                         self.assertIn("a fox", stored, meta)
                         self.assertIn("X-Injected", stored, meta)
 
+    def test_a_body_the_policy_cannot_take_is_a_4xx_not_a_5xx(self):
+        # JSON nested deeper than the policy host converts: the client's mistake, answered 400
+        # with the policy's error shape and CORS, not 500 (which would page the operator).
+        for body in ("[" * 100 + "]" * 100, '{"prompt":' * 70 + '"x"' + "}" * 70):
+            with self.subTest(body=body[:20]):
+                r = self.st.request("POST", "/generate-image", body, JSON)
+                self.assertEqual(r.status, 400, r.body)
+                self.assertEqual(r.json()["error"]["code"], "invalid_request", r.body)
+                self.assertEqual(r.headers["Content-Type"], "application/json")
+        self.assertEqual(self.generate("GET", "a healthy next request").status, 200)
+
     def test_keys_are_uuids_the_client_cannot_choose(self):
         tries = [("GET", "/generate-image?prompt=a+cat&width=512&height=512&key=..%2F..%2Fetc%2Fpasswd", None),
                  ("GET", "/generate-image?prompt=a+cat&width=512&height=512&prefix=public%2F&filename=x.png", None),

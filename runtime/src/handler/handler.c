@@ -649,8 +649,12 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
         e = ig_policy_admit(h->policy, st.req, ctxj, &answer, &perr);
         json_decref(ctxj);
         if (e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE) {
-            /* The client's request itself cannot be handed to the policy. */
+            /* The client's request itself cannot be handed to the policy. respond() cannot take
+             * its body either: it gets the request without it (route and CORS still apply), or a
+             * client could turn its own 400 into a 500. */
             ig_log(IG_LOG_WARN, "the request cannot be handed to the policy", json_pack("{s:s}", "error", perr.message));
+            json_object_del(st.req, "body");
+            json_object_del(st.req, "raw_body");
             e = ig_respond_failure(&st, e == IG_ERR_TOO_LARGE ? 413 : 400,
                                    e == IG_ERR_TOO_LARGE ? "payload_too_large" : "invalid_request",
                                    e == IG_ERR_TOO_LARGE ? "The request is too large."
