@@ -233,7 +233,8 @@ static inline int fuzz_sigv4_verify(const uint8_t *data, size_t size)
 }
 
 /* ---- The invocation event through the admit path: ig_event_to_request, then the shipped
- * policy's admit. Admit answers, or refuses with a policy or argument error; never worse. ---- */
+ * policy's admit. Admit answers, or refuses with a policy or argument error; never worse. Then
+ * respond() with a failure result: it answers every request. ---- */
 static ig_policy *fz_policy;
 
 static inline int fuzz_event_init(void)
@@ -292,6 +293,26 @@ static inline int fuzz_event(const uint8_t *data, size_t size)
         FZ_CHECK_SENTENCE(err);
     }
     json_decref(out);
+
+    /* respond() shapes every failure after admit, for any request: it must answer. As the
+     * handler does, a request whose body could not be handed to admit goes without it. */
+    if (e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE) {
+        json_object_del(req, "body");
+        json_object_del(req, "raw_body");
+    }
+    json_t *result = json_pack("{s:b, s:i, s:s, s:s, s:s, s:i}", "ok", 0, "status", 502, "code", "upstream_error",
+                               "message", "Bedrock failed.", "request_id", "c0ffee00-0000-4000-8000-000000000001",
+                               "retry_after", 3);
+    FZ_CHECK(result != NULL);
+    ig_error_clear(&err);
+    e = ig_policy_respond(fz_policy, result, req, &out, &err);
+    if (e != IG_OK) {
+        fprintf(stderr, "respond() failed: %s\n", err.message);
+        abort();
+    }
+    FZ_CHECK(json_is_object(out));
+    json_decref(out);
+    json_decref(result);
     json_decref(ctx);
     json_decref(req);
     return 0;
@@ -374,6 +395,12 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
             FZ_CHECK(json_string_length(jb) == body_len && memcmp(json_string_value(jb), body, body_len) == 0);
         }
     }
+    /* The gateway passes any method token on (bytes that are not UTF-8 become U+FFFD); the
+     * runtime refuses a method longer than 16 bytes (no HTTP method is) as not an API Gateway
+     * event. Every other event is accepted. */
+    const char *event_method = json_string_value(json_object_get(doc, "httpMethod"));
+    FZ_CHECK(event_method != NULL);
+    int long_method = strlen(event_method) > 16;
     json_decref(doc);
 
     /* And the runtime takes it (or refuses it with a sentence: a JSON body that does not
@@ -381,9 +408,6 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
     json_t *req = NULL;
     ig_error_clear(&err);
     ig_err e = ig_event_to_request(event, len, &req, &err);
-    /* The gateway passes any method token on; the runtime refuses one longer than 16 bytes
-     * (no HTTP method is) as not an API Gateway event. Every other event is accepted. */
-    int long_method = strlen(method) > 16;
     if (e == IG_OK) {
         FZ_CHECK(!long_method);
         FZ_CHECK(json_is_object(json_object_get(req, "headers")) && json_is_object(json_object_get(req, "query")));
