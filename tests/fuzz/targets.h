@@ -155,8 +155,13 @@ static inline int fuzz_extract(const uint8_t *data, size_t size)
             FZ_CHECK(x.count <= IG_EXTRACT_MAX_IMAGES);
             for (size_t k = 0; k < x.count; k++) {
                 FZ_CHECK(x.b64[k] != NULL);
-                FZ_CHECK(strlen(x.b64[k]) >= x.b64_len[k]);
+                if (x.doc) /* unescaped into the tree: a NUL-terminated jansson string */
+                    FZ_CHECK(strlen(x.b64[k]) >= x.b64_len[k]);
+                else /* in place: inside the input */
+                    FZ_CHECK((const uint8_t *)x.b64[k] >= data &&
+                             (const uint8_t *)x.b64[k] + x.b64_len[k] <= data + size);
             }
+            FZ_CHECK(!x.error || strlen(x.error) < sizeof x.error_buf);
         } else {
             FZ_CHECK(e == IG_ERR_PARSE || e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE);
             FZ_CHECK_SENTENCE(err);

@@ -131,13 +131,16 @@ static void test_extract_titan_and_sdxl_paths(void)
     const char *titan = "{\"images\":[\"QUJD\",\"REVG\"]}";
     IG_CHECK_EQ_INT(ig_extract_images(titan, strlen(titan), "images", "error", &x, &err), IG_OK);
     IG_CHECK_EQ_INT(x.count, 2);
-    IG_CHECK_EQ_STR(x.b64[1], "REVG");
+    IG_CHECK_EQ_INT(x.b64_len[1], 4);
+    IG_CHECK_EQ_MEM(x.b64[1], "REVG", 4);
+    IG_CHECK(x.b64[1] > titan && x.b64[1] < titan + strlen(titan)); /* in place, no copy */
+    IG_CHECK(x.doc == NULL);
     IG_CHECK(x.error == NULL);
     ig_extracted_free(&x);
     const char *sdxl = "{\"result\":\"success\",\"artifacts\":[{\"seed\":1,\"base64\":\"QUJD\",\"finishReason\":\"SUCCESS\"}]}";
     IG_CHECK_EQ_INT(ig_extract_images(sdxl, strlen(sdxl), "artifacts[].base64", NULL, &x, &err), IG_OK);
     IG_CHECK_EQ_INT(x.count, 1);
-    IG_CHECK_EQ_STR(x.b64[0], "QUJD");
+    IG_CHECK_EQ_MEM(x.b64[0], "QUJD", 4);
     ig_extracted_free(&x);
     const char *filtered = "{\"images\":[],\"error\":\"blocked by our content filters\"}";
     IG_CHECK_EQ_INT(ig_extract_images(filtered, strlen(filtered), "images", "error", &x, &err), IG_OK);
@@ -146,17 +149,69 @@ static void test_extract_titan_and_sdxl_paths(void)
     ig_extracted_free(&x);
 }
 
+static void test_extract_escaped_strings_are_unescaped(void)
+{
+    ig_extracted x;
+    ig_error err;
+    /* "\/" is a legal escape of '/', which base64 holds; keys and the error may be escaped too */
+    const char *body = "{\"other\":{\"deep\":[1,2.5e3,true,null]},\"images\":[\"QQ\\/D\",\"QQ==\"],"
+                       "\"error\":\"filtered \\\"output\\\"\"}";
+    IG_CHECK_EQ_INT(ig_extract_images(body, strlen(body), "images", "error", &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 2);
+    IG_CHECK_EQ_INT(x.b64_len[0], 4);
+    IG_CHECK_EQ_MEM(x.b64[0], "QQ/D", 4);
+    IG_CHECK_EQ_STR(x.error, "filtered \"output\"");
+    ig_extracted_free(&x);
+    const char *skipping = "{\"a\":\"x\\\"y\",\"images\":[\"QQ==\"],\"b\":[{\"c\":\"\\\\\"}]}";
+    IG_CHECK_EQ_INT(ig_extract_images(skipping, strlen(skipping), "images", NULL, &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 1);
+    IG_CHECK(x.doc == NULL); /* escapes outside the images need no tree */
+    ig_extracted_free(&x);
+}
+
 static void test_extract_rejects_garbage(void)
 {
     ig_extracted x;
     ig_error err;
-    const char *cases[] = {"", "{\"images\":[", "[1]", "{\"images\":[1]}", "{\"images\":{\"a\":1}}", NULL};
+    const char *cases[] = {"", "{\"images\":[", "[1]", "{\"images\":[1]}", "{\"images\":{\"a\":1}}",
+                           "{\"images\":[\"QQ==\"]} trailing", "{\"images\":[\"QQ==\"],\"x\":tru}",
+                           "{\"images\":[\"QQ==\"],\"x\":}", "{\"images\":[\"QQ==\",]}", "{\"images\" [\"QQ==\"]}",
+                           "{\"images\":[\"QQ==", "{\"images\":[\"QQ==\"]", NULL};
     for (int i = 0; cases[i]; i++)
         IG_CHECK_EQ_INT(ig_extract_images(cases[i], strlen(cases[i]), "images", NULL, &x, &err), IG_ERR_PARSE);
     const char *ok = "{\"images\":[\"QQ==\"]}";
     const char *paths[] = {"", ".", "images.", "a..b", "a[]b", NULL};
     for (int i = 0; paths[i]; i++)
         IG_CHECK_EQ_INT(ig_extract_images(ok, strlen(ok), paths[i], NULL, &x, &err), IG_ERR_INVALID_ARG);
+}
+
+/* Deep nesting beside the images: the in-place walk stops at 64 levels and hands the answer to
+ * the parser, which accepts up to its own limit (2048) and refuses beyond; nothing recurses
+ * without bound. */
+static void deep_answer(char *body, size_t cap, int depth, size_t *len)
+{
+    size_t n = (size_t)snprintf(body, cap, "{\"images\":[\"QQ==\"],\"x\":");
+    for (int i = 0; i < depth; i++)
+        body[n++] = '[';
+    for (int i = 0; i < depth; i++)
+        body[n++] = ']';
+    body[n++] = '}';
+    body[n] = '\0';
+    *len = n;
+}
+
+static void test_extract_depth_is_bounded(void)
+{
+    ig_extracted x;
+    ig_error err;
+    static char body[16384];
+    size_t n;
+    deep_answer(body, sizeof body, 200, &n);
+    IG_CHECK_EQ_INT(ig_extract_images(body, n, "images", NULL, &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 1);
+    ig_extracted_free(&x);
+    deep_answer(body, sizeof body, 5000, &n);
+    IG_CHECK_EQ_INT(ig_extract_images(body, n, "images", NULL, &x, &err), IG_ERR_PARSE);
 }
 
 static void test_response_from_answer(void)
@@ -276,7 +331,9 @@ int main(void)
     IG_RUN(test_event_bad_bodies_are_named);
     IG_RUN(test_event_malformed_is_an_error);
     IG_RUN(test_extract_titan_and_sdxl_paths);
+    IG_RUN(test_extract_escaped_strings_are_unescaped);
     IG_RUN(test_extract_rejects_garbage);
+    IG_RUN(test_extract_depth_is_bounded);
     IG_RUN(test_response_from_answer);
     IG_RUN(test_response_size_limit);
     IG_RUN(test_fallback_response_shape);

@@ -1,6 +1,7 @@
 /* extract.c - image extraction from model answers. */
 #include "handler/extract.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define IG_PATH_MAX_SEGMENTS 8
@@ -41,6 +42,273 @@ static ig_err ig_path_parse(const char *path, ig_segment *segs, size_t *n, ig_er
     }
     return IG_OK;
 }
+
+/* ---- the in-place walk -------------------------------------------------------------------- */
+
+#define IG_SCAN_MAX_DEPTH 64
+
+/* What a walk step reports besides success: a malformed answer, or an escaped string where a
+ * pointer into the body cannot serve (the caller then parses a tree). */
+typedef enum { IG_SCAN_OK = 0, IG_SCAN_BAD, IG_SCAN_ESCAPED, IG_SCAN_IMAGE_ERROR } ig_scan_status;
+
+typedef struct {
+    const char *p;
+    const char *end;
+    const char *start;
+    int depth;
+    ig_extracted *x;
+    ig_error *err;
+} ig_scan;
+
+static void ig_ws(ig_scan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+/* A string at s->p ('"'): its raw contents, and whether they hold an escape. */
+static int ig_scan_string(ig_scan *s, const char **text, size_t *len, int *escaped)
+{
+    const char *q = s->p + 1;
+    *escaped = 0;
+    for (;;) {
+        const char *quote = q < s->end ? memchr(q, '"', (size_t)(s->end - q)) : NULL;
+        if (!quote)
+            return 0;
+        const char *bs = memchr(q, '\\', (size_t)(quote - q));
+        if (!bs) {
+            *text = s->p + 1;
+            *len = (size_t)(quote - *text);
+            s->p = quote + 1;
+            return 1;
+        }
+        *escaped = 1;
+        q = bs + 2; /* the escaped character, '"' and '\\' included, is not a delimiter */
+        if (q > s->end)
+            return 0;
+    }
+}
+
+static int ig_scan_literal(ig_scan *s)
+{
+    static const char *const words[] = {"true", "false", "null"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = strlen(words[i]);
+        if ((size_t)(s->end - s->p) >= n && memcmp(s->p, words[i], n) == 0) {
+            s->p += n;
+            return 1;
+        }
+    }
+    const char *st = s->p;
+    if (s->p < s->end && *s->p == '-')
+        s->p++;
+    if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+        return 0;
+    while (s->p < s->end && ((*s->p >= '0' && *s->p <= '9') || *s->p == '.' || *s->p == 'e' ||
+                             *s->p == 'E' || *s->p == '+' || *s->p == '-'))
+        s->p++;
+    return s->p > st;
+}
+
+static ig_scan_status ig_skip_value(ig_scan *s);
+
+/* Walks an object or array at s->p, calling member() for each member (objects; key given) or
+ * element (arrays; key NULL). */
+typedef ig_scan_status (*ig_member_fn)(ig_scan *s, const char *key, size_t key_len, int key_escaped,
+                                       void *arg);
+
+static ig_scan_status ig_walk(ig_scan *s, ig_member_fn member, void *arg)
+{
+    char open = *s->p, close = open == '{' ? '}' : ']';
+    if (++s->depth > IG_SCAN_MAX_DEPTH)
+        return IG_SCAN_BAD;
+    s->p++;
+    ig_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        s->depth--;
+        return IG_SCAN_OK;
+    }
+    for (;;) {
+        const char *key = NULL;
+        size_t key_len = 0;
+        int key_escaped = 0;
+        if (open == '{') {
+            ig_ws(s);
+            if (s->p >= s->end || *s->p != '"' || !ig_scan_string(s, &key, &key_len, &key_escaped))
+                return IG_SCAN_BAD;
+            ig_ws(s);
+            if (s->p >= s->end || *s->p != ':')
+                return IG_SCAN_BAD;
+            s->p++;
+        }
+        ig_ws(s);
+        if (s->p >= s->end)
+            return IG_SCAN_BAD;
+        ig_scan_status st = member ? member(s, key, key_len, key_escaped, arg) : ig_skip_value(s);
+        if (st)
+            return st;
+        ig_ws(s);
+        if (s->p >= s->end)
+            return IG_SCAN_BAD;
+        if (*s->p == ',') {
+            s->p++;
+            continue;
+        }
+        if (*s->p != close)
+            return IG_SCAN_BAD;
+        s->p++;
+        s->depth--;
+        return IG_SCAN_OK;
+    }
+}
+
+static ig_scan_status ig_skip_value(ig_scan *s)
+{
+    ig_ws(s);
+    if (s->p >= s->end)
+        return IG_SCAN_BAD;
+    if (*s->p == '"') {
+        const char *t;
+        size_t n;
+        int e;
+        return ig_scan_string(s, &t, &n, &e) ? IG_SCAN_OK : IG_SCAN_BAD;
+    }
+    if (*s->p == '{' || *s->p == '[')
+        return ig_walk(s, NULL, NULL);
+    return ig_scan_literal(s) ? IG_SCAN_OK : IG_SCAN_BAD;
+}
+
+static ig_scan_status ig_scan_image(ig_scan *s)
+{
+    if (*s->p != '"') {
+        ig_error_set(s->err, IG_ERR_PARSE, "the model's answer holds a non-string image");
+        return IG_SCAN_IMAGE_ERROR;
+    }
+    const char *t;
+    size_t n;
+    int escaped;
+    if (!ig_scan_string(s, &t, &n, &escaped))
+        return IG_SCAN_BAD;
+    if (escaped)
+        return IG_SCAN_ESCAPED;
+    if (s->x->count == IG_EXTRACT_MAX_IMAGES) {
+        ig_error_set(s->err, IG_ERR_PARSE, "the model's answer holds more than %d images",
+                     IG_EXTRACT_MAX_IMAGES);
+        return IG_SCAN_IMAGE_ERROR;
+    }
+    s->x->b64[s->x->count] = t;
+    s->x->b64_len[s->x->count] = n;
+    s->x->count++;
+    return IG_SCAN_OK;
+}
+
+typedef struct {
+    const ig_segment *segs;
+    size_t n;
+    size_t idx;
+} ig_path_pos;
+
+static ig_scan_status ig_scan_path(ig_scan *s, const ig_segment *segs, size_t n, size_t idx);
+
+static ig_scan_status ig_image_element(ig_scan *s, const char *key, size_t key_len, int key_escaped,
+                                       void *arg)
+{
+    (void)key, (void)key_len, (void)key_escaped, (void)arg;
+    return ig_scan_image(s);
+}
+
+static ig_scan_status ig_path_element(ig_scan *s, const char *key, size_t key_len, int key_escaped,
+                                      void *arg)
+{
+    (void)key, (void)key_len, (void)key_escaped;
+    const ig_path_pos *pos = arg;
+    return ig_scan_path(s, pos->segs, pos->n, pos->idx);
+}
+
+static ig_scan_status ig_path_member(ig_scan *s, const char *key, size_t key_len, int key_escaped,
+                                     void *arg)
+{
+    const ig_path_pos *pos = arg;
+    const ig_segment *seg = &pos->segs[pos->idx];
+    if (key_escaped || key_len != strlen(seg->name) || memcmp(key, seg->name, key_len) != 0)
+        return ig_skip_value(s);
+    if (s->end - s->p >= 4 && memcmp(s->p, "null", 4) == 0)
+        return ig_skip_value(s); /* absent: no images here */
+    if (!seg->each)
+        return ig_scan_path(s, pos->segs, pos->n, pos->idx + 1);
+    if (*s->p != '[') {
+        ig_error_set(s->err, IG_ERR_PARSE, "the model's answer member \"%s\" is not an array", seg->name);
+        return IG_SCAN_IMAGE_ERROR;
+    }
+    ig_path_pos next = {pos->segs, pos->n, pos->idx + 1};
+    return ig_walk(s, ig_path_element, &next);
+}
+
+/* The value at s->p, with path segments idx.. still to follow. */
+static ig_scan_status ig_scan_path(ig_scan *s, const ig_segment *segs, size_t n, size_t idx)
+{
+    ig_ws(s);
+    if (s->p >= s->end)
+        return IG_SCAN_BAD;
+    if (idx == n)
+        return *s->p == '[' ? ig_walk(s, ig_image_element, NULL) : ig_scan_image(s);
+    if (*s->p != '{') {
+        ig_error_set(s->err, IG_ERR_PARSE, "the model's answer has no \"%s\" object member", segs[idx].name);
+        return IG_SCAN_IMAGE_ERROR;
+    }
+    ig_path_pos pos = {segs, n, idx};
+    return ig_walk(s, ig_path_member, &pos);
+}
+
+typedef struct {
+    const char *name;
+    ig_extracted *x;
+} ig_error_field;
+
+static ig_scan_status ig_error_member(ig_scan *s, const char *key, size_t key_len, int key_escaped,
+                                      void *arg)
+{
+    const ig_error_field *f = arg;
+    if (key_escaped || key_len != strlen(f->name) || memcmp(key, f->name, key_len) != 0 || *s->p != '"')
+        return ig_skip_value(s);
+    const char *t;
+    size_t n;
+    int escaped;
+    if (!ig_scan_string(s, &t, &n, &escaped))
+        return IG_SCAN_BAD;
+    if (escaped)
+        return IG_SCAN_ESCAPED;
+    if (n > 0) {
+        size_t c = n < sizeof f->x->error_buf ? n : sizeof f->x->error_buf - 1;
+        memcpy(f->x->error_buf, t, c);
+        f->x->error_buf[c] = '\0';
+        f->x->error = f->x->error_buf;
+    }
+    return IG_SCAN_OK;
+}
+
+static ig_scan_status ig_scan_answer(const char *body, size_t len, const ig_segment *segs, size_t n,
+                                     const char *error_field, ig_extracted *out, ig_error *err)
+{
+    ig_scan s = {body, body + len, body, 0, out, err};
+    ig_ws(&s);
+    if (s.p >= s.end || *s.p != '{')
+        return IG_SCAN_BAD;
+    ig_scan_status st = ig_scan_path(&s, segs, n, 0);
+    ig_ws(&s);
+    if (st == IG_SCAN_OK && s.p != s.end)
+        st = IG_SCAN_BAD; /* something after the answer */
+    if (st == IG_SCAN_OK && error_field && *error_field) {
+        ig_scan e = {body, body + len, body, 0, out, err};
+        ig_ws(&e);
+        ig_error_field f = {error_field, out};
+        st = ig_walk(&e, ig_error_member, &f);
+    }
+    return st;
+}
+
+/* ---- the tree, for answers with escaped strings ------------------------------------------ */
 
 static ig_err ig_add(ig_extracted *x, json_t *v, ig_error *err)
 {
@@ -94,6 +362,30 @@ static ig_err ig_collect(ig_extracted *x, json_t *node, const ig_segment *segs, 
     return IG_OK;
 }
 
+static ig_err ig_extract_tree(const char *body, size_t len, const ig_segment *segs, size_t n,
+                              const char *error_field, ig_extracted *out, ig_error *err)
+{
+    json_error_t jerr;
+    out->doc = json_loadb(body, len, 0, &jerr);
+    if (!out->doc)
+        return ig_error_set(err, IG_ERR_PARSE,
+                            "the model's answer is not valid JSON (line %d, column %d: %s)",
+                            jerr.line, jerr.column, jerr.text);
+    if (!json_is_object(out->doc))
+        return ig_error_set(err, IG_ERR_PARSE, "the model's answer is not a JSON object");
+    ig_err e = ig_collect(out, out->doc, segs, n, 0, err);
+    if (e)
+        return e;
+    if (error_field && *error_field) {
+        json_t *ev = json_object_get(out->doc, error_field);
+        if (json_is_string(ev) && json_string_length(ev) > 0) {
+            snprintf(out->error_buf, sizeof out->error_buf, "%s", json_string_value(ev));
+            out->error = out->error_buf;
+        }
+    }
+    return IG_OK;
+}
+
 ig_err ig_extract_images(const char *body, size_t len, const char *path, const char *error_field,
                          ig_extracted *out, ig_error *err)
 {
@@ -103,27 +395,19 @@ ig_err ig_extract_images(const char *body, size_t len, const char *path, const c
     ig_err e = ig_path_parse(path, segs, &n, err);
     if (e)
         return e;
-    json_error_t jerr;
-    out->doc = json_loadb(body, len, 0, &jerr);
-    if (!out->doc)
-        return ig_error_set(err, IG_ERR_PARSE,
-                            "the model's answer is not valid JSON (line %d, column %d: %s)",
-                            jerr.line, jerr.column, jerr.text);
-    if (!json_is_object(out->doc)) {
+    ig_scan_status st = ig_scan_answer(body, len, segs, n, error_field, out, err);
+    if (st == IG_SCAN_OK)
+        return IG_OK;
+    if (st == IG_SCAN_IMAGE_ERROR) {
         ig_extracted_free(out);
-        return ig_error_set(err, IG_ERR_PARSE, "the model's answer is not a JSON object");
+        return err ? err->code : IG_ERR_PARSE;
     }
-    e = ig_collect(out, out->doc, segs, n, 0, err);
-    if (e) {
+    /* Malformed (let the parser say where) or escaped (let it unescape): a tree. */
+    ig_extracted_free(out);
+    e = ig_extract_tree(body, len, segs, n, error_field, out, err);
+    if (e)
         ig_extracted_free(out);
-        return e;
-    }
-    if (error_field && *error_field) {
-        json_t *ev = json_object_get(out->doc, error_field);
-        if (json_is_string(ev) && json_string_length(ev) > 0)
-            out->error = json_string_value(ev);
-    }
-    return IG_OK;
+    return e;
 }
 
 void ig_extracted_free(ig_extracted *x)
