@@ -139,7 +139,90 @@ static inline int fuzz_base64(const uint8_t *data, size_t size)
 }
 
 /* ---- extract: the model's answer, through the paths the shipped models use and a few
- * malformed ones. Every image found is a string inside the document. ---- */
+ * malformed ones. Every image found lies inside the body (walked in place) or inside the tree.
+ * And a differential check: for an answer that is strict JSON (jansson, no duplicate keys),
+ * the in-place walk must find exactly the images, and the error string, that a plain walk of
+ * jansson's tree finds. ---- */
+
+/* The reference: images at "images" or "artifacts[].base64" in doc, as the extractor's contract
+ * says (absent or null: none; an array: its strings; a string: itself). -1: not strings, or
+ * more than IG_EXTRACT_MAX_IMAGES. */
+static inline int fz_ref_add(json_t *v, json_t **out, size_t *n)
+{
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            if (!json_is_string(e) || *n == IG_EXTRACT_MAX_IMAGES)
+                return -1;
+            out[(*n)++] = e;
+        }
+        return 0;
+    }
+    if (!json_is_string(v) || *n == IG_EXTRACT_MAX_IMAGES)
+        return -1;
+    out[(*n)++] = v;
+    return 0;
+}
+
+static inline int fz_ref_images(json_t *doc, int sdxl, json_t **out, size_t *n)
+{
+    *n = 0;
+    json_t *top = json_object_get(doc, sdxl ? "artifacts" : "images");
+    if (!top || json_is_null(top))
+        return 0;
+    if (!sdxl)
+        return fz_ref_add(top, out, n);
+    if (!json_is_array(top))
+        return -1;
+    size_t i;
+    json_t *a;
+    json_array_foreach(top, i, a)
+    {
+        if (!json_is_object(a))
+            return -1;
+        json_t *b = json_object_get(a, "base64");
+        if (b && !json_is_null(b) && fz_ref_add(b, out, n) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static inline void fz_extract_differential(const uint8_t *data, size_t size, int sdxl, ig_err e,
+                                           const ig_extracted *x)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return; /* not strict JSON: the extractor may be lenient or refuse */
+    }
+    json_t *ref[IG_EXTRACT_MAX_IMAGES];
+    size_t n = 0;
+    int rc = fz_ref_images(doc, sdxl, ref, &n);
+    if ((rc == 0) != (e == IG_OK)) {
+        fprintf(stderr, "extract disagrees with jansson on whether the answer holds images (path %s)\n",
+                sdxl ? "artifacts[].base64" : "images");
+        abort();
+    }
+    if (rc == 0) {
+        FZ_CHECK(x->count == n);
+        for (size_t k = 0; k < n; k++)
+            FZ_CHECK(x->b64_len[k] == json_string_length(ref[k]) &&
+                     memcmp(x->b64[k], json_string_value(ref[k]), x->b64_len[k]) == 0);
+        json_t *ev = json_object_get(doc, "error");
+        if (json_is_string(ev) && json_string_length(ev) > 0) {
+            FZ_CHECK(x->error != NULL);
+            size_t c = json_string_length(ev) < sizeof x->error_buf ? json_string_length(ev) : sizeof x->error_buf - 1;
+            FZ_CHECK(strncmp(x->error, json_string_value(ev), c) == 0);
+        } else {
+            FZ_CHECK(x->error == NULL);
+        }
+    }
+    json_decref(doc);
+}
+
 static inline int fuzz_extract(const uint8_t *data, size_t size)
 {
     static const char *const paths[] = {"images", "artifacts[].base64", "output.images[]",
@@ -149,23 +232,24 @@ static inline int fuzz_extract(const uint8_t *data, size_t size)
         memset(&x, 0, sizeof x);
         ig_error err;
         ig_error_clear(&err);
-        ig_err e = ig_extract_images((const char *)data, size, paths[i], i % 2 ? "error" : NULL, &x,
-                                     &err);
+        const char *error_field = i < 2 || i % 2 ? "error" : NULL;
+        ig_err e = ig_extract_images((const char *)data, size, paths[i], error_field, &x, &err);
         if (e == IG_OK) {
             FZ_CHECK(x.count <= IG_EXTRACT_MAX_IMAGES);
             for (size_t k = 0; k < x.count; k++) {
                 FZ_CHECK(x.b64[k] != NULL);
-                if (x.doc) /* unescaped into the tree: a NUL-terminated jansson string */
-                    FZ_CHECK(strlen(x.b64[k]) >= x.b64_len[k]);
-                else /* in place: inside the input */
-                    FZ_CHECK((const uint8_t *)x.b64[k] >= data &&
-                             (const uint8_t *)x.b64[k] + x.b64_len[k] <= data + size);
+                int in_body = (const uint8_t *)x.b64[k] >= data &&
+                              (const uint8_t *)x.b64[k] + x.b64_len[k] <= data + size;
+                /* In place, or unescaped into the tree (a jansson string of that length). */
+                FZ_CHECK(in_body || (x.doc && memchr(x.b64[k], '\0', x.b64_len[k] + 1) != NULL));
             }
             FZ_CHECK(!x.error || strlen(x.error) < sizeof x.error_buf);
         } else {
             FZ_CHECK(e == IG_ERR_PARSE || e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE);
             FZ_CHECK_SENTENCE(err);
         }
+        if (i < 2)
+            fz_extract_differential(data, size, (int)i, e, &x);
         ig_extracted_free(&x);
     }
     return 0;
