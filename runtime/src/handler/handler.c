@@ -267,9 +267,9 @@ static ig_err ig_plan_parse(json_t *g, ig_plan *p, ig_error *err)
     json_t *v;
     json_object_foreach(p->metadata, k, v)
     {
-        if (!ig_metadata_name_ok(k) || !json_is_string(v))
+        if (!ig_metadata_name_ok(k) || !json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
             return ig_error_set(err, IG_ERR_POLICY,
-                                "admit(): generate.metadata[\"%.40s\"] needs a name of a-z, 0-9, '-' and a string value",
+                                "admit(): generate.metadata[\"%.40s\"] needs a name of a-z, 0-9, '-' and a string value without NUL bytes",
                                 k);
     }
     p->context = json_object_get(g, "context");
