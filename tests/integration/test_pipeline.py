@@ -4,6 +4,7 @@ Bedrock and S3 can fail maps to an honest status, no URL is ever returned for an
 not stored, and the next request is healthy."""
 import json
 import os
+import signal
 import sys
 import time
 import unittest
@@ -216,6 +217,47 @@ class StorageFailureTest(unittest.TestCase):
             self.assertNotIn("http://", json.dumps(res))
             r = st.request("GET", "/health")
             self.assertEqual(r.status, 200)
+
+
+class StorageMidRunTest(unittest.TestCase):
+    """S3 failing while a request is in flight: stopped during the model call, or hung."""
+
+    def post(self, st, timeout=60.0):
+        return st.request("POST", "/generate-image", {"body": titan_body()}, {"Content-Type": "application/json"},
+                          timeout=timeout)
+
+    def test_s3_stopped_during_the_model_call(self):
+        with Stack(policy_dir=POLICY, function_timeout=10, timeout=12, bedrock_args=["--latency-ms", "1500"]) as st:
+            import threading
+            out = {}
+            t = threading.Thread(target=lambda: out.update(r=self.post(st)))
+            t.start()
+            time.sleep(0.5)
+            st.s3.stop()
+            t.join(30)
+            res = out["r"].json()
+            self.assertEqual(out["r"].status, 502, res)
+            self.assertEqual(res["code"], "storage_error")
+            self.assertNotIn("images", res)
+            self.assertEqual(st.bedrock_control("GET", "stats")[1]["succeeded"], 1)
+
+    def test_hung_s3_is_answered_before_the_deadline_and_then_recovers(self):
+        with Stack(policy_dir=POLICY, function_timeout=6, timeout=10,
+                   env={"IMAGEGEN_UPLOAD_RESERVE_MS": "1000"}) as st:
+            os.kill(st.s3.pid, signal.SIGSTOP)
+            try:
+                t = time.time()
+                r = self.post(st)
+                took = time.time() - t
+                res = r.json()
+                self.assertIn(r.status, (502, 504), res)
+                self.assertIn(res["code"], ("timeout", "storage_error"))
+                self.assertNotIn("images", res)
+                self.assertLess(took, 6.0, "answered after the function's deadline")
+            finally:
+                os.kill(st.s3.pid, signal.SIGCONT)
+            r = self.post(st)
+            self.assertEqual(r.status, 200, r.body)
 
 
 if __name__ == "__main__":
