@@ -97,3 +97,12 @@ ig_err ig_aws_sign(ig_aws_context *ctx, const ig_aws_service *svc, const char *m
     out->n_headers = n;
     return IG_OK;
 }
+
+void ig_aws_copy_str(char *dst, size_t dst_len, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= dst_len)
+        n = dst_len - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}

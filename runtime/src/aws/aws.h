@@ -22,6 +22,10 @@ typedef struct {
 ig_err ig_aws_context_init(ig_aws_context *ctx, ig_error *err);
 void ig_aws_context_free(ig_aws_context *ctx);
 
+/* Copies a string into a fixed buffer, cutting it to fit (codes and messages from services are
+ * shown, not parsed). dst_len > 0. */
+void ig_aws_copy_str(char *dst, size_t dst_len, const char *src);
+
 /* How a service wants its requests signed. */
 typedef struct {
     const char *signing_name;   /* "s3", "bedrock" */

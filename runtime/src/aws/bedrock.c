@@ -19,16 +19,6 @@
 
 static const ig_aws_service ig_bedrock_service = {"bedrock", 0, 0};
 
-/* Copies a string, truncating it to fit (messages and codes are shown, not parsed). */
-static void ig_copy_str(char *dst, size_t dst_len, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= dst_len)
-        n = dst_len - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 struct ig_bedrock {
     ig_aws_context *ctx;
     ig_endpoint ep;
@@ -162,7 +152,7 @@ void ig_bedrock_parse_error(long status, const char *error_type_header, const ch
 static ig_err ig_refuse(ig_bedrock_result *out, ig_err code, const char *why)
 {
     out->err = code;
-    ig_copy_str(out->message, sizeof out->message, why);
+    ig_aws_copy_str(out->message, sizeof out->message, why);
     out->stop_reason = "not retryable";
     return code;
 }

@@ -21,16 +21,6 @@
 
 static const ig_aws_service ig_s3_service = {"s3", 1, 1};
 
-/* Copies a string, truncating it to fit (messages and codes are shown, not parsed). */
-static void ig_copy_str(char *dst, size_t dst_len, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= dst_len)
-        n = dst_len - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 struct ig_s3 {
     ig_aws_context *ctx;
     char *bucket;
@@ -129,7 +119,7 @@ static ig_retry_class ig_s3_judge(const ig_http_response *r, ig_s3_outcome *o)
     o->status = r->status;
     if (r->err != IG_OK) {
         o->err = r->err;
-        ig_copy_str(o->message, sizeof o->message, r->errmsg);
+        ig_aws_copy_str(o->message, sizeof o->message, r->errmsg);
         return ig_retry_classify(r->err, 0, NULL);
     }
     ig_copy_hdr(&r->headers, "x-amz-request-id", o->request_id, sizeof o->request_id);
@@ -140,7 +130,7 @@ static ig_retry_class ig_s3_judge(const ig_http_response *r, ig_s3_outcome *o)
     if (!o->code[0]) {
         const char *c = ig_s3_status_code(r->status);
         if (c)
-            ig_copy_str(o->code, sizeof o->code, c);
+            ig_aws_copy_str(o->code, sizeof o->code, c);
         else
             snprintf(o->code, sizeof o->code, "%ld", r->status);
     }
@@ -194,7 +184,7 @@ static int ig_header_text_ok(const char *s)
 static ig_err ig_job_fail(ig_put_job *j, ig_err code, const char *msg)
 {
     j->res->err = code;
-    ig_copy_str(j->res->message, sizeof j->res->message, msg);
+    ig_aws_copy_str(j->res->message, sizeof j->res->message, msg);
     j->res->stop_reason = "not retryable";
     j->done = 1;
     return code;
@@ -349,9 +339,9 @@ static void ig_job_outcome(ig_s3 *s3, ig_put_job *j, const ig_http_response *r, 
     ig_retry_class cls = ig_s3_judge(r, &o);
     res->err = o.err;
     res->status = o.status;
-    ig_copy_str(res->code, sizeof res->code, o.code);
-    ig_copy_str(res->message, sizeof res->message, o.message);
-    ig_copy_str(res->request_id, sizeof res->request_id, o.request_id);
+    ig_aws_copy_str(res->code, sizeof res->code, o.code);
+    ig_aws_copy_str(res->message, sizeof res->message, o.message);
+    ig_aws_copy_str(res->request_id, sizeof res->request_id, o.request_id);
     if (o.err == IG_OK) {
         ig_copy_hdr(&r->headers, "etag", res->etag, sizeof res->etag);
         ig_retry_success(&s3->ctx->retry, j->last_retry);
@@ -497,7 +487,7 @@ ig_err ig_s3_head_object(ig_s3 *s3, const char *key, int64_t deadline_ms, ig_s3_
     ig_error_clear(&err);
     if (!s3 || !ig_s3_key_valid(key, &err)) {
         out->err = s3 ? IG_ERR_BAD_KEY : IG_ERR_INVALID_ARG;
-        ig_copy_str(out->message, sizeof out->message, s3 ? err.message : "no S3 client");
+        ig_aws_copy_str(out->message, sizeof out->message, s3 ? err.message : "no S3 client");
         return out->err;
     }
     ig_buf path, url;
@@ -518,7 +508,7 @@ ig_err ig_s3_head_object(ig_s3 *s3, const char *key, int64_t deadline_ms, ig_s3_
         if (ig_aws_sign(s3->ctx, &ig_s3_service, "HEAD", ig_buf_cstr(&path), base, 1, NULL, 0, NULL, &sreq, &err) !=
             IG_OK) {
             out->err = err.code;
-            ig_copy_str(out->message, sizeof out->message, err.message);
+            ig_aws_copy_str(out->message, sizeof out->message, err.message);
             break;
         }
         ig_http_request req = {.method = "HEAD",
@@ -533,9 +523,9 @@ ig_err ig_s3_head_object(ig_s3 *s3, const char *key, int64_t deadline_ms, ig_s3_
         ig_retry_class cls = ig_s3_judge(&resp, &o);
         out->err = o.err;
         out->status = o.status;
-        ig_copy_str(out->code, sizeof out->code, o.code);
-        ig_copy_str(out->message, sizeof out->message, o.message);
-        ig_copy_str(out->request_id, sizeof out->request_id, o.request_id);
+        ig_aws_copy_str(out->code, sizeof out->code, o.code);
+        ig_aws_copy_str(out->message, sizeof out->message, o.message);
+        ig_aws_copy_str(out->request_id, sizeof out->request_id, o.request_id);
         if (o.err == IG_OK) {
             ig_retry_success(&s3->ctx->retry, last_retry);
             out->err = ig_head_fill(&resp, out);
