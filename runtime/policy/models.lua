@@ -55,10 +55,11 @@ M.families = {
 
 -- The catalogue. Limits are inclusive ranges. A model either lists its sizes (`sizes`) or
 -- states a rule (`size_rule`). `eol` is informational (shown by GET /models).
-M.list = {
-  {
-    id = "amazon.titan-image-generator-v1",
-    name = "Amazon Titan Image Generator G1",
+-- Titan Image Generator G1 v1 and v2 share every rule; only the id, name and lifecycle differ.
+local function titan(id, name, eol)
+  return {
+    id = id,
+    name = name,
     family = "amazon-image",
     prompt = { min = 1, max = 512 },
     negative_prompt = { min = 1, max = 512 },
@@ -70,21 +71,13 @@ M.list = {
     -- Titan documents a default size of 1408x1408, which is not a permitted size: always
     -- send an explicit one.
     defaults = { width = 1024, height = 1024, cfgScale = 8, numberOfImages = 1, quality = "standard" },
-  },
-  {
-    id = "amazon.titan-image-generator-v2:0",
-    name = "Amazon Titan Image Generator G1 v2",
-    family = "amazon-image",
-    prompt = { min = 1, max = 512 },
-    negative_prompt = { min = 1, max = 512 },
-    sizes = TITAN_SIZES,
-    cfg_scale = { min = 1.1, max = 10 },
-    seed = { min = 0, max = 2147483646 },
-    images = { min = 1, max = 5 },
-    qualities = { "standard", "premium" },
-    defaults = { width = 1024, height = 1024, cfgScale = 8, numberOfImages = 1, quality = "standard" },
-    eol = "2026-06-30",
-  },
+    eol = eol,
+  }
+end
+
+M.list = {
+  titan("amazon.titan-image-generator-v1", "Amazon Titan Image Generator G1"),
+  titan("amazon.titan-image-generator-v2:0", "Amazon Titan Image Generator G1 v2", "2026-06-30"),
   {
     id = "amazon.nova-canvas-v1:0",
     name = "Amazon Nova Canvas",
