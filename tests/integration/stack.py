@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -232,12 +233,15 @@ class Stack:
         return self
 
     def _start_s3(self):
-        exe = os.path.join(SOURCE_DIR, "node_modules", ".bin", "s3rver")
-        if not os.path.exists(exe):
-            raise StackError(f"{exe} is missing: run `npm ci` in {SOURCE_DIR}")
+        if not os.path.exists(os.path.join(SOURCE_DIR, "node_modules", "s3rver", "bin", "s3rver.js")):
+            raise StackError(f"s3rver is missing: run `npm ci` in {SOURCE_DIR}")
+        node = shutil.which("node")
+        if not node:
+            raise StackError("node is not installed (Debian package nodejs)")
         data = os.path.join(self.tmp, "s3")
         os.makedirs(data)
-        self.s3 = Proc("s3rver", [exe, "--directory", data, "--address", "127.0.0.1", "--port", "0",
+        self.s3 = Proc("s3rver", [node, os.path.join(SOURCE_DIR, "runtime", "local", "s3-local.js"),
+                                  "--directory", data, "--address", "127.0.0.1", "--port", "0",
                                   "--configure-bucket", self.bucket], self.base_env())
         m = self.s3.wait_for(r"S3rver listening on [\d.]+:(\d+)", timeout=60)
         self.s3_url = f"http://127.0.0.1:{m.group(1)}"

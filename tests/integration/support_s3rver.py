@@ -15,23 +15,33 @@ SECRET_KEY = "S3RVER"
 
 
 class S3rver:
-    def __init__(self, bucket):
+    """plain: s3rver's own command instead of the local stack's runtime/local/s3-local.js (s3rver
+    with its PutObject acknowledged only once the object is written). node_options: NODE_OPTIONS
+    for the server process."""
+
+    def __init__(self, bucket, plain=False, node_options=None):
         self.bucket = bucket
+        self.plain = plain
+        self.node_options = node_options
         self.proc = None
         self.dir = None
         self.port = None
 
     def __enter__(self):
         src = os.environ.get("IMAGEGEN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-        script = os.path.join(src, "node_modules", "s3rver", "bin", "s3rver.js")
+        s3rver = os.path.join(src, "node_modules", "s3rver", "bin", "s3rver.js")
+        script = s3rver if self.plain else os.path.join(src, "runtime", "local", "s3-local.js")
         node = shutil.which("node")
-        if not node or not os.path.exists(script):
+        if not node or not os.path.exists(s3rver):
             raise RuntimeError("s3rver is not installed: run `npm ci` in %s (node: %s)" % (src, node))
         self.dir = tempfile.mkdtemp(prefix="ig-s3rver-")
+        env = dict(os.environ)
+        if self.node_options:
+            env["NODE_OPTIONS"] = self.node_options
         self.proc = subprocess.Popen(
             [node, script, "-d", self.dir, "-a", "127.0.0.1", "-p", "0", "--silent",
              "--configure-bucket", self.bucket],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         deadline = time.time() + 20
         while time.time() < deadline:
             line = self.proc.stdout.readline()

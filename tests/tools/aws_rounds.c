@@ -57,11 +57,16 @@ static int put_presign_head(ig_s3 *s3, int round)
         e = ig_s3_head_object(s3, key, ig_now_ms() + 30000, &h);
         const char *p = ig_header_list_get(&h.metadata, "prompt");
         int ok = e == IG_OK && h.content_length == sizeof data && p && strcmp(p, meta[0].value) == 0;
+        if (!ok)
+            fprintf(stderr,
+                    "round %d: head did not return what was put: %s, status %ld, %s %s, %d attempt(s), "
+                    "stop %s, length %llu, prompt %s\n",
+                    round, ig_err_name(e), h.status, h.code, h.message, h.attempts,
+                    h.stop_reason ? h.stop_reason : "-", (unsigned long long)h.content_length,
+                    p ? "returned" : "missing");
         ig_s3_head_result_free(&h);
-        if (!ok) {
-            fprintf(stderr, "round %d: head did not return what was put\n", round);
+        if (!ok)
             return 0;
-        }
     }
     return 1;
 }
