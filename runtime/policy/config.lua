@@ -50,6 +50,8 @@ return {
   },
 
   rate_limit = {
+    -- IMAGEGEN_RATE_LIMIT=off turns it off (scripts/run-local does, for one developer on
+    -- 127.0.0.1), =on turns it on.
     enabled = true,
     -- What one generation costs: "image" (numberOfImages tokens) or "request" (1 token).
     cost = "image",

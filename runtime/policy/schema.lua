@@ -231,6 +231,13 @@ M.ENV = {
   { "IMAGEGEN_LOG_PROMPTS", function(c, v) c.logging = c.logging or {}; c.logging.prompts = (v == "1") end },
   { "IMAGEGEN_KEY_PREFIX", function(c, v) c.storage = c.storage or {}; c.storage.key_prefix = v end },
   { "IMAGEGEN_CACHE_KEY_PREFIX", function(c, v) c.cache = c.cache or {}; c.cache.key_prefix = v end },
+  { "IMAGEGEN_RATE_LIMIT", function(c, v)
+      if v ~= "on" and v ~= "off" then
+        error("IMAGEGEN_RATE_LIMIT must be \"on\" or \"off\"; got " .. string.format("%q", v), 0)
+      end
+      c.rate_limit = c.rate_limit or {}
+      c.rate_limit.enabled = v == "on"
+    end },
 }
 
 local function cross_check(s, env_allowed, env_default)

@@ -1,18 +1,23 @@
-"""test_gateway_scripts.py - scripts/generate against the whole local stack, and scripts/run-local's port check.
+"""test_gateway_scripts.py - scripts/generate against the whole local stack, and scripts/run-local itself:
+the README's command serving the README's example, its rate-limit switch, its stop, its port check.
 
 The stack here is the real one: s3rver, bedrock-local and imagegen-gateway running build/bootstrap
 with the policy in runtime/policy, started by stack.py the way scripts/run-local starts it.
 """
 import os
+import re
+import signal
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import SOURCE_DIR, Stack, run_tests  # noqa: E402
+from stack import BUILD_DIR, SOURCE_DIR, Stack, free_port, http_call, run_tests  # noqa: E402
 
 GENERATE = os.path.join(SOURCE_DIR, "scripts", "generate")
 RUN_LOCAL = os.path.join(SOURCE_DIR, "scripts", "run-local")
@@ -73,6 +78,104 @@ class Generate(unittest.TestCase):
             p = self.generate("x", url=f"http://127.0.0.1:{port}")
         self.assertEqual(p.returncode, 1)
         self.assertIn("cannot reach", p.stderr)
+
+
+def session_pids(sid):
+    """Live processes of session sid (run-local started in a session of its own)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            out.append(int(name))
+    return out
+
+
+class RunLocalServes(unittest.TestCase):
+    """scripts/run-local as the README has a new user type it (on a free port, with this build)."""
+
+    def start(self, **env):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        port = free_port()
+        full = {k: v for k, v in os.environ.items() if k != "IMAGEGEN_RATE_LIMIT"}
+        full.update(IMAGEGEN_PORT=str(port), IMAGEGEN_BUILD_DIR=BUILD_DIR, TMPDIR=self.tmp.name, **env)
+        self.proc = subprocess.Popen([RUN_LOCAL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=full, start_new_session=True)
+        self.addCleanup(self.stop)
+        line = self.proc.stdout.readline()
+        m = re.match(r"imagegen local stack: (http://127\.0\.0\.1:(\d+)) ", line)
+        self.assertTrue(m, f"first line {line!r}; stderr: {self.proc.stderr.read() if self.proc.poll() is not None else ''}")
+        self.assertEqual(int(m.group(2)), port)
+        return m.group(1)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+    def test_the_readme_example_then_more_than_a_burst_then_a_clean_stop(self):
+        api = self.start()
+        r = http_call(api + "/generate-image?prompt=A%20beautiful%20sunset%20over%20mountains", timeout=60)
+        self.assertEqual(r.status, 200, r)
+        image = r.json()["images"][0]
+        with urllib.request.urlopen(image["url"], timeout=30) as got:
+            png = got.read()
+        self.assertEqual(png[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertEqual(struct.unpack(">II", png[16:24]), (1024, 1024))
+        # One developer on 127.0.0.1: more than the anonymous tier's burst of 5 images still works.
+        r = http_call(api + "/generate-image", "POST", {"prompt": "five boats", "width": 512, "height": 512,
+                                                         "numberOfImages": 5}, timeout=60)
+        self.assertEqual((r.status, len(r.json()["images"])), (200, 5), r)
+        for i in range(3):
+            r = http_call(api + f"/generate-image?prompt=boat%20{i}&width=512&height=512", timeout=60)
+            self.assertEqual(r.status, 200, r)
+        members = session_pids(self.proc.pid)
+        self.assertGreaterEqual(len(members), 5, "run-local, s3rver, bedrock-local, the gateway and its workers")
+        t0 = time.monotonic()
+        os.kill(self.proc.pid, signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=30), 0)
+        self.assertLess(time.monotonic() - t0, 15)
+        deadline = time.monotonic() + 5
+        while session_pids(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(session_pids(self.proc.pid), [], "processes left behind after SIGTERM")
+
+    def test_rate_limit_on_gives_the_deployed_limits(self):
+        api = self.start(IMAGEGEN_RATE_LIMIT="on", IMAGEGEN_CONCURRENCY="1")
+        statuses = []
+        for i in range(6):
+            r = http_call(api + f"/generate-image?prompt=cup%20{i}&width=512&height=512", timeout=60)
+            statuses.append(r.status)
+        self.assertEqual(statuses[:5], [200] * 5)
+        self.assertEqual(statuses[5], 429)
+        self.assertEqual(r.json()["error"]["code"], "rate_limited")
+        self.assertTrue(r.headers.get("Retry-After"))
+
+    def test_a_bad_rate_limit_value_stops_the_start_with_the_reason(self):
+        api = self.start(IMAGEGEN_RATE_LIMIT="maybe")
+        r = http_call(api + "/generate-image?prompt=cup", timeout=60)
+        self.assertEqual(r.status, 502, r)
+        with open(self.gateway_log()) as f:
+            log = f.read()
+        self.assertIn('IMAGEGEN_RATE_LIMIT must be \\"on\\" or \\"off\\"', log)
+
+    def gateway_log(self):
+        for root, _dirs, files in os.walk(self.tmp.name):
+            if "gateway.log" in files:
+                return os.path.join(root, "gateway.log")
+        self.fail("no gateway.log under " + self.tmp.name)
 
 
 class RunLocal(unittest.TestCase):

@@ -107,6 +107,25 @@ describe("environment overrides", function()
     assert.matches("storage.url_ttl must be between 1 and 604800; got 0", load_error(nil, { IMAGEGEN_URL_TTL = "0" }), 1, true)
   end)
 
+  it("IMAGEGEN_RATE_LIMIT turns the per-client limits off and on, and nothing else", function()
+    local function spend(env, config)
+      local h = C.harness({ env = env, config = config })
+      local statuses = {}
+      for i = 1, 7 do
+        statuses[i] = h.admit(R.get("/generate-image", { prompt = "x" })).status
+      end
+      return statuses
+    end
+    local limited = spend({})
+    assert.are.equal(429, limited[7])
+    for _, st in ipairs(spend({ IMAGEGEN_RATE_LIMIT = "off" })) do assert.are.equal(200, st) end
+    local on = spend({ IMAGEGEN_RATE_LIMIT = "on" }, function(c) c.rate_limit.enabled = false end)
+    assert.are.equal(429, on[7])
+    for _, bad in ipairs({ "0", "false", "OFF", "no", " off" }) do
+      assert.matches('IMAGEGEN_RATE_LIMIT must be "on" or "off"', load_error(nil, { IMAGEGEN_RATE_LIMIT = bad }), 1, true)
+    end
+  end)
+
   it("an empty variable counts as unset", function()
     local h = C.harness({ env = { IMAGEGEN_ALLOWED_MODELS = "", IMAGEGEN_URL_TTL = "" } })
     assert.are.equal(3600, h.plan(R.get("/generate-image", { prompt = "x" })).url_ttl)
