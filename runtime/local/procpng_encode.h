@@ -1,10 +1,9 @@
-/* procpng_encode.h - writes 8-bit RGB pixels as a PNG, fast and byte-for-byte reproducible.
+/* procpng_encode.h - writes 8-bit RGB pixels as a PNG, fast and reproducible.
  *
  * bedrock-local answers with pictures whose weight matches real model output (about 1.4 MB
  * for 1024x1024), so the encoder spends no time on string matching: each scanline gets the
- * PNG "Sub" filter and the zlib stream is made of dynamic-Huffman deflate blocks of literals
- * only. That compresses noisy pictures as well as zlib's fastest level, runs in one pass,
- * and gives the same bytes on every machine (no dependence on a zlib version).
+ * PNG "Sub" filter and zlib deflates with its Huffman-only strategy, one pass over the bytes.
+ * The same pixels give the same bytes with the same zlib.
  */
 #ifndef PROCPNG_ENCODE_H
 #define PROCPNG_ENCODE_H
@@ -20,7 +19,7 @@
 ig_err procpng_encode_rgb(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
                           ig_error *err);
 
-/* CRC-32 (ISO 3309, as PNG uses it) and Adler-32 (RFC 1950): exposed for the tests. */
+/* CRC-32 (ISO 3309, as PNG uses it) and Adler-32 (RFC 1950), zlib's: exposed for the tests. */
 uint32_t procpng_crc32(uint32_t crc, const void *data, size_t len);
 uint32_t procpng_adler32(uint32_t adler, const void *data, size_t len);
 
