@@ -8,7 +8,8 @@
 Every process gets its own process group and the parent-death signal, output is captured line by
 line (st.gateway.lines(), .wait_for(regex)), and stop() (also on exceptions, at exit, and on
 SIGTERM of the test) stops everything: the gateway with SIGTERM (it stops its environments),
-the others too, and SIGKILL for what is still there after a grace period. Only the standard
+the others too, and SIGKILL for what is still there after a grace period; then its files go
+(IMAGEGEN_KEEP_STACK=1 keeps them). Only the standard
 library is used. Fixed local credentials are used everywhere: s3rver accepts only S3RVER/S3RVER.
 """
 import atexit
@@ -323,6 +324,10 @@ class Stack:
                 self.exit_codes[name] = proc.stop()
         if self in _live:
             _live.remove(self)
+        # The stack's files (s3rver's objects: gigabytes after a soak, API keys) go with it.
+        # IMAGEGEN_KEEP_STACK=1 keeps them to look at; the path is in self.tmp.
+        if self.tmp and os.environ.get("IMAGEGEN_KEEP_STACK") != "1":
+            shutil.rmtree(self.tmp, ignore_errors=True)
         return self.exit_codes
 
     # ---- using it ----
