@@ -109,10 +109,11 @@ static const char *const nova_styles[] = {"3D_ANIMATED_FAMILY_FILM", "DESIGN_SKE
                                           "MAXIMALISM", "MIDCENTURY_RETRO", "PHOTOREALISM",
                                           "SOFT_DIGITAL_PAINTING", NULL};
 
+/* Titan's seed: 0 to 2^31-1, as AWS's Titan samples draw it (randint(0, 2147483647)). */
 static const bl_rules titan_v1_rules = {titan_v1_tasks, titan_v1_text_keys, config_keys, 512, 0, 0,
-                                        8.0, 2147483646, 42, 1408};
+                                        8.0, 2147483647, 42, 1408};
 static const bl_rules titan_v2_rules = {titan_v2_tasks, titan_v2_text_keys, config_keys, 512, 0, 1,
-                                        8.0, 2147483646, 42, 1408};
+                                        8.0, 2147483647, 42, 1408};
 /* Nova's seed: the documented table says 2,147,483,646, AWS's own sample code 858,993,459;
  * the lower bound is the one both sources accept. */
 static const bl_rules nova_rules = {nova_tasks, nova_text_keys, config_keys, 1024, 1, 1,

@@ -65,7 +65,10 @@ local function titan(id, name, eol)
     negative_prompt = { min = 1, max = 512 },
     sizes = TITAN_SIZES,
     cfg_scale = { min = 1.1, max = 10 },
-    seed = { min = 0, max = 2147483646 },
+    -- 0 to 2^31-1, as AWS's Titan samples draw it (randint(0, 2147483647), inclusive). Some
+    -- copies of the parameter table say 2,147,483,646; should Bedrock refuse the top value, its
+    -- message reaches the client as 400 invalid_request.
+    seed = { min = 0, max = 2147483647 },
     images = { min = 1, max = 5 },
     qualities = { "standard", "premium" },
     -- Titan documents a default size of 1408x1408, which is not a permitted size: always

@@ -515,7 +515,7 @@ def test_titan_validation_rules(srv):
         (TITAN_V2, body(cfgScale=1.0), None, titan_violation(f"{g}/cfgScale: 1 is not greater or equal to 1.1")),
         (TITAN_V2, body(cfgScale=10.5), None, titan_violation(f"{g}/cfgScale: 10.5 is not less or equal to 10")),
         (TITAN_V2, body(seed=-1), None, titan_violation(f"{g}/seed: -1 is not greater or equal to 0")),
-        (TITAN_V2, body(seed=2147483647), None, titan_violation(f"{g}/seed: 2147483647 is not less or equal to 2147483646")),
+        (TITAN_V2, body(seed=2147483648), None, titan_violation(f"{g}/seed: 2147483648 is not less or equal to 2147483647")),
         (TITAN_V2, body(quality="ultra"), None, titan_violation(f"{g}/quality: ultra is not a valid enum value")),
         (TITAN_V2, body(steps=30), None, titan_violation(f"{g}: extraneous key [steps] is not permitted")),
         (TITAN_V2, body(w=1408, h=1408), None, f"Malformed input request: {g}: 1408x1408 (width x height) is not a supported image size"),
@@ -544,7 +544,7 @@ def test_titan_validation_rules(srv):
              len(cases), "counted as ValidationException")
     # The edges that are allowed.
     for doc in (body(text="x" * 512), body(text="é" * 512), body(cfgScale=1.1), body(cfgScale=10),
-                body(seed=0), body(seed=2147483646), body(quality="premium"), body(n=5, w=320, h=704),
+                body(seed=0), body(seed=2147483647), body(quality="premium"), body(n=5, w=320, h=704),
                 with_params(negativeText="blurry")):
         check_eq(invoke(srv, TITAN_V2, doc).status, 200, f"edge {json.dumps(doc)[:120]}")
     check_eq(srv.stats()["reached_model"] - after["reached_model"], 9, "valid edges reached the model")

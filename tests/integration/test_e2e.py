@@ -125,6 +125,14 @@ class EndToEndTest(unittest.TestCase):
         c = self.st.request("POST", "/generate-image", dict(body, seed=1235), JSON).json()["images"][0]
         self.assertNotEqual(fetch(a["url"]), fetch(c["url"]))
 
+    def test_seed_range_ends_at_two_to_the_31_minus_one(self):
+        r = self.st.request("GET", "/generate-image?prompt=edge&width=512&height=512&seed=2147483647")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["images"][0]["seed"], 2147483647)
+        r = self.st.request("GET", "/generate-image?prompt=edge&width=512&height=512&seed=2147483648")
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("seed must be between 0 and 2147483647", r.json()["error"]["message"])
+
     def test_twenty_concurrent_requests_through_two_workers(self):
         def one(i):
             r = self.st.request("POST", "/generate-image", {"prompt": "tile %d" % i, "width": 512, "height": 512}, JSON,

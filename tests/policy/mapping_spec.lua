@@ -70,7 +70,7 @@ describe("the seed", function()
     local h = C.harness()
     h.ctl.random_queue = { 123456789 }
     local g = h.plan(get({ prompt = "x" }))
-    assert.are.same({ { 0, 2147483646 } }, h.ctl.random_calls)
+    assert.are.same({ { 0, 2147483647 } }, h.ctl.random_calls)
     assert.are.equal(123456789, g.body.imageGenerationConfig.seed)
     assert.are.equal(123456789, g.context.seed)
     assert.are.equal("123456789", g.metadata.seed)
@@ -81,7 +81,7 @@ describe("the seed", function()
     local seen = {}
     for _ = 1, 200 do
       local s = h.plan(get({ prompt = "x" })).body.imageGenerationConfig.seed
-      assert.is_true(s >= 0 and s <= 2147483646)
+      assert.is_true(s >= 0 and s <= 2147483647)
       seen[s] = true
     end
     local distinct = 0
@@ -113,7 +113,7 @@ describe("the seed", function()
 
   it("from a broken random source is a policy error, not a bad request", function()
     local h = C.harness()
-    h.ctl.random_queue = { 2147483647 }
+    h.ctl.random_queue = { 2147483648 }
     assert.has_error(function() h.policy.admit(get({ prompt = "x" }), R.ctx()) end)
   end)
 end)

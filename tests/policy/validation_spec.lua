@@ -240,19 +240,20 @@ describe("cfgScale", function()
 end)
 
 describe("seed", function()
-  it("accepts 0 to 2147483646 on Titan", function()
+  it("accepts 0 to 2147483647 on Titan", function()
     local h = C.harness()
     assert.are.equal(0, h.plan(get({ prompt = "x", seed = "0" })).body.imageGenerationConfig.seed)
-    assert.are.equal(2147483646, h.plan(post({ prompt = "x", seed = 2147483646 })).body.imageGenerationConfig.seed)
+    assert.are.equal(2147483647, h.plan(post({ prompt = "x", seed = 2147483647 })).body.imageGenerationConfig.seed)
+    assert.are.equal(2147483647, h.plan(get({ prompt = "x", seed = "2147483647" })).body.imageGenerationConfig.seed)
   end)
 
   it("refuses values outside the range", function()
     local h = C.harness()
-    refused(h, get({ prompt = "x", seed = "2147483647" }), "invalid_parameter",
-      { "seed must be between 0 and 2147483646; got 2147483647" })
+    refused(h, get({ prompt = "x", seed = "2147483648" }), "invalid_parameter",
+      { "seed must be between 0 and 2147483647; got 2147483648" })
     refused(h, get({ prompt = "x", seed = "-1" }), "invalid_parameter", { "got -1" })
     refused(h, get({ prompt = "x", seed = "99999999999999999999" }), "invalid_parameter",
-      { 'seed must be between 0 and 2147483646; got "99999999999999999999"' })
+      { 'seed must be between 0 and 2147483647; got "99999999999999999999"' })
     refused(h, post({ prompt = "x", seed = 1.5 }), "invalid_parameter", { "seed must be an integer" })
   end)
 
