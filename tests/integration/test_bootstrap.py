@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -15,7 +16,7 @@ SOURCE = os.environ.get("IMAGEGEN_SOURCE_DIR", ".")
 POLICIES = os.path.join(SOURCE, "tests", "data", "policies")
 
 
-def start_bootstrap(stub, policy="basic", **env):
+def start_bootstrap(stub, policy="basic", cwd=None, **env):
     e = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "AWS_LAMBDA_RUNTIME_API": stub.address,
@@ -33,8 +34,8 @@ def start_bootstrap(stub, policy="basic", **env):
         if k in os.environ:
             e[k] = os.environ[k]
     e.update(env)
-    return subprocess.Popen([os.path.join(BUILD, "bootstrap")], env=e, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen([os.path.abspath(os.path.join(BUILD, "bootstrap"))], env=e, cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def proxy(result):
@@ -120,6 +121,22 @@ class BootstrapTest(unittest.TestCase):
         self.assertEqual(doc["errorType"], "Runtime.PolicyLoadError")
         self.assertRegex(doc["errorMessage"], r"init\.lua:\d+")
         self.assertEqual(headers.get("Lambda-Runtime-Function-Error-Type"), "Runtime.PolicyLoadError")
+        self.assertNotEqual(self.proc.wait(timeout=10), 0)
+
+    def test_finds_the_shipped_policy_from_a_checkout_without_settings(self):
+        # No IMAGEGEN_POLICY_DIR, no LAMBDA_TASK_ROOT, and no ./policy where it runs: build/bootstrap
+        # takes the source tree's runtime/policy, beside its build folder.
+        with tempfile.TemporaryDirectory() as empty:
+            self.proc = start_bootstrap(self.stub, cwd=empty, IMAGEGEN_POLICY_DIR="")
+            status, _, body = proxy(self.stub.invoke(api_event(path="/models")))
+        self.assertEqual(status, 200, body)
+        self.assertIn("amazon.titan-image-generator-v1", [m["id"] for m in body["models"]])
+
+    def test_a_policy_dir_that_was_set_is_the_only_one_tried(self):
+        self.proc = start_bootstrap(self.stub, IMAGEGEN_POLICY_DIR="/nonexistent/policy")
+        err = self.stub.wait_init_error()
+        self.assertIsNotNone(err, "no /runtime/init/error")
+        self.assertIn("/nonexistent/policy", json.loads(err[1])["errorMessage"])
         self.assertNotEqual(self.proc.wait(timeout=10), 0)
 
     def test_missing_bucket_fails_init_naming_the_variable(self):

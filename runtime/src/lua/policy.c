@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lua/host.h"
 
@@ -38,6 +39,42 @@ static ig_err ig_parse_env_u64(const char *name, uint64_t lo, uint64_t hi, const
     return IG_OK;
 }
 
+/* 1 when dir holds a readable init.lua. */
+static int ig_policy_dir_usable(const char *dir)
+{
+    char path[4200];
+    int n = snprintf(path, sizeof path, "%s/init.lua", dir);
+    return n > 0 && (size_t)n < sizeof path && access(path, R_OK) == 0;
+}
+
+/* Without IMAGEGEN_POLICY_DIR, when the default (buf) holds no init.lua: the policy beside the
+ * executable (the Lambda package's layout, unzipped anywhere), then the source tree's
+ * runtime/policy seen from build/ (a developer's checkout). The first that holds init.lua
+ * replaces buf; if none does, buf stays and loading it reports the missing file. */
+static void ig_policy_dir_fallback(char *buf, size_t size)
+{
+    if (ig_policy_dir_usable(buf))
+        return;
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    static const char *const beside[] = {"policy", "../runtime/policy"};
+    for (size_t i = 0; i < sizeof beside / sizeof beside[0]; i++) {
+        char cand[4200];
+        int n = snprintf(cand, sizeof cand, "%s/%s", exe, beside[i]);
+        if (n > 0 && (size_t)n < size && ig_policy_dir_usable(cand)) {
+            memcpy(buf, cand, (size_t)n + 1);
+            return;
+        }
+    }
+}
+
 ig_err ig_policy_options_from_env(ig_policy_options *o, ig_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -57,6 +94,8 @@ ig_err ig_policy_options_from_env(ig_policy_options *o, ig_error *err)
         return ig_error_set(err, IG_ERR_CONFIG, "%s is longer than %zu bytes",
                             dir && *dir ? "IMAGEGEN_POLICY_DIR" : "LAMBDA_TASK_ROOT",
                             sizeof o->dir_buf - 1);
+    if (!(dir && *dir))
+        ig_policy_dir_fallback(o->dir_buf, sizeof o->dir_buf);
     o->dir = o->dir_buf;
 
     uint64_t mb = 64, instructions = o->instruction_limit;

@@ -55,7 +55,9 @@ typedef struct {
 } ig_policy_options;
 
 /* Defaults and the variables:
- *   IMAGEGEN_POLICY_DIR        default $LAMBDA_TASK_ROOT/policy, else ./policy
+ *   IMAGEGEN_POLICY_DIR        default $LAMBDA_TASK_ROOT/policy, else ./policy; when that holds
+ *                              no init.lua, the first of <executable's dir>/policy and
+ *                              <executable's dir>/../runtime/policy that does
  *   IMAGEGEN_LUA_MEMORY_MB     1 .. 4096, default 64
  *   IMAGEGEN_LUA_INSTRUCTIONS  1000 .. 10^12, default 10,000,000
  *   IMAGEGEN_POLICY_ENV        extra names for imagegen.env (env_allow points into the
