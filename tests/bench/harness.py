@@ -329,7 +329,10 @@ def run(cfg):
                 done = sum(1 for _ in g.reports())
                 for _ in range(max(0, cfg["rss_after"] - done)):
                     timed_generate(client, 1)
-                done = sum(1 for _ in g.reports())
+                # The REPORT line of the last invocation may follow its answer by a moment.
+                deadline = time.monotonic() + 3
+                while (done := sum(1 for _ in g.reports())) < cfg["rss_after"] and time.monotonic() < deadline:
+                    time.sleep(0.05)
                 pid = function_pid(g)
                 res[rt.short]["rss_kb"] = proc_status_kb(pid, "VmHWM")
                 res[rt.short]["invocations"] = done
