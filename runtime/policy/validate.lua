@@ -142,6 +142,9 @@ local function is_json_media_type(mt)
   return mt == "application/json" or (mt ~= nil and mt:match("^application/[%w%.%-]+%+json$") ~= nil)
 end
 
+-- Types under which a body that is a JSON object is still taken as JSON.
+local UNDECLARED_JSON = { ["application/x-www-form-urlencoded"] = true, ["text/plain"] = true }
+
 local function body_is_object(req)
   local body = req.body
   if type(body) ~= "table" or text.is_array(body) then return false end
@@ -208,7 +211,10 @@ function M.read(req)
   end
   local headers = req.headers or {}
   local mt = media_type(headers["content-type"])
-  if not is_json_media_type(mt) then
+  -- A JSON object sent without a type, or with the type curl -d, urllib and HTML forms give
+  -- by default, is what the client meant: served. Any other declared type is refused.
+  local undeclared = mt == nil or mt == "" or UNDECLARED_JSON[mt]
+  if not is_json_media_type(mt) and not (undeclared and req.body_error == nil and body_is_object(req)) then
     return nil, problem(415, "unsupported_media_type", string.format(
       "Content-Type must be application/json; got %s", mt and text.show(mt) or "none"))
   end

@@ -125,6 +125,17 @@ class EndToEndTest(unittest.TestCase):
         c = self.st.request("POST", "/generate-image", dict(body, seed=1235), JSON).json()["images"][0]
         self.assertNotEqual(fetch(a["url"]), fetch(c["url"]))
 
+    def test_json_sent_the_way_curl_d_and_urllib_send_it(self):
+        body = json.dumps({"prompt": "a paper boat", "width": 512, "height": 512, "seed": 9}).encode()
+        for headers in ({"Content-Type": "application/x-www-form-urlencoded"}, {"Content-Type": "text/plain"}, {}):
+            r = self.st.request("POST", "/generate-image", body, headers)
+            self.assertEqual(r.status, 200, (headers, r.body))
+            self.assertEqual(r.json()["images"][0]["seed"], 9)
+        r = self.st.request("POST", "/generate-image", b"prompt=a+paper+boat",
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 415, r.body)
+        self.assertIn("Content-Type must be application/json", r.json()["error"]["message"])
+
     def test_seed_range_ends_at_two_to_the_31_minus_one(self):
         r = self.st.request("GET", "/generate-image?prompt=edge&width=512&height=512&seed=2147483647")
         self.assertEqual(r.status, 200, r.body)

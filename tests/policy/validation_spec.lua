@@ -347,10 +347,22 @@ describe("POST body", function()
 
   it("must be sent as JSON (415 otherwise)", function()
     local h = C.harness()
-    refused(h, post({ prompt = "x" }, { content_type = "text/plain" }), "unsupported_media_type",
-      { 'Content-Type must be application/json; got "text/plain"' }, 415)
-    refused(h, post("prompt=x", { content_type = "application/x-www-form-urlencoded" }), "unsupported_media_type", {}, 415)
-    refused(h, post({ prompt = "x" }, { content_type = false }), "unsupported_media_type", { "got none" }, 415)
+    refused(h, post("prompt=x", { content_type = "application/x-www-form-urlencoded" }), "unsupported_media_type",
+      { 'Content-Type must be application/json; got "application/x-www-form-urlencoded"' }, 415)
+    refused(h, post("prompt=x", { content_type = false }), "unsupported_media_type", { "got none" }, 415)
+    refused(h, post({ prompt = "x" }, { content_type = "multipart/form-data; boundary=x" }), "unsupported_media_type",
+      { 'got "multipart/form-data"' }, 415)
+    refused(h, post({ prompt = "x" }, { content_type = "application/xml" }), "unsupported_media_type", {}, 415)
+    refused(h, post('["x"]', { content_type = "text/plain" }), "unsupported_media_type", { 'got "text/plain"' }, 415)
+  end)
+
+  it("takes a JSON object sent without a type, as text/plain or as a form (curl -d, urllib)", function()
+    local h = C.harness()
+    for _, ct in ipairs({ false, "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded" }) do
+      local plan = h.plan(post({ prompt = "a harbour", seed = 7 }, { content_type = ct }))
+      assert.are.equal("a harbour", plan.body.textToImageParams.text, tostring(ct))
+      assert.are.equal(7, plan.body.imageGenerationConfig.seed, tostring(ct))
+    end
   end)
 
   it("accepts JSON media types with parameters or a +json suffix", function()
