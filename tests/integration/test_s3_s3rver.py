@@ -2,11 +2,13 @@
 presigned GET URLs; metadata with CR/LF and non-ASCII travels encoded, never as extra headers."""
 
 import http.client
+import http.server
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 import urllib.error
 import urllib.parse
@@ -186,6 +188,81 @@ class S3AgainstS3rver(unittest.TestCase):
         self.assertIn("U+0001", out["results"][0]["message"])
 
 
+class CountingProxy:
+    """A forward HTTP proxy on 127.0.0.1 that counts what passes through it."""
+
+    def __init__(self):
+        outer = self
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def forward(self):
+                outer.requests += 1
+                u = urllib.parse.urlsplit(self.path)  # a proxy gets the absolute URI
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+                conn.request(self.command, u.path + ("?" + u.query if u.query else ""), body=body or None,
+                             headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_HEAD = do_POST = forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ProxyOnlyWhenAsked(unittest.TestCase):
+    """HTTP_PROXY and friends reroute our AWS calls only with IMAGEGEN_USE_PROXY=1."""
+
+    def put(self, **env):
+        full = SERVER.env()
+        for k in ("NO_PROXY", "no_proxy", "IMAGEGEN_USE_PROXY"):
+            full.pop(k, None)
+        full.update(env)
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(b"through a proxy, or not")
+            f.flush()
+            proc = subprocess.run([CLI, "put", BUCKET, "proxy/obj.png", f.name], env=full, capture_output=True,
+                                  timeout=60)
+        return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+    def test_proxy_variables_count_only_when_asked(self):
+        proxy = CountingProxy()
+        try:
+            rc, out, err = self.put(HTTP_PROXY=proxy.url, http_proxy=proxy.url)
+            self.assertEqual(rc, 0, out + err)
+            self.assertEqual(proxy.requests, 0, "a stray HTTP_PROXY rerouted a signed call")
+            rc, out, err = self.put(HTTP_PROXY=proxy.url, http_proxy=proxy.url, IMAGEGEN_USE_PROXY="1")
+            self.assertEqual(rc, 0, out + err)
+            self.assertGreaterEqual(proxy.requests, 1, "IMAGEGEN_USE_PROXY=1 did not use HTTP_PROXY")
+        finally:
+            proxy.close()
+
+    def test_a_bad_value_is_refused_naming_the_variable(self):
+        rc, out, err = self.put(IMAGEGEN_USE_PROXY="yes")
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("IMAGEGEN_USE_PROXY must be 1", out + err)
+
+
 def main():
     global SERVER
     if not os.path.exists(CLI):
@@ -194,7 +271,8 @@ def main():
         return 1
     with S3rver(BUCKET) as server:
         SERVER = server
-        suite = unittest.defaultTestLoader.loadTestsFromTestCase(S3AgainstS3rver)
+        suite = unittest.TestSuite([unittest.defaultTestLoader.loadTestsFromTestCase(c)
+                                    for c in (S3AgainstS3rver, ProxyOnlyWhenAsked)])
         result = unittest.TextTestRunner(verbosity=2).run(suite)
     failed = len(result.failures) + len(result.errors)
     passed = result.testsRun - failed

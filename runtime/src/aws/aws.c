@@ -24,11 +24,16 @@ ig_err ig_aws_context_init(ig_aws_context *ctx, ig_error *err)
         return e;
     if ((e = ig_retry_policy_from_env(&ctx->retry, err)) != IG_OK)
         return e;
+    /* Lambda has no proxy, and a stray HTTPS_PROXY must not reroute signed calls: curl's proxy
+     * variables count only with IMAGEGEN_USE_PROXY=1 (an operator's laptop behind one). */
+    const char *proxy = getenv("IMAGEGEN_USE_PROXY");
+    if (proxy && *proxy && strcmp(proxy, "0") != 0 && strcmp(proxy, "1") != 0)
+        return ig_error_set(err, IG_ERR_CONFIG,
+                            "IMAGEGEN_USE_PROXY must be 1 (use HTTPS_PROXY, HTTP_PROXY and NO_PROXY) or 0");
     if ((e = ig_credentials_load(&ctx->creds, err)) != IG_OK)
         return e;
-    /* Lambda has no proxy; a stray HTTPS_PROXY must not reroute signed calls. */
-    ig_http_options o = {.ca_file = NULL, .use_proxy = 0, .connect_timeout_ms = 0,
-                         .default_timeout_ms = IG_AWS_DEFAULT_TIMEOUT_MS};
+    ig_http_options o = {.ca_file = NULL, .use_proxy = proxy && strcmp(proxy, "1") == 0,
+                         .connect_timeout_ms = 0, .default_timeout_ms = IG_AWS_DEFAULT_TIMEOUT_MS};
     if (!(ctx->http = ig_http_client_new(&o, err))) {
         ig_aws_context_free(ctx);
         return err->code ? err->code : IG_ERR_HTTP;
