@@ -1,6 +1,8 @@
 /* test_endpoints.c - region names, endpoint URL parsing, overrides and S3 addressing styles. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aws/endpoints.h"
 #include "testlib.h"
@@ -13,6 +15,9 @@ static void clear_env(void)
     unsetenv("AWS_ENDPOINT_URL_S3");
     unsetenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME");
     unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    unsetenv("AWS_PROFILE");
+    /* never the machine's own ~/.aws/config */
+    setenv("AWS_CONFIG_FILE", "/nonexistent/imagegen-test/config", 1);
 }
 
 static void test_region_shapes(void)
@@ -49,6 +54,65 @@ static void test_region_from_env(void)
     IG_CHECK_EQ_INT(ig_region_from_env(r, &err), IG_ERR_REGION);
     IG_CHECK(strstr(err.message, "AWS_REGION \"us-west-2??X: y\" is not a region name") != NULL);
     IG_CHECK(strchr(err.message, '\n') == NULL);
+    clear_env();
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void test_region_from_the_shared_config_file(void)
+{
+    clear_env();
+    char dir[] = "/tmp/ig-config-XXXXXX";
+    if (!mkdtemp(dir)) {
+        ig_test_fail(__FILE__, __LINE__, "mkdtemp failed");
+        return;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "%s/config", dir);
+    write_text(path, "# the AWS CLI's file\n[default]\nregion = eu-west-1\noutput = json\n\n"
+                     "[profile dev]\nregion=ap-south-1\ns3 =\n  addressing_style = path\n");
+    setenv("AWS_CONFIG_FILE", path, 1);
+    char r[IG_REGION_MAX];
+    ig_error err;
+    ig_error_clear(&err);
+    IG_CHECK_EQ_INT(ig_region_from_env(r, &err), IG_OK);
+    IG_CHECK_EQ_STR(r, "eu-west-1");
+    setenv("AWS_PROFILE", "dev", 1);
+    IG_CHECK_EQ_INT(ig_region_from_env(r, &err), IG_OK);
+    IG_CHECK_EQ_STR(r, "ap-south-1");
+    /* the environment wins over the file */
+    setenv("AWS_DEFAULT_REGION", "us-west-2", 1);
+    IG_CHECK_EQ_INT(ig_region_from_env(r, &err), IG_OK);
+    IG_CHECK_EQ_STR(r, "us-west-2");
+    unsetenv("AWS_DEFAULT_REGION");
+    /* a malformed line is named with its file and line, whichever profile it is in */
+    write_text(path, "[profile dev]\nregion = ap-south-1\n[profile other]\nregion = us-east-1\r\nX\n");
+    IG_CHECK_EQ_INT(ig_region_from_env(r, &err), IG_ERR_CONFIG);
+    IG_CHECK(strstr(err.message, "line 5") != NULL);
+    IG_CHECK(strstr(err.message, path) != NULL);
+    write_text(path, "[default]\nregion = eu-west-1\n[profile odd]\nregion = not a region\n"
+                     "[profile none]\noutput = text\n");
+    setenv("AWS_PROFILE", "odd", 1);
+    IG_CHECK_EQ_INT(ig_region_from_env(r, &err), IG_ERR_REGION);
+    IG_CHECK(strstr(err.message, "region in profile \"odd\"") != NULL);
+    IG_CHECK(strstr(err.message, "is not a region name") != NULL);
+    /* a profile without a region, or an unknown one: the usual sentence, naming the file */
+    setenv("AWS_PROFILE", "none", 1);
+    IG_CHECK_EQ_INT(ig_region_from_env(r, &err), IG_ERR_REGION);
+    IG_CHECK(strstr(err.message, "AWS_REGION is not set") != NULL);
+    IG_CHECK(strstr(err.message, path) != NULL);
+    setenv("AWS_PROFILE", "dev", 1); /* [dev] would be the credentials file's spelling */
+    write_text(path, "[dev]\nregion = eu-north-1\n");
+    IG_CHECK_EQ_INT(ig_region_from_env(r, &err), IG_ERR_REGION);
+    unlink(path);
+    rmdir(dir);
     clear_env();
 }
 
@@ -228,6 +292,7 @@ int main(void)
 {
     IG_RUN(test_region_shapes);
     IG_RUN(test_region_from_env);
+    IG_RUN(test_region_from_the_shared_config_file);
     IG_RUN(test_url_parsing);
     IG_RUN(test_bedrock_endpoints);
     IG_RUN(test_s3_endpoints);

@@ -1,22 +1,16 @@
 /* credentials.c - finds the AWS key pair: the environment (what Lambda provides), else the
- * shared credentials file (what a developer machine has).
- *
- * The file is INI: "[profile]" section lines, "key = value" lines, full-line comments
- * starting with '#' or ';', blank lines, and indented continuation lines (nested settings,
- * ignored). Errors name the file, the line number and the key, never a value: a malformed line
- * may well hold a secret.
+ * shared credentials file (what a developer machine has), read by ini.c: errors name the
+ * file, the line number and the key, never a value.
  */
 #include "aws/credentials.h"
 
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
-#define IG_CREDENTIALS_FILE_MAX (1024 * 1024)
+#include "aws/ini.h"
+
 #define IG_PROFILE_MAX 128
 
 static const char IG_SOURCE_ENV[] = "environment";
@@ -119,155 +113,6 @@ static ig_err ig_credentials_from_env(ig_credentials *out, ig_error *err)
 
 /* ---- the shared credentials file ------------------------------------------------------- */
 
-typedef struct {
-    const char *path;
-    const char *profile;
-    /* Spans inside the file buffer for the chosen profile. */
-    const char *akid, *secret, *token;
-    size_t akid_len, secret_len, token_len;
-    int found_profile;
-} ig_ini_scan;
-
-static const char *ig_skip_ws(const char *s, const char *end)
-{
-    while (s < end && (*s == ' ' || *s == '\t'))
-        s++;
-    return s;
-}
-
-static const char *ig_trim_end(const char *s, const char *end)
-{
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-        end--;
-    return end;
-}
-
-static int ig_span_eq(const char *s, size_t n, const char *lit)
-{
-    return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
-}
-
-static ig_err ig_ini_key(ig_ini_scan *sc, unsigned line, const char *key, size_t key_len,
-                         const char *val, size_t val_len, ig_error *err)
-{
-    const char **slot = NULL;
-    size_t *slot_len = NULL;
-    const char *name = NULL;
-    if (ig_span_eq(key, key_len, "aws_access_key_id")) {
-        slot = &sc->akid, slot_len = &sc->akid_len, name = "aws_access_key_id";
-    } else if (ig_span_eq(key, key_len, "aws_secret_access_key")) {
-        slot = &sc->secret, slot_len = &sc->secret_len, name = "aws_secret_access_key";
-    } else if (ig_span_eq(key, key_len, "aws_session_token")) {
-        slot = &sc->token, slot_len = &sc->token_len, name = "aws_session_token";
-    } else {
-        return IG_OK;
-    }
-    if (*slot)
-        return ig_error_set(err, IG_ERR_CONFIG, "%s line %u: %s appears twice in profile \"%s\"",
-                            sc->path, line, name, sc->profile);
-    *slot = val;
-    *slot_len = val_len;
-    return IG_OK;
-}
-
-static ig_err ig_ini_section(ig_ini_scan *sc, unsigned line, const char *s, const char *end,
-                            int *in_profile, ig_error *err)
-{
-    if (end - s < 2 || end[-1] != ']')
-        return ig_error_set(err, IG_ERR_CONFIG, "%s line %u: a section header must end with ']'",
-                            sc->path, line);
-    const char *name = ig_skip_ws(s + 1, end - 1);
-    const char *name_end = ig_trim_end(name, end - 1);
-    if (name == name_end)
-        return ig_error_set(err, IG_ERR_CONFIG, "%s line %u: empty section name", sc->path, line);
-    *in_profile = (size_t)(name_end - name) == strlen(sc->profile) &&
-                  memcmp(name, sc->profile, (size_t)(name_end - name)) == 0;
-    if (*in_profile) {
-        if (sc->found_profile)
-            return ig_error_set(err, IG_ERR_CONFIG, "%s line %u: profile \"%s\" is defined twice",
-                                sc->path, line, sc->profile);
-        sc->found_profile = 1;
-    }
-    return IG_OK;
-}
-
-static ig_err ig_ini_parse(ig_ini_scan *sc, const char *text, size_t len, ig_error *err)
-{
-    const char *p = text, *end = text + len;
-    unsigned line = 0;
-    int in_section = 0, in_profile = 0, after_key = 0;
-    size_t key_indent = 0;
-    while (p < end) {
-        line++;
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        const char *s = ig_skip_ws(p, eol);
-        const char *e = ig_trim_end(s, eol);
-        size_t indent = (size_t)(s - p);
-        ig_err rc = IG_OK;
-        if (s == e || *s == '#' || *s == ';') {
-            /* blank or comment */
-        } else if (after_key && indent > key_indent) {
-            /* deeper than the key above: a continuation (nested settings), not a credential */
-        } else if (*s == '[') {
-            rc = ig_ini_section(sc, line, s, e, &in_profile, err);
-            in_section = 1;
-            after_key = 0;
-        } else {
-            const char *eq = memchr(s, '=', (size_t)(e - s));
-            if (!eq || eq == s)
-                return ig_error_set(err, IG_ERR_CONFIG,
-                                    "%s line %u: expected \"key = value\", a [section] or a comment",
-                                    sc->path, line);
-            if (!in_section)
-                return ig_error_set(err, IG_ERR_CONFIG, "%s line %u: a setting before any [section]",
-                                    sc->path, line);
-            const char *key_end = ig_trim_end(s, eq);
-            const char *val = ig_skip_ws(eq + 1, e);
-            if (in_profile)
-                rc = ig_ini_key(sc, line, s, (size_t)(key_end - s), val, (size_t)(e - val), err);
-            after_key = 1;
-            key_indent = indent;
-        }
-        if (rc != IG_OK)
-            return rc;
-        p = eol < end ? eol + 1 : end;
-    }
-    return IG_OK;
-}
-
-static ig_err ig_read_file(const char *path, char **out, size_t *len, ig_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ig_error_set(err, errno == ENOENT ? IG_ERR_CREDENTIALS : IG_ERR_IO,
-                            errno == ENOENT ? "%s does not exist" : "%s cannot be read", path);
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > IG_CREDENTIALS_FILE_MAX) {
-        fclose(f);
-        return ig_error_set(err, IG_ERR_CONFIG, "%s is not a regular file of at most %d bytes", path,
-                            IG_CREDENTIALS_FILE_MAX);
-    }
-    size_t n = (size_t)st.st_size;
-    char *buf = malloc(n + 1);
-    if (!buf) {
-        fclose(f);
-        return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
-    }
-    size_t got = fread(buf, 1, n, f);
-    fclose(f);
-    buf[got] = '\0';
-    if (memchr(buf, '\0', got)) {
-        OPENSSL_cleanse(buf, got);
-        free(buf);
-        return ig_error_set(err, IG_ERR_CONFIG, "%s contains a NUL byte: not a text file", path);
-    }
-    *out = buf;
-    *len = got;
-    return IG_OK;
-}
-
 static ig_err ig_credentials_path(char *out, size_t outlen, ig_error *err)
 {
     const char *env = getenv("AWS_SHARED_CREDENTIALS_FILE");
@@ -300,29 +145,33 @@ static ig_err ig_credentials_from_file(ig_credentials *out, ig_error *err)
         return ig_error_set(err, IG_ERR_CONFIG, "AWS_PROFILE is longer than %d bytes", IG_PROFILE_MAX);
     char *text = NULL;
     size_t len = 0;
-    if ((e = ig_read_file(path, &text, &len, err)) != IG_OK) {
-        if (e == IG_ERR_CREDENTIALS)
-            ig_error_set(err, e,
-                         "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and "
-                         "the shared credentials file %s does not exist",
-                         path);
+    int missing = 0;
+    if ((e = ig_ini_read(path, &text, &len, &missing, err)) != IG_OK) {
+        if (missing)
+            return ig_error_set(err, IG_ERR_CREDENTIALS,
+                                "no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, "
+                                "and the shared credentials file %s does not exist",
+                                path);
         return e;
     }
-    ig_ini_scan sc = {.path = path, .profile = profile};
-    e = ig_ini_parse(&sc, text, len, err);
-    if (e == IG_OK && !sc.found_profile)
+    char label[IG_PROFILE_MAX + 16];
+    snprintf(label, sizeof label, "profile \"%s\"", profile);
+    ig_ini_value v[] = {{"aws_access_key_id", NULL, 0}, {"aws_secret_access_key", NULL, 0},
+                        {"aws_session_token", NULL, 0}};
+    int found = 0;
+    e = ig_ini_lookup(path, text, len, profile, label, v, 3, &found, err);
+    if (e == IG_OK && !found)
         e = ig_error_set(err, IG_ERR_CREDENTIALS, "profile \"%s\" is not in %s", profile, path);
-    else if (e == IG_OK && (!sc.akid || !sc.akid_len))
+    else if (e == IG_OK && (!v[0].val || !v[0].len))
         e = ig_error_set(err, IG_ERR_CREDENTIALS, "profile \"%s\" in %s has no aws_access_key_id", profile,
                          path);
-    else if (e == IG_OK && (!sc.secret || !sc.secret_len))
+    else if (e == IG_OK && (!v[1].val || !v[1].len))
         e = ig_error_set(err, IG_ERR_CREDENTIALS, "profile \"%s\" in %s has no aws_secret_access_key",
                          profile, path);
-    if (e == IG_OK && ig_set_triple(out, sc.akid, sc.akid_len, sc.secret, sc.secret_len, sc.token,
-                                    sc.token_len, IG_SOURCE_FILE) != IG_OK)
+    if (e == IG_OK && ig_set_triple(out, v[0].val, v[0].len, v[1].val, v[1].len, v[2].val, v[2].len,
+                                    IG_SOURCE_FILE) != IG_OK)
         e = ig_error_set(err, IG_ERR_NOMEM, "out of memory");
-    OPENSSL_cleanse(text, len);
-    free(text);
+    ig_ini_free(text, len);
     if (e == IG_OK) {
         char where[4200];
         snprintf(where, sizeof where, "profile \"%s\" in %s", profile, path);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws/ini.h"
 
 #define IG_ENDPOINT_URL_MAX 2048
 
@@ -52,6 +53,60 @@ int ig_region_valid(const char *r)
     return 1;
 }
 
+/* The region of the profile (AWS_PROFILE, else "default") in the shared config file
+ * (AWS_CONFIG_FILE, else ~/.aws/config): IG_OK with *found 0 when there is none. */
+static ig_err ig_region_from_config(char out[IG_REGION_MAX], int *found, char *where, size_t where_len,
+                                    ig_error *err)
+{
+    *found = 0;
+    const char *path = getenv("AWS_CONFIG_FILE");
+    char buf[4096];
+    if (!path || !*path) {
+        const char *home = getenv("HOME");
+        if (!home || !*home)
+            return IG_OK;
+        int n = snprintf(buf, sizeof buf, "%s/.aws/config", home);
+        if (n < 0 || (size_t)n >= sizeof buf)
+            return IG_OK;
+        path = buf;
+    }
+    const char *profile = getenv("AWS_PROFILE");
+    if (!profile || !*profile)
+        profile = "default";
+    char section[256], label[300];
+    if (strlen(profile) > 128)
+        return ig_error_set(err, IG_ERR_CONFIG, "AWS_PROFILE is longer than 128 bytes");
+    /* The config file names every profile but the default one "profile NAME". */
+    snprintf(section, sizeof section, strcmp(profile, "default") == 0 ? "%s" : "profile %s", profile);
+    snprintf(label, sizeof label, "profile \"%s\"", profile);
+    snprintf(where, where_len, "region in profile \"%s\" of %s", profile, path);
+    char *text = NULL;
+    size_t len = 0;
+    int missing = 0;
+    ig_err e = ig_ini_read(path, &text, &len, &missing, err);
+    if (e != IG_OK)
+        return missing ? IG_OK : e;
+    ig_ini_value v = {"region", NULL, 0};
+    int has_section = 0;
+    e = ig_ini_lookup(path, text, len, section, label, &v, 1, &has_section, err);
+    if (e == IG_OK && v.val && v.len) {
+        char r[IG_REGION_MAX];
+        size_t n = v.len < sizeof r - 1 ? v.len : sizeof r - 1;
+        memcpy(r, v.val, n);
+        r[n] = '\0';
+        if (v.len >= sizeof r || !ig_region_valid(r)) {
+            char shown[80];
+            e = ig_error_set(err, IG_ERR_REGION, "the %s, \"%s\", is not a region name like us-east-1", where,
+                             ig_shown(r, shown));
+        } else {
+            memcpy(out, r, n + 1);
+            *found = 1;
+        }
+    }
+    ig_ini_free(text, len);
+    return e;
+}
+
 ig_err ig_region_from_env(char out[IG_REGION_MAX], ig_error *err)
 {
     const char *name = "AWS_REGION";
@@ -60,8 +115,15 @@ ig_err ig_region_from_env(char out[IG_REGION_MAX], ig_error *err)
         name = "AWS_DEFAULT_REGION";
         r = getenv(name);
     }
-    if (!r || !*r)
-        return ig_error_set(err, IG_ERR_REGION, "AWS_REGION is not set (nor AWS_DEFAULT_REGION)");
+    if (!r || !*r) {
+        int found = 0;
+        char where[4400] = "";
+        ig_err e = ig_region_from_config(out, &found, where, sizeof where, err);
+        if (e != IG_OK || found)
+            return e;
+        return ig_error_set(err, IG_ERR_REGION, "AWS_REGION is not set (nor AWS_DEFAULT_REGION%s%s)",
+                            where[0] ? ", nor a " : "", where);
+    }
     if (!ig_region_valid(r)) {
         char shown[80];
         return ig_error_set(err, IG_ERR_REGION,

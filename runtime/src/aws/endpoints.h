@@ -1,7 +1,9 @@
 /* endpoints.h - regions and service endpoints.
  *
- * Region: AWS_REGION, else AWS_DEFAULT_REGION; validated against the shape of region names
- * ("us-east-1", "us-gov-west-1", "eu-central-2", ...).
+ * Region: AWS_REGION, else AWS_DEFAULT_REGION, else `region` of the profile (AWS_PROFILE,
+ * else default) in the shared config file (AWS_CONFIG_FILE, else ~/.aws/config: "[default]"
+ * and "[profile NAME]" sections); validated against the shape of region names ("us-east-1",
+ * "us-gov-west-1", "eu-central-2", ...).
  * Bedrock Runtime: AWS_ENDPOINT_URL_BEDROCK_RUNTIME, else AWS_ENDPOINT_URL, else
  * https://bedrock-runtime.{region}.amazonaws.com.
  * S3: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else https://s3.{region}.amazonaws.com;
