@@ -9,13 +9,14 @@
  * then see a short object: under load, a presigned URL fetched at once can download a
  * truncated PNG. Amazon S3 has strong read-after-write consistency and bootstrap's answer
  * promises the object is there, so the stand-in must too. After s3rver's own putObject, this
- * waits until the stored file holds every byte that was acknowledged (a stat, normally at once),
- * up to WAIT_MS; then the 200 goes out.
+ * waits until the stored file holds every byte that was acknowledged (a stat, normally at once)
+ * before the 200 goes out; a file still short after WAIT_MS is a 500, never a 200.
  */
 const fs = require('fs/promises');
 const FilesystemStore = require('s3rver/lib/stores/filesystem');
 
-const WAIT_MS = 10000;
+// How long a stored file may lag behind its acknowledgement (IMAGEGEN_S3_WRITE_WAIT_MS).
+const WAIT_MS = Number(process.env.IMAGEGEN_S3_WRITE_WAIT_MS) || 10000;
 
 const putObject = FilesystemStore.prototype.putObject;
 FilesystemStore.prototype.putObject = async function putObjectWhenWritten(object) {
@@ -30,8 +31,11 @@ FilesystemStore.prototype.putObject = async function putObjectWhenWritten(object
       if (err.code === 'ENOENT') return result; // deleted meanwhile by a DeleteObject
       throw err;
     }
-    // A later PutObject of the same key may have replaced the file meanwhile: stop at the deadline.
-    if (size === result.size || Date.now() > deadline) return result;
+    if (size === result.size) return result;
+    // A write that never completes (a full disk) must not be acknowledged: s3rver answers 500.
+    if (Date.now() > deadline) {
+      throw new Error(`${object.key}: ${size} of ${result.size} bytes on disk after ${WAIT_MS} ms`);
+    }
     await new Promise(resolve => setTimeout(resolve, delay));
   }
 };

@@ -59,6 +59,22 @@ class S3LocalReadAfterWrite(unittest.TestCase):
                 self.assertEqual(length, len(DATA) - i * 1000)
                 self.assertEqual(body, DATA[: len(DATA) - i * 1000])
 
+    def test_a_write_that_does_not_finish_is_a_500_not_a_200(self):
+        os.environ["IMAGEGEN_S3_WRITE_WAIT_MS"] = "100"
+        try:
+            with S3rver(BUCKET, node_options=SLOW) as server:
+                with tempfile.NamedTemporaryFile() as f:
+                    f.write(DATA)
+                    f.flush()
+                    env = dict(server.env(), AWS_MAX_ATTEMPTS="1")
+                    proc = subprocess.run([CLI, "put", BUCKET, "--type", "image/png", "race/late.png", f.name],
+                                          env=env, capture_output=True, timeout=60)
+        finally:
+            del os.environ["IMAGEGEN_S3_WRITE_WAIT_MS"]
+        out = json.loads(proc.stdout.decode())
+        self.assertEqual(proc.returncode, 1, out)
+        self.assertEqual((out["results"][0]["status"], out["results"][0]["code"]), (500, "InternalError"), out)
+
     def test_s3_local_overwrites_and_parallel_puts(self):
         with S3rver(BUCKET) as server:
             for size in (5000, 100, 70000, 1):
