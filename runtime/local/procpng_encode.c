@@ -8,21 +8,12 @@
 #include "procpng_encode.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #define PNG_ROWS_BYTES (128u * 1024u) /* filtered bytes handed to zlib at a time, about */
-
-uint32_t procpng_crc32(uint32_t crc, const void *data, size_t len)
-{
-    return (uint32_t)crc32_z(crc, data, len);
-}
-
-uint32_t procpng_adler32(uint32_t adler, const void *data, size_t len)
-{
-    return (uint32_t)adler32_z(adler, data, len);
-}
 
 /* PNG filter type 1 (Sub) for one RGB row: the difference to the pixel on the left. */
 static void filter_sub(const unsigned char *row, size_t row_bytes, unsigned char *out)
@@ -107,7 +98,7 @@ static ig_err chunk_end(ig_buf *out, size_t start)
         return IG_ERR_TOO_LARGE;
     put_u32be((unsigned char *)out->data + start, (uint32_t)data_len);
     unsigned char crc[4];
-    put_u32be(crc, procpng_crc32(0, out->data + start + 4, data_len + 4));
+    put_u32be(crc, (uint32_t)crc32_z(0, (const Bytef *)out->data + start + 4, data_len + 4));
     return ig_buf_append(out, crc, 4);
 }
 

@@ -8,9 +8,6 @@
 #ifndef PROCPNG_ENCODE_H
 #define PROCPNG_ENCODE_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "core/buf.h"
 #include "core/error.h"
 
@@ -18,9 +15,5 @@
  * width x height RGB pixels (rgb holds width * height * 3 bytes, rows top to bottom). */
 ig_err procpng_encode_rgb(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
                           ig_error *err);
-
-/* CRC-32 (ISO 3309, as PNG uses it) and Adler-32 (RFC 1950), zlib's: exposed for the tests. */
-uint32_t procpng_crc32(uint32_t crc, const void *data, size_t len);
-uint32_t procpng_adler32(uint32_t adler, const void *data, size_t len);
 
 #endif

@@ -330,6 +330,15 @@ class Stack:
             shutil.rmtree(self.tmp, ignore_errors=True)
         return self.exit_codes
 
+    def stop_clean(self):
+        """stop(), then fail when a sanitizer reported anything or the gateway did not exit 0
+        (for a test class's tearDownClass)."""
+        codes = self.stop()
+        if sanitizer_findings:
+            raise AssertionError("sanitizer findings: %s" % sanitizer_findings[:3])
+        if codes.get("gateway") != 0:
+            raise AssertionError("the gateway exited with %s" % codes)
+
     # ---- using it ----
 
     def request(self, method, path, body=None, headers=None, timeout=60.0):

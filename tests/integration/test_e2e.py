@@ -12,7 +12,6 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-import stack  # noqa: E402
 from policy_copy import policy_with  # noqa: E402
 from stack import Stack, pid_alive, run_tests  # noqa: E402
 
@@ -37,10 +36,7 @@ class EndToEndTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        codes = cls.st.stop()
-        if stack.sanitizer_findings:
-            raise AssertionError("sanitizer findings: %s" % stack.sanitizer_findings[:3])
-        assert codes.get("gateway") == 0, codes
+        cls.st.stop_clean()
 
     def setUp(self):
         self.st.bedrock_control("POST", "reset")

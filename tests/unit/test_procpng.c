@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "procpng.h"
 #include "procpng_encode.h"
@@ -46,7 +47,7 @@ static int png_structure_problems(const ig_buf *png, unsigned w, unsigned h)
             return problems + 1;
         }
         const unsigned char *type = d + pos + 4;
-        if (procpng_crc32(0, type, len + 4) != be32(d + pos + 8 + len)) {
+        if (crc32_z(0, (const Bytef *)type, len + 4) != be32(d + pos + 8 + len)) {
             ig_test_fail(__FILE__, __LINE__, "bad CRC on chunk %.4s", (const char *)type);
             problems++;
         }
@@ -111,25 +112,6 @@ static unsigned char *render(procpng_spec s)
         return NULL;
     }
     return rgb;
-}
-
-static void test_checksums_match_published_values(void)
-{
-    /* The standard check values of CRC-32 and Adler-32. */
-    IG_CHECK_EQ_INT(procpng_crc32(0, "123456789", 9), 0xcbf43926u);
-    IG_CHECK_EQ_INT(procpng_adler32(1, "Wikipedia", 9), 0x11e60398u);
-    IG_CHECK_EQ_INT(procpng_crc32(procpng_crc32(0, "1234", 4), "56789", 5), 0xcbf43926u);
-    /* Adler-32 over more than one 5552-byte run. */
-    size_t n = 100000;
-    unsigned char *ones = malloc(n);
-    memset(ones, 0xff, n);
-    uint32_t a = 1, b = 0;
-    for (size_t i = 0; i < n; i++) {
-        a = (a + 0xff) % 65521;
-        b = (b + a) % 65521;
-    }
-    IG_CHECK_EQ_INT(procpng_adler32(1, ones, n), (b << 16) | a);
-    free(ones);
 }
 
 static void test_same_inputs_give_identical_bytes(void)
@@ -302,7 +284,6 @@ static void test_capped_buffer_reports_too_large(void)
 
 int main(void)
 {
-    IG_RUN(test_checksums_match_published_values);
     IG_RUN(test_same_inputs_give_identical_bytes);
     IG_RUN(test_prompt_seed_and_index_each_change_the_picture);
     IG_RUN(test_pictures_are_not_flat);
