@@ -7,10 +7,19 @@
 -- the variable wins over this file. README.md describes each knob.
 
 return {
-  -- Models served (ids from models.lua). IMAGEGEN_ALLOWED_MODELS (comma-separated) replaces it.
-  allowed_models = { "amazon.titan-image-generator-v1", "amazon.titan-image-generator-v2:0" },
+  -- Models served (ids from models.lua, or a cross-region inference profile id such as
+  -- "us.stability.stable-image-core-v1:1"). The shipped list is Bedrock's active text-to-image
+  -- models; Titan G1 and Nova Canvas are in the catalogue, marked legacy, for accounts that
+  -- still have access. IMAGEGEN_ALLOWED_MODELS (comma-separated) replaces it.
+  allowed_models = { "stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0",
+    "stability.stable-image-ultra-v1:1" },
   -- The model used when a request names none. IMAGEGEN_DEFAULT_MODEL replaces it.
-  default_model = "amazon.titan-image-generator-v1",
+  default_model = "stability.stable-image-core-v1:1",
+  -- Per model, the models to try next (in order) when it is retired, unavailable or still
+  -- throttled after retries; each must be in allowed_models. A fallback that cannot express a
+  -- request (an aspect ratio, format or parameter it lacks) is skipped for that request.
+  -- Example: { ["stability.stable-image-ultra-v1:1"] = { "stability.stable-image-core-v1:1" } }
+  fallback = {},
 
   cors = {
     -- Origins allowed to call the API from a browser, e.g. { "https://app.example.com" }.
@@ -23,7 +32,7 @@ return {
   },
 
   storage = {
-    -- S3 key prefix, a strftime pattern in UTC; the runtime appends "<uuid>.png".
+    -- S3 key prefix, a strftime pattern in UTC; the runtime appends "<uuid>.<format>".
     -- IMAGEGEN_KEY_PREFIX replaces it (Terraform sets it from image_prefix: the function's IAM
     -- policy allows writes under that prefix only).
     key_prefix = "images/%Y/%m/%d/",
@@ -67,7 +76,7 @@ return {
     key_tier = "default",
     anonymous_tier = "anonymous",
     -- Give the tokens back when a generation fails on the service side (upstream_error,
-    -- model_unavailable, timeout, storage_error).
+    -- model_retired, model_unavailable, timeout, storage_error).
     refund_on_failure = true,
     -- Most buckets kept in memory; the least recently used one is dropped beyond it.
     max_buckets = 10000,

@@ -37,6 +37,22 @@ function M.new(config)
   local limiter = rl.enabled and ratelimit.new(rl, imagegen.monotonic) or nil
   local ROUTES = route_list()
 
+  -- Lifecycle: a model past its end of life no longer answers at Bedrock. Say so at start-up,
+  -- once per model, so the operator learns it from the log before clients do.
+  local today = imagegen.date("%Y-%m-%d")
+  local active = {}
+  for _, id in ipairs(settings.allowed_models) do
+    local m = models.get(id)
+    if models.past_end_of_life(m, today) then
+      imagegen.log("warn", "allowed model is past its end of life at Bedrock; its requests will fail "
+        .. "with model_retired: remove it from allowed_models or configure a fallback", {
+          model = id, end_of_life = m.eol, status = m.status, today = today,
+        })
+    elseif m.status == "active" then
+      active[#active + 1] = id
+    end
+  end
+
   -- The key prefix must expand to a usable S3 prefix now, not at the first request.
   for _, prefix in ipairs({ settings.storage.key_prefix, settings.cache.key_prefix }) do
     local expanded = imagegen.date(prefix)
@@ -175,14 +191,21 @@ function M.new(config)
 
     if result.ok == true and type(result.images) == "table" and #result.images > 0 then
       imagegen.metric("ImagesDelivered", #result.images, "Count")
-      return respond.json(200, respond.success_body(result, context), base, limit_headers)
+      local body = respond.success_body(result, context)
+      if body.missing then imagegen.metric("ImagesMissing", #body.missing, "Count") end
+      if body.fallbackFrom then
+        imagegen.metric("FallbackServed", 1, "Count")
+        imagegen.log("warn", "generation served by a fallback model",
+          { model = body.model, fallback_from = body.fallbackFrom[1].model, code = body.fallbackFrom[1].code })
+      end
+      return respond.json(200, body, base, limit_headers)
     end
 
     local f
     if result.ok == true then
       f = respond.failure({ code = "upstream_error", message = "the model returned no images" })
     else
-      f = respond.failure(result)
+      f = respond.failure(result, active)
     end
     if f.refund and limiter and rl.refund_on_failure and type(limit) == "table" then
       limiter:refund(limit.key, limit.cost)
@@ -191,7 +214,7 @@ function M.new(config)
     end
     imagegen.metric("GenerationFailed", 1, "Count")
     imagegen.log(f.status >= 500 and "error" or "warn", "generation failed",
-      { code = f.code, status = f.status, model = context.model })
+      { code = f.code, status = f.status, model = type(result.model) == "string" and result.model or context.model })
     return respond.error(f.status, f.code, f.message, result.request_id or req.request_id, base, limit_headers,
       f.retry_after and { ["Retry-After"] = f.retry_after } or nil)
   end

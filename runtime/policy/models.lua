@@ -1,10 +1,11 @@
 -- models.lua - the model catalogue, as data.
 --
--- Every rule the API enforces about a model (prompt lengths, sizes, ranges, defaults) lives
--- here and nowhere else, so that adding a model or correcting a limit is one edit in one
--- table. A model names its family; the family knows how to build the Bedrock InvokeModel body
--- and where the answer keeps its images. Which catalogue entries are actually served is
--- decided by config (allowed_models), not here.
+-- Every rule the API enforces about a model (prompt lengths, sizes or aspect ratios, ranges,
+-- output formats, defaults, lifecycle) lives here and nowhere else, so that adding a model or
+-- correcting a limit is one edit in one table. A model names its family; the family knows how
+-- to build the Bedrock InvokeModel body, where the answer keeps its images and how many images
+-- one call makes. Which catalogue entries are actually served is decided by config
+-- (allowed_models), not here. docs/models.md gives the source of every fact below.
 
 local M = {}
 
@@ -19,6 +20,26 @@ local TITAN_SIZES = {
   { 1152, 768 }, { 576, 384 }, { 1280, 768 }, { 640, 384 }, { 1152, 896 }, { 576, 448 },
   { 1408, 768 }, { 704, 384 }, { 1408, 640 }, { 704, 320 }, { 1152, 640 }, { 1173, 640 },
 }
+
+-- The aspect ratios of Stability's text-to-image models (SD3.5 Large, Stable Image Core and
+-- Ultra), in the order AWS lists them, each with the pixel size the model produces for it
+-- (the usual one-megapixel buckets; the real image's size is measured by the runtime and
+-- reported to the client, so a model that differs is reported as it is).
+local STABILITY_RATIOS = {
+  { ratio = "16:9", width = 1344, height = 768 },
+  { ratio = "1:1", width = 1024, height = 1024 },
+  { ratio = "21:9", width = 1536, height = 640 },
+  { ratio = "2:3", width = 832, height = 1216 },
+  { ratio = "3:2", width = 1216, height = 832 },
+  { ratio = "4:5", width = 896, height = 1088 },
+  { ratio = "5:4", width = 1088, height = 896 },
+  { ratio = "9:16", width = 768, height = 1344 },
+  { ratio = "9:21", width = 640, height = 1536 },
+}
+
+-- width and height given to a ratio model are only a way to name a ratio: any side up to this
+-- many pixels is read, and the pair must then reduce to one of the model's ratios.
+M.RATIO_SIDE_MAX = 16384
 
 -- The Amazon image envelope shared by Titan G1 and Nova Canvas for text-to-image.
 -- negativeText is sent only when the caller gave one: both models reject an empty string.
@@ -41,29 +62,94 @@ local function amazon_text_image_body(p)
   }
 end
 
+-- Stability's text-to-image body (SD3.5 Large, Stable Image Core, Stable Image Ultra): one
+-- image per call, so it carries no count. Bedrock refuses unknown keys; these are all known.
+-- negative_prompt is sent only when the caller gave one.
+local function stability_text_image_body(p)
+  local body = {
+    prompt = p.prompt,
+    aspect_ratio = p.aspectRatio,
+    mode = "text-to-image",
+    seed = p.seed,
+    output_format = p.outputFormat,
+  }
+  if p.negativePrompt ~= nil then
+    body.negative_prompt = p.negativePrompt
+  end
+  return body
+end
+
 -- Families: how to talk to a group of models that share one request and answer format.
---   build_body(params, model) -> the InvokeModel body
+--   build_body(params, model) -> the InvokeModel body for one call
 --   images                    where the answer keeps the base64 images (see the C contract)
 --   error_field               a string member of a 200 answer that means "output filtered"
+--                             (Titan/Nova), or an array of per-image reasons, null for an
+--                             image that was made (Stability)
+--   one_image_per_call        true: numberOfImages=n is n calls, each with its own seed;
+--                             false: one call makes all n images (numberOfImages in the body)
 M.families = {
   ["amazon-image"] = {
     build_body = amazon_text_image_body,
     images = "images",
     error_field = "error",
+    one_image_per_call = false,
+  },
+  ["stability"] = {
+    build_body = stability_text_image_body,
+    images = "images",
+    error_field = "finish_reasons",
+    one_image_per_call = true,
   },
 }
 
--- The catalogue. Limits are inclusive ranges. A model either lists its sizes (`sizes`) or
--- states a rule (`size_rule`). `eol` is informational (shown by GET /models).
+-- The catalogue. Limits are inclusive ranges. Each entry carries:
+--   id, name, family
+--   status        "active" or "legacy" (Bedrock's lifecycle state)
+--   eol           end-of-life date "YYYY-MM-DD", or nil when none is announced
+--   profiles      optional: geography prefixes of cross-region inference profiles ("us"):
+--                 "us." .. id is then the same model, invoked through the profile
+--   prompt, negative_prompt   length ranges in characters
+--   either aspect_ratios (a list of { ratio, width, height }) or sizes (a list of
+--                 { width, height }) or size_rule
+--   output_formats the formats the model can return, the default first
+--   seed          range; `random` names the value that asks the model for a random seed
+--   images        range of numberOfImages
+--   cfg_scale, qualities  only for models that take them
+--   defaults      the value of every parameter the client may leave out
+
+-- Stability's text-to-image models share every rule; only the id, name and lifecycle differ.
+local function stability(id, name, status, eol)
+  return {
+    id = id,
+    name = name,
+    family = "stability",
+    status = status,
+    eol = eol,
+    profiles = { "us" },
+    prompt = { min = 1, max = 10000 },
+    negative_prompt = { min = 1, max = 10000 },
+    aspect_ratios = STABILITY_RATIOS,
+    output_formats = { "png", "jpeg", "webp" },
+    -- 0 asks for a random seed; the top value is the one both AWS pages accept (Core's page
+    -- says 4294967295, SD3.5 Large's and Stability's own API 4294967294).
+    seed = { min = 0, max = 4294967294, random = 0 },
+    images = { min = 1, max = 5 },
+    defaults = { aspectRatio = "1:1", outputFormat = "png", numberOfImages = 1 },
+  }
+end
+
 -- Titan Image Generator G1 v1 and v2 share every rule; only the id, name and lifecycle differ.
-local function titan(id, name, eol)
+local function titan(id, name, status, eol)
   return {
     id = id,
     name = name,
     family = "amazon-image",
+    status = status,
+    eol = eol,
     prompt = { min = 1, max = 512 },
     negative_prompt = { min = 1, max = 512 },
     sizes = TITAN_SIZES,
+    output_formats = { "png" },
     cfg_scale = { min = 1.1, max = 10 },
     -- 0 to 2^31-1, as AWS's Titan samples draw it (randint(0, 2147483647), inclusive). Some
     -- copies of the parameter table say 2,147,483,646; should Bedrock refuse the top value, its
@@ -73,42 +159,76 @@ local function titan(id, name, eol)
     qualities = { "standard", "premium" },
     -- Titan documents a default size of 1408x1408, which is not a permitted size: always
     -- send an explicit one.
-    defaults = { width = 1024, height = 1024, cfgScale = 8, numberOfImages = 1, quality = "standard" },
-    eol = eol,
+    defaults = { width = 1024, height = 1024, cfgScale = 8, numberOfImages = 1, quality = "standard",
+      outputFormat = "png" },
   }
 end
 
 M.list = {
-  titan("amazon.titan-image-generator-v1", "Amazon Titan Image Generator G1"),
-  titan("amazon.titan-image-generator-v2:0", "Amazon Titan Image Generator G1 v2", "2026-06-30"),
+  stability("stability.sd3-5-large-v1:0", "Stable Diffusion 3.5 Large", "active"),
+  stability("stability.stable-image-core-v1:1", "Stable Image Core", "active"),
+  stability("stability.stable-image-ultra-v1:1", "Stable Image Ultra", "active"),
+  titan("amazon.titan-image-generator-v1", "Amazon Titan Image Generator G1", "legacy"),
+  titan("amazon.titan-image-generator-v2:0", "Amazon Titan Image Generator G1 v2", "legacy", "2026-06-30"),
   {
     id = "amazon.nova-canvas-v1:0",
     name = "Amazon Nova Canvas",
     family = "amazon-image",
+    status = "legacy",
+    eol = "2026-09-30",
     prompt = { min = 1, max = 1024 },
     negative_prompt = { min = 1, max = 1024 },
     -- Each side 320..4096 and a multiple of 16, aspect ratio within 1:4..4:1, and fewer than
     -- 4,194,304 pixels in total.
     size_rule = { min_side = 320, max_side = 4096, multiple_of = 16, max_aspect = 4, max_pixels = 4194303 },
+    output_formats = { "png" },
     cfg_scale = { min = 1.1, max = 10 },
     -- AWS sources disagree (table: 2,147,483,646; sample code: 858,993,459); the lower bound
     -- satisfies both.
     seed = { min = 0, max = 858993459 },
     images = { min = 1, max = 5 },
     qualities = { "standard", "premium" },
-    defaults = { width = 1024, height = 1024, cfgScale = 6.5, numberOfImages = 1, quality = "standard" },
-    eol = "2026-09-30",
+    defaults = { width = 1024, height = 1024, cfgScale = 6.5, numberOfImages = 1, quality = "standard",
+      outputFormat = "png" },
   },
 }
 
 local by_id = {}
-for _, m in ipairs(M.list) do
-  by_id[m.id] = m
+local all_ids = {}
+
+-- A cross-region inference profile of `model`: the same entry under the profile's id, with
+-- the foundation model it routes to.
+local function profile_entry(model, geo)
+  local p = {}
+  for k, v in pairs(model) do p[k] = v end
+  p.id = geo .. "." .. model.id
+  p.name = model.name .. " (" .. geo:upper() .. " cross-region inference profile)"
+  p.foundation_model = model.id
+  p.profile = geo
+  p.profiles = nil
+  return p
 end
 
--- The catalogue entry for `id`, or nil.
+for _, m in ipairs(M.list) do
+  by_id[m.id] = m
+  all_ids[#all_ids + 1] = m.id
+  for _, geo in ipairs(m.profiles or {}) do
+    local p = profile_entry(m, geo)
+    by_id[p.id] = p
+    all_ids[#all_ids + 1] = p.id
+  end
+end
+
+-- The catalogue entry for `id` (a model id or an inference-profile id), or nil.
 function M.get(id)
   return by_id[id]
+end
+
+-- Every id the catalogue answers to, profiles included, in catalogue order.
+function M.ids()
+  local out = {}
+  for i, id in ipairs(all_ids) do out[i] = id end
+  return out
 end
 
 -- The family entry of a model.
@@ -116,13 +236,66 @@ function M.family(model)
   return M.families[model.family]
 end
 
+-- True when the model is chosen by aspect ratio (Stability); false for width x height.
+function M.uses_ratios(model)
+  return model.aspect_ratios ~= nil
+end
+
+-- True when the date "YYYY-MM-DD" `today` is on or after the model's end of life.
+function M.past_end_of_life(model, today)
+  return model.eol ~= nil and today >= model.eol
+end
+
+-- The public parameters a model takes, in the order params.lua checks them. width and height
+-- are taken by every model: by a ratio model only as a way to name one of its ratios.
+function M.takes(model, name)
+  if name == "aspectRatio" then return M.uses_ratios(model) end
+  if name == "cfgScale" then return model.cfg_scale ~= nil end
+  if name == "quality" then return model.qualities ~= nil end
+  return true
+end
+
 -- "1024x1024" for a pair.
 function M.size_name(w, h)
   return string.format("%dx%d", w, h)
 end
 
+-- The ratio names of a ratio model, in catalogue order.
+function M.ratio_names(model)
+  local out = {}
+  for i, r in ipairs(model.aspect_ratios) do out[i] = r.ratio end
+  return out
+end
+
+-- The aspect-ratio entry named `name`, or nil.
+function M.ratio(model, name)
+  for _, r in ipairs(model.aspect_ratios) do
+    if r.ratio == name then return r end
+  end
+  return nil
+end
+
+local function gcd(a, b)
+  while b ~= 0 do a, b = b, a % b end
+  return a
+end
+
+-- The aspect-ratio entry that width x height names: the pair reduces exactly to the ratio
+-- (1920x1080 is 16:9), or it is the pixel size the model makes for that ratio (1344x768).
+function M.ratio_for_size(model, w, h)
+  local g = gcd(w, h)
+  local reduced = string.format("%d:%d", w // g, h // g)
+  for _, r in ipairs(model.aspect_ratios) do
+    if r.ratio == reduced or (r.width == w and r.height == h) then return r end
+  end
+  return nil
+end
+
 -- Smallest and largest side a model can accept, for the per-parameter range check.
 function M.side_range(model)
+  if M.uses_ratios(model) then
+    return 1, M.RATIO_SIDE_MAX
+  end
   if model.size_rule then
     return model.size_rule.min_side, model.size_rule.max_side
   end
@@ -134,7 +307,7 @@ function M.side_range(model)
   return lo, hi
 end
 
--- True when the model accepts width x height.
+-- True when a size model accepts width x height.
 function M.size_supported(model, w, h)
   local rule = model.size_rule
   if rule then
@@ -154,6 +327,13 @@ end
 
 -- A sentence naming what the model accepts, for error messages.
 function M.describe_sizes(model)
+  if M.uses_ratios(model) then
+    local parts = {}
+    for i, r in ipairs(model.aspect_ratios) do
+      parts[i] = string.format("%s (%s)", r.ratio, M.size_name(r.width, r.height))
+    end
+    return "aspect ratios (and their sizes): " .. table.concat(parts, ", ")
+  end
   local rule = model.size_rule
   if rule then
     return string.format(
@@ -176,28 +356,40 @@ local function copy_list(t)
   return out
 end
 
--- What GET /models shows about a model: the public names of every limit and default.
+-- What GET /models shows about a model: its lifecycle and the public names of every limit
+-- and default. endOfLife is JSON null when no date is announced.
 function M.describe(model)
   local d = {
     id = model.id,
     name = model.name,
+    status = model.status,
+    endOfLife = model.eol or cjson.null,
+    outputFormats = copy_list(model.output_formats),
     limits = {
       prompt = { minLength = model.prompt.min, maxLength = model.prompt.max },
       negativePrompt = { minLength = model.negative_prompt.min, maxLength = model.negative_prompt.max },
-      cfgScale = { min = model.cfg_scale.min, max = model.cfg_scale.max },
       seed = { min = model.seed.min, max = model.seed.max },
       numberOfImages = { min = model.images.min, max = model.images.max },
-      quality = copy_list(model.qualities),
     },
-    defaults = {
-      width = model.defaults.width,
-      height = model.defaults.height,
-      cfgScale = model.defaults.cfgScale,
-      numberOfImages = model.defaults.numberOfImages,
-      quality = model.defaults.quality,
-    },
+    defaults = {},
   }
-  if model.size_rule then
+  for k, v in pairs(model.defaults) do d.defaults[k] = v end
+  if model.cfg_scale then
+    d.limits.cfgScale = { min = model.cfg_scale.min, max = model.cfg_scale.max }
+  end
+  if model.qualities then
+    d.limits.quality = copy_list(model.qualities)
+  end
+  if model.foundation_model then
+    d.foundationModel = model.foundation_model
+  end
+  if M.uses_ratios(model) then
+    d.aspectRatios = M.ratio_names(model)
+    d.sizes = {}
+    for i, r in ipairs(model.aspect_ratios) do
+      d.sizes[i] = M.size_name(r.width, r.height)
+    end
+  elseif model.size_rule then
     local r = model.size_rule
     d.sizeRule = {
       minSide = r.min_side, maxSide = r.max_side, multipleOf = r.multiple_of,
@@ -208,9 +400,6 @@ function M.describe(model)
     for i, s in ipairs(model.sizes) do
       d.sizes[i] = M.size_name(s[1], s[2])
     end
-  end
-  if model.eol then
-    d.endOfLife = model.eol
   end
   return d
 end

@@ -1,13 +1,20 @@
 -- plan.lua - turns checked parameters into the generation plan the C runtime carries out.
 --
--- The plan names the Bedrock model and body (built by the model's family), where the images
--- are in the answer, how many to expect, where to store them (S3 key prefix, URL lifetime,
--- object metadata) and a context handed back to respond(). A seed is always sent: when the
--- client gave none, one is drawn here and returned to the client, so any image can be made
--- again. The prompt never goes into object metadata unless storage.prompt_metadata says so.
+-- The plan lists attempts: the chosen model first, then each configured fallback model that
+-- can express the same request. An attempt names the Bedrock model, where its answers keep the
+-- images, and its calls: one InvokeModel per element, all run at once. A model that makes one
+-- image per call (Stability) gets numberOfImages calls with seeds s, s+1, ...; Titan and Nova
+-- get one call asking for numberOfImages. The plan also says how many images to expect, where
+-- to store them (S3 key prefix, URL lifetime, object metadata, per call the call's seed) and a
+-- context handed back to respond(). A seed is always sent: when the client gave none (or, on
+-- Stability, 0, which asks for a random one), one is drawn here and returned to the client, so
+-- any image can be made again. The prompt never goes into object metadata unless
+-- storage.prompt_metadata says so. The old single-call members (model, body, images,
+-- error_field) are kept, copied from the first attempt, for runtimes that read only those.
 
 local models = require("models")
 local text = require("text")
+local validate = require("validate")
 
 local M = {}
 
@@ -39,35 +46,131 @@ local function canonical(v)
 end
 M.canonical = canonical
 
+-- The range a seed is drawn from: the model's range, less the value that means "random".
+local function draw_range(model)
+  local lo, hi = model.seed.min, model.seed.max
+  if model.seed.random == lo then lo = lo + 1 end
+  return lo, hi
+end
+
 local function draw_seed(model)
-  local seed = math.tointeger(imagegen.random(model.seed.min, model.seed.max))
-  if not seed or seed < model.seed.min or seed > model.seed.max then
-    error("imagegen.random returned a seed outside " .. model.seed.min .. ".." .. model.seed.max)
+  local lo, hi = draw_range(model)
+  local seed = math.tointeger(imagegen.random(lo, hi))
+  if not seed or seed < lo or seed > hi then
+    error("imagegen.random returned a seed outside " .. lo .. ".." .. hi)
   end
   return seed
+end
+
+-- The seed after `s` for the next call: s + 1, wrapping to the bottom of the drawable range.
+local function next_seed(model, s)
+  local lo, hi = draw_range(model)
+  if s >= hi then return lo end
+  return s + 1
+end
+
+local function seed_string(s)
+  return string.format("%d", s)
+end
+
+-- One attempt for checked parameters `p` (validate.check) on `p.model`, starting at `seed`.
+local function attempt_for(p, seed, n, limit)
+  local model = p.model
+  local family = models.family(model)
+  local per_call = family.one_image_per_call
+  local calls, seeds = {}, {}
+  local s = seed
+  for i = 1, per_call and n or 1 do
+    seeds[i] = s
+    calls[i] = {
+      body = family.build_body({
+        prompt = p.prompt,
+        negativePrompt = p.negativePrompt,
+        aspectRatio = p.aspectRatio,
+        width = p.width,
+        height = p.height,
+        cfgScale = p.cfgScale,
+        seed = s,
+        numberOfImages = per_call and 1 or n,
+        quality = p.quality,
+        outputFormat = p.outputFormat,
+      }, model),
+      metadata = { seed = seed_string(s), model = model.id },
+    }
+    s = next_seed(model, s)
+  end
+
+  -- What respond() needs: who served, the seed of each call, the expected size and format.
+  -- Never the prompt.
+  local context = {
+    model = model.id,
+    seed = seeds[1],
+    seeds = seeds,
+    width = p.width,
+    height = p.height,
+    aspectRatio = p.aspectRatio,
+    format = p.outputFormat,
+    quality = p.quality,
+    numberOfImages = n,
+  }
+  if limit then
+    context.ratelimit = {
+      key = limit.key, cost = limit.cost, limit = limit.limit,
+      remaining = limit.remaining, reset = limit.reset,
+    }
+  end
+  return {
+    model = model.id,
+    images = family.images,
+    error_field = family.error_field,
+    calls = calls,
+    context = context,
+  }
+end
+
+-- The fallback attempts for the chosen model: each configured fallback model that can express
+-- the request the client sent (same values, checked against that model's rules). One that
+-- cannot (a ratio, format or parameter it lacks, a prompt too long for it) is left out, and the
+-- reason logged.
+local function fallback_attempts(p, settings, first_seed, limit)
+  local out = {}
+  for _, id in ipairs(settings.fallback[p.model.id] or {}) do
+    local model = models.get(id)
+    local fp, problem = validate.check(p.input.values, p.input.from, model, settings)
+    if fp then
+      -- the client's seed when it gave one; else keep the one drawn for the first model when
+      -- this one takes it (a seed that asked the first model for a random one counts as none)
+      local seed = p.seed ~= nil and fp.seed or nil
+      if seed == nil then
+        local lo, hi = draw_range(model)
+        seed = (first_seed >= lo and first_seed <= hi) and first_seed or draw_seed(model)
+      end
+      out[#out + 1] = attempt_for(fp, seed, p.numberOfImages, limit)
+    else
+      imagegen.log("info", "fallback model skipped: it cannot serve this request", {
+        model = p.model.id, fallback = id, reason = problem.message,
+      })
+    end
+  end
+  return out
 end
 
 -- p: the checked parameters (validate.generate); settings: the effective settings;
 -- limit: the rate-limit decision or nil. Returns the admit answer { generate = ... }.
 function M.build(p, settings, limit)
   local model = p.model
-  local family = models.family(model)
   local seed = p.seed or draw_seed(model)
-  local body = family.build_body({
-    prompt = p.prompt,
-    negativePrompt = p.negativePrompt,
-    width = p.width,
-    height = p.height,
-    cfgScale = p.cfgScale,
-    seed = seed,
-    numberOfImages = p.numberOfImages,
-    quality = p.quality,
-  }, model)
+  local attempts = { attempt_for(p, seed, p.numberOfImages, limit) }
+  if p.input then
+    for _, a in ipairs(fallback_attempts(p, settings, seed, limit)) do attempts[#attempts + 1] = a end
+  end
+  local first = attempts[1]
 
   local storage = settings.storage
-  -- The runtime adds the measured width and height to every object itself.
+  -- The runtime adds the measured width and height to every object itself; each call's
+  -- metadata (its seed, its model) is merged over these.
   local metadata = {
-    seed = string.format("%d", seed),
+    seed = seed_string(seed),
     model = model.id,
   }
   if storage.prompt_metadata == "sha256" then
@@ -76,38 +179,31 @@ function M.build(p, settings, limit)
     metadata.prompt = (text.cut(p.prompt, MAX_PROMPT_METADATA_BYTES))
   end
 
-  local context = {
-    model = model.id,
-    seed = seed,
-    width = p.width,
-    height = p.height,
-    quality = p.quality,
-    numberOfImages = p.numberOfImages,
-  }
-  if limit then
-    context.ratelimit = {
-      key = limit.key, cost = limit.cost, limit = limit.limit,
-      remaining = limit.remaining, reset = limit.reset,
-    }
-  end
-
   local g = {
-    model = model.id,
-    body = body,
-    images = family.images,
-    error_field = family.error_field,
+    attempts = attempts,
+    model = first.model,
+    body = first.calls[1].body,
+    images = first.images,
+    error_field = first.error_field,
     expected_images = p.numberOfImages,
     key_prefix = imagegen.date(storage.key_prefix),
     url_ttl = storage.url_ttl,
     metadata = metadata,
-    context = context,
+    context = first.context,
   }
   if storage.cache_control ~= "" then
     g.cache_control = storage.cache_control
   end
   if settings.cache.enabled and p.seed ~= nil then
-    -- Same model, same body (seed included) gives the same image: reuse stored objects.
-    g.cache_key = imagegen.sha256(model.id .. "\n" .. canonical(body))
+    -- Same models, same bodies (seeds included) give the same images: reuse stored objects.
+    -- With one attempt of one call this is the key earlier versions computed, so images
+    -- cached before stay valid.
+    local parts = {}
+    for _, a in ipairs(attempts) do
+      parts[#parts + 1] = a.model
+      for _, c in ipairs(a.calls) do parts[#parts + 1] = canonical(c.body) end
+    end
+    g.cache_key = imagegen.sha256(table.concat(parts, "\n"))
     g.key_prefix = imagegen.date(settings.cache.key_prefix)
   end
   return { generate = g }

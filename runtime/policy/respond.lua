@@ -2,7 +2,9 @@
 --
 -- One place builds JSON answers, so every answer (success, refusal, or a failure the C
 -- runtime reports after generation) has the same shape, Content-Type and caching rule:
---   success  {"images":[{"url","key","width","height","seed"}],"model","requestId","expiresAt"}
+--   success  {"images":[{"url","key","width","height","format","contentType","seed"}],
+--             "model","requestId","expiresAt",
+--             ["fallbackFrom":[{"model","code"}]], ["filtered":n, "missing":[{"seed","reason"}]]}
 --   error    {"error":{"code","message","requestId"}}
 -- The C runtime's failure codes are mapped here to statuses and client-safe sentences.
 
@@ -16,6 +18,8 @@ M.FAILURES = {
   invalid_request = { status = 400, message = "the model refused the request's parameters" },
   content_filtered = { status = 400,
     message = "the prompt or the generated image was blocked by the model's content filter; change the prompt" },
+  model_retired = { status = 502, refund = true,
+    message = "the model has reached its end of life at Bedrock and no longer answers" },
   model_unavailable = { status = 502, refund = true, message = "the model is not available at the moment" },
   upstream_error = { status = 502, refund = true, message = "the model failed to produce an image; try again" },
   throttled = { status = 503, message = "the model is busy; try again later" },
@@ -64,8 +68,26 @@ function M.retry_after(v)
   return string.format("%d", math.max(1, math.min(86400, math.ceil(v))))
 end
 
--- Classifies a failed result: code, status, message and whether to refund.
-function M.failure(result)
+-- Failures that mean "this model cannot serve, pick another": their message names the
+-- active models the deployment allows.
+local NAMES_ACTIVE_MODELS = { model_retired = true, model_unavailable = true }
+
+-- The runtime's fallback_from list, as the client sees it: { model, code } per entry.
+local function fallback_list(fallback_from)
+  if type(fallback_from) ~= "table" then return {} end
+  local out = {}
+  for _, f in ipairs(fallback_from) do
+    if type(f) == "table" and type(f.model) == "string" and type(f.code) == "string" then
+      out[#out + 1] = { model = (text.clean_for_output(f.model, 200)), code = (text.clean_for_output(f.code, 64)) }
+    end
+  end
+  return out
+end
+
+-- Classifies a failed result: code, status, message and whether to refund. `active` lists the
+-- active models the deployment allows, named (less the model that failed) for model_retired
+-- and model_unavailable.
+function M.failure(result, active)
   local code = result.code
   local known = M.FAILURES[code]
   if not known then
@@ -74,25 +96,68 @@ function M.failure(result)
   end
   local status = math.tointeger(result.status)
   if not status or status < 400 or status > 599 then status = known.status end
+  local message = safe_message(result.message, known.message)
+  local tried = fallback_list(result.fallback_from)
+  if #tried > 0 then
+    local parts = {}
+    for i, f in ipairs(tried) do parts[i] = f.model .. " (" .. f.code .. ")" end
+    message = message .. "; tried before it: " .. table.concat(parts, ", ")
+  end
+  if NAMES_ACTIVE_MODELS[code] then
+    local others = {}
+    for _, id in ipairs(active or {}) do
+      if id ~= result.model then others[#others + 1] = id end
+    end
+    if #others > 0 then
+      message = message .. "; active models this deployment allows: " .. table.concat(others, ", ")
+    else
+      message = message .. "; this deployment allows no other active model, so the operator must allow one"
+    end
+  end
   return {
     code = code,
     status = status,
-    message = safe_message(result.message, known.message),
+    message = message,
     refund = known.refund == true,
     retry_after = M.retry_after(result.retry_after),
   }
 end
 
--- The success body for a result: one entry per stored image.
+local CONTENT_TYPES = { png = "image/png", jpeg = "image/jpeg", webp = "image/webp" }
+local FORMATS = { ["image/png"] = "png", ["image/jpeg"] = "jpeg", ["image/webp"] = "webp" }
+
+-- True when a reason for a missing image is a content filter (Stability's "Filter reason: ...",
+-- or Titan/Nova's sentence about content filters) rather than an error.
+function M.is_filter_reason(reason)
+  if type(reason) ~= "string" then return false end
+  return reason:match("^Filter reason") ~= nil or reason:lower():find("content filter", 1, true) ~= nil
+end
+
+-- The seed of the images of call `call` (1-based) of the attempt that served.
+local function seed_of(context, call)
+  local seeds = context.seeds
+  if type(seeds) == "table" then
+    local s = seeds[math.tointeger(call) or 1]
+    if s ~= nil then return s end
+  end
+  return context.seed
+end
+
+-- The success body for a result: one entry per stored image, and what is missing.
 function M.success_body(result, context)
   local images = {}
   for i, img in ipairs(result.images) do
+    local ct = type(img.content_type) == "string" and img.content_type:lower() or nil
+    local format = (type(img.format) == "string" and CONTENT_TYPES[img.format] and img.format)
+      or FORMATS[ct] or context.format or "png"
     images[i] = {
       url = img.url,
       key = img.key,
       width = math.tointeger(img.width) or context.width,
       height = math.tointeger(img.height) or context.height,
-      seed = context.seed,
+      format = format,
+      contentType = CONTENT_TYPES[format],
+      seed = seed_of(context, img.call),
     }
   end
   local body = {
@@ -102,7 +167,22 @@ function M.success_body(result, context)
     expiresAt = result.expires_at,
   }
   if result.cached == true then body.cached = true end
+  local tried = fallback_list(result.fallback_from)
+  if #tried > 0 then body.fallbackFrom = tried end
+  if type(result.missing) == "table" and #result.missing > 0 then
+    local missing, filtered = {}, 0
+    for i, m in ipairs(result.missing) do
+      m = type(m) == "table" and m or {}
+      local reason = type(m.reason) == "string" and m.reason:find("%S")
+        and (text.clean_for_output(m.reason, 200)) or "the model returned no image"
+      if M.is_filter_reason(reason) then filtered = filtered + 1 end
+      missing[i] = { seed = seed_of(context, m.call), reason = reason }
+    end
+    body.missing = missing
+    body.filtered = filtered
+  end
   return body
 end
 
 return M
+

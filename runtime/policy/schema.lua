@@ -54,8 +54,12 @@ local TIER = record({
 
 M.SCHEMA = record({
   { "allowed_models", array({ type = "string" }, { min_items = 1,
-      default = { "amazon.titan-image-generator-v1", "amazon.titan-image-generator-v2:0" } }) },
-  { "default_model", { type = "string", default = "amazon.titan-image-generator-v1" } },
+      default = { "stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0",
+        "stability.stable-image-ultra-v1:1" } }) },
+  { "default_model", { type = "string", default = "stability.stable-image-core-v1:1" } },
+  -- model id -> the models to try next, in order, when it is retired, unavailable or still
+  -- throttled after retries. Checked against the catalogue and allowed_models below.
+  { "fallback", { type = "map", values = array({ type = "string" }), default = {} } },
   { "cors", record({
       { "origins", array({ type = "string", check = check_origin }, { default = {} }) },
       { "allow_headers", array({ type = "string", check = check_header_name },
@@ -240,13 +244,43 @@ M.ENV = {
     end },
 }
 
+-- fallback: every key and every entry a catalogued model this deployment allows; no model
+-- falls back to itself, and none is named twice in one list.
+local function check_fallback(s)
+  local allowed = {}
+  for _, id in ipairs(s.allowed_models) do allowed[id] = true end
+  local keys = {}
+  for k in pairs(s.fallback) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local function must_be_allowed(path, id)
+    if not models.get(id) then
+      fail(path, "names an unknown model " .. string.format("%q", id)
+        .. "; the catalogue holds " .. table.concat(models.ids(), ", "))
+    end
+    if not allowed[id] then
+      fail(path, "names " .. string.format("%q", id) .. ", which is not in allowed_models ("
+        .. table.concat(s.allowed_models, ", ") .. ")")
+    end
+  end
+  for _, key in ipairs(keys) do
+    local base = "fallback[" .. string.format("%q", key) .. "]"
+    must_be_allowed(base, key)
+    local seen = {}
+    for i, id in ipairs(s.fallback[key]) do
+      local path = base .. "[" .. i .. "]"
+      if id == key then fail(path, "names the model itself; a model cannot fall back to itself") end
+      if seen[id] then fail(path, "names " .. string.format("%q", id) .. " twice") end
+      seen[id] = true
+      must_be_allowed(path, id)
+    end
+  end
+end
+
 local function cross_check(s, env_allowed, env_default)
   for i, id in ipairs(s.allowed_models) do
     if not models.get(id) then
-      local ids = {}
-      for j, m in ipairs(models.list) do ids[j] = m.id end
       fail("allowed_models[" .. i .. "]", "names an unknown model " .. string.format("%q", id)
-        .. "; the catalogue holds " .. table.concat(ids, ", "))
+        .. "; the catalogue holds " .. table.concat(models.ids(), ", "))
     end
   end
   local allowed = false
@@ -260,6 +294,7 @@ local function cross_check(s, env_allowed, env_default)
         .. table.concat(s.allowed_models, ", ") .. ")")
     end
   end
+  check_fallback(s)
   local rl = s.rate_limit
   for _, name in ipairs({ "key_tier", "anonymous_tier" }) do
     if not rl.tiers[rl[name]] then

@@ -246,29 +246,66 @@ local function pick_model(raw, settings)
   return nil, model_problem(raw, settings)
 end
 
--- Checks a request's parameters. Returns a table of checked values:
---   { model = <catalogue entry>, prompt, negativePrompt (or nil), width, height, cfgScale,
---     seed (or nil when not given), numberOfImages, quality }
--- or nil and a problem { status, code, message }.
-function M.generate(req, settings)
-  local input, p = M.read(req)
-  if not input then return nil, p end
-  local from, values = input.from, {}
-  for k, v in pairs(input.values) do
-    if not is_null(v) then values[k] = v end -- a JSON null means "not given"
+-- What a model takes, for "not supported" messages: "prompt, negativePrompt, ...".
+local function taken_list(model)
+  local out = {}
+  for _, p in ipairs(params) do
+    if p.kind ~= "model" and models.takes(model, p.name) then out[#out + 1] = p.name end
   end
+  return table.concat(out, ", ")
+end
 
-  local model
-  model, p = pick_model(values.model, settings)
-  if not model then return nil, p end
+local function unsupported(model, name)
+  local hint = ""
+  if name == "aspectRatio" then
+    hint = "; give width and height instead (" .. models.describe_sizes(model) .. ")"
+  end
+  return string.format("%s is not supported by %s, which takes %s%s",
+    name, model.id, taken_list(model), hint)
+end
 
+-- Width and height on a ratio model: they must name one of its ratios, and agree with an
+-- aspectRatio given with them. Sets out.aspectRatio and the pixel size the model makes.
+local function settle_ratio(model, out, ratio_given)
+  if out.width == nil then
+    local r = models.ratio(model, out.aspectRatio or model.defaults.aspectRatio)
+    out.aspectRatio, out.width, out.height = r.ratio, r.width, r.height
+    return nil
+  end
+  local r = models.ratio_for_size(model, out.width, out.height)
+  if not r then
+    return string.format("width x height %s matches none of the aspect ratios of %s; give aspectRatio "
+      .. "(one of %s) or a width x height of one of those ratios, e.g. %s",
+      models.size_name(out.width, out.height), model.id, table.concat(models.ratio_names(model), ", "),
+      models.describe_sizes(model))
+  end
+  if ratio_given and out.aspectRatio ~= r.ratio then
+    return string.format("aspectRatio %s and width x height %s (%s) disagree; give one of them",
+      text.show(out.aspectRatio), models.size_name(out.width, out.height), r.ratio)
+  end
+  out.aspectRatio, out.width, out.height = r.ratio, r.width, r.height
+  return nil
+end
+
+-- Checks the client's values (`values`, read from `from`: "query" or "json") against one
+-- model's rules. Returns a table of checked values:
+--   { model = <catalogue entry>, prompt, negativePrompt (or nil), aspectRatio (ratio models),
+--     width, height, cfgScale (or nil), seed (or nil when not given, or when it asks the model
+--     for a random one), numberOfImages, quality (or nil), outputFormat }
+-- or nil and a problem { status, code, message }. The plan calls it again for each fallback
+-- model, to learn whether that model can serve the same request.
+function M.check(values, from, model, settings)
   local out = { model = model }
   local max_bytes = settings.prompt.max_input_bytes
   local function bad(param, message) return nil, problem(400, param.code, message) end
 
   for _, param in ipairs(params) do
     local name, raw = param.name, values[param.name]
-    if param.kind == "text" then
+    if param.kind == "model" then
+      -- chosen before the check
+    elseif raw ~= nil and not models.takes(model, name) then
+      return bad(param, unsupported(model, name))
+    elseif param.kind == "text" then
       if raw == nil and param.required then
         return bad(param, string.format("%s is required: %d to %d characters describing the image",
           name, model[param.limit].min, model[param.limit].max))
@@ -278,6 +315,12 @@ function M.generate(req, settings)
         if not text then return bad(param, msg) end
         out[name] = text
       end
+    elseif param.kind == "ratio" then
+      if raw ~= nil then
+        local v, msg = parse_enum(name, raw, from, models.ratio_names(model))
+        if not v then return bad(param, msg) end
+        out[name] = v
+      end
     elseif name == "width" or name == "height" then
       if raw ~= nil then
         local lo, hi = models.side_range(model)
@@ -285,6 +328,8 @@ function M.generate(req, settings)
         if not n then return bad(param, msg) end
         out[name] = n
       end
+    elseif not models.takes(model, name) then
+      -- not given, and the model has no such setting: nothing to fill in
     elseif param.kind == "integer" or param.kind == "number" then
       if raw == nil then
         out[name] = model.defaults[name]
@@ -308,10 +353,15 @@ function M.generate(req, settings)
     if name == "height" then
       -- The size is checked as a pair once both sides are known.
       if (out.width == nil) ~= (out.height == nil) then
+        local default = models.uses_ratios(model) and models.ratio(model, model.defaults.aspectRatio)
+          or model.defaults
         return bad(param, string.format("width and height go together: give both or neither (default %dx%d)",
-          model.defaults.width, model.defaults.height))
+          default.width, default.height))
       end
-      if out.width == nil then
+      if models.uses_ratios(model) then
+        local msg = settle_ratio(model, out, values.aspectRatio ~= nil)
+        if msg then return bad(param, msg) end
+      elseif out.width == nil then
         out.width, out.height = model.defaults.width, model.defaults.height
       elseif not models.size_supported(model, out.width, out.height) then
         return bad(param, string.format("width x height %s is not supported by %s; %s",
@@ -319,6 +369,31 @@ function M.generate(req, settings)
       end
     end
   end
+  if out.seed ~= nil and out.seed == model.seed.random then
+    out.seed = nil -- the model's "random" value: the plan draws one and reports it
+  end
+  return out
+end
+
+-- Checks a request's parameters against the model it names (or the default model). Returns
+-- the checked values of M.check, plus `input` = { values, from } (the client's values, so the
+-- plan can check them against fallback models), or nil and a problem { status, code, message }.
+function M.generate(req, settings)
+  local input, p = M.read(req)
+  if not input then return nil, p end
+  local from, values = input.from, {}
+  for k, v in pairs(input.values) do
+    if not is_null(v) then values[k] = v end -- a JSON null means "not given"
+  end
+
+  local model
+  model, p = pick_model(values.model, settings)
+  if not model then return nil, p end
+
+  local out
+  out, p = M.check(values, from, model, settings)
+  if not out then return nil, p end
+  out.input = { values = values, from = from }
   return out
 end
 

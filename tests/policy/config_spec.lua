@@ -8,6 +8,9 @@ local loader = require("loader")
 local TITAN = "amazon.titan-image-generator-v1"
 local TITAN2 = "amazon.titan-image-generator-v2:0"
 local NOVA = "amazon.nova-canvas-v1:0"
+local CORE = "stability.stable-image-core-v1:1"
+local SD35 = "stability.sd3-5-large-v1:0"
+local ULTRA = "stability.stable-image-ultra-v1:1"
 
 local function load_error(change, env)
   return loader.load_error({ config = change, env = env })
@@ -37,7 +40,7 @@ describe("a bad config fails start-up with a sentence naming the knob", function
     { "a fractional burst", function(c) c.rate_limit.tiers.default.burst = 2.5 end, "rate_limit.tiers.default.burst must be an integer" },
     { "a zero rate", function(c) c.rate_limit.tiers.default.rate = 0 end, "rate_limit.tiers.default.rate must be greater than 0" },
     { "an unknown model", function(c) c.allowed_models = { TITAN, "dall-e" } end,
-      'allowed_models[2] names an unknown model "dall-e"; the catalogue holds ' .. TITAN },
+      'allowed_models[2] names an unknown model "dall-e"; the catalogue holds ' .. SD35 .. ", us." .. SD35 },
     { "no model", function(c) c.allowed_models = {} end, "allowed_models must hold at least 1 entry" },
     { "a default that is not allowed", function(c) c.default_model = NOVA end, 'default_model "' .. NOVA .. '" is not in allowed_models' },
     { "a key mapped to a missing tier", function(c) c.rate_limit.keys = { k1 = "gold" } end, 'rate_limit.keys.k1 names an unknown tier "gold"' },
@@ -67,7 +70,7 @@ describe("omitted knobs", function()
     end })
     local g = h.plan(R.get("/generate-image", { prompt = "x" }))
     assert.are.equal(3600, g.url_ttl)
-    assert.are.equal(TITAN, g.model)
+    assert.are.equal(CORE, g.model)
     assert.are.equal(4, g.context.ratelimit.remaining)
   end)
 end)
@@ -83,8 +86,8 @@ describe("environment overrides", function()
   end)
 
   it("IMAGEGEN_ALLOWED_MODELS keeps the configured default when it is listed", function()
-    local h = C.harness({ env = { IMAGEGEN_ALLOWED_MODELS = TITAN2 .. "," .. TITAN } })
-    assert.are.equal(TITAN, h.plan(R.get("/generate-image", { prompt = "x" })).model)
+    local h = C.harness({ env = { IMAGEGEN_ALLOWED_MODELS = ULTRA .. "," .. CORE } })
+    assert.are.equal(CORE, h.plan(R.get("/generate-image", { prompt = "x" })).model)
   end)
 
   it("IMAGEGEN_ALLOWED_MODELS with an unknown model fails start-up", function()
@@ -93,8 +96,8 @@ describe("environment overrides", function()
   end)
 
   it("IMAGEGEN_DEFAULT_MODEL picks the default, which must be allowed", function()
-    local h = C.harness({ env = { IMAGEGEN_DEFAULT_MODEL = TITAN2 } })
-    assert.are.equal(TITAN2, h.plan(R.get("/generate-image", { prompt = "x" })).model)
+    local h = C.harness({ env = { IMAGEGEN_DEFAULT_MODEL = ULTRA } })
+    assert.are.equal(ULTRA, h.plan(R.get("/generate-image", { prompt = "x" })).model)
     local err = load_error(nil, { IMAGEGEN_DEFAULT_MODEL = NOVA })
     assert.matches("default_model", err, 1, true)
   end)
@@ -151,14 +154,27 @@ describe("the model catalogue", function()
   end)
 
   it("keeps every model's defaults within its own rules", function()
+    local function one_of(list, v)
+      for _, x in ipairs(list) do if x == v then return true end end
+      return false
+    end
     for _, m in ipairs(models.list) do
       local d = m.defaults
-      assert.is_true(models.size_supported(m, d.width, d.height), m.id)
-      assert.is_true(d.cfgScale >= m.cfg_scale.min and d.cfgScale <= m.cfg_scale.max, m.id)
+      if models.uses_ratios(m) then
+        assert.is_table(models.ratio(m, d.aspectRatio), m.id)
+        assert.is_nil(d.width, m.id)
+      else
+        assert.is_true(models.size_supported(m, d.width, d.height), m.id)
+      end
+      if m.cfg_scale then
+        assert.is_true(d.cfgScale >= m.cfg_scale.min and d.cfgScale <= m.cfg_scale.max, m.id)
+      else
+        assert.is_nil(d.cfgScale, m.id)
+      end
       assert.is_true(d.numberOfImages >= m.images.min and d.numberOfImages <= m.images.max, m.id)
-      local q = false
-      for _, v in ipairs(m.qualities) do q = q or v == d.quality end
-      assert.is_true(q, m.id)
+      if m.qualities then assert.is_true(one_of(m.qualities, d.quality), m.id) else assert.is_nil(d.quality, m.id) end
+      assert.is_true(one_of(m.output_formats, d.outputFormat), m.id)
+      assert.are.equal(m.output_formats[1], d.outputFormat, m.id)
     end
   end)
 

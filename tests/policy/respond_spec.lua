@@ -8,7 +8,7 @@ local TITAN = "amazon.titan-image-generator-v1"
 
 -- A harness with one plan made for a GET request.
 local function planned(query)
-  local h = C.harness({ config = function(c) c.rate_limit.tiers.anonymous = { rate = 0.5, burst = 10 } end })
+  local h = C.titan_harness({ config = function(c) c.rate_limit.tiers.anonymous = { rate = 0.5, burst = 10 } end })
   local req = R.get("/generate-image", query or { prompt = "a lighthouse", numberOfImages = "2", seed = "77" })
   local _, plan = h.plan(req)
   return h, plan, req
@@ -25,8 +25,10 @@ describe("success", function()
     local body = C.client_body(a)
     assert.are.same({
       images = {
-        { url = result.images[1].url, key = result.images[1].key, width = 1024, height = 1024, seed = 77 },
-        { url = result.images[2].url, key = result.images[2].key, width = 1024, height = 1024, seed = 77 },
+        { url = result.images[1].url, key = result.images[1].key, width = 1024, height = 1024, seed = 77,
+          format = "png", contentType = "image/png" },
+        { url = result.images[2].url, key = result.images[2].key, width = 1024, height = 1024, seed = 77,
+          format = "png", contentType = "image/png" },
       },
       model = TITAN,
       requestId = R.REQUEST_ID,
@@ -74,7 +76,11 @@ describe("failures", function()
   local cases = {
     { "invalid_request", 400, "ValidationException: bad size" },
     { "content_filtered", 400, "This request has been blocked by our content filters." },
-    { "model_unavailable", 502, "the model has reached the end of its life" },
+    -- these two also name the active models the deployment allows: a Titan-only deployment has none
+    { "model_unavailable", 502, "Access denied. This Model is marked by provider as Legacy",
+      "; this deployment allows no other active model, so the operator must allow one" },
+    { "model_retired", 502, "This model version has reached the end of its life.",
+      "; this deployment allows no other active model, so the operator must allow one" },
     { "upstream_error", 502, "the model failed" },
     { "throttled", 429, "too many requests" },
     { "throttled", 503, "service unavailable" },
@@ -83,12 +89,13 @@ describe("failures", function()
     { "policy_error", 500, "The request policy failed; see the function's log." },
   }
   for _, case in ipairs(cases) do
-    local code, status, message = case[1], case[2], case[3]
+    local code, status, message, suffix = case[1], case[2], case[3], case[4] or ""
     it(code .. " " .. status .. " keeps its code, status and message", function()
       local h, plan, req = planned()
       local a = h.respond(R.failure(plan, code, status, message), req)
       assert.are.equal(status, a.status)
-      assert.are.same({ error = { code = code, message = message, requestId = R.REQUEST_ID } }, C.client_body(a))
+      assert.are.same({ error = { code = code, message = message .. suffix, requestId = R.REQUEST_ID } },
+        C.client_body(a))
       assert.are.equal("application/json", a.headers["Content-Type"])
       assert.is_nil(a.headers["Retry-After"])
     end)
@@ -149,7 +156,7 @@ describe("failures", function()
   end)
 
   it("survive a result without context", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     local a = h.respond({ ok = false, code = "timeout", status = 504, message = "slow", request_id = R.REQUEST_ID },
       R.get("/generate-image"))
     assert.are.equal(504, a.status)

@@ -6,6 +6,7 @@ local R = require("requests")
 local TITAN = "amazon.titan-image-generator-v1"
 local TITAN2 = "amazon.titan-image-generator-v2:0"
 local NOVA = "amazon.nova-canvas-v1:0"
+local CORE = "stability.stable-image-core-v1:1"
 local APP = "https://app.example.com"
 
 local function origins(list)
@@ -82,7 +83,7 @@ end)
 
 describe("GET /models", function()
   it("lists the allowed models with sizes, limits and defaults", function()
-    local body = C.client_body(C.harness().admit(R.get("/models")))
+    local body = C.client_body(C.titan_harness().admit(R.get("/models")))
     assert.are.equal(TITAN, body.defaultModel)
     assert.are.equal(2, #body.models)
     local m = body.models[1]
@@ -95,7 +96,10 @@ describe("GET /models", function()
     assert.are.same({ min = 0, max = 2147483647 }, m.limits.seed)
     assert.are.same({ min = 1, max = 5 }, m.limits.numberOfImages)
     assert.are.same({ "standard", "premium" }, m.limits.quality)
-    assert.are.same({ width = 1024, height = 1024, cfgScale = 8, numberOfImages = 1, quality = "standard" }, m.defaults)
+    assert.are.same({ width = 1024, height = 1024, cfgScale = 8, numberOfImages = 1, quality = "standard",
+      outputFormat = "png" }, m.defaults)
+    assert.are.same({ "png" }, m.outputFormats)
+    assert.are.equal("legacy", m.status)
     assert.are.equal(TITAN2, body.models[2].id)
     assert.are.equal("2026-06-30", body.models[2].endOfLife)
   end)
@@ -239,7 +243,7 @@ describe("the decision log", function()
     local g = h.ctl.logs[3].fields
     assert.are.equal("generate", g.outcome)
     assert.are.equal("k-9", g.key_id)
-    assert.are.equal(TITAN, g.model)
+    assert.are.equal(CORE, g.model)
     assert.is_nil(g.prompt)
   end)
 

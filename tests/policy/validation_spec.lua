@@ -27,7 +27,7 @@ end
 
 describe("defaults", function()
   it("fills in every parameter from the default model's defaults when only a prompt is given", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     local g = h.plan(get({ prompt = "a lighthouse at dusk" }))
     local cfg = g.body.imageGenerationConfig
     assert.are.equal(TITAN, g.model)
@@ -41,28 +41,28 @@ end)
 
 describe("prompt", function()
   it("is required", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ width = "512", height = "512" }), "invalid_prompt", { "prompt is required", "1 to 512 characters" })
     refused(h, post({}), "invalid_prompt", { "prompt is required" })
   end)
 
   it("treats a JSON null as not given", function()
-    refused(C.harness(), post('{"prompt":null}'), "invalid_prompt", { "prompt is required" })
+    refused(C.titan_harness(), post('{"prompt":null}'), "invalid_prompt", { "prompt is required" })
   end)
 
   it("refuses an empty string", function()
-    refused(C.harness(), get({ prompt = "" }), "invalid_prompt", { "prompt is empty", "give 1 to 512 characters" })
+    refused(C.titan_harness(), get({ prompt = "" }), "invalid_prompt", { "prompt is empty", "give 1 to 512 characters" })
   end)
 
   it("accepts 512 characters and refuses 513", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     assert.are.equal(512, #h.plan(get({ prompt = string.rep("a", 512) })).body.textToImageParams.text)
     refused(h, get({ prompt = string.rep("a", 513) }), "invalid_prompt",
       { "prompt must be 1 to 512 characters long; got 513 characters" })
   end)
 
   it("counts characters, not bytes", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     local e512 = string.rep("é", 512) -- 1024 bytes
     assert.are.equal(e512, h.plan(get({ prompt = e512 })).body.textToImageParams.text)
     refused(h, get({ prompt = string.rep("é", 513) }), "invalid_prompt", { "got 513 characters" })
@@ -71,18 +71,18 @@ describe("prompt", function()
   end)
 
   it("refuses a huge prompt by its size before cleaning it", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     local msg = refused(h, post({ prompt = string.rep("x", 1024 * 1024) }), "invalid_prompt",
       { "prompt is too long (1048576 bytes)", "at most 512 characters" })
     assert.is_true(#msg < 200)
   end)
 
   it("removes NUL bytes", function()
-    assert.are.equal("ab c", C.harness().plan(get({ prompt = "a\0b\0 c\0" })).body.textToImageParams.text)
+    assert.are.equal("ab c", C.titan_harness().plan(get({ prompt = "a\0b\0 c\0" })).body.textToImageParams.text)
   end)
 
   it("must be a string in a JSON body", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, post({ prompt = 42 }), "invalid_prompt", { "prompt must be a string of 1 to 512 characters; got 42" })
     refused(h, post({ prompt = true }), "invalid_prompt", { "got true" })
     refused(h, post('{"prompt":["a","b"]}'), "invalid_prompt", { "got an array" })
@@ -90,7 +90,7 @@ describe("prompt", function()
   end)
 
   it("allows up to 1024 characters on Nova Canvas", function()
-    local h = C.harness({ config = with_nova })
+    local h = C.titan_harness({ config = with_nova })
     local long = string.rep("n", 1024)
     assert.are.equal(long, h.plan(post({ model = NOVA, prompt = long })).body.textToImageParams.text)
     refused(h, post({ model = NOVA, prompt = long .. "n" }), "invalid_prompt", { "1 to 1024 characters" })
@@ -99,35 +99,35 @@ end)
 
 describe("negativePrompt", function()
   it("is optional", function()
-    local g = C.harness().plan(get({ prompt = "a cat" }))
+    local g = C.titan_harness().plan(get({ prompt = "a cat" }))
     assert.is_nil(g.body.textToImageParams.negativeText)
   end)
 
   it("is sent as negativeText when given", function()
-    local g = C.harness().plan(post({ prompt = "a cat", negativePrompt = "dogs" }))
+    local g = C.titan_harness().plan(post({ prompt = "a cat", negativePrompt = "dogs" }))
     assert.are.equal("dogs", g.body.textToImageParams.negativeText)
   end)
 
   it("refuses an empty or blank value", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ prompt = "a cat", negativePrompt = "" }), "invalid_prompt", { "negativePrompt is empty" })
     refused(h, post({ prompt = "a cat", negativePrompt = " \t\n " }), "invalid_prompt", { "negativePrompt is empty" })
   end)
 
   it("refuses more than 512 characters", function()
-    refused(C.harness(), post({ prompt = "a cat", negativePrompt = string.rep("d", 513) }), "invalid_prompt",
+    refused(C.titan_harness(), post({ prompt = "a cat", negativePrompt = string.rep("d", 513) }), "invalid_prompt",
       { "negativePrompt must be 1 to 512 characters long; got 513" })
   end)
 
   it("must be a string", function()
-    refused(C.harness(), post({ prompt = "a cat", negativePrompt = 7 }), "invalid_prompt",
+    refused(C.titan_harness(), post({ prompt = "a cat", negativePrompt = 7 }), "invalid_prompt",
       { "negativePrompt must be a string" })
   end)
 end)
 
 describe("width and height", function()
   it("accepts every one of Titan's 25 sizes, on v1 and v2", function()
-    local h = C.harness({ config = function(c) c.rate_limit.enabled = false end })
+    local h = C.titan_harness({ config = function(c) c.rate_limit.enabled = false end })
     local models = h.require("models")
     local sizes = models.get(TITAN).sizes
     assert.are.equal(25, #sizes)
@@ -141,15 +141,15 @@ describe("width and height", function()
   end)
 
   it("refuses a size Titan does not offer, listing the supported sizes", function()
-    local msg = refused(C.harness(), get({ prompt = "x", width = "1000", height = "1000" }), "invalid_parameter",
+    local msg = refused(C.titan_harness(), get({ prompt = "x", width = "1000", height = "1000" }), "invalid_parameter",
       { "width x height 1000x1000 is not supported by amazon.titan-image-generator-v1; supported sizes: 1024x1024, " })
     assert.matches("1173x640", msg, 1, true)
     -- swapped sides are not automatically allowed: 1173x640 exists, 640x1173 does not
-    refused(C.harness(), post({ prompt = "x", width = 640, height = 1173 }), "invalid_parameter", { "640x1173" })
+    refused(C.titan_harness(), post({ prompt = "x", width = 640, height = 1173 }), "invalid_parameter", { "640x1173" })
   end)
 
   it("refuses a side outside the model's range before checking the pair", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ prompt = "x", width = "2048", height = "1024" }), "invalid_parameter",
       { "width must be between 320 and 1408; got 2048" })
     refused(h, get({ prompt = "x", width = "1024", height = "0" }), "invalid_parameter",
@@ -157,7 +157,7 @@ describe("width and height", function()
   end)
 
   it("requires both or neither", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ prompt = "x", width = "512" }), "invalid_parameter",
       { "width and height go together: give both or neither (default 1024x1024)" })
     refused(h, post({ prompt = "x", height = 512 }), "invalid_parameter", { "width and height go together" })
@@ -165,24 +165,24 @@ describe("width and height", function()
 
   for _, bad in ipairs({ "10abc", "1e3", " 512", "512 ", "0x200", "512.0", "", "+512", "5 12", "٥١٢", "512\0" }) do
     it("refuses the query value " .. string.format("%q", bad) .. " as not an integer", function()
-      refused(C.harness(), get({ prompt = "x", width = bad, height = "512" }), "invalid_parameter",
+      refused(C.titan_harness(), get({ prompt = "x", width = bad, height = "512" }), "invalid_parameter",
         { "width must be an integer between 320 and 1408; got \"" })
     end)
   end
 
   it("names the bad value in the message, escaped", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ prompt = "x", width = "10abc", height = "512" }), "invalid_parameter", { 'got "10abc"' })
     refused(h, get({ prompt = "x", width = "512\0", height = "512" }), "invalid_parameter", { 'got "512\\x00"' })
   end)
 
   it("refuses a numeric string in a JSON body", function()
-    refused(C.harness(), post({ prompt = "x", width = "512", height = 512 }), "invalid_parameter",
+    refused(C.titan_harness(), post({ prompt = "x", width = "512", height = 512 }), "invalid_parameter",
       { 'width must be an integer (a JSON number) between 320 and 1408; got the string "512"' })
   end)
 
   it("refuses a fraction in a JSON body but accepts a whole number written as 512.0", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, post('{"prompt":"x","width":512.5,"height":512}'), "invalid_parameter",
       { "width must be an integer between 320 and 1408; got 512.5" })
     local g = h.plan(post('{"prompt":"x","width":512.0,"height":512}'))
@@ -191,7 +191,7 @@ describe("width and height", function()
   end)
 
   it("refuses other JSON types", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, post({ prompt = "x", width = true, height = 512 }), "invalid_parameter", { "got true" })
     refused(h, post('{"prompt":"x","width":[512],"height":512}'), "invalid_parameter", { "got an array" })
     refused(h, post('{"prompt":"x","width":1e300,"height":512}'), "invalid_parameter",
@@ -199,7 +199,7 @@ describe("width and height", function()
   end)
 
   it("follows Nova Canvas's size rule", function()
-    local h = C.harness({ config = with_nova })
+    local h = C.titan_harness({ config = with_nova })
     local function size(w, h2) return post({ model = NOVA, prompt = "x", width = w, height = h2 }) end
     assert.are.equal(2048, h.plan(size(2048, 1024)).body.imageGenerationConfig.width)
     assert.are.equal(320, h.plan(size(320, 1280)).body.imageGenerationConfig.width) -- exactly 1:4
@@ -213,14 +213,14 @@ end)
 
 describe("cfgScale", function()
   it("accepts 1.1 to 10", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     assert.are.equal(1.1, h.plan(get({ prompt = "x", cfgScale = "1.1" })).body.imageGenerationConfig.cfgScale)
     assert.are.equal(10, h.plan(get({ prompt = "x", cfgScale = "10" })).body.imageGenerationConfig.cfgScale)
     assert.are.equal(7.5, h.plan(post({ prompt = "x", cfgScale = 7.5 })).body.imageGenerationConfig.cfgScale)
   end)
 
   it("refuses values outside 1.1 to 10", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ prompt = "x", cfgScale = "1.0" }), "invalid_parameter", { "cfgScale must be between 1.1 and 10; got 1" })
     refused(h, get({ prompt = "x", cfgScale = "10.01" }), "invalid_parameter", { "got 10.01" })
     refused(h, post({ prompt = "x", cfgScale = -3 }), "invalid_parameter", { "got -3" })
@@ -228,27 +228,27 @@ describe("cfgScale", function()
 
   for _, bad in ipairs({ "abc", "1e1", "8.", ".5", "8,5", " 8", "nan", "inf", "0x8" }) do
     it("refuses the query value " .. string.format("%q", bad), function()
-      refused(C.harness(), get({ prompt = "x", cfgScale = bad }), "invalid_parameter",
+      refused(C.titan_harness(), get({ prompt = "x", cfgScale = bad }), "invalid_parameter",
         { "cfgScale must be a number between 1.1 and 10" })
     end)
   end
 
   it("refuses a string in a JSON body", function()
-    refused(C.harness(), post({ prompt = "x", cfgScale = "8" }), "invalid_parameter",
+    refused(C.titan_harness(), post({ prompt = "x", cfgScale = "8" }), "invalid_parameter",
       { 'cfgScale must be a number (a JSON number) between 1.1 and 10; got the string "8"' })
   end)
 end)
 
 describe("seed", function()
   it("accepts 0 to 2147483647 on Titan", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     assert.are.equal(0, h.plan(get({ prompt = "x", seed = "0" })).body.imageGenerationConfig.seed)
     assert.are.equal(2147483647, h.plan(post({ prompt = "x", seed = 2147483647 })).body.imageGenerationConfig.seed)
     assert.are.equal(2147483647, h.plan(get({ prompt = "x", seed = "2147483647" })).body.imageGenerationConfig.seed)
   end)
 
   it("refuses values outside the range", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ prompt = "x", seed = "2147483648" }), "invalid_parameter",
       { "seed must be between 0 and 2147483647; got 2147483648" })
     refused(h, get({ prompt = "x", seed = "-1" }), "invalid_parameter", { "got -1" })
@@ -258,7 +258,7 @@ describe("seed", function()
   end)
 
   it("uses Nova Canvas's narrower range", function()
-    local h = C.harness({ config = with_nova })
+    local h = C.titan_harness({ config = with_nova })
     assert.are.equal(858993459, h.plan(post({ model = NOVA, prompt = "x", seed = 858993459 })).body.imageGenerationConfig.seed)
     refused(h, post({ model = NOVA, prompt = "x", seed = 858993460 }), "invalid_parameter", { "between 0 and 858993459" })
   end)
@@ -266,7 +266,7 @@ end)
 
 describe("numberOfImages", function()
   it("accepts 1 to 5", function()
-    local h = C.harness({ config = function(c) c.rate_limit.tiers.anonymous.burst = 100 end })
+    local h = C.titan_harness({ config = function(c) c.rate_limit.tiers.anonymous.burst = 100 end })
     for n = 1, 5 do
       local g = h.plan(get({ prompt = "x", numberOfImages = tostring(n) }))
       assert.are.equal(n, g.body.imageGenerationConfig.numberOfImages)
@@ -275,7 +275,7 @@ describe("numberOfImages", function()
   end)
 
   it("refuses 0, 6 and non-integers", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ prompt = "x", numberOfImages = "0" }), "invalid_parameter", { "numberOfImages must be between 1 and 5; got 0" })
     refused(h, post({ prompt = "x", numberOfImages = 6 }), "invalid_parameter", { "got 6" })
     refused(h, get({ prompt = "x", numberOfImages = "two" }), "invalid_parameter", { "numberOfImages must be an integer" })
@@ -284,13 +284,13 @@ end)
 
 describe("quality", function()
   it("accepts standard and premium", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     assert.are.equal("premium", h.plan(get({ prompt = "x", quality = "premium" })).body.imageGenerationConfig.quality)
     assert.are.equal("standard", h.plan(post({ prompt = "x", quality = "standard" })).body.imageGenerationConfig.quality)
   end)
 
   it("is case-sensitive and refuses anything else", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ prompt = "x", quality = "Premium" }), "invalid_parameter",
       { 'quality must be one of standard, premium; got "Premium"' })
     refused(h, post({ prompt = "x", quality = 1 }), "invalid_parameter", { "got 1" })
@@ -299,13 +299,13 @@ end)
 
 describe("model", function()
   it("defaults to Titan G1 v1 and accepts v2", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     assert.are.equal(TITAN, h.plan(get({ prompt = "x" })).model)
     assert.are.equal(TITAN2, h.plan(get({ prompt = "x", model = TITAN2 })).model)
   end)
 
   it("refuses a model outside the allowed list, naming the allowed ones", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, get({ prompt = "x", model = NOVA }), "unknown_model",
       { 'model "amazon.nova-canvas-v1:0" is not available; allowed models: ' .. TITAN .. ", " .. TITAN2 })
     refused(h, get({ prompt = "x", model = "gpt-image" }), "unknown_model", { '"gpt-image"' })
@@ -313,40 +313,40 @@ describe("model", function()
   end)
 
   it("serves Nova Canvas once allowed", function()
-    assert.are.equal(NOVA, C.harness({ config = with_nova }).plan(get({ prompt = "x", model = NOVA })).model)
+    assert.are.equal(NOVA, C.titan_harness({ config = with_nova }).plan(get({ prompt = "x", model = NOVA })).model)
   end)
 end)
 
 describe("unknown and repeated parameters", function()
   it("refuses an unknown parameter, listing the known ones", function()
-    refused(C.harness(), get({ prompt = "x", style = "anime" }), "unknown_parameter",
-      { 'unknown parameter "style"; known parameters: model, prompt, negativePrompt, width, height, cfgScale, '
-        .. "seed, numberOfImages, quality" })
+    refused(C.titan_harness(), get({ prompt = "x", style = "anime" }), "unknown_parameter",
+      { 'unknown parameter "style"; known parameters: model, prompt, negativePrompt, aspectRatio, width, height, '
+        .. "cfgScale, seed, numberOfImages, quality, outputFormat" })
   end)
 
   it("is case-sensitive about names", function()
-    refused(C.harness(), post({ Prompt = "x" }), "unknown_parameter", { '"Prompt"' })
+    refused(C.titan_harness(), post({ Prompt = "x" }), "unknown_parameter", { '"Prompt"' })
   end)
 
   it("names every unknown parameter", function()
-    refused(C.harness(), post({ prompt = "x", b = 1, a = 2 }), "unknown_parameter", { 'unknown parameters "a", "b";' })
+    refused(C.titan_harness(), post({ prompt = "x", b = 1, a = 2 }), "unknown_parameter", { 'unknown parameters "a", "b";' })
   end)
 
   it("refuses a query key given twice", function()
-    refused(C.harness(), get({ prompt = { "a cat", "a dog" } }), "invalid_parameter",
+    refused(C.titan_harness(), get({ prompt = { "a cat", "a dog" } }), "invalid_parameter",
       { '"prompt" is given 2 times; give each parameter once' })
   end)
 end)
 
 describe("POST body", function()
   it("must be present", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, post(nil), "invalid_body", { "needs a JSON object body" })
     refused(h, post("  \n"), "invalid_body", { "needs a JSON object body" })
   end)
 
   it("must be sent as JSON (415 otherwise)", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, post("prompt=x", { content_type = "application/x-www-form-urlencoded" }), "unsupported_media_type",
       { 'Content-Type must be application/json; got "application/x-www-form-urlencoded"' }, 415)
     refused(h, post("prompt=x", { content_type = false }), "unsupported_media_type", { "got none" }, 415)
@@ -357,7 +357,7 @@ describe("POST body", function()
   end)
 
   it("takes a JSON object sent without a type, as text/plain or as a form (curl -d, urllib)", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     for _, ct in ipairs({ false, "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded" }) do
       local plan = h.plan(post({ prompt = "a harbour", seed = 7 }, { content_type = ct }))
       assert.are.equal("a harbour", plan.body.textToImageParams.text, tostring(ct))
@@ -366,7 +366,7 @@ describe("POST body", function()
   end)
 
   it("accepts JSON media types with parameters or a +json suffix", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     h.plan(post({ prompt = "x" }, { content_type = "application/json; charset=utf-8" }))
     h.plan(post({ prompt = "x" }, { content_type = "Application/JSON" }))
     h.plan(post({ prompt = "x" }, { content_type = "application/vnd.imagegen+json" }))
@@ -375,22 +375,22 @@ describe("POST body", function()
   it("must be valid JSON, and the runtime's sentence says where it breaks", function()
     local req = post('{"prompt": }')
     assert.is_string(req.body_error)
-    local msg = refused(C.harness(), req, "invalid_body", { "the request body is not valid JSON (position 12" })
+    local msg = refused(C.titan_harness(), req, "invalid_body", { "the request body is not valid JSON (position 12" })
     assert.are.equal(req.body_error, msg)
   end)
 
   it("must be UTF-8: the runtime's sentence is passed on", function()
     local req = post('{"prompt":"caf\xE9"}')
     assert.is_nil(req.raw_body)
-    refused(C.harness(), req, "invalid_body", { "the request body is not valid UTF-8" })
+    refused(C.titan_harness(), req, "invalid_body", { "the request body is not valid UTF-8" })
   end)
 
   it("must be sent as JSON even when it is not UTF-8", function()
-    refused(C.harness(), post("\xFF\xFE", { content_type = "text/plain" }), "unsupported_media_type", {}, 415)
+    refused(C.titan_harness(), post("\xFF\xFE", { content_type = "text/plain" }), "unsupported_media_type", {}, 415)
   end)
 
   it("must be an object", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     refused(h, post("null"), "invalid_body", { "the body must be a JSON object; got null" })
     refused(h, post('["a cat"]'), "invalid_body", { "got an array" })
     refused(h, post("[]"), "invalid_body", { "got an array" })
@@ -400,12 +400,12 @@ describe("POST body", function()
   end)
 
   it("takes no query parameters", function()
-    refused(C.harness(), post({ prompt = "x" }, { query = { width = "512" } }), "invalid_parameter",
+    refused(C.titan_harness(), post({ prompt = "x" }, { query = { width = "512" } }), "invalid_parameter",
       { 'takes its parameters from the JSON body, not the query string; move "width" into the body' })
   end)
 
   it("reads every parameter from the body", function()
-    local g = C.harness({ config = function(c) c.rate_limit.enabled = false end }).plan(post({
+    local g = C.titan_harness({ config = function(c) c.rate_limit.enabled = false end }).plan(post({
       prompt = "a red fox", negativePrompt = "snow", width = 768, height = 1152, cfgScale = 6.5,
       seed = 99, numberOfImages = 3, quality = "premium", model = TITAN2,
     }))
@@ -420,7 +420,7 @@ end)
 
 describe("check order", function()
   it("reports the first problem in parameter order", function()
-    local _, code, msg = C.harness().refusal(get({ prompt = "", width = "x", height = "y" }))
+    local _, code, msg = C.titan_harness().refusal(get({ prompt = "", width = "x", height = "y" }))
     assert.are.equal("invalid_prompt", code)
     assert.matches("^prompt ", msg)
   end)
@@ -428,7 +428,7 @@ end)
 
 describe("messages", function()
   it("stay valid UTF-8 whatever bytes the client sent", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     -- the contract check refuses any answer holding a string that is not UTF-8
     local _, _, msg = h.refusal(get({ prompt = "x", width = "\xFF\xFE1", height = "512" }))
     assert.matches('got "\\xFF\\xFE1"', msg, 1, true)
@@ -437,7 +437,7 @@ describe("messages", function()
   end)
 
   it("name empty JSON arrays as arrays (the runtime marks them)", function()
-    local h = C.harness()
+    local h = C.titan_harness()
     local _, _, msg = h.refusal(post('{"prompt":[]}'))
     assert.matches("got an array", msg, 1, true)
     _, _, msg = h.refusal(post('{"prompt":{}}'))
@@ -446,7 +446,7 @@ describe("messages", function()
 end)
 
 describe("text module", function()
-  local text = C.harness().require("text")
+  local text = C.titan_harness().require("text")
 
   it("cuts on a character boundary", function()
     assert.are.same({ "ab", true }, { text.cut("abé", 3) })

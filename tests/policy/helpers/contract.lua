@@ -86,12 +86,67 @@ function M.check_plan(p)
     fail("cache_key %s", tostring(g.cache_key))
   end
   check_json_value(g.context, "generate.context")
+  if g.attempts ~= nil then M.check_attempts(g) end
+end
+
+local IMAGE_PATHS = { images = true, ["artifacts[].base64"] = true }
+
+-- Checks g.attempts (the plan contract of issue 11): an ordered, non-empty list; each attempt
+-- a model, where its images are, an error field, and 1..expected_images calls, each with a
+-- JSON body and string metadata; every attempt makes expected_images images over its calls;
+-- the old members are copied from the first attempt.
+function M.check_attempts(g)
+  local a = g.attempts
+  if type(a) ~= "table" or #a < 1 then fail("attempts must be a non-empty list") end
+  check_json_value(a, "generate.attempts")
+  local seen = {}
+  for i, at in ipairs(a) do
+    local where = "attempts[" .. i .. "]"
+    if type(at.model) ~= "string" or at.model == "" then fail("%s.model missing", where) end
+    if seen[at.model] then fail("%s.model %s appears twice", where, at.model) end
+    seen[at.model] = true
+    if not IMAGE_PATHS[at.images] then fail("%s.images %s", where, tostring(at.images)) end
+    if at.error_field ~= nil and type(at.error_field) ~= "string" then fail("%s.error_field", where) end
+    if type(at.calls) ~= "table" or #at.calls < 1 or #at.calls > g.expected_images then
+      fail("%s.calls must hold 1..expected_images calls", where)
+    end
+    for j, c in ipairs(at.calls) do
+      if type(c.body) ~= "table" then fail("%s.calls[%d].body must be a table", where, j) end
+      for k, v in pairs(c.metadata or {}) do
+        if type(k) ~= "string" or not k:match("^[a-z0-9%-]+$") then fail("%s metadata name %s", where, tostring(k)) end
+        if type(v) ~= "string" then fail("%s metadata %s is not a string", where, k) end
+      end
+    end
+    if at.context ~= nil and type(at.context) ~= "table" then fail("%s.context must be a table", where) end
+  end
+  local first = a[1]
+  if g.model ~= first.model then fail("generate.model is not attempts[1].model") end
+  if g.images ~= first.images or g.error_field ~= first.error_field then fail("generate.images/error_field differ from attempts[1]") end
+  if g.body ~= first.calls[1].body then fail("generate.body is not attempts[1].calls[1].body") end
 end
 
 -- The body as the client sees it: encoded to JSON and decoded again.
 function M.client_body(a)
   if type(a.body) == "string" then return a.body end
   return cjson.decode(cjson.encode(a.body))
+end
+
+M.TITAN = "amazon.titan-image-generator-v1"
+M.TITAN2 = "amazon.titan-image-generator-v2:0"
+
+-- A harness whose deployment allows Titan G1 v1 and v2, with v1 the default: the settings the
+-- policy shipped with before the Stability family, which the Titan specs describe. opts.config
+-- runs after, so a spec can still change anything.
+function M.titan_harness(opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local change = o.config
+  o.config = function(c)
+    c.allowed_models = { M.TITAN, M.TITAN2 }
+    c.default_model = M.TITAN
+    if change then change(c) end
+  end
+  return M.harness(o)
 end
 
 -- A loaded policy whose answers are checked against the contract.

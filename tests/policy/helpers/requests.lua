@@ -104,32 +104,63 @@ function M.ctx()
   }
 end
 
--- The result the runtime hands respond() after storing the plan's images.
+-- The result the runtime hands respond() after storing the plan's images, as the C runtime
+-- reports it under the issue-11 contract: attempt `opts.attempt` (default 1) served; every
+-- call of it gave its images, except those listed in opts.missing = { {call, index, reason} };
+-- opts.fallback_from is passed through. Sizes are the ones the plan expects; opts.format
+-- overrides the format the runtime "measured".
 function M.success(plan, opts)
   opts = opts or {}
   local g = plan.generate
-  local images = {}
-  for i = 1, g.expected_images do
-    local key = g.key_prefix .. string.format("00000000-0000-4000-8000-%012d.png", i)
-    images[i] = {
-      url = "https://bucket.s3.amazonaws.com/" .. key .. "?X-Amz-Signature=abc",
-      key = key,
-      width = g.body.imageGenerationConfig.width,
-      height = g.body.imageGenerationConfig.height,
-      bytes = 123456,
-      content_type = "image/png",
-    }
+  local n = opts.attempt or 1
+  local attempt = g.attempts and g.attempts[n] or {
+    model = g.model, calls = { { body = g.body } }, context = g.context,
+  }
+  local context = attempt.context or g.context
+  local skip = {}
+  for _, m in ipairs(opts.missing or {}) do skip[m.call .. ":" .. m.index] = true end
+  local per_call = #attempt.calls == 1 and g.expected_images or 1
+  local images, k = {}, 0
+  for call = 1, #attempt.calls do
+    local body = attempt.calls[call].body
+    local cfg = body.imageGenerationConfig or {}
+    for index = 1, per_call do
+      if not skip[call .. ":" .. index] then
+        k = k + 1
+        local format = opts.format or context.format or "png"
+        local key = g.key_prefix .. string.format("00000000-0000-4000-8000-%012d.%s", k, format)
+        images[#images + 1] = {
+          url = "https://bucket.s3.amazonaws.com/" .. key .. "?X-Amz-Signature=abc",
+          key = key,
+          width = cfg.width or context.width,
+          height = cfg.height or context.height,
+          bytes = 123456,
+          content_type = "image/" .. format,
+          format = format,
+          call = call,
+          index = index,
+        }
+      end
+    end
+  end
+  local missing
+  if opts.missing then
+    missing = {}
+    for i, m in ipairs(opts.missing) do missing[i] = { call = m.call, index = m.index, reason = m.reason } end
   end
   return {
     ok = true,
-    model = g.model,
+    model = attempt.model,
     request_id = M.REQUEST_ID,
     cached = opts.cached or false,
+    attempt = n,
+    fallback_from = opts.fallback_from,
     images = images,
+    missing = missing,
     expires_at = "2026-11-29T15:20:55Z",
     expires_at_epoch = 1795000000 + g.url_ttl,
     timings = { model_ms = 1234, upload_ms = 56 },
-    context = g.context,
+    context = context,
   }
 end
 
