@@ -13,7 +13,7 @@
 #define CONNECTIONS_DEFAULT 256
 
 /* Fault kinds as flags spell them: --throttle-every 3, --server-error-next 2, ... */
-static const char *const trigger_flags[BL_FAULT_COUNT] = {
+static const char *const trigger_flags[BL_TRIGGER_COUNT] = {
     [BL_FAULT_RESET] = "reset",
     [BL_FAULT_TRUNCATE] = "truncate",
     [BL_FAULT_NON_JSON] = "non-json",
@@ -21,6 +21,8 @@ static const char *const trigger_flags[BL_FAULT_COUNT] = {
     [BL_FAULT_MODEL_NOT_READY] = "model-not-ready",
     [BL_FAULT_SERVER_ERROR] = "server-error",
     [BL_FAULT_THROTTLE] = "throttle",
+    [BL_FAULT_INFERENCE_ERROR] = "inference-error",
+    [BL_FAULT_FILTER_OUTPUT] = "filter-output",
 };
 
 void bl_config_usage(FILE *out)
@@ -30,7 +32,8 @@ void bl_config_usage(FILE *out)
           "PNG pictures (not AI-generated).\n"
           "\n"
           "  --port N                 port on 127.0.0.1 (default 0: any free port)\n"
-          "  --region R               SigV4 region (default us-east-1)\n"
+          "  --region R               the region it stands for: signatures and the models it\n"
+          "                           serves (default us-east-1; see README)\n"
           "  --access-key-id ID       the one accepted key (default $AWS_ACCESS_KEY_ID)\n"
           "  --secret-access-key S    its secret (default $AWS_SECRET_ACCESS_KEY)\n"
           "  --session-token T        required x-amz-security-token (default $AWS_SESSION_TOKEN\n"
@@ -47,11 +50,13 @@ void bl_config_usage(FILE *out)
           "  --KIND-rate P            fault with probability P (0..1)\n"
           "  --KIND-next K            fault the next K calls\n"
           "      KIND: throttle, server-error, model-timeout, model-not-ready, truncate,\n"
-          "            non-json, reset\n"
+          "            non-json, reset, inference-error, filter-output\n"
           "  --server-error-status S  500 (InternalServerException, default) or 503\n"
           "                           (ServiceUnavailableException)\n"
           "  --block-word W           content filter: refuse prompts with this word (repeatable)\n"
           "  --deny-model ID          answer 403 AccessDeniedException for this model (repeatable)\n"
+          "  --retired-model ID       answer 404 \"reached the end of its life\" (repeatable)\n"
+          "  --legacy-denied-model ID answer 403 \"marked by provider as Legacy\" (repeatable)\n"
           "  --fault-seed N           seed for the rate triggers\n"
           "  --faults JSON            a whole fault document (see README), merged over the flags\n",
           out);
@@ -160,7 +165,7 @@ static void append_string(json_t *doc, const char *key, const char *value)
 static int trigger_flag(const char *name, const char *value, json_t *doc, ig_err *e, ig_error *err)
 {
     static const char *const parts[] = {"every", "rate", "next"};
-    for (int k = 0; k < BL_FAULT_COUNT; k++) {
+    for (int k = 0; k < BL_TRIGGER_COUNT; k++) {
         size_t n = strlen(trigger_flags[k]);
         if (strncmp(name, trigger_flags[k], n) != 0 || name[n] != '-')
             continue;
@@ -245,6 +250,10 @@ static ig_err apply_flag(bl_config *cfg, const char *name, const char *value, ig
         append_string(cfg->startup_faults, "block_words", value);
     } else if (strcmp(name, "deny-model") == 0) {
         append_string(cfg->startup_faults, "deny_models", value);
+    } else if (strcmp(name, "retired-model") == 0) {
+        append_string(cfg->startup_faults, "retired_models", value);
+    } else if (strcmp(name, "legacy-denied-model") == 0) {
+        append_string(cfg->startup_faults, "legacy_denied_models", value);
     } else if (strcmp(name, "fault-seed") == 0) {
         if (!(e = parse_u64(flag, value, INT64_MAX, &n, err)))
             json_object_set_new(cfg->startup_faults, "seed", json_integer((json_int_t)n));
@@ -260,12 +269,13 @@ static ig_err apply_flag(bl_config *cfg, const char *name, const char *value, ig
 static const char *const value_flags[] = {
     "port",       "region",     "access-key-id",       "secret-access-key", "session-token",
     "max-skew-s", "cache-mb",   "max-connections",     "latency-ms",        "server-error-status",
-    "block-word", "deny-model", "fault-seed",          "faults",            NULL};
+    "block-word", "deny-model", "fault-seed",          "faults",            "retired-model",
+    "legacy-denied-model",      NULL};
 
 static int trigger_flag_known(const char *name)
 {
     static const char *const parts[] = {"every", "rate", "next"};
-    for (int k = 0; k < BL_FAULT_COUNT; k++) {
+    for (int k = 0; k < BL_TRIGGER_COUNT; k++) {
         size_t n = strlen(trigger_flags[k]);
         if (strncmp(name, trigger_flags[k], n) == 0 && name[n] == '-')
             for (int p = 0; p < 3; p++)

@@ -18,19 +18,26 @@ typedef struct {
     uint64_t calls; /* seen since the trigger was set */
 } bl_trigger;
 
+/* The lists of model ids, each a document member. */
+enum { LIST_DENY, LIST_RETIRED, LIST_LEGACY, N_LISTS };
+static const char *const list_names[N_LISTS] = {"deny_models", "retired_models",
+                                                "legacy_denied_models"};
+
 struct bl_faults {
     pthread_mutex_t lock;
-    bl_trigger trig[BL_FAULT_COUNT];
+    bl_trigger trig[BL_TRIGGER_COUNT];
     int64_t latency_ms;
     int server_error_status;
-    json_t *block_words; /* array of lower-cased strings */
-    json_t *deny_models; /* array of strings */
+    json_t *block_words;      /* array of lower-cased strings */
+    json_t *models[N_LISTS];  /* arrays of model ids */
     uint64_t seed;
     uint64_t rng; /* splitmix64 state */
 };
 
 static const char *const fault_names[BL_FAULT_COUNT] = {
-    "reset", "truncate", "non_json", "model_timeout", "model_not_ready", "server_error", "throttle"};
+    "reset",           "truncate",      "non_json",      "model_timeout",
+    "model_not_ready", "server_error",  "throttle",      "inference_error",
+    "filter_output",   "retired_model", "legacy_denied_model"};
 
 const char *bl_fault_name(bl_fault_kind kind)
 {
@@ -51,7 +58,15 @@ static void faults_clear(bl_faults *f)
     f->latency_ms = 0;
     f->server_error_status = 500;
     json_array_clear(f->block_words);
-    json_array_clear(f->deny_models);
+    for (int l = 0; l < N_LISTS; l++)
+        json_array_clear(f->models[l]);
+}
+
+static void faults_free_arrays(bl_faults *f)
+{
+    json_decref(f->block_words);
+    for (int l = 0; l < N_LISTS; l++)
+        json_decref(f->models[l]);
 }
 
 bl_faults *bl_faults_new(void)
@@ -59,11 +74,11 @@ bl_faults *bl_faults_new(void)
     bl_faults *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    f->block_words = json_array();
-    f->deny_models = json_array();
-    if (!f->block_words || !f->deny_models || pthread_mutex_init(&f->lock, NULL) != 0) {
-        json_decref(f->block_words);
-        json_decref(f->deny_models);
+    int ok = (f->block_words = json_array()) != NULL;
+    for (int l = 0; l < N_LISTS; l++)
+        ok &= (f->models[l] = json_array()) != NULL;
+    if (!ok || pthread_mutex_init(&f->lock, NULL) != 0) {
+        faults_free_arrays(f);
         free(f);
         return NULL;
     }
@@ -78,8 +93,7 @@ void bl_faults_free(bl_faults *f)
     if (!f)
         return;
     pthread_mutex_destroy(&f->lock);
-    json_decref(f->block_words);
-    json_decref(f->deny_models);
+    faults_free_arrays(f);
     free(f);
 }
 
@@ -87,26 +101,35 @@ void bl_faults_free(bl_faults *f)
 
 /* What a document sets; has_* say which members were present. */
 typedef struct {
-    int has_trig[BL_FAULT_COUNT];
-    bl_trigger trig[BL_FAULT_COUNT];
+    int has_trig[BL_TRIGGER_COUNT];
+    bl_trigger trig[BL_TRIGGER_COUNT];
     int status;
-    int has_latency, has_words, has_deny, has_seed;
+    int has_latency, has_words, has_list[N_LISTS], has_seed;
     int64_t latency_ms;
-    json_t *words, *deny;
+    json_t *words, *lists[N_LISTS];
     uint64_t seed;
 } bl_staged;
 
 static void staged_free(bl_staged *s)
 {
     json_decref(s->words);
-    json_decref(s->deny);
+    for (int l = 0; l < N_LISTS; l++)
+        json_decref(s->lists[l]);
 }
 
-static int fault_index(const char *name)
+static int trigger_index(const char *name)
 {
-    for (int k = 0; k < BL_FAULT_COUNT; k++)
+    for (int k = 0; k < BL_TRIGGER_COUNT; k++)
         if (strcmp(name, fault_names[k]) == 0)
             return k;
+    return -1;
+}
+
+static int list_index(const char *name)
+{
+    for (int l = 0; l < N_LISTS; l++)
+        if (strcmp(name, list_names[l]) == 0)
+            return l;
     return -1;
 }
 
@@ -191,9 +214,15 @@ static ig_err read_strings(const json_t *v, const char *where, int fold, json_t 
 
 static ig_err read_member(const char *key, const json_t *v, bl_staged *s, ig_error *err)
 {
-    int kind = fault_index(key);
+    int kind = trigger_index(key);
     if (kind >= 0)
         return read_trigger(v, kind, s, err);
+    int list = list_index(key);
+    if (list >= 0) {
+        s->has_list[list] = 1;
+        json_decref(s->lists[list]);
+        return read_strings(v, key, 0, &s->lists[list], err);
+    }
     if (strcmp(key, "latency_ms") == 0) {
         s->has_latency = 1;
         if (json_is_null(v))
@@ -209,19 +238,15 @@ static ig_err read_member(const char *key, const json_t *v, bl_staged *s, ig_err
         json_decref(s->words);
         return read_strings(v, key, 1, &s->words, err);
     }
-    if (strcmp(key, "deny_models") == 0) {
-        s->has_deny = 1;
-        json_decref(s->deny);
-        return read_strings(v, key, 0, &s->deny, err);
-    }
     if (strcmp(key, "seed") == 0) {
         s->has_seed = 1;
         return read_count(v, "faults", key, &s->seed, err);
     }
     return ig_error_set(err, IG_ERR_INVALID_ARG,
                         "unknown fault setting \"%.64s\" (known: latency_ms, throttle, server_error, "
-                        "model_timeout, model_not_ready, truncate, non_json, reset, block_words, "
-                        "deny_models, seed)",
+                        "model_timeout, model_not_ready, truncate, non_json, reset, "
+                        "inference_error, filter_output, block_words, deny_models, "
+                        "retired_models, legacy_denied_models, seed)",
                         key);
 }
 
@@ -245,7 +270,7 @@ ig_err bl_faults_configure(bl_faults *f, const json_t *doc, int replace_all, ig_
     pthread_mutex_lock(&f->lock);
     if (replace_all)
         faults_clear(f);
-    for (int k = 0; k < BL_FAULT_COUNT; k++)
+    for (int k = 0; k < BL_TRIGGER_COUNT; k++)
         if (s.has_trig[k])
             f->trig[k] = s.trig[k];
     if (s.has_trig[BL_FAULT_SERVER_ERROR])
@@ -257,10 +282,12 @@ ig_err bl_faults_configure(bl_faults *f, const json_t *doc, int replace_all, ig_
         f->block_words = s.words;
         s.words = NULL;
     }
-    if (s.has_deny) {
-        json_decref(f->deny_models);
-        f->deny_models = s.deny;
-        s.deny = NULL;
+    for (int l = 0; l < N_LISTS; l++) {
+        if (s.has_list[l]) {
+            json_decref(f->models[l]);
+            f->models[l] = s.lists[l];
+            s.lists[l] = NULL;
+        }
     }
     if (s.has_seed) {
         f->seed = s.seed;
@@ -278,7 +305,7 @@ json_t *bl_faults_describe(bl_faults *f)
         return NULL;
     pthread_mutex_lock(&f->lock);
     json_object_set_new(doc, "latency_ms", json_integer(f->latency_ms));
-    for (int k = 0; k < BL_FAULT_COUNT; k++) {
+    for (int k = 0; k < BL_TRIGGER_COUNT; k++) {
         const bl_trigger *t = &f->trig[k];
         json_t *o = json_pack("{s:I,s:f,s:I,s:I}", "every", (json_int_t)t->every, "rate", t->rate,
                               "next", (json_int_t)t->next, "calls", (json_int_t)t->calls);
@@ -287,7 +314,8 @@ json_t *bl_faults_describe(bl_faults *f)
         json_object_set_new(doc, fault_names[k], o);
     }
     json_object_set_new(doc, "block_words", json_deep_copy(f->block_words));
-    json_object_set_new(doc, "deny_models", json_deep_copy(f->deny_models));
+    for (int l = 0; l < N_LISTS; l++)
+        json_object_set_new(doc, list_names[l], json_deep_copy(f->models[l]));
     json_object_set_new(doc, "seed", json_integer((json_int_t)(f->seed & 0x7fffffffffffffffull)));
     pthread_mutex_unlock(&f->lock);
     return doc;
@@ -298,13 +326,34 @@ static int trigger_active(const bl_trigger *t)
     return t->every || t->next || t->rate > 0;
 }
 
-void bl_faults_decide(bl_faults *f, bl_fault_plan *plan)
+/* 1 when list holds model_id or called_id. Under the lock. */
+static int list_has(const json_t *list, const char *model_id, const char *called_id)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(list, i, m)
+    {
+        if (strcmp(json_string_value(m), model_id) == 0 || strcmp(json_string_value(m), called_id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void bl_faults_decide(bl_faults *f, const char *model_id, const char *called_id,
+                      bl_fault_plan *plan)
 {
     pthread_mutex_lock(&f->lock);
     plan->kind = BL_FAULT_NONE;
     plan->latency_ms = f->latency_ms;
     plan->status = f->server_error_status;
-    for (int k = 0; k < BL_FAULT_COUNT; k++) {
+    int listed = 1; /* a listed model's calls are not shown to the triggers */
+    if (list_has(f->models[LIST_RETIRED], model_id, called_id))
+        plan->kind = BL_FAULT_RETIRED;
+    else if (list_has(f->models[LIST_LEGACY], model_id, called_id))
+        plan->kind = BL_FAULT_LEGACY_DENIED;
+    else
+        listed = 0;
+    for (int k = 0; !listed && k < BL_TRIGGER_COUNT; k++) {
         bl_trigger *t = &f->trig[k];
         if (!trigger_active(t))
             continue;
@@ -372,19 +421,10 @@ int bl_faults_blocks_text(bl_faults *f, const char *text, size_t len)
     return blocked;
 }
 
-int bl_faults_denies_model(bl_faults *f, const char *model_id)
+int bl_faults_denies_model(bl_faults *f, const char *model_id, const char *called_id)
 {
-    int denied = 0;
     pthread_mutex_lock(&f->lock);
-    size_t i;
-    json_t *m;
-    json_array_foreach(f->deny_models, i, m)
-    {
-        if (strcmp(json_string_value(m), model_id) == 0) {
-            denied = 1;
-            break;
-        }
-    }
+    int denied = list_has(f->models[LIST_DENY], model_id, called_id);
     pthread_mutex_unlock(&f->lock);
     return denied;
 }

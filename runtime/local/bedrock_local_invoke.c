@@ -1,10 +1,12 @@
 /* bedrock_local_invoke.c - the InvokeModel pipeline.
  *
  * A request passes, in order: the body cap, SigV4 (signing name "bedrock", double-encoded
- * canonical URI), the model id, the caller's access to the model, JSON parsing, the model's
- * body rules, and the content filter. Only a request that passed all of them "reaches the
- * model": the stats count it, the fault injector may turn it into a throttle, a server error,
- * a timeout, a cut or non-JSON body or a reset, and otherwise it gets its pictures.
+ * canonical URI), the model id (served in this region?), the caller's access to the model,
+ * JSON parsing, the model's body rules, and the content filter. Only a request that passed all
+ * of them "reaches the model": the stats count and time it, the fault injector may turn it
+ * into a retired or Legacy model's refusal, a throttle, a server error, a timeout, a cut or
+ * non-JSON body, a reset, an inference error or withheld pictures, and otherwise it gets its
+ * pictures.
  */
 #include "bedrock_local_invoke.h"
 
@@ -13,12 +15,10 @@
 #include <string.h>
 
 #include "aws/sigv4.h"
+#include "bedrock_local_answer.h"
 #include "bedrock_local_models.h"
-#include "codec/base64.h"
-#include "codec/hash.h"
 #include "codec/percent.h"
 #include "core/clock.h"
-#include "procpng.h"
 
 #define MODEL_ID_MAX 2048
 
@@ -54,11 +54,12 @@ static int authenticate(bl_server *s, const bl_request *req, bl_reply *reply)
 
 /* ---- model id and access ---- */
 
-static const bl_model *resolve_model(bl_server *s, const char *encoded, bl_reply *reply)
+/* 1 with *t set when the id names a model this region serves and the caller may use. */
+static int resolve_model(bl_server *s, const char *encoded, bl_target *t, bl_reply *reply)
 {
     ig_buf id;
     ig_buf_init(&id, 0);
-    const bl_model *m = NULL;
+    int found = 0;
     if (ig_percent_decode(&id, encoded, strlen(encoded)) != IG_OK || memchr(id.data, 0, id.len)) {
         bl_reply_error(reply, 404, "ResourceNotFoundException", BL_NS_BEDROCK,
                        "The provided model identifier is invalid.");
@@ -66,88 +67,25 @@ static const bl_model *resolve_model(bl_server *s, const char *encoded, bl_reply
         bl_reply_validation(reply, "1 validation error detected: Value at 'modelId' failed to "
                                    "satisfy constraint: Member must have length less than or equal "
                                    "to 2048");
-    } else if (!(m = bl_model_find(ig_buf_cstr(&id), s->cfg.region))) {
+    } else if (!bl_model_find(ig_buf_cstr(&id), s->cfg.region, t)) {
         bl_reply_error(reply, 404, "ResourceNotFoundException", BL_NS_BEDROCK,
                        "The provided model identifier is invalid.");
-    } else if (bl_faults_denies_model(s->faults, m->id)) {
+    } else if (bl_faults_denies_model(s->faults, t->model->id, t->id)) {
         bl_reply_error(reply, 403, "AccessDeniedException", BL_NS_BEDROCK,
                        "You don't have access to the model with the specified model ID.");
-        m = NULL;
+    } else {
+        found = 1;
     }
     ig_buf_free(&id);
-    return m;
-}
-
-/* ---- pictures ---- */
-
-/* The cache key: everything that defines one picture, unambiguously serialized. */
-static void picture_key(const bl_model *m, const bl_job *job, unsigned index, unsigned char key[32])
-{
-    ig_buf b;
-    ig_buf_init(&b, 0);
-    ig_buf_appendf(&b, "%s|%llu|%u|%u|%u|%zu|", m->id, (unsigned long long)job->seed, job->width,
-                   job->height, index, job->text_len);
-    ig_buf_append(&b, job->text, job->text_len);
-    ig_sha256(b.data ? b.data : "", b.len, key);
-    ig_buf_free(&b);
-}
-
-/* Appends the base64 text of picture index to body, from the cache or freshly drawn. */
-static ig_err append_picture(bl_server *s, const bl_model *m, const bl_job *job, unsigned index,
-                             ig_buf *body, bl_trace *trace, ig_error *err)
-{
-    unsigned char key[32];
-    picture_key(m, job, index, key);
-    if (bl_cache_get(s->cache, key, body)) {
-        trace->cache_hits++;
-        return IG_OK;
-    }
-    procpng_spec spec = {job->text, job->text_len, job->seed, job->width, job->height, index};
-    ig_buf png, b64;
-    ig_buf_init(&png, 0);
-    ig_buf_init(&b64, 0);
-    ig_err e = procpng_render_png(&spec, &png, err);
-    if (!e && (e = ig_base64_encode_buf(png.data, png.len, &b64)))
-        ig_error_set(err, e, "could not encode a picture: %s", ig_strerror(e));
-    if (!e && (e = ig_buf_append(body, b64.data, b64.len)))
-        ig_error_set(err, e, "could not grow the answer: %s", ig_strerror(e));
-    if (!e)
-        bl_cache_put(s->cache, key, b64.data, b64.len);
-    ig_buf_free(&png);
-    ig_buf_free(&b64);
-    return e;
-}
-
-/* {"images": ["<base64>", ...]}: Titan's and Nova's success shape ("error" absent). */
-static ig_err make_pictures(bl_server *s, const bl_model *m, const bl_job *job, ig_buf *body,
-                            bl_trace *trace, ig_error *err)
-{
-    double t0 = ig_mono_s();
-    ig_err e = ig_buf_append_str(body, "{\"images\":[");
-    for (unsigned i = 0; !e && i < job->count; i++) {
-        e = ig_buf_append_str(body, i ? ",\"" : "\"");
-        if (!e)
-            e = append_picture(s, m, job, i, body, trace, err);
-        if (!e)
-            e = ig_buf_append_char(body, '"');
-        if (!e)
-            trace->images++;
-    }
-    if (!e)
-        e = ig_buf_append_str(body, "]}");
-    trace->render_ms = (ig_mono_s() - t0) * 1000.0;
-    bl_stats_add(s->stats, BL_STAT_IMAGES, trace->images);
-    bl_stats_add(s->stats, BL_STAT_CACHE_HITS, trace->cache_hits);
-    if (e && err->code != e)
-        ig_error_set(err, e, "could not build the answer: %s", ig_strerror(e));
-    return e;
+    return found;
 }
 
 /* ---- faults ---- */
 
-/* Answers an injected fault; 1 when it did (the pictures are not made), 0 when the call goes on
- * to the model (no fault, or a truncation, which needs the real answer to cut). */
-static int answer_fault(const bl_fault_plan *plan, bl_reply *reply)
+/* Answers an injected fault; 1 when it did (no pictures are made), 0 when the call goes on to
+ * the model (no fault, or one that needs the model's answer: a truncation, withheld pictures,
+ * Stability's inference error). */
+static int answer_fault(const bl_fault_plan *plan, const bl_target *t, bl_reply *reply)
 {
     switch (plan->kind) {
     case BL_FAULT_RESET:
@@ -184,6 +122,23 @@ static int answer_fault(const bl_fault_plan *plan, bl_reply *reply)
         bl_reply_error(reply, 429, "ThrottlingException", BL_NS_BEDROCK,
                        "Too many requests, please wait before trying again.");
         return 1;
+    case BL_FAULT_INFERENCE_ERROR:
+        if (bl_model_is_stability(t->model))
+            return 0; /* a 200 with finish_reasons ["Inference error"] */
+        bl_reply_error(reply, 424, "ModelErrorException", BL_NS_BEDROCK,
+                       "The request failed due to an error while processing the model.");
+        return 1;
+    case BL_FAULT_RETIRED:
+        bl_reply_error(reply, 404, "ResourceNotFoundException", BL_NS_BEDROCK,
+                       "This model version has reached the end of its life. Please refer to the "
+                       "AWS documentation for more details.");
+        return 1;
+    case BL_FAULT_LEGACY_DENIED:
+        bl_reply_error(reply, 403, "AccessDeniedException", BL_NS_BEDROCK,
+                       "Access denied. This Model is marked by provider as Legacy and you have "
+                       "not been actively using the model in the last 30 days. Please upgrade to "
+                       "an active model on Amazon Bedrock");
+        return 1;
     default:
         return 0;
     }
@@ -216,6 +171,65 @@ static json_t *checked_body(bl_server *s, const bl_request *req, const bl_model 
     return doc;
 }
 
+/* The content filter's answer: Titan and Nova refuse with a 400; Stability answers 200 with
+ * the finish reason "Filter reason: prompt". */
+static void answer_blocked_prompt(const bl_target *t, bl_reply *reply)
+{
+    if (!bl_model_is_stability(t->model)) {
+        bl_reply_validation(reply, bl_model_blocked_message(t->model));
+        return;
+    }
+    bl_reply_json(reply, 200, NULL);
+    ig_buf_reset(&reply->body);
+    if (bl_answer_stability_prompt_filtered(&reply->body) != IG_OK)
+        bl_reply_error(reply, 500, "InternalServerException", BL_NS_BEDROCK, "Out of memory.");
+}
+
+/* The model's answer, as the fault plan shapes it. */
+static void answer_model(bl_server *s, const bl_target *t, const bl_job *job,
+                         const bl_fault_plan *plan, bl_reply *reply, bl_trace *trace)
+{
+    ig_error err;
+    ig_err e;
+    ig_buf_reset(&reply->body);
+    if (bl_model_is_stability(t->model)) {
+        const char *reason = plan->kind == BL_FAULT_FILTER_OUTPUT    ? BL_REASON_OUTPUT
+                             : plan->kind == BL_FAULT_INFERENCE_ERROR ? BL_REASON_INFERENCE
+                                                                      : NULL;
+        e = bl_answer_stability(s, t, job, reason, &reply->body, trace, &err);
+    } else {
+        unsigned withheld = plan->kind == BL_FAULT_FILTER_OUTPUT ? 1 : 0;
+        e = bl_answer_amazon(s, t, job, withheld, &reply->body, trace, &err);
+    }
+    if (e != IG_OK) {
+        bl_reply_error(reply, 500, "InternalServerException", BL_NS_BEDROCK,
+                       "The server encountered an internal error while processing the request.");
+        bl_server_log(s, IG_LOG_ERROR, "pictures failed",
+                      json_pack("{s:s}", "error", err.message));
+        return;
+    }
+    reply->status = 200;
+    reply->error_code = NULL;
+    reply->content_type = "application/json";
+    reply->delivery = plan->kind == BL_FAULT_TRUNCATE ? BL_DELIVER_TRUNCATED : BL_DELIVER_WHOLE;
+    if (plan->kind == BL_FAULT_NONE)
+        bl_stats_add(s->stats, BL_STAT_SUCCEEDED, 1);
+}
+
+/* A call that reached the model: faults, latency, then the answer. */
+static void call_model(bl_server *s, const bl_target *t, const bl_job *job, bl_reply *reply,
+                       bl_trace *trace)
+{
+    bl_fault_plan plan;
+    bl_faults_decide(s->faults, t->model->id, t->id, &plan);
+    trace->fault = plan.kind;
+    bl_stats_fault(s->stats, plan.kind);
+    if (plan.latency_ms > 0)
+        ig_sleep_ms(plan.latency_ms);
+    if (!answer_fault(&plan, t, reply))
+        answer_model(s, t, job, &plan, reply, trace);
+}
+
 void bl_invoke(bl_server *s, const bl_request *req, const char *encoded_model_id, bl_reply *reply,
                bl_trace *trace)
 {
@@ -230,48 +244,23 @@ void bl_invoke(bl_server *s, const bl_request *req, const char *encoded_model_id
     if (!authenticate(s, req, reply))
         return;
     bl_stats_add(s->stats, BL_STAT_AUTHENTICATED, 1);
-    const bl_model *m = resolve_model(s, encoded_model_id, reply);
-    if (!m)
+    bl_target t;
+    if (!resolve_model(s, encoded_model_id, &t, reply))
         return;
-    trace->model_id = m->id;
+    trace->model_id = t.id;
 
     bl_job job;
-    json_t *doc = checked_body(s, req, m, &job, reply, trace);
+    json_t *doc = checked_body(s, req, t.model, &job, reply, trace);
     if (!doc)
         return;
     if (bl_faults_blocks_text(s->faults, job.text, job.text_len)) {
         bl_stats_add(s->stats, BL_STAT_CONTENT_BLOCKED, 1);
-        bl_reply_validation(reply, bl_model_blocked_message(m));
-        json_decref(doc);
-        return;
-    }
-
-    bl_stats_add(s->stats, BL_STAT_REACHED_MODEL, 1);
-    bl_fault_plan plan;
-    bl_faults_decide(s->faults, &plan);
-    trace->fault = plan.kind;
-    bl_stats_fault(s->stats, plan.kind);
-    if (plan.latency_ms > 0)
-        ig_sleep_ms(plan.latency_ms);
-    if (answer_fault(&plan, reply)) {
-        json_decref(doc);
-        return;
-    }
-
-    ig_error err;
-    ig_buf_reset(&reply->body);
-    if (make_pictures(s, m, &job, &reply->body, trace, &err) != IG_OK) {
-        bl_reply_error(reply, 500, "InternalServerException", BL_NS_BEDROCK,
-                       "The server encountered an internal error while processing the request.");
-        bl_server_log(s, IG_LOG_ERROR, "pictures failed",
-                      json_pack("{s:s}", "error", err.message));
+        answer_blocked_prompt(&t, reply);
     } else {
-        reply->status = 200;
-        reply->error_code = NULL;
-        reply->content_type = "application/json";
-        reply->delivery = plan.kind == BL_FAULT_TRUNCATE ? BL_DELIVER_TRUNCATED : BL_DELIVER_WHOLE;
-        if (plan.kind == BL_FAULT_NONE)
-            bl_stats_add(s->stats, BL_STAT_SUCCEEDED, 1);
+        bl_stats_add(s->stats, BL_STAT_REACHED_MODEL, 1);
+        int64_t started = bl_stats_call_begin(s->stats);
+        call_model(s, &t, &job, reply, trace);
+        bl_stats_call_end(s->stats, t.id, started, reply->status, trace->images, trace->fault);
     }
     json_decref(doc);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bedrock_local_config.h"
+#include "bedrock_local_models.h"
 #include "bedrock_local_server.h"
 #include "core/log.h"
 
@@ -48,10 +49,16 @@ int main(int argc, char **argv)
     printf("bedrock-local listening on http://127.0.0.1:%u\n", server.port);
     fflush(stdout);
     pthread_mutex_unlock(&server.log_lock);
+    json_t *models = bl_models_served(server.cfg.region);
+    int none = json_array_size(models) == 0;
     bl_server_log(&server, IG_LOG_INFO, "started",
-                  json_pack("{s:i,s:s,s:b,s:b}", "port", (int)server.port, "region",
+                  json_pack("{s:i,s:s,s:b,s:b,s:o}", "port", (int)server.port, "region",
                             server.cfg.region, "verify", server.cfg.verify, "logPrompts",
-                            server.cfg.log_prompts));
+                            server.cfg.log_prompts, "models", models ? models : json_array()));
+    if (none)
+        bl_server_log(&server, IG_LOG_WARN, "this region serves no image models; every call will "
+                                            "answer ResourceNotFoundException",
+                      json_pack("{s:s}", "region", server.cfg.region));
 
     int sig = 0;
     sigwait(&stop, &sig);

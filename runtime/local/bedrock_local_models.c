@@ -1,63 +1,123 @@
-/* bedrock_local_models.c - model catalogue and text-to-image body validation.
- *
- * Messages follow the wording the real models use for a body that breaks their schema:
- *   "Malformed input request: #/textToImageParams/text: expected maxLength: 512, actual: 536,
- *    please reformat your input and try again."
- * String lengths are counted in characters (Unicode code points), as JSON Schema counts them.
- * The first violation found is reported.
- */
+/* bedrock_local_models.c - the model catalogue: ids, families, the regions that serve them,
+ * their cross-region inference profiles, and which family's rules check a body. */
 #include "bedrock_local_models.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "codec/base64.h"
-#include "codec/image.h"
+#include "bedrock_local_families.h"
 
-#define MALFORMED_PREFIX "Malformed input request: "
-#define MALFORMED_SUFFIX ", please reformat your input and try again."
-#define ECHO_MAX 64 /* longest piece of a rejected value echoed back */
+/* The regions bedrock-local can stand for, as bits. */
+enum { US_EAST_1 = 1u << 0, US_EAST_2 = 1u << 1, US_WEST_2 = 1u << 2 };
+
+/* Where the US cross-region inference profiles ("us." ids) can be called from. */
+#define PROFILE_REGIONS (US_EAST_1 | US_EAST_2 | US_WEST_2)
 
 static const bl_model bl_models[] = {
-    {"amazon.titan-image-generator-v1", BL_TITAN_V1},
-    {"amazon.titan-image-generator-v1:0", BL_TITAN_V1},
-    {"amazon.titan-image-generator-v2:0", BL_TITAN_V2},
-    {"amazon.nova-canvas-v1:0", BL_NOVA_CANVAS},
+    {"amazon.titan-image-generator-v1", NULL, BL_TITAN_V1, US_EAST_1 | US_WEST_2},
+    {"amazon.titan-image-generator-v1:0", NULL, BL_TITAN_V1, US_EAST_1 | US_WEST_2},
+    {"amazon.titan-image-generator-v2:0", NULL, BL_TITAN_V2, US_EAST_1},
+    {"amazon.nova-canvas-v1:0", NULL, BL_NOVA_CANVAS, US_EAST_1},
+    {"stability.sd3-5-large-v1:0", "us.stability.sd3-5-large-v1:0", BL_STABILITY, US_WEST_2},
+    {"stability.stable-image-core-v1:1", "us.stability.stable-image-core-v1:1", BL_STABILITY,
+     US_WEST_2},
+    {"stability.stable-image-ultra-v1:1", "us.stability.stable-image-ultra-v1:1", BL_STABILITY,
+     US_WEST_2},
 };
+#define N_MODELS (sizeof bl_models / sizeof bl_models[0])
 
-/* Titan Image Generator G1: the only sizes it accepts (25 pairs, width x height). */
-static const unsigned titan_sizes[][2] = {
-    {1024, 1024}, {768, 768},   {512, 512},                                    /* square */
-    {768, 1152},  {384, 576},   {768, 1280}, {384, 640}, {896, 1152},          /* portrait */
-    {448, 576},   {768, 1408},  {384, 704},  {640, 1408}, {320, 704},
-    {1152, 768},  {576, 384},   {1280, 768}, {640, 384}, {1152, 896},          /* landscape */
-    {576, 448},   {1408, 768},  {704, 384},  {1408, 640}, {704, 320},
-    {1152, 640},  {1173, 640},
-};
-
-size_t bl_titan_sizes(const unsigned (**sizes)[2])
+static unsigned region_bit(const char *region)
 {
-    *sizes = titan_sizes;
-    return sizeof titan_sizes / sizeof titan_sizes[0];
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } known[] = {{"us-east-1", US_EAST_1}, {"us-east-2", US_EAST_2}, {"us-west-2", US_WEST_2}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(region, known[i].name) == 0)
+            return known[i].bit;
+    return 0;
 }
 
-const bl_model *bl_model_find(const char *model_id, const char *region)
+static int find_foundation(const char *id, unsigned region, bl_target *out)
+{
+    for (size_t i = 0; i < N_MODELS; i++) {
+        if ((bl_models[i].regions & region) && strcmp(id, bl_models[i].id) == 0) {
+            *out = (bl_target){&bl_models[i], bl_models[i].id};
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int find_profile(const char *id, unsigned region, bl_target *out)
+{
+    if (!(region & PROFILE_REGIONS))
+        return 0;
+    for (size_t i = 0; i < N_MODELS; i++) {
+        if (bl_models[i].profile_id && strcmp(id, bl_models[i].profile_id) == 0) {
+            *out = (bl_target){&bl_models[i], bl_models[i].profile_id};
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* After "arn:aws:bedrock:<region>:", an account id: 12 digits and a ':'. */
+static const char *skip_account(const char *p)
+{
+    for (int i = 0; i < 12; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return NULL;
+    return p[12] == ':' ? p + 13 : NULL;
+}
+
+int bl_model_find(const char *model_id, const char *region, bl_target *out)
 {
     static const char arn_head[] = "arn:aws:bedrock:";
-    static const char arn_tail[] = "::foundation-model/";
-    const char *id = model_id;
+    static const char foundation[] = ":foundation-model/";
+    static const char profile[] = "inference-profile/";
+    unsigned bit = region_bit(region);
     size_t rlen = strlen(region);
-    if (strncmp(id, arn_head, sizeof arn_head - 1) == 0) {
-        const char *r = id + sizeof arn_head - 1;
-        if (strncmp(r, region, rlen) != 0 || strncmp(r + rlen, arn_tail, sizeof arn_tail - 1) != 0)
-            return NULL;
-        id = r + rlen + sizeof arn_tail - 1;
-    }
-    for (size_t i = 0; i < sizeof bl_models / sizeof bl_models[0]; i++)
-        if (strcmp(id, bl_models[i].id) == 0)
-            return &bl_models[i];
-    return NULL;
+    if (strncmp(model_id, arn_head, sizeof arn_head - 1) != 0)
+        return find_foundation(model_id, bit, out) || find_profile(model_id, bit, out);
+    const char *r = model_id + sizeof arn_head - 1;
+    if (strncmp(r, region, rlen) != 0 || r[rlen] != ':')
+        return 0;
+    const char *rest = r + rlen + 1; /* the account id ("" for foundation models), ':', resource */
+    if (strncmp(rest, foundation, sizeof foundation - 1) == 0)
+        return find_foundation(rest + sizeof foundation - 1, bit, out);
+    const char *resource = skip_account(rest);
+    if (resource && strncmp(resource, profile, sizeof profile - 1) == 0)
+        return find_profile(resource + sizeof profile - 1, bit, out);
+    return 0;
+}
+
+json_t *bl_models_served(const char *region)
+{
+    unsigned bit = region_bit(region);
+    json_t *ids = json_array();
+    for (size_t i = 0; ids && i < N_MODELS; i++)
+        if (bl_models[i].regions & bit)
+            json_array_append_new(ids, json_string(bl_models[i].id));
+    for (size_t i = 0; ids && i < N_MODELS && (bit & PROFILE_REGIONS); i++)
+        if (bl_models[i].profile_id)
+            json_array_append_new(ids, json_string(bl_models[i].profile_id));
+    return ids;
+}
+
+int bl_model_is_stability(const bl_model *m)
+{
+    return m->family == BL_STABILITY;
+}
+
+ig_err bl_model_validate(const bl_model *model, const json_t *body, bl_job *job, char *message,
+                         size_t message_size)
+{
+    bl_msg m = {message, message_size};
+    memset(job, 0, sizeof *job);
+    if (model->family == BL_STABILITY)
+        return bl_stability_validate(&m, body, job);
+    return bl_amazon_validate(&m, model, body, job);
 }
 
 const char *bl_model_blocked_message(const bl_model *m)
@@ -70,398 +130,19 @@ const char *bl_model_blocked_message(const bl_model *m)
            "Please adjust your text prompt to submit a new request.";
 }
 
-/* ---- the rules per family ---- */
-
-typedef struct {
-    const char *const *task_types;   /* every task type the model knows */
-    const char *const *text_keys;    /* keys allowed in textToImageParams */
-    const char *const *config_keys;  /* keys allowed in imageGenerationConfig */
-    unsigned text_max;
-    int has_style;
-    int has_conditioning;
-    double cfg_default;
-    int64_t seed_max;
-    int64_t seed_default;
-    int size_default;                /* default width and height */
-} bl_rules;
-
-static const char *const titan_v1_tasks[] = {"TEXT_IMAGE", "INPAINTING", "OUTPAINTING",
-                                             "IMAGE_VARIATION", NULL};
-static const char *const titan_v2_tasks[] = {"TEXT_IMAGE", "INPAINTING", "OUTPAINTING",
-                                             "IMAGE_VARIATION", "COLOR_GUIDED_GENERATION",
-                                             "BACKGROUND_REMOVAL", NULL};
-static const char *const nova_tasks[] = {"TEXT_IMAGE", "INPAINTING", "OUTPAINTING",
-                                         "IMAGE_VARIATION", "COLOR_GUIDED_GENERATION",
-                                         "BACKGROUND_REMOVAL", "VIRTUAL_TRY_ON", NULL};
-static const char *const titan_v1_text_keys[] = {"text", "negativeText", NULL};
-static const char *const titan_v2_text_keys[] = {"text", "negativeText", "conditionImage",
-                                                 "controlMode", "controlStrength", NULL};
-static const char *const nova_text_keys[] = {"text", "negativeText", "style", "conditionImage",
-                                             "controlMode", "controlStrength", NULL};
-static const char *const config_keys[] = {"numberOfImages", "width", "height", "cfgScale",
-                                          "seed", "quality", NULL};
-static const char *const top_keys[] = {"taskType", "textToImageParams", "imageGenerationConfig",
-                                       NULL};
-static const char *const qualities[] = {"standard", "premium", NULL};
-static const char *const control_modes[] = {"CANNY_EDGE", "SEGMENTATION", NULL};
-static const char *const nova_styles[] = {"3D_ANIMATED_FAMILY_FILM", "DESIGN_SKETCH",
-                                          "FLAT_VECTOR_ILLUSTRATION", "GRAPHIC_NOVEL_ILLUSTRATION",
-                                          "MAXIMALISM", "MIDCENTURY_RETRO", "PHOTOREALISM",
-                                          "SOFT_DIGITAL_PAINTING", NULL};
-
-/* Titan's seed: 0 to 2^31-1, as AWS's Titan samples draw it (randint(0, 2147483647)). */
-static const bl_rules titan_v1_rules = {titan_v1_tasks, titan_v1_text_keys, config_keys, 512, 0, 0,
-                                        8.0, 2147483647, 42, 1408};
-static const bl_rules titan_v2_rules = {titan_v2_tasks, titan_v2_text_keys, config_keys, 512, 0, 1,
-                                        8.0, 2147483647, 42, 1408};
-/* Nova's seed: the documented table says 2,147,483,646, AWS's own sample code 858,993,459;
- * the lower bound is the one both sources accept. */
-static const bl_rules nova_rules = {nova_tasks, nova_text_keys, config_keys, 1024, 1, 1,
-                                    6.5, 858993459, 12, 1024};
-
-static const bl_rules *rules_of(const bl_model *m)
+const char *bl_model_output_filtered_message(const bl_model *m)
 {
-    switch (m->family) {
-    case BL_TITAN_V1: return &titan_v1_rules;
-    case BL_TITAN_V2: return &titan_v2_rules;
-    default: return &nova_rules;
-    }
-}
-
-/* ---- violations ---- */
-
-typedef struct {
-    char *out;
-    size_t size;
-} bl_msg;
-
-static ig_err violation(bl_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static ig_err violation(bl_msg *m, const char *fmt, ...)
-{
-    char detail[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    snprintf(m->out, m->size, MALFORMED_PREFIX "%s" MALFORMED_SUFFIX, detail);
-    return IG_ERR_INVALID_ARG;
+    if (m->family == BL_NOVA_CANVAS)
+        return "This request has been blocked by our content filters. One or more generated "
+               "images were withheld. Please adjust your text prompt to submit a new request.";
+    return "This request has been blocked by our content filters. Our filters automatically "
+           "flagged one or more generated images because they may conflict our AUP or AWS "
+           "Responsible AI Policy. Please adjust your text prompt to submit a new request.";
 }
 
 void bl_model_malformed_json(const json_error_t *jerr, char *message, size_t message_size)
 {
     bl_msg m = {message, message_size};
-    violation(&m, "#: the body is not valid JSON: %s (line %d, column %d)", jerr->text, jerr->line,
-              jerr->column);
-}
-
-/* The type names JSON-schema validators print ("expected type: Integer, found: String"). */
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "JSONObject";
-    case JSON_ARRAY: return "JSONArray";
-    case JSON_STRING: return "String";
-    case JSON_INTEGER: return "Integer";
-    case JSON_REAL: return "BigDecimal";
-    case JSON_TRUE:
-    case JSON_FALSE: return "Boolean";
-    default: return "Null";
-    }
-}
-
-/* Characters, not bytes: UTF-8 lead bytes (jansson has already checked the encoding). */
-static size_t utf8_chars(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)s[i] & 0xc0) != 0x80;
-    return n;
-}
-
-static int in_list(const char *const *list, const char *s)
-{
-    for (; *list; list++)
-        if (strcmp(*list, s) == 0)
-            return 1;
-    return 0;
-}
-
-static ig_err check_object(bl_msg *m, const json_t *v, const char *path)
-{
-    if (!json_is_object(v))
-        return violation(m, "%s: expected type: JSONObject, found: %s", path, type_name(v));
-    return IG_OK;
-}
-
-static ig_err check_keys(bl_msg *m, const json_t *obj, const char *path, const char *const *allowed)
-{
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
-    {
-        (void)v;
-        if (!in_list(allowed, key))
-            return violation(m, "%s: extraneous key [%.*s] is not permitted", path, ECHO_MAX, key);
-    }
-    return IG_OK;
-}
-
-/* A string member; NULL *out when absent and not required. */
-static ig_err get_string(bl_msg *m, const json_t *obj, const char *path, const char *key,
-                         int required, const json_t **out)
-{
-    const json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (!v) {
-        if (required)
-            return violation(m, "%s: required key [%s] not found", path, key);
-        return IG_OK;
-    }
-    if (!json_is_string(v))
-        return violation(m, "%s/%s: expected type: String, found: %s", path, key, type_name(v));
-    *out = v;
-    return IG_OK;
-}
-
-static ig_err check_length(bl_msg *m, const json_t *s, const char *path, const char *key,
-                           size_t min, size_t max)
-{
-    size_t n = utf8_chars(json_string_value(s), json_string_length(s));
-    if (n < min)
-        return violation(m, "%s/%s: expected minLength: %zu, actual: %zu", path, key, min, n);
-    if (n > max)
-        return violation(m, "%s/%s: expected maxLength: %zu, actual: %zu", path, key, max, n);
-    return IG_OK;
-}
-
-static ig_err check_enum(bl_msg *m, const json_t *s, const char *path, const char *key,
-                         const char *const *values)
-{
-    if (!in_list(values, json_string_value(s)))
-        return violation(m, "%s/%s: %.*s is not a valid enum value", path, key, ECHO_MAX,
-                         json_string_value(s));
-    return IG_OK;
-}
-
-/* An integer member in [lo, hi]; *out keeps its default when absent. */
-static ig_err get_int(bl_msg *m, const json_t *obj, const char *path, const char *key, int64_t lo,
-                      int64_t hi, int64_t *out)
-{
-    const json_t *v = json_object_get(obj, key);
-    if (!v)
-        return IG_OK;
-    if (!json_is_integer(v))
-        return violation(m, "%s/%s: expected type: Integer, found: %s", path, key, type_name(v));
-    json_int_t n = json_integer_value(v);
-    if (n < lo)
-        return violation(m, "%s/%s: %lld is not greater or equal to %lld", path, key, (long long)n,
-                         (long long)lo);
-    if (n > hi)
-        return violation(m, "%s/%s: %lld is not less or equal to %lld", path, key, (long long)n,
-                         (long long)hi);
-    *out = n;
-    return IG_OK;
-}
-
-/* A number member (integer or real) in [lo, hi]; *out keeps its default when absent. */
-static ig_err get_number(bl_msg *m, const json_t *obj, const char *path, const char *key, double lo,
-                         double hi, double *out)
-{
-    const json_t *v = json_object_get(obj, key);
-    if (!v)
-        return IG_OK;
-    if (!json_is_number(v))
-        return violation(m, "%s/%s: expected type: Number, found: %s", path, key, type_name(v));
-    double d = json_number_value(v);
-    if (d < lo)
-        return violation(m, "%s/%s: %g is not greater or equal to %g", path, key, d, lo);
-    if (d > hi)
-        return violation(m, "%s/%s: %g is not less or equal to %g", path, key, d, hi);
-    *out = d;
-    return IG_OK;
-}
-
-/* ---- the parts of a text-to-image body ---- */
-
-static ig_err check_task_type(bl_msg *m, const json_t *body, const bl_rules *r)
-{
-    const json_t *task;
-    ig_err e = get_string(m, body, "#", "taskType", 1, &task);
-    if (e)
-        return e;
-    e = check_enum(m, task, "#", "taskType", r->task_types);
-    if (e)
-        return e;
-    if (strcmp(json_string_value(task), "TEXT_IMAGE") != 0)
-        return violation(m, "#/taskType: %s is not supported by this endpoint; only TEXT_IMAGE is",
-                         json_string_value(task));
-    return IG_OK;
-}
-
-/* conditionImage: base64 of a PNG or JPEG; required once controlMode or controlStrength is set. */
-static ig_err check_conditioning(bl_msg *m, const json_t *params, const char *path)
-{
-    const json_t *image, *mode;
-    double strength = 0.7;
-    ig_err e = get_string(m, params, path, "conditionImage", 0, &image);
-    if (!e)
-        e = get_string(m, params, path, "controlMode", 0, &mode);
-    if (!e && mode)
-        e = check_enum(m, mode, path, "controlMode", control_modes);
-    if (!e)
-        e = get_number(m, params, path, "controlStrength", 0.0, 1.0, &strength);
-    if (e)
-        return e;
-    if (!image && (mode || json_object_get(params, "controlStrength")))
-        return violation(m, "%s: required key [conditionImage] not found", path);
-    if (!image)
-        return IG_OK;
-    ig_buf raw;
-    ig_buf_init(&raw, 0);
-    ig_error berr;
-    e = ig_base64_decode_buf(json_string_value(image), json_string_length(image), &raw, &berr);
-    if (e) {
-        ig_buf_free(&raw);
-        return violation(m, "%s/conditionImage: not valid base64 (%s)", path, berr.message);
-    }
-    ig_image_type t = ig_image_sniff(raw.data, raw.len, NULL, NULL);
-    ig_buf_free(&raw);
-    if (t == IG_IMAGE_UNKNOWN)
-        return violation(m, "%s/conditionImage: the image is neither a PNG nor a JPEG", path);
-    return IG_OK;
-}
-
-static ig_err check_text_params(bl_msg *m, const json_t *body, const bl_rules *r, bl_job *job)
-{
-    static const char path[] = "#/textToImageParams";
-    const json_t *params = json_object_get(body, "textToImageParams");
-    if (!params)
-        return violation(m, "#: required key [textToImageParams] not found");
-    const json_t *text, *negative, *style;
-    ig_err e = check_object(m, params, path);
-    if (!e)
-        e = check_keys(m, params, path, r->text_keys);
-    if (!e)
-        e = get_string(m, params, path, "text", 1, &text);
-    if (!e)
-        e = check_length(m, text, path, "text", 1, r->text_max);
-    if (!e)
-        e = get_string(m, params, path, "negativeText", 0, &negative);
-    if (!e && negative)
-        e = check_length(m, negative, path, "negativeText", 1, r->text_max);
-    if (!e && r->has_style) {
-        e = get_string(m, params, path, "style", 0, &style);
-        if (!e && style)
-            e = check_enum(m, style, path, "style", nova_styles);
-    }
-    if (!e && r->has_conditioning)
-        e = check_conditioning(m, params, path);
-    if (e)
-        return e;
-    job->text = json_string_value(text);
-    job->text_len = json_string_length(text);
-    return IG_OK;
-}
-
-static int titan_size_ok(int64_t w, int64_t h)
-{
-    for (size_t i = 0; i < sizeof titan_sizes / sizeof titan_sizes[0]; i++)
-        if (titan_sizes[i][0] == w && titan_sizes[i][1] == h)
-            return 1;
-    return 0;
-}
-
-static ig_err check_titan_size(bl_msg *m, const char *path, int64_t w, int64_t h, int defaulted)
-{
-    if (titan_size_ok(w, h))
-        return IG_OK;
-    char list[512];
-    size_t used = 0;
-    for (size_t i = 0; i < sizeof titan_sizes / sizeof titan_sizes[0] && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%ux%u", i ? ", " : "",
-                                 titan_sizes[i][0], titan_sizes[i][1]);
-    return violation(m, "%s: %lldx%lld (width x height%s) is not a supported image size; supported: %s",
-                     path, (long long)w, (long long)h,
-                     defaulted ? ", 1408 when omitted" : "", list);
-}
-
-/* Nova Canvas: each side 320..4096 and a multiple of 16, aspect ratio within 1:4..4:1, fewer
- * than 4,194,304 pixels. */
-static ig_err check_nova_size(bl_msg *m, const char *path, int64_t w, int64_t h)
-{
-    if (w % 16 || h % 16)
-        return violation(m, "%s: width and height must be divisible by 16, got %lldx%lld", path,
-                         (long long)w, (long long)h);
-    if (w > 4 * h || h > 4 * w)
-        return violation(m, "%s: the aspect ratio of %lldx%lld is outside 1:4 to 4:1", path,
-                         (long long)w, (long long)h);
-    if (w * h >= 4194304)
-        return violation(m, "%s: %lldx%lld has %lld pixels; the total must be less than 4194304",
-                         path, (long long)w, (long long)h, (long long)(w * h));
-    return IG_OK;
-}
-
-static ig_err check_generation_config(bl_msg *m, const json_t *body, const bl_rules *r,
-                                      const bl_model *model, bl_job *job)
-{
-    static const char path[] = "#/imageGenerationConfig";
-    const json_t *cfg = json_object_get(body, "imageGenerationConfig");
-    int64_t count = 1, seed = r->seed_default, w = r->size_default, h = r->size_default;
-    double cfg_scale = r->cfg_default;
-    int64_t side_lo = 320; /* the smallest side either family accepts */
-    int64_t side_hi = model->family == BL_NOVA_CANVAS ? 4096 : 1408;
-    ig_err e = IG_OK;
-    if (cfg) {
-        const json_t *quality;
-        e = check_object(m, cfg, path);
-        if (!e)
-            e = check_keys(m, cfg, path, r->config_keys);
-        if (!e)
-            e = get_int(m, cfg, path, "numberOfImages", 1, 5, &count);
-        if (!e)
-            e = get_int(m, cfg, path, "width", side_lo, side_hi, &w);
-        if (!e)
-            e = get_int(m, cfg, path, "height", side_lo, side_hi, &h);
-        if (!e)
-            e = get_number(m, cfg, path, "cfgScale", 1.1, 10.0, &cfg_scale);
-        if (!e)
-            e = get_int(m, cfg, path, "seed", 0, r->seed_max, &seed);
-        if (!e)
-            e = get_string(m, cfg, path, "quality", 0, &quality);
-        if (!e && quality)
-            e = check_enum(m, quality, path, "quality", qualities);
-        if (e)
-            return e;
-    }
-    if (model->family == BL_NOVA_CANVAS)
-        e = check_nova_size(m, path, w, h);
-    else
-        e = check_titan_size(m, path, w, h,
-                             !cfg || !json_object_get(cfg, "width") || !json_object_get(cfg, "height"));
-    if (e)
-        return e;
-    job->count = (unsigned)count;
-    job->seed = (uint64_t)seed;
-    job->width = (unsigned)w;
-    job->height = (unsigned)h;
-    return IG_OK;
-}
-
-ig_err bl_model_validate(const bl_model *model, const json_t *body, bl_job *job, char *message,
-                         size_t message_size)
-{
-    bl_msg m = {message, message_size};
-    const bl_rules *r = rules_of(model);
-    memset(job, 0, sizeof *job);
-    ig_err e = check_object(&m, body, "#");
-    if (!e)
-        e = check_task_type(&m, body, r);
-    if (!e)
-        e = check_keys(&m, body, "#", top_keys);
-    if (!e)
-        e = check_text_params(&m, body, r, job);
-    if (!e)
-        e = check_generation_config(&m, body, r, model, job);
-    return e;
+    bl_violation(&m, "#: the body is not valid JSON: %s (line %d, column %d)", jerr->text,
+                 jerr->line, jerr->column);
 }

@@ -214,6 +214,7 @@ static void log_request(bl_server *s, const bl_request *req, const bl_reply *rep
     }
     if (trace->images) {
         json_object_set_new(f, "images", json_integer(trace->images));
+        json_object_set_new(f, "format", json_string(trace->format ? trace->format : "png"));
         json_object_set_new(f, "cacheHits", json_integer(trace->cache_hits));
         json_object_set_new(f, "renderMs", json_real(trace->render_ms));
     }

@@ -44,7 +44,8 @@ typedef struct {
 
 /* What a request's log line says beyond method, path and status. */
 typedef struct {
-    const char *model_id;     /* the catalogue's spelling, static */
+    const char *model_id;     /* the catalogue's spelling, as called (a profile id too), static */
+    const char *format;       /* the pictures' encoding ("png", "jpeg", "webp"), static */
     unsigned images;
     unsigned cache_hits;
     bl_fault_kind fault;

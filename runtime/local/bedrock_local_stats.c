@@ -7,12 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+
+typedef struct {
+    const char *model; /* static */
+    int64_t start_ms, end_ms;
+    int status;
+    unsigned images;
+    bl_fault_kind fault;
+} call_record;
+
 struct bl_stats {
     pthread_mutex_t lock;
     uint64_t counts[BL_STAT_COUNT];
     uint64_t faults[BL_FAULT_COUNT];
     json_t *by_status;
     json_t *by_error;
+    unsigned in_flight, max_in_flight;
+    call_record calls[BL_STATS_CALLS]; /* a ring: next is the slot written next */
+    size_t next, n_calls;
 };
 
 static const char *const stat_names[BL_STAT_COUNT] = {
@@ -78,6 +91,46 @@ void bl_stats_answer(bl_stats *s, int status, const char *error_code)
     pthread_mutex_unlock(&s->lock);
 }
 
+int64_t bl_stats_call_begin(bl_stats *s)
+{
+    int64_t now = ig_now_ms();
+    pthread_mutex_lock(&s->lock);
+    if (++s->in_flight > s->max_in_flight)
+        s->max_in_flight = s->in_flight;
+    pthread_mutex_unlock(&s->lock);
+    return now;
+}
+
+void bl_stats_call_end(bl_stats *s, const char *model, int64_t start_ms, int status,
+                       unsigned images, bl_fault_kind fault)
+{
+    call_record r = {model, start_ms, ig_now_ms(), status, images, fault};
+    pthread_mutex_lock(&s->lock);
+    s->in_flight--;
+    s->calls[s->next] = r;
+    s->next = (s->next + 1) % BL_STATS_CALLS;
+    if (s->n_calls < BL_STATS_CALLS)
+        s->n_calls++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The ring, oldest first. Under the lock. */
+static json_t *calls_json(const bl_stats *s)
+{
+    json_t *list = json_array();
+    size_t first = (s->next + BL_STATS_CALLS - s->n_calls) % BL_STATS_CALLS;
+    for (size_t i = 0; list && i < s->n_calls; i++) {
+        const call_record *r = &s->calls[(first + i) % BL_STATS_CALLS];
+        json_array_append_new(
+            list, json_pack("{s:s,s:I,s:I,s:i,s:i,s:o}", "model", r->model, "start_ms",
+                            (json_int_t)r->start_ms, "end_ms", (json_int_t)r->end_ms, "status",
+                            r->status, "images", (int)r->images, "fault",
+                            r->fault == BL_FAULT_NONE ? json_null()
+                                                      : json_string(bl_fault_name(r->fault))));
+    }
+    return list;
+}
+
 json_t *bl_stats_json(bl_stats *s)
 {
     json_t *doc = json_object(), *faults = json_object();
@@ -94,6 +147,9 @@ json_t *bl_stats_json(bl_stats *s)
     json_object_set_new(doc, "faults", faults);
     json_object_set_new(doc, "by_status", json_deep_copy(s->by_status));
     json_object_set_new(doc, "by_error", json_deep_copy(s->by_error));
+    json_object_set_new(doc, "in_flight", json_integer(s->in_flight));
+    json_object_set_new(doc, "max_in_flight", json_integer(s->max_in_flight));
+    json_object_set_new(doc, "calls", calls_json(s));
     pthread_mutex_unlock(&s->lock);
     return doc;
 }
@@ -105,5 +161,7 @@ void bl_stats_reset(bl_stats *s)
     memset(s->faults, 0, sizeof s->faults);
     json_object_clear(s->by_status);
     json_object_clear(s->by_error);
+    s->max_in_flight = s->in_flight; /* calls still in progress end after the reset */
+    s->next = s->n_calls = 0;
     pthread_mutex_unlock(&s->lock);
 }

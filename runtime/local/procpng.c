@@ -15,6 +15,7 @@
 
 #include "codec/hash.h"
 #include "procpng_encode.h"
+#include "procpng_lossy.h"
 
 #define GRAIN 3          /* per-channel grain amplitude: about 1.4 MB per 1024x1024 PNG */
 #define COLOR_LO 24      /* palette colours stay inside [COLOR_LO, COLOR_HI] so the grain */
@@ -494,7 +495,16 @@ ig_err procpng_render_rgb(const procpng_spec *spec, unsigned char *rgb, ig_error
     return IG_OK;
 }
 
-ig_err procpng_render_png(const procpng_spec *spec, ig_buf *out, ig_error *err)
+const char *procpng_format_name(procpng_format format)
+{
+    switch (format) {
+    case PROCPNG_JPEG: return "jpeg";
+    case PROCPNG_WEBP: return "webp";
+    default: return "png";
+    }
+}
+
+ig_err procpng_render(const procpng_spec *spec, procpng_format format, ig_buf *out, ig_error *err)
 {
     ig_err e = check_spec(spec, err);
     if (e)
@@ -504,8 +514,17 @@ ig_err procpng_render_png(const procpng_spec *spec, ig_buf *out, ig_error *err)
         return ig_error_set(err, IG_ERR_NOMEM, "no memory for a %ux%u picture", spec->width,
                             spec->height);
     e = procpng_render_rgb(spec, rgb, err);
-    if (!e)
+    if (!e && format == PROCPNG_JPEG)
+        e = procpng_encode_jpeg(rgb, spec->width, spec->height, out, err);
+    else if (!e && format == PROCPNG_WEBP)
+        e = procpng_encode_webp(rgb, spec->width, spec->height, out, err);
+    else if (!e)
         e = procpng_encode_rgb(rgb, spec->width, spec->height, out, err);
     free(rgb);
     return e;
+}
+
+ig_err procpng_render_png(const procpng_spec *spec, ig_buf *out, ig_error *err)
+{
+    return procpng_render(spec, PROCPNG_PNG, out, err);
 }

@@ -46,4 +46,13 @@ ig_err procpng_render_rgb(const procpng_spec *spec, unsigned char *rgb, ig_error
 /* Draws and encodes: appends the PNG to out. */
 ig_err procpng_render_png(const procpng_spec *spec, ig_buf *out, ig_error *err);
 
+/* The encodings a picture can be delivered in (a model's output_format). */
+typedef enum { PROCPNG_PNG, PROCPNG_JPEG, PROCPNG_WEBP } procpng_format;
+
+/* "png", "jpeg", "webp". */
+const char *procpng_format_name(procpng_format format);
+
+/* Draws and encodes in the given format: appends the file to out. */
+ig_err procpng_render(const procpng_spec *spec, procpng_format format, ig_buf *out, ig_error *err);
+
 #endif

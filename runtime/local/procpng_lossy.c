@@ -1,0 +1,187 @@
+/* procpng_lossy.c - JPEG through libjpeg-turbo and WebP through libwebp, both writing straight
+ * into the caller's buffer.
+ *
+ * libjpeg reports errors by calling error_exit, which by default prints and calls exit(); here
+ * it records the message and longjmps back to the one function that called setjmp, which
+ * touches nothing but the compressor (the libjpeg documentation's own pattern) and puts the
+ * buffer back to its length before the call.
+ */
+#include "procpng_lossy.h"
+
+#include <setjmp.h>
+#include <stdio.h> /* jpeglib.h needs FILE */
+#include <string.h>
+
+#include <jerror.h>
+#include <jpeglib.h>
+#include <webp/encode.h>
+
+#define JPEG_CHUNK (64u * 1024u) /* bytes handed to libjpeg at a time */
+#define WEBP_METHOD 2            /* libwebp's speed/size trade-off: 0 fastest .. 6 smallest */
+
+/* ---- JPEG ---- */
+
+typedef struct {
+    struct jpeg_error_mgr pub;
+    jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+} jpeg_failure;
+
+/* A destination manager that grows an ig_buf. */
+typedef struct {
+    struct jpeg_destination_mgr pub;
+    ig_buf *out;
+    size_t given; /* bytes offered to libjpeg at the last refill */
+} jpeg_sink;
+
+static void jpeg_fail(j_common_ptr c)
+{
+    jpeg_failure *f = (jpeg_failure *)c->err;
+    (*c->err->format_message)(c, f->message);
+    longjmp(f->jump, 1);
+}
+
+static void jpeg_quiet(j_common_ptr c)
+{
+    (void)c; /* warnings (corrupt data and the like) cannot arise when compressing our pixels */
+}
+
+static void sink_offer(j_compress_ptr c)
+{
+    jpeg_sink *s = (jpeg_sink *)c->dest;
+    if (ig_buf_reserve(s->out, JPEG_CHUNK) != IG_OK)
+        ERREXIT1(c, JERR_OUT_OF_MEMORY, 1);
+    s->pub.next_output_byte = (JOCTET *)s->out->data + s->out->len;
+    s->pub.free_in_buffer = JPEG_CHUNK;
+    s->given = JPEG_CHUNK;
+}
+
+static void sink_init(j_compress_ptr c)
+{
+    sink_offer(c);
+}
+
+static boolean sink_full(j_compress_ptr c)
+{
+    jpeg_sink *s = (jpeg_sink *)c->dest;
+    s->out->len += s->given; /* libjpeg calls this only when the whole offer is used */
+    sink_offer(c);
+    return TRUE;
+}
+
+static void sink_term(j_compress_ptr c)
+{
+    jpeg_sink *s = (jpeg_sink *)c->dest;
+    s->out->len += s->given - s->pub.free_in_buffer;
+    s->out->data[s->out->len] = '\0';
+}
+
+static void jpeg_write_rows(j_compress_ptr c, const unsigned char *rgb, unsigned width,
+                            unsigned height)
+{
+    c->image_width = width;
+    c->image_height = height;
+    c->input_components = 3;
+    c->in_color_space = JCS_RGB;
+    jpeg_set_defaults(c);
+    jpeg_set_quality(c, PROCPNG_JPEG_QUALITY, TRUE);
+    jpeg_start_compress(c, TRUE);
+    size_t stride = (size_t)width * 3;
+    while (c->next_scanline < c->image_height) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)c->next_scanline * stride);
+        jpeg_write_scanlines(c, &row, 1);
+    }
+    jpeg_finish_compress(c);
+}
+
+ig_err procpng_encode_jpeg(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
+                           ig_error *err)
+{
+    if (!rgb || width == 0 || height == 0 || width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION)
+        return ig_error_set(err, IG_ERR_INVALID_ARG,
+                            "a JPEG needs pixels and a size from 1x1 to %dx%d",
+                            (int)JPEG_MAX_DIMENSION, (int)JPEG_MAX_DIMENSION);
+    const size_t start = out->len;
+    struct jpeg_compress_struct c;
+    jpeg_failure failure;
+    jpeg_sink sink;
+    memset(&sink, 0, sizeof sink);
+    sink.pub.init_destination = sink_init;
+    sink.pub.empty_output_buffer = sink_full;
+    sink.pub.term_destination = sink_term;
+    sink.out = out;
+    c.err = jpeg_std_error(&failure.pub);
+    failure.pub.error_exit = jpeg_fail;
+    failure.pub.output_message = jpeg_quiet;
+    failure.message[0] = '\0';
+    if (setjmp(failure.jump)) {
+        ig_err code = failure.pub.msg_code == JERR_OUT_OF_MEMORY ? IG_ERR_NOMEM : IG_ERR_INVALID_ARG;
+        jpeg_destroy_compress(&c);
+        if (out->data) {
+            out->len = start;
+            out->data[start] = '\0';
+        }
+        return ig_error_set(err, code, "could not encode a %ux%u JPEG: %s", width, height,
+                            failure.message);
+    }
+    jpeg_create_compress(&c);
+    c.dest = &sink.pub;
+    jpeg_write_rows(&c, rgb, width, height);
+    jpeg_destroy_compress(&c);
+    return IG_OK;
+}
+
+/* ---- WebP ---- */
+
+static int webp_sink(const uint8_t *data, size_t size, const WebPPicture *picture)
+{
+    return ig_buf_append(picture->custom_ptr, data, size) == IG_OK;
+}
+
+static const char *webp_error(WebPEncodingError e)
+{
+    switch (e) {
+    case VP8_ENC_ERROR_OUT_OF_MEMORY: return "out of memory";
+    case VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY: return "out of memory for the bitstream";
+    case VP8_ENC_ERROR_BAD_DIMENSION: return "bad dimensions";
+    case VP8_ENC_ERROR_BAD_WRITE: return "the output buffer could not grow";
+    default: return "the encoder failed";
+    }
+}
+
+ig_err procpng_encode_webp(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
+                           ig_error *err)
+{
+    if (!rgb || width == 0 || height == 0 || width > WEBP_MAX_DIMENSION || height > WEBP_MAX_DIMENSION)
+        return ig_error_set(err, IG_ERR_INVALID_ARG,
+                            "a WebP needs pixels and a size from 1x1 to %dx%d", WEBP_MAX_DIMENSION,
+                            WEBP_MAX_DIMENSION);
+    WebPConfig config;
+    WebPPicture picture;
+    if (!WebPConfigInit(&config) || !WebPPictureInit(&picture))
+        return ig_error_set(err, IG_ERR_INVALID_ARG, "libwebp's version does not match its headers");
+    config.quality = PROCPNG_WEBP_QUALITY;
+    config.method = WEBP_METHOD;
+    picture.use_argb = 0; /* lossy: import straight to YUV 4:2:0 */
+    picture.width = (int)width;
+    picture.height = (int)height;
+    picture.writer = webp_sink;
+    picture.custom_ptr = out;
+    const size_t start = out->len;
+    ig_err e = IG_OK;
+    if (!WebPPictureImportRGB(&picture, rgb, (int)width * 3))
+        e = ig_error_set(err, IG_ERR_NOMEM, "could not import a %ux%u picture into libwebp", width,
+                         height);
+    else if (!WebPEncode(&config, &picture))
+        e = ig_error_set(err,
+                         picture.error_code == VP8_ENC_ERROR_OUT_OF_MEMORY ? IG_ERR_NOMEM
+                                                                          : IG_ERR_INVALID_ARG,
+                         "could not encode a %ux%u WebP: %s", width, height,
+                         webp_error(picture.error_code));
+    WebPPictureFree(&picture);
+    if (e && out->data) {
+        out->len = start;
+        out->data[start] = '\0';
+    }
+    return e;
+}
