@@ -275,18 +275,13 @@ function M.ratio(model, name)
   return nil
 end
 
-local function gcd(a, b)
-  while b ~= 0 do a, b = b, a % b end
-  return a
-end
-
--- The aspect-ratio entry that width x height names: the pair reduces exactly to the ratio
--- (1920x1080 is 16:9), or it is the pixel size the model makes for that ratio (1344x768).
+-- The aspect-ratio entry that width x height names: the pair has exactly the ratio's
+-- proportions (1920x1080 is 16:9, 2100x900 is 21:9), or it is the pixel size the model makes
+-- for that ratio (1344x768 is 16:9, though not exactly 16:9).
 function M.ratio_for_size(model, w, h)
-  local g = gcd(w, h)
-  local reduced = string.format("%d:%d", w // g, h // g)
   for _, r in ipairs(model.aspect_ratios) do
-    if r.ratio == reduced or (r.width == w and r.height == h) then return r end
+    local a, b = r.ratio:match("^(%d+):(%d+)$")
+    if w * tonumber(b) == h * tonumber(a) or (r.width == w and r.height == h) then return r end
   end
   return nil
 end
@@ -332,7 +327,7 @@ function M.describe_sizes(model)
     for i, r in ipairs(model.aspect_ratios) do
       parts[i] = string.format("%s (%s)", r.ratio, M.size_name(r.width, r.height))
     end
-    return "aspect ratios (and their sizes): " .. table.concat(parts, ", ")
+    return "aspect ratios and the sizes made for them: " .. table.concat(parts, ", ")
   end
   local rule = model.size_rule
   if rule then

@@ -275,7 +275,7 @@ local function settle_ratio(model, out, ratio_given)
   local r = models.ratio_for_size(model, out.width, out.height)
   if not r then
     return string.format("width x height %s matches none of the aspect ratios of %s; give aspectRatio "
-      .. "(one of %s) or a width x height of one of those ratios, e.g. %s",
+      .. "(one of %s) or a width x height in one of those proportions; %s",
       models.size_name(out.width, out.height), model.id, table.concat(models.ratio_names(model), ", "),
       models.describe_sizes(model))
   end
