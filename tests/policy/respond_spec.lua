@@ -162,3 +162,80 @@ describe("failures", function()
     assert.are.equal(504, a.status)
   end)
 end)
+
+describe("success with one call per image (Stability)", function()
+  local CORE = "stability.stable-image-core-v1:1"
+
+  local function stability(query)
+    local h = C.harness({ config = function(c) c.rate_limit.tiers.anonymous = { rate = 0.5, burst = 10 } end })
+    local req = R.get("/generate-image", query or { prompt = "a lighthouse", numberOfImages = "3", seed = "5" })
+    local _, plan = h.plan(req)
+    return h, plan, req
+  end
+
+  it("gives each image the seed of the call that made it, its format and content type", function()
+    local h, plan, req = stability()
+    local result = R.success(plan)
+    local body = C.client_body(h.respond(result, req))
+    assert.are.equal(CORE, body.model)
+    assert.are.equal(3, #body.images)
+    for i, s in ipairs({ 5, 6, 7 }) do
+      assert.are.same({ url = result.images[i].url, key = result.images[i].key, width = 1024, height = 1024,
+        format = "png", contentType = "image/png", seed = s }, body.images[i])
+    end
+  end)
+
+  it("reports JPEG and WebP as the runtime measured them", function()
+    local h, plan, req = stability({ prompt = "x", outputFormat = "jpeg", aspectRatio = "16:9" })
+    local img = C.client_body(h.respond(R.success(plan), req)).images[1]
+    assert.are.same({ "jpeg", "image/jpeg", 1344, 768 }, { img.format, img.contentType, img.width, img.height })
+    local result = R.success(plan, { format = "webp" })
+    result.images[1].format = nil -- only the content type: the format follows from it
+    img = C.client_body(h.respond(result, req)).images[1]
+    assert.are.same({ "webp", "image/webp" }, { img.format, img.contentType })
+  end)
+
+  it("says which images are missing and how many were filtered, never hiding one", function()
+    local h, plan, req = stability()
+    local result = R.success(plan, { missing = { { call = 2, index = 1, reason = "Filter reason: output image" } } })
+    local a = h.respond(result, req)
+    assert.are.equal(200, a.status)
+    local body = C.client_body(a)
+    assert.are.same({ 5, 7 }, { body.images[1].seed, body.images[2].seed })
+    assert.are.equal(1, body.filtered)
+    assert.are.same({ { seed = 6, reason = "Filter reason: output image" } }, body.missing)
+    assert.are.equal(2, h.ctl.metric_total("ImagesDelivered"))
+    assert.are.equal(1, h.ctl.metric_total("ImagesMissing"))
+  end)
+
+  it("counts an inference error as missing but not filtered", function()
+    local h, plan, req = stability()
+    local body = C.client_body(h.respond(R.success(plan, { missing = {
+      { call = 1, index = 1, reason = "Inference error" },
+      { call = 3, index = 1, reason = "Filter reason: prompt" },
+    } }), req))
+    assert.are.equal(1, #body.images)
+    assert.are.equal(6, body.images[1].seed)
+    assert.are.equal(1, body.filtered)
+    assert.are.same({ { seed = 5, reason = "Inference error" }, { seed = 7, reason = "Filter reason: prompt" } }, body.missing)
+  end)
+
+  it("counts Titan's content-filter sentence as filtered", function()
+    local h = C.titan_harness()
+    local req = R.get("/generate-image", { prompt = "x", numberOfImages = "2", seed = "9" })
+    local _, plan = h.plan(req)
+    local body = C.client_body(h.respond(R.success(plan, { missing = { { call = 1, index = 2,
+      reason = "Some of the generated images have been blocked by our content filters." } } }), req))
+    assert.are.equal(1, #body.images)
+    assert.are.equal(1, body.filtered)
+    assert.are.equal(9, body.missing[1].seed)
+  end)
+
+  it("keeps content_filtered a 400 when every image is missing", function()
+    local h, plan, req = stability()
+    local a = h.respond(R.failure(plan, "content_filtered", 400, "Filter reason: prompt"), req)
+    assert.are.equal(400, a.status)
+    assert.are.equal("content_filtered", a.body.error.code)
+    assert.are.equal("7", a.headers["RateLimit-Remaining"]) -- 10 - 3, nothing back: not a service failure
+  end)
+end)
