@@ -4,7 +4,9 @@
 Requests are signed by botocore's SigV4Auth (Debian's botocore 1.29 has no 'bedrock-runtime'
 service model, so the request is built with botocore.awsrequest.AWSRequest and sent with
 http.client), and error responses are parsed by botocore's rest-json parser, the way boto3
-would read them. PNGs are checked by walking their chunks and inflating them with zlib.
+would read them. PNGs are checked by walking their chunks and inflating them with zlib; JPEGs
+by walking their markers to the frame header and the end of image; WebPs by their RIFF header
+and VP8 frame header.
 
 The suite starts its own servers on free ports and stops them with SIGTERM; each must exit 0
 without sanitizer reports. Prints "bedrock-local: N passed, M failed".
@@ -43,6 +45,18 @@ BLOCKED_TITAN = ("This request has been blocked by our content filters. Our filt
                  "Please adjust your text prompt to submit a new request.")
 BLOCKED_NOVA = ("This request has been blocked by our content filters. Please adjust your text "
                 "prompt to submit a new request.")
+CORE = "stability.stable-image-core-v1:1"
+ULTRA = "stability.stable-image-ultra-v1:1"
+SD35 = "stability.sd3-5-large-v1:0"
+STABILITY = [SD35, CORE, ULTRA]
+RATIO_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "21:9": (1536, 640), "2:3": (832, 1216),
+               "3:2": (1216, 832), "4:5": (896, 1088), "5:4": (1088, 896), "9:16": (768, 1344),
+               "9:21": (640, 1536)}
+RETIRED = ("This model version has reached the end of its life. Please refer to the AWS documentation "
+           "for more details.")
+LEGACY = ("Access denied. This Model is marked by provider as Legacy and you have not been actively "
+          "using the model in the last 30 days. Please upgrade to an active model on Amazon Bedrock")
+UNKNOWN_MODEL = "The provided model identifier is invalid."
 TITAN_SIZES = [(1024, 1024), (768, 768), (512, 512), (768, 1152), (384, 576), (768, 1280),
                (384, 640), (896, 1152), (448, 576), (768, 1408), (384, 704), (640, 1408),
                (320, 704), (1152, 768), (576, 384), (1280, 768), (640, 384), (1152, 896),
@@ -74,6 +88,7 @@ class Server:
         if credentials:
             argv += ["--access-key-id", KEY_ID, "--secret-access-key", SECRET]
         argv += list(args)
+        self.region = args[list(args).index("--region") + 1] if "--region" in args else "us-east-1"
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         full_env.update(env or {})
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -215,6 +230,7 @@ def send(port, method, path, body=b"", headers=None, conn=None):
 
 
 def invoke(server, model, doc, conn=None, raw=None, **sign):
+    sign.setdefault("region", server.region)
     body = raw if raw is not None else json.dumps(doc).encode()
     path = model_path(model)
     headers = signed_request(server.port, path, body, **sign)
@@ -308,6 +324,52 @@ def percent_changed(a, b):
                   if max(abs(a[3 * i] - b[3 * i]), abs(a[3 * i + 1] - b[3 * i + 1]),
                          abs(a[3 * i + 2] - b[3 * i + 2])) > 24)
     return 100.0 * changed / n
+
+
+def jpeg_size(data):
+    """(width, height) from the frame header; checks SOI, the marker chain up to the scan, EOI."""
+    check(data[:3] == b"\xff\xd8\xff", f"JPEG SOI marker, got {data[:4]!r}")
+    check(data[-2:] == b"\xff\xd9", "JPEG ends with EOI")
+    pos, size = 2, None
+    while pos + 4 <= len(data):
+        check(data[pos] == 0xFF, f"JPEG marker expected at {pos}")
+        marker = data[pos + 1]
+        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            h, w = struct.unpack(">HH", data[pos + 5:pos + 9])
+            check_eq((data[pos + 4], data[pos + 9]), (8, 3), "8-bit, 3 components")
+            size = (w, h)
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            break
+        pos += 2 + length
+    check(size is not None, "a JPEG frame header before the scan")
+    return size
+
+
+def webp_size(data):
+    """(width, height) of a lossy (VP8) WebP; checks the RIFF container's length."""
+    check(data[:4] == b"RIFF" and data[8:12] == b"WEBP", f"RIFF/WEBP header, got {data[:12]!r}")
+    (riff_len,) = struct.unpack("<I", data[4:8])
+    check_eq(riff_len, len(data) - 8, "RIFF length")
+    check_eq(data[12:16], b"VP8 ", "a lossy VP8 chunk")
+    check_eq(data[23:26], b"\x9d\x01\x2a", "VP8 key frame start code")
+    w, h = struct.unpack("<HH", data[26:30])
+    return w & 0x3FFF, h & 0x3FFF
+
+
+def stability_answer(resp, reason=None):
+    """The decoded picture of a Stability answer (None when a finish reason is expected)."""
+    check_eq(resp.status, 200, f"status (body {resp.body[:300]!r})")
+    doc = resp.json()
+    check_eq(sorted(doc), ["finish_reasons", "images", "seeds"], "members")
+    check_eq(doc["finish_reasons"], [reason], "finish_reasons")
+    check(len(doc["seeds"]) == 1 and isinstance(doc["seeds"][0], int), f"one integer seed: {doc['seeds']}")
+    check(1 <= doc["seeds"][0] <= 4294967294, f"seed {doc['seeds'][0]} in range")
+    if reason is not None:
+        check_eq(doc["images"], [], "no image with a finish reason")
+        return None
+    check_eq(len(doc["images"]), 1, "one image per call")
+    return base64.b64decode(doc["images"][0], validate=True)
 
 
 def images_of(resp):
@@ -815,6 +877,363 @@ def test_cache_is_bounded():
         check_eq(code, 0, f"exit status; stderr {errors[-2000:]}")
 
 
+# ---------------------------------------------------------------- Stability (a us-west-2 server)
+
+def test_stability_answers_in_its_shape(west):
+    for model in STABILITY:
+        png = stability_answer(invoke(west, model, {"prompt": f"a harbour at dawn, {model}", "seed": 5}))
+        check_eq(png_size(png), (1024, 1024), f"{model}: 1:1 by default")
+        png_scanlines(png)
+        doc = invoke(west, model, {"prompt": "seed echo", "seed": 4294967294}).json()
+        check_eq(doc["seeds"], [4294967294], f"{model}: the request's seed is reported")
+    # Seed 0 or none: drawn from the prompt, reported, and reproducing the same picture.
+    drawn = invoke(west, CORE, {"prompt": "a kite over dunes"}).json()
+    zero = invoke(west, CORE, {"prompt": "a kite over dunes", "seed": 0}).json()
+    check_eq(zero["seeds"], drawn["seeds"], "seed 0 draws the same seed as no seed")
+    again = invoke(west, CORE, {"prompt": "a kite over dunes", "seed": drawn["seeds"][0]}).json()
+    check_eq(again["images"], drawn["images"], "the reported seed reproduces the picture")
+    other = invoke(west, CORE, {"prompt": "a kite over the sea"}).json()
+    check(other["seeds"] != drawn["seeds"], "another prompt draws another seed")
+    check(other["images"] != drawn["images"], "and another picture")
+    resp = invoke(west, ULTRA, {"prompt": "full body", "negative_prompt": "blurry", "mode": "text-to-image",
+                                "aspect_ratio": "1:1", "seed": 9, "output_format": "png"})
+    check_eq(png_size(stability_answer(resp)), (1024, 1024), "every member at once")
+    check(resp.headers.get("X-Amzn-Bedrock-Invocation-Latency", "").isdigit(), "latency header")
+
+
+def test_stability_size_follows_the_aspect_ratio(west):
+    for ratio, size in RATIO_SIZES.items():
+        png = stability_answer(invoke(west, SD35, {"prompt": f"ratio {ratio}", "aspect_ratio": ratio}))
+        check_eq(png_size(png), size, f"aspect_ratio {ratio}")
+
+
+def test_stability_jpeg_and_webp(west):
+    doc = {"prompt": "a lighthouse in fog", "seed": 77, "aspect_ratio": "16:9"}
+    before = west.stats()["cache"]
+    png = stability_answer(invoke(west, CORE, doc))
+    jpeg = stability_answer(invoke(west, CORE, {**doc, "output_format": "jpeg"}))
+    webp = stability_answer(invoke(west, CORE, {**doc, "output_format": "webp"}))
+    check_eq(png_size(png), (1344, 768), "PNG size")
+    check_eq(jpeg_size(jpeg), (1344, 768), "JPEG size")
+    check_eq(webp_size(webp), (1344, 768), "WebP size")
+    check(len(jpeg) < len(png) and len(webp) < len(png), f"lossy is lighter: {len(png)} {len(jpeg)} {len(webp)}")
+    for fmt, size in (("jpeg", (640, 1536)), ("webp", (1536, 640))):
+        ratio = "9:21" if fmt == "jpeg" else "21:9"
+        data = stability_answer(invoke(west, SD35, {"prompt": "tall or wide", "output_format": fmt,
+                                                     "aspect_ratio": ratio}))
+        check_eq(jpeg_size(data) if fmt == "jpeg" else webp_size(data), size, f"{fmt} {ratio}")
+    # The cache keeps each format apart: asking again serves each from the cache, unchanged.
+    mid = west.stats()["cache"]
+    check_eq(mid["misses"] - before["misses"], 5, "five different pictures were drawn")
+    check_eq(stability_answer(invoke(west, CORE, {**doc, "output_format": "jpeg"})), jpeg, "JPEG again")
+    check_eq(stability_answer(invoke(west, CORE, {**doc, "output_format": "webp"})), webp, "WebP again")
+    check_eq(stability_answer(invoke(west, CORE, doc)), png, "PNG again")
+    check_eq(west.stats()["cache"]["hits"] - mid["hits"], 3, "three cache hits, one per format")
+    rec = None
+    for _ in range(100):
+        rec = next((r for r in reversed(west.log_records()) if r.get("format") == "webp"), None)
+        if rec:
+            break
+        time.sleep(0.02)
+    check(rec is not None and rec["images"] == 1, "the log line names the format")
+
+
+def stability_violation(detail):
+    return f"Malformed input request: {detail}, please reformat your input and try again."
+
+
+def test_stability_validation_rules(west):
+    ok = {"prompt": "a red kite"}
+    cases = [
+        (None, b"{not json", "Malformed input request: #: the body is not valid JSON: "),
+        (["a red kite"], None, stability_violation("#: expected type: JSONObject, found: JSONArray")),
+        ({**ok, "foo": 1}, None, stability_violation("#: extraneous key [foo] is not permitted")),
+        ({**ok, "width": 1024}, None, stability_violation("#: extraneous key [width] is not permitted")),
+        ({**ok, "cfg_scale": 7}, None, stability_violation("#: extraneous key [cfg_scale] is not permitted")),
+        (titan_body(), None, stability_violation("#: extraneous key [taskType] is not permitted")),
+        ({}, None, stability_violation("#: required key [prompt] not found")),
+        ({"negative_prompt": "x"}, None, stability_violation("#: required key [prompt] not found")),
+        ({"prompt": 5}, None, stability_violation("#/prompt: expected type: String, found: Integer")),
+        ({"prompt": ""}, None, stability_violation("#/prompt: expected minLength: 1, actual: 0")),
+        ({"prompt": "x" * 10001}, None, stability_violation("#/prompt: expected maxLength: 10000, actual: 10001")),
+        ({"prompt": "é" * 10001}, None, stability_violation("#/prompt: expected maxLength: 10000, actual: 10001")),
+        ({**ok, "negative_prompt": "n" * 10001}, None,
+         stability_violation("#/negative_prompt: expected maxLength: 10000, actual: 10001")),
+        ({**ok, "negative_prompt": None}, None,
+         stability_violation("#/negative_prompt: expected type: String, found: Null")),
+        ({**ok, "aspect_ratio": "7:3"}, None, stability_violation("#/aspect_ratio: 7:3 is not a valid enum value")),
+        ({**ok, "aspect_ratio": "1024x1024"}, None,
+         stability_violation("#/aspect_ratio: 1024x1024 is not a valid enum value")),
+        ({**ok, "aspect_ratio": 1}, None, stability_violation("#/aspect_ratio: expected type: String, found: Integer")),
+        ({**ok, "seed": 4294967295}, None, stability_violation("#/seed: 4294967295 is not less or equal to 4294967294")),
+        ({**ok, "seed": -1}, None, stability_violation("#/seed: -1 is not greater or equal to 0")),
+        ({**ok, "seed": "5"}, None, stability_violation("#/seed: expected type: Integer, found: String")),
+        ({**ok, "seed": 5.0}, None, stability_violation("#/seed: expected type: Integer, found: BigDecimal")),
+        ({**ok, "output_format": "gif"}, None, stability_violation("#/output_format: gif is not a valid enum value")),
+        ({**ok, "output_format": "PNG"}, None, stability_violation("#/output_format: PNG is not a valid enum value")),
+        ({**ok, "output_format": True}, None,
+         stability_violation("#/output_format: expected type: String, found: Boolean")),
+        ({**ok, "mode": "image-to-image", "image": "aGk=", "strength": 0.5}, None,
+         stability_violation("#/mode: image-to-image is not supported by this endpoint; only text-to-image is")),
+        ({**ok, "mode": "sketch"}, None, stability_violation("#/mode: sketch is not a valid enum value")),
+        ({**ok, "mode": 1}, None, stability_violation("#/mode: expected type: String, found: Integer")),
+    ]
+    before = west.stats()
+    for i, (doc, raw, want) in enumerate(cases):
+        model = STABILITY[i % 3]
+        resp = invoke(west, model, doc, raw=raw)
+        got = expect_error(resp, 400, "ValidationException")
+        check(resp.headers.get("x-amzn-ErrorType", "").startswith(
+            "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"), "x-amzn-ErrorType")
+        if want.endswith("try again."):
+            check_eq(got, want, f"{model}: message for {json.dumps(doc)[:80] if raw is None else raw!r}")
+        else:
+            check(got.startswith(want), f"message {got!r} should start with {want!r}")
+    after = west.stats()
+    check_eq(after["reached_model"], before["reached_model"], "no invalid request reached the model")
+    check_eq(len(after["calls"]), len(before["calls"]), "no invalid request was timed as a call")
+    check_eq(after["by_error"].get("ValidationException", 0) - before["by_error"].get("ValidationException", 0),
+             len(cases), "counted as ValidationException")
+    edges = [{"prompt": "x" * 10000}, {"prompt": "é" * 10000}, {**ok, "negative_prompt": ""},
+             {**ok, "negative_prompt": "n" * 10000}, {**ok, "seed": 4294967294}, {**ok, "seed": 0},
+             {**ok, "mode": "text-to-image"}, {**ok, "output_format": "jpeg"}, {**ok, "output_format": "webp"}]
+    for doc in edges:
+        check_eq(invoke(west, CORE, doc).status, 200, f"edge {json.dumps(doc)[:80]}")
+    check_eq(west.stats()["reached_model"] - after["reached_model"], len(edges), "valid edges reached the model")
+
+
+def test_models_follow_the_region(srv, west):
+    titan = titan_body()
+    nova = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "x"},
+            "imageGenerationConfig": {"width": 320, "height": 320}}
+    stab = {"prompt": "where am I"}
+    # us-east-1 (srv): Titan v1, v2, Nova; Stability only through its us. profiles.
+    for model, body in ((TITAN_V1, titan), ("amazon.titan-image-generator-v1:0", titan), (TITAN_V2, titan),
+                        (NOVA, nova)):
+        check_eq(invoke(srv, model, body).status, 200, f"us-east-1 serves {model}")
+    for model in STABILITY:
+        expect_error(invoke(srv, model, stab), 404, "ResourceNotFoundException", message=UNKNOWN_MODEL)
+        stability_answer(invoke(srv, "us." + model, stab))
+    # us-west-2: the Stability models, their profiles, Titan v1; not Titan v2 or Nova.
+    for model in STABILITY:
+        stability_answer(invoke(west, model, stab))
+        stability_answer(invoke(west, "us." + model, stab))
+    check_eq(invoke(west, TITAN_V1, titan).status, 200, "us-west-2 serves Titan v1")
+    for model, body in ((TITAN_V2, titan), (NOVA, nova)):
+        expect_error(invoke(west, model, body), 404, "ResourceNotFoundException", message=UNKNOWN_MODEL)
+    for bogus in ("us.amazon.titan-image-generator-v1", "eu." + CORE, "us." + CORE + "x", "us.", "US." + CORE):
+        expect_error(invoke(west, bogus, stab), 404, "ResourceNotFoundException", message=UNKNOWN_MODEL)
+    # ARNs: a foundation model's, and an inference profile's (with an account id).
+    stability_answer(invoke(west, "arn:aws:bedrock:us-west-2::foundation-model/" + ULTRA, stab))
+    stability_answer(invoke(west, "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us." + ULTRA, stab))
+    for arn in ("arn:aws:bedrock:us-east-1::foundation-model/" + ULTRA,
+                "arn:aws:bedrock:us-west-2::foundation-model/us." + ULTRA,
+                "arn:aws:bedrock:us-west-2:123456789012:inference-profile/" + ULTRA,
+                "arn:aws:bedrock:us-west-2:12345:inference-profile/us." + ULTRA,
+                "arn:aws:bedrock:us-west-2::foundation-model/" + NOVA):
+        expect_error(invoke(west, arn, stab), 404, "ResourceNotFoundException", message=UNKNOWN_MODEL)
+    calls = west.stats()["calls"]
+    check_eq(calls[-1]["model"], "us." + ULTRA, "a profile call is recorded under the profile id")
+    started = next(r for r in west.log_records() if r.get("message") == "started")
+    check_eq(sorted(started["models"]), sorted([TITAN_V1, "amazon.titan-image-generator-v1:0"] + STABILITY +
+                                               ["us." + m for m in STABILITY]), "the models us-west-2 serves")
+
+
+def test_other_regions_serve_profiles_or_nothing():
+    east2 = Server("--region", "us-east-2")
+    try:
+        stability_answer(invoke(east2, "us." + SD35, {"prompt": "from Ohio"}))
+        for model in (SD35, TITAN_V1, NOVA):
+            expect_error(invoke(east2, model, {"prompt": "x"}), 404, "ResourceNotFoundException",
+                         message=UNKNOWN_MODEL)
+    finally:
+        code, errors = east2.stop()
+        check_eq(code, 0, f"us-east-2 exit status; stderr {errors[-2000:]}")
+    eu = Server("--region", "eu-west-1")
+    try:
+        for model in ("us." + SD35, SD35, TITAN_V2):
+            expect_error(invoke(eu, model, {"prompt": "x"}), 404, "ResourceNotFoundException",
+                         message=UNKNOWN_MODEL)
+        records = eu.log_records()
+        check(any(r.get("level") == "WARN" and "no image models" in r.get("message", "") for r in records),
+              "a region without models is warned about")
+    finally:
+        code, errors = eu.stop()
+        check_eq(code, 0, f"eu-west-1 exit status; stderr {errors[-2000:]}")
+
+
+def test_stability_content_filters_answer_200(west):
+    west.reset()
+    west.faults({"block_words": ["volcano"]})
+    before = west.stats()
+    resp = invoke(west, CORE, {"prompt": "an erupting Volcano at night", "seed": 3})
+    check_eq(resp.status, 200, "a filtered prompt is a 200 on Stability")
+    check_eq(resp.json(), {"finish_reasons": ["Filter reason: prompt"]}, "AWS's filtered answer")
+    expect_error(invoke(west, TITAN_V1, titan_body(text="a volcano")), 400, "ValidationException",
+                 message=BLOCKED_TITAN)
+    after = west.stats()
+    check_eq(after["content_blocked"] - before["content_blocked"], 2, "content_blocked counter")
+    check_eq(after["reached_model"], before["reached_model"], "blocked prompts never reach the model")
+
+    west.faults({"block_words": None, "filter_output": {"next": 1}})
+    filtered = invoke(west, ULTRA, {"prompt": "a calm lake", "seed": 11})
+    stability_answer(filtered, reason="Filter reason: output image")
+    check_eq(filtered.json()["seeds"], [11], "the seed is still reported")
+    stability_answer(invoke(west, ULTRA, {"prompt": "a calm lake", "seed": 11}))
+    west.faults({"inference_error": {"every": 2}})
+    stability_answer(invoke(west, SD35, {"prompt": "one"}))
+    stability_answer(invoke(west, SD35, {"prompt": "two"}), reason="Inference error")
+    stats = west.stats()
+    check_eq((stats["faults"]["filter_output"], stats["faults"]["inference_error"]), (1, 1), "fault counters")
+    check_eq(stats["succeeded"], 2, "only whole answers count as succeeded")
+    check_eq([(c["fault"], c["images"], c["status"]) for c in stats["calls"]],
+             [("filter_output", 0, 200), (None, 1, 200), (None, 1, 200), ("inference_error", 0, 200)],
+             "each timed call: fault, images, status")
+    west.reset()
+
+
+def test_titan_and_nova_output_filter_and_model_errors(srv):
+    srv.reset()
+    srv.faults({"filter_output": {"next": 2}})
+    resp = invoke(srv, TITAN_V2, titan_body(n=3, w=320, h=704, text="three, one withheld"))
+    check_eq(resp.status, 200, "Titan's withheld image is still a 200")
+    doc = resp.json()
+    check_eq(len(doc["images"]), 2, "one image fewer")
+    check("blocked by our content filters" in doc.get("error", ""), f"an error sentence: {doc.get('error')!r}")
+    png_size(base64.b64decode(doc["images"][0]))
+    resp = invoke(srv, NOVA, {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "one, withheld"},
+                              "imageGenerationConfig": {"width": 320, "height": 320}})
+    doc = resp.json()
+    check_eq((resp.status, doc["images"]), (200, []), "Nova's only image withheld")
+    check("blocked by our content filters" in doc["error"], "Nova's error sentence")
+    check("error" not in invoke(srv, TITAN_V2, titan_body()).json(), "the trigger is spent")
+    srv.faults({"inference_error": {"next": 1}})
+    expect_error(invoke(srv, TITAN_V1, titan_body()), 424, "ModelErrorException",
+                 message="The request failed due to an error while processing the model.")
+    stats = srv.stats()
+    check_eq(stats["images"], 2 + 0 + 1, "withheld pictures are not counted as returned")
+    check_eq(stats["faults"]["filter_output"], 2, "filter_output counter")
+    srv.reset()
+
+
+def test_retired_and_legacy_models(srv):
+    srv.reset()
+    srv.faults({"retired_models": [TITAN_V2, CORE], "legacy_denied_models": [TITAN_V1],
+                "throttle": {"every": 1}})
+    before = srv.stats()
+    expect_error(invoke(srv, TITAN_V2, titan_body()), 404, "ResourceNotFoundException", message=RETIRED)
+    expect_error(invoke(srv, "us." + CORE, {"prompt": "x"}), 404, "ResourceNotFoundException", message=RETIRED)
+    expect_error(invoke(srv, TITAN_V1, titan_body()), 403, "AccessDeniedException", message=LEGACY)
+    # Validation comes first, as for every fault.
+    expect_error(invoke(srv, TITAN_V2, titan_body(n=9)), 400, "ValidationException")
+    after = srv.stats()
+    check_eq(after["reached_model"] - before["reached_model"], 3, "each refusal is one call that reached the model")
+    check_eq((after["faults"]["retired_model"], after["faults"]["legacy_denied_model"]), (2, 1), "counters")
+    check_eq(after["faults"]["throttle"], 0, "a listed model's calls are not shown to the triggers")
+    check_eq(srv.control("GET", "faults")[1]["throttle"]["calls"], 0, "the throttle saw no call")
+    check_eq([(c["model"], c["status"], c["fault"]) for c in after["calls"]][-3:],
+             [(TITAN_V2, 404, "retired_model"), ("us." + CORE, 404, "retired_model"),
+              (TITAN_V1, 403, "legacy_denied_model")], "timed calls")
+    # A profile id in the list retires the profile only.
+    srv.faults({"retired_models": ["us." + ULTRA], "legacy_denied_models": [], "throttle": None})
+    expect_error(invoke(srv, "us." + ULTRA, {"prompt": "x"}), 404, "ResourceNotFoundException", message=RETIRED)
+    check_eq(invoke(srv, TITAN_V2, titan_body()).status, 200, "no longer retired")
+    described = srv.control("GET", "faults")[1]
+    check_eq((described["retired_models"], described["legacy_denied_models"]), (["us." + ULTRA], []),
+             "GET /_control/faults shows the lists")
+    srv.reset()
+    check_eq(invoke(srv, "us." + ULTRA, {"prompt": "x"}).status, 200, "reset clears them")
+
+
+def test_lifecycle_flags():
+    srv = Server("--region", "us-west-2", "--retired-model", SD35, "--legacy-denied-model", TITAN_V1,
+                 "--filter-output-every", "2", "--inference-error-next", "1")
+    try:
+        stability_answer(invoke(srv, ULTRA, {"prompt": "a"}), reason="Inference error")
+        stability_answer(invoke(srv, ULTRA, {"prompt": "b"}), reason="Filter reason: output image")
+        stability_answer(invoke(srv, ULTRA, {"prompt": "c"}))
+        expect_error(invoke(srv, SD35, {"prompt": "d"}), 404, "ResourceNotFoundException", message=RETIRED)
+        expect_error(invoke(srv, TITAN_V1, titan_body()), 403, "AccessDeniedException", message=LEGACY)
+        faults = srv.control("GET", "faults")[1]
+        check_eq(faults["filter_output"]["every"], 2, "--filter-output-every")
+        check_eq((faults["retired_models"], faults["legacy_denied_models"]), ([SD35], [TITAN_V1]), "lists")
+    finally:
+        code, errors = srv.stop()
+        check_eq(code, 0, f"exit status; stderr {errors[-2000:]}")
+
+
+def test_parallel_calls_overlap():
+    srv = Server("--region", "us-west-2", "--latency-ms", "600")
+    try:
+        invoke(srv, CORE, {"prompt": "warm the cache", "seed": 1})  # pictures below come from the cache
+        srv.reset()
+        results, started = [], time.monotonic()
+
+        def one(i):
+            try:
+                results.append(invoke(srv, CORE, {"prompt": "warm the cache", "seed": 1}).status)
+            except Exception as exc:  # reported below as a failed check
+                results.append(repr(exc))
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        wall = time.monotonic() - started
+        check_eq(results, [200] * 3, "three answers")
+        stats = srv.stats()
+        check_eq(stats["max_in_flight"], 3, "three calls in progress at once")
+        check_eq(stats["in_flight"], 0, "none left in progress")
+        calls = stats["calls"]
+        check_eq(len(calls), 3, "three timed calls")
+        for c in calls:
+            check_eq((c["model"], c["status"], c["images"], c["fault"]), (CORE, 200, 1, None), "call record")
+            check(c["end_ms"] - c["start_ms"] >= 600, f"each call held 600 ms: {c}")
+        check(max(c["start_ms"] for c in calls) < min(c["end_ms"] for c in calls),
+              f"every call started before any ended: {calls}")
+        check(wall < 1.5, f"three 600 ms calls took {wall:.2f} s: not serialised")
+        srv.reset()
+        stats = srv.stats()
+        check_eq((stats["max_in_flight"], stats["calls"]), (0, []), "reset clears the timing")
+    finally:
+        code, errors = srv.stop()
+        check_eq(code, 0, f"exit status; stderr {errors[-2000:]}")
+
+
+def test_call_ring_keeps_the_last_256(srv):
+    srv.reset()
+    srv.faults({"throttle": {"every": 1}})  # quick answers that still reach the model
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    for i in range(260):
+        check_eq(invoke(srv, TITAN_V2, titan_body(seed=i), conn=conn).status, 429, f"call {i}")
+    conn.close()
+    stats = srv.stats()
+    calls = stats["calls"]
+    check_eq((stats["reached_model"], len(calls)), (260, 256), "260 calls, the ring holds 256")
+    check(all(a["end_ms"] <= b["end_ms"] for a, b in zip(calls, calls[1:])), "oldest first")
+    check_eq({(c["status"], c["fault"], c["images"]) for c in calls}, {(429, "throttle", 0)}, "records")
+    check_eq(stats["max_in_flight"], 1, "sequential calls never overlap")
+    srv.reset()
+
+
+def test_new_fault_documents_are_checked(srv):
+    for doc, fragment in (({"retired_models": "x"}, "array"), ({"legacy_denied_models": [""]}, "string"),
+                          ({"filter_output": {"evry": 1}}, "unknown member"),
+                          ({"inference_error": {"rate": 3}}, "rate"), ({"retired": []}, "retired_models")):
+        status, answer = srv.control("POST", "faults", doc)
+        check_eq(status, 400, f"document {doc}")
+        check(fragment in answer["message"], f"{answer['message']!r} should mention {fragment!r}")
+    for args, fragment in ((["--filter-output-rate", "2"], "probability"),
+                           (["--inference-error-every", "x"], "whole number"), (["--retired-model"], "needs a value")):
+        proc = subprocess.run([BINARY, "--access-key-id", KEY_ID, "--secret-access-key", SECRET] + args,
+                              capture_output=True, timeout=30)
+        check_eq(proc.returncode, 2, f"exit status for {args}")
+        check(fragment in proc.stderr.decode(), f"stderr {proc.stderr!r} should mention {fragment!r}")
+    proc = subprocess.run([BINARY, "--help"], capture_output=True, timeout=30)
+    for flag in (b"--retired-model", b"--legacy-denied-model", b"filter-output", b"inference-error"):
+        check(flag in proc.stdout, f"--help lists {flag!r}")
+
+
 # ---------------------------------------------------------------- runner
 
 SHARED = [test_text_to_image_returns_pngs_of_the_requested_size, test_every_titan_size_is_accepted,
@@ -823,11 +1242,17 @@ SHARED = [test_text_to_image_returns_pngs_of_the_requested_size, test_every_tita
           test_concurrent_requests, test_signature_failures, test_titan_validation_rules, test_nova_canvas_rules,
           test_model_ids, test_routes, test_body_over_25_mb_is_refused, test_runtime_faults,
           test_broken_answers, test_content_filter, test_fault_documents_are_checked,
-          test_logs_have_no_secrets_and_no_prompts]
+          test_logs_have_no_secrets_and_no_prompts, test_titan_and_nova_output_filter_and_model_errors,
+          test_retired_and_legacy_models, test_call_ring_keeps_the_last_256, test_new_fault_documents_are_checked]
+# Run against a second shared server that stands for us-west-2 (the Stability models' region).
+WEST = [test_stability_answers_in_its_shape, test_stability_size_follows_the_aspect_ratio,
+        test_stability_jpeg_and_webp, test_stability_validation_rules, test_stability_content_filters_answer_200]
+BOTH = [test_models_follow_the_region]
 OWN_SERVER = [test_session_token_must_match, test_credentials_from_the_environment, test_access_denied,
               test_throttling_every_nth_from_the_command_line, test_prompts_logged_when_asked,
               test_command_line_errors, test_no_verify_accepts_unsigned_requests,
-              test_cache_is_bounded]
+              test_cache_is_bounded, test_other_regions_serve_profiles_or_nothing, test_lifecycle_flags,
+              test_parallel_calls_overlap]
 
 
 def run(name, fn, *args):
@@ -850,20 +1275,23 @@ def main():
         return 1
     passed = failed = 0
     srv = Server()
+    west = Server("--region", "us-west-2")
     try:
-        for fn in SHARED:
-            if run(fn.__name__, fn, srv):
-                passed += 1
-            else:
-                failed += 1
+        for fns, args in ((SHARED, (srv,)), (WEST, (west,)), (BOTH, (srv, west))):
+            for fn in fns:
+                if run(fn.__name__, fn, *args):
+                    passed += 1
+                else:
+                    failed += 1
     finally:
-        code, errors = srv.stop()
-    shutdown_ok = code == 0 and "Sanitizer" not in errors and any(
-        '"stopping"' in line for line in srv.lines)
-    print(f"{'ok  ' if shutdown_ok else 'FAIL'} test_sigterm_stops_cleanly (exit {code})")
-    if not shutdown_ok:
-        print(errors[-4000:])
-    passed, failed = passed + shutdown_ok, failed + (not shutdown_ok)
+        stopped = [(server, *server.stop()) for server in (srv, west)]
+    for server, code, errors in stopped:
+        shutdown_ok = code == 0 and "Sanitizer" not in errors and any(
+            '"stopping"' in line for line in server.lines)
+        print(f"{'ok  ' if shutdown_ok else 'FAIL'} test_sigterm_stops_cleanly ({server.region}, exit {code})")
+        if not shutdown_ok:
+            print(errors[-4000:])
+        passed, failed = passed + shutdown_ok, failed + (not shutdown_ok)
     for fn in OWN_SERVER:
         if run(fn.__name__, fn):
             passed += 1
