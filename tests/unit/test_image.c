@@ -1,4 +1,4 @@
-/* test_image.c - PNG and JPEG sniffing: real (hand-assembled, spec-valid) files, every
+/* test_image.c - PNG, JPEG and WebP sniffing: real (hand-assembled, spec-valid) files, every
  * truncation of them, wrong signatures, corrupt headers and random garbage after a valid
  * signature. Inputs are copied into exactly-sized heap blocks so that the sanitizer build
  * catches any read past the end. */
@@ -38,6 +38,23 @@ static const unsigned char jpeg_13x7[160] = {
     0x01, 0xff, 0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x07, 0x00, 0x0d, 0x01,
     0x01, 0x11, 0x00, 0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f,
     0x00, 0x0f, 0xff, 0xd9,
+};
+
+
+/* The first 30 bytes of WebP files of a 5x3 picture written by cwebp 1.2.4 (lossy "VP8 ",
+ * lossless "VP8L"), and a hand-assembled extended header (VP8X, canvas 1344x768). Sniffing
+ * reads nothing past the first chunk's fixed header. */
+static const unsigned char webp_lossy_5x3[30] = {
+    0x52, 0x49, 0x46, 0x46, 0x72, 0x00, 0x00, 0x00, 0x57, 0x45, 0x42, 0x50, 0x56, 0x50, 0x38,
+    0x20, 0x66, 0x00, 0x00, 0x00, 0xf0, 0x01, 0x00, 0x9d, 0x01, 0x2a, 0x05, 0x00, 0x03, 0x00,
+};
+static const unsigned char webp_lossless_5x3[30] = {
+    0x52, 0x49, 0x46, 0x46, 0x7c, 0x00, 0x00, 0x00, 0x57, 0x45, 0x42, 0x50, 0x56, 0x50, 0x38,
+    0x4c, 0x70, 0x00, 0x00, 0x00, 0x2f, 0x04, 0x80, 0x00, 0x00, 0x77, 0xa0, 0x28, 0x92, 0x14,
+};
+static const unsigned char webp_extended_1344x768[30] = {
+    'R', 'I', 'F', 'F', 0x16, 0x00, 0x00, 0x00, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'X',
+    0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3f, 0x05, 0x00, 0xff, 0x02, 0x00,
 };
 
 static ig_image_type sniff_copy(const unsigned char *data, size_t len, unsigned *w, unsigned *h)
@@ -130,6 +147,51 @@ static void test_jpeg_every_truncation(void)
         }
     }
     IG_CHECK_EQ_INT(wrong, 0);
+}
+
+
+static void test_webp(void)
+{
+    const struct {
+        const unsigned char *data;
+        unsigned w, h;
+    } cases[] = {{webp_lossy_5x3, 5, 3}, {webp_lossless_5x3, 5, 3}, {webp_extended_1344x768, 1344, 768}};
+    int wrong = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t len = 0; len <= 30; len++) {
+            unsigned w = 99, h = 99;
+            ig_image_type t = sniff_copy(cases[c].data, len, &w, &h);
+            ig_image_type want_t = len < 16 ? IG_IMAGE_UNKNOWN : IG_IMAGE_WEBP;
+            unsigned want_w = len >= 30 ? cases[c].w : 0, want_h = len >= 30 ? cases[c].h : 0;
+            if (t != want_t || w != want_w || h != want_h) {
+                wrong++;
+                ig_test_fail(__FILE__, __LINE__, "case %zu len %zu: type %d %ux%u", c, len, (int)t, w, h);
+            }
+        }
+    }
+    IG_CHECK_EQ_INT(wrong, 0);
+    unsigned char p[30];
+    unsigned w, h;
+    memcpy(p, webp_lossy_5x3, sizeof p);
+    p[23] = 0x00; /* no key-frame start code: the size is unknown */
+    IG_CHECK_EQ_INT(sniff_copy(p, sizeof p, &w, &h), IG_IMAGE_WEBP);
+    IG_CHECK_EQ_INT(w, 0);
+    memcpy(p, webp_lossless_5x3, sizeof p);
+    p[20] = 0x2e; /* not the VP8L signature */
+    IG_CHECK_EQ_INT(sniff_copy(p, sizeof p, &w, &h), IG_IMAGE_WEBP);
+    IG_CHECK_EQ_INT(w, 0);
+    memcpy(p, webp_lossy_5x3, sizeof p);
+    p[9] = 'A'; /* RIFF of another kind (WAVE, AVI ...) */
+    IG_CHECK_EQ_INT(sniff_copy(p, sizeof p, &w, &h), IG_IMAGE_UNKNOWN);
+    IG_CHECK_EQ_STR(ig_image_content_type(IG_IMAGE_WEBP), "image/webp");
+    IG_CHECK_EQ_STR(ig_image_extension(IG_IMAGE_WEBP), "webp");
+    IG_CHECK_EQ_STR(ig_image_format_name(IG_IMAGE_WEBP), "webp");
+    IG_CHECK_EQ_STR(ig_image_format_name(IG_IMAGE_JPEG), "jpeg");
+    IG_CHECK_EQ_INT(ig_image_type_from_content_type("image/webp"), IG_IMAGE_WEBP);
+    IG_CHECK_EQ_INT(ig_image_type_from_content_type("image/jpeg; q=1"), IG_IMAGE_JPEG);
+    IG_CHECK_EQ_INT(ig_image_type_from_content_type("image/png"), IG_IMAGE_PNG);
+    IG_CHECK_EQ_INT(ig_image_type_from_content_type("text/html"), IG_IMAGE_UNKNOWN);
+    IG_CHECK_EQ_INT(ig_image_type_from_content_type(NULL), IG_IMAGE_UNKNOWN);
 }
 
 static void test_wrong_magic(void)
@@ -246,6 +308,7 @@ int main(void)
     IG_RUN(test_jpeg_frame_markers);
     IG_RUN(test_png_every_truncation);
     IG_RUN(test_jpeg_every_truncation);
+    IG_RUN(test_webp);
     IG_RUN(test_wrong_magic);
     IG_RUN(test_png_corrupt_header);
     IG_RUN(test_jpeg_corrupt_segments);

@@ -1,8 +1,9 @@
-/* image.c - PNG and JPEG signatures and dimensions.
+/* image.c - PNG, JPEG and WebP signatures and dimensions.
  *
  * The bytes come from a model's answer, so they are untrusted: the PNG check reads a fixed
- * header, and the JPEG walk follows segment lengths with a bounds check before every read.
- * Neither ever reads past len, whatever the input claims.
+ * header, the JPEG walk follows segment lengths with a bounds check before every read, and the
+ * WebP check reads the first chunk's fixed header. None ever reads past len, whatever the input
+ * claims.
  */
 #include "codec/image.h"
 
@@ -84,6 +85,41 @@ static void jpeg_dimensions(const unsigned char *p, size_t len, unsigned *w, uns
     }
 }
 
+static uint32_t le24(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+}
+
+/* "RIFF" size "WEBP", then the first chunk: VP8X (extended: the canvas size), VP8L (lossless:
+ * 14-bit sizes after the 0x2f signature) or "VP8 " (lossy: 14-bit sizes after the key frame's
+ * start code 9d 01 2a). */
+static void webp_dimensions(const unsigned char *p, size_t len, unsigned *w, unsigned *h)
+{
+    if (len < 30)
+        return;
+    const unsigned char *c = p + 12;
+    uint32_t fw = 0, fh = 0;
+    if (memcmp(c, "VP8X", 4) == 0) {
+        fw = le24(p + 24) + 1;
+        fh = le24(p + 27) + 1;
+    } else if (memcmp(c, "VP8L", 4) == 0) {
+        if (p[20] != 0x2f)
+            return;
+        uint32_t bits = (uint32_t)p[21] | (uint32_t)p[22] << 8 | (uint32_t)p[23] << 16 | (uint32_t)p[24] << 24;
+        fw = (bits & 0x3fff) + 1;
+        fh = ((bits >> 14) & 0x3fff) + 1;
+    } else if (memcmp(c, "VP8 ", 4) == 0) {
+        if (p[23] != 0x9d || p[24] != 0x01 || p[25] != 0x2a)
+            return;
+        fw = (uint32_t)(p[26] | p[27] << 8) & 0x3fff;
+        fh = (uint32_t)(p[28] | p[29] << 8) & 0x3fff;
+    }
+    if (fw == 0 || fh == 0)
+        return;
+    *w = fw;
+    *h = fh;
+}
+
 ig_image_type ig_image_sniff(const void *data, size_t len, unsigned *width, unsigned *height)
 {
     unsigned w = 0, h = 0;
@@ -95,6 +131,9 @@ ig_image_type ig_image_sniff(const void *data, size_t len, unsigned *width, unsi
     } else if (p && len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff) {
         t = IG_IMAGE_JPEG;
         jpeg_dimensions(p, len, &w, &h);
+    } else if (p && len >= 16 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0) {
+        t = IG_IMAGE_WEBP;
+        webp_dimensions(p, len, &w, &h);
     }
     if (width)
         *width = w;
@@ -110,6 +149,8 @@ const char *ig_image_content_type(ig_image_type t)
         return "image/png";
     case IG_IMAGE_JPEG:
         return "image/jpeg";
+    case IG_IMAGE_WEBP:
+        return "image/webp";
     default:
         return NULL;
     }
@@ -122,7 +163,36 @@ const char *ig_image_extension(ig_image_type t)
         return "png";
     case IG_IMAGE_JPEG:
         return "jpg";
+    case IG_IMAGE_WEBP:
+        return "webp";
     default:
         return NULL;
     }
+}
+
+const char *ig_image_format_name(ig_image_type t)
+{
+    switch (t) {
+    case IG_IMAGE_PNG:
+        return "png";
+    case IG_IMAGE_JPEG:
+        return "jpeg";
+    case IG_IMAGE_WEBP:
+        return "webp";
+    default:
+        return NULL;
+    }
+}
+
+ig_image_type ig_image_type_from_content_type(const char *content_type)
+{
+    if (!content_type)
+        return IG_IMAGE_UNKNOWN;
+    if (strncmp(content_type, "image/png", 9) == 0)
+        return IG_IMAGE_PNG;
+    if (strncmp(content_type, "image/jpeg", 10) == 0)
+        return IG_IMAGE_JPEG;
+    if (strncmp(content_type, "image/webp", 10) == 0)
+        return IG_IMAGE_WEBP;
+    return IG_IMAGE_UNKNOWN;
 }
