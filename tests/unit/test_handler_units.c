@@ -1,5 +1,6 @@
 /* test_handler_units.c - the handler's pure parts: event -> request, image extraction, proxy
  * responses, EMF records, configuration parsing. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,6 +170,73 @@ static void test_extract_escaped_strings_are_unescaped(void)
     ig_extracted_free(&x);
 }
 
+
+static void test_extract_stability_finish_reasons(void)
+{
+    ig_extracted x;
+    ig_error err;
+    const char *ok = "{\"seeds\":[2130420379],\"finish_reasons\":[null],\"images\":[\"QUJD\"]}";
+    IG_CHECK_EQ_INT(ig_extract_images(ok, strlen(ok), "images", "finish_reasons", &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 1);
+    IG_CHECK_EQ_INT(x.n_reasons, 1);
+    IG_CHECK(x.reasons[0] == NULL);
+    IG_CHECK(x.error == NULL);
+    IG_CHECK(x.doc == NULL);
+    ig_extracted_free(&x);
+    /* AWS's example of a filtered answer: no images, no seeds, one reason. */
+    const char *prompt = "{\"finish_reasons\":[\"Filter reason: prompt\"]}";
+    IG_CHECK_EQ_INT(ig_extract_images(prompt, strlen(prompt), "images", "finish_reasons", &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 0);
+    IG_CHECK_EQ_INT(x.n_reasons, 1);
+    IG_CHECK_EQ_STR(x.reasons[0], "Filter reason: prompt");
+    IG_CHECK_EQ_STR(x.error, "Filter reason: prompt");
+    ig_extracted_free(&x);
+    /* Reasons after the images, mixed, one escaped: the tree reads them the same way. */
+    const char *mixed = "{\"images\":[\"QUJD\",\"REVG\"],\"finish_reasons\":[null,\"Inference \\\"error\\\"\"]}";
+    IG_CHECK_EQ_INT(ig_extract_images(mixed, strlen(mixed), "images", "finish_reasons", &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 2);
+    IG_CHECK_EQ_INT(x.n_reasons, 2);
+    IG_CHECK(x.reasons[0] == NULL);
+    IG_CHECK_EQ_STR(x.reasons[1], "Inference \"error\"");
+    IG_CHECK_EQ_STR(x.error, "Inference \"error\"");
+    ig_extracted_free(&x);
+    /* A non-string reason counts as none; too many reasons are refused. */
+    const char *odd = "{\"images\":[\"QUJD\"],\"finish_reasons\":[7]}";
+    IG_CHECK_EQ_INT(ig_extract_images(odd, strlen(odd), "images", "finish_reasons", &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.n_reasons, 1);
+    IG_CHECK(x.reasons[0] == NULL);
+    ig_extracted_free(&x);
+    char many[512] = "{\"finish_reasons\":[null";
+    for (int i = 0; i < IG_EXTRACT_MAX_IMAGES; i++)
+        strcat(many, ",null");
+    strcat(many, "]}");
+    IG_CHECK_EQ_INT(ig_extract_images(many, strlen(many), "images", "finish_reasons", &x, &err), IG_ERR_PARSE);
+    IG_CHECK(strstr(err.message, "reasons") != NULL);
+    ig_extracted_free(&x);
+}
+
+/* A string of many escape pairs before its closing quote is read in one pass: the scan finds the
+ * quote once instead of once per escape (it was quadratic). The answer still has to be exact. */
+static void test_extract_escape_heavy_string(void)
+{
+    size_t pairs = 200000;
+    size_t len = pairs * 2 + 64;
+    char *body = malloc(len);
+    size_t n = (size_t)snprintf(body, len, "{\"note\":\"");
+    for (size_t i = 0; i < pairs; i++) {
+        body[n++] = '\\';
+        body[n++] = '\\';
+    }
+    n += (size_t)snprintf(body + n, len - n, "\",\"images\":[\"QUJD\"]}");
+    ig_extracted x;
+    ig_error err;
+    IG_CHECK_EQ_INT(ig_extract_images(body, n, "images", "error", &x, &err), IG_OK);
+    IG_CHECK_EQ_INT(x.count, 1);
+    IG_CHECK_EQ_MEM(x.b64[0], "QUJD", 4);
+    ig_extracted_free(&x);
+    free(body);
+}
+
 static void test_extract_rejects_garbage(void)
 {
     ig_extracted x;
@@ -332,6 +400,8 @@ int main(void)
     IG_RUN(test_event_malformed_is_an_error);
     IG_RUN(test_extract_titan_and_sdxl_paths);
     IG_RUN(test_extract_escaped_strings_are_unescaped);
+    IG_RUN(test_extract_stability_finish_reasons);
+    IG_RUN(test_extract_escape_heavy_string);
     IG_RUN(test_extract_rejects_garbage);
     IG_RUN(test_extract_depth_is_bounded);
     IG_RUN(test_response_from_answer);

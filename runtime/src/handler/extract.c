@@ -70,9 +70,13 @@ static void ig_ws(ig_scan *s)
 static int ig_scan_string(ig_scan *s, const char **text, size_t *len, int *escaped)
 {
     const char *q = s->p + 1;
+    const char *quote = NULL;
     *escaped = 0;
+    /* One pass: the next quote is searched again only when an escape consumed it, so a string
+     * full of escapes costs its length, not its length times the number of escapes. */
     for (;;) {
-        const char *quote = q < s->end ? memchr(q, '"', (size_t)(s->end - q)) : NULL;
+        if (!quote || quote < q)
+            quote = q < s->end ? memchr(q, '"', (size_t)(s->end - q)) : NULL;
         if (!quote)
             return 0;
         const char *bs = memchr(q, '\\', (size_t)(quote - q));
@@ -266,11 +270,57 @@ typedef struct {
     ig_extracted *x;
 } ig_error_field;
 
+/* Keeps a reason (or the whole-answer error) as a short NUL-terminated copy. */
+static const char *ig_keep_text(char *buf, size_t cap, const char *t, size_t n)
+{
+    size_t c = n < cap ? n : cap - 1;
+    memcpy(buf, t, c);
+    buf[c] = '\0';
+    return buf;
+}
+
+static void ig_add_reason(ig_extracted *x, const char *t, size_t n)
+{
+    size_t i = x->n_reasons++;
+    x->reasons[i] = t ? ig_keep_text(x->reason_buf[i], sizeof x->reason_buf[i], t, n) : NULL;
+    if (t && !x->error)
+        x->error = x->reasons[i];
+}
+
+/* One element of an array error field: a string is that image's reason, null means none. */
+static ig_scan_status ig_reason_element(ig_scan *s, const char *key, size_t key_len, int key_escaped, void *arg)
+{
+    (void)key, (void)key_len, (void)key_escaped, (void)arg;
+    if (s->x->n_reasons == IG_EXTRACT_MAX_IMAGES) {
+        ig_error_set(s->err, IG_ERR_PARSE, "the model's answer holds more than %d reasons", IG_EXTRACT_MAX_IMAGES);
+        return IG_SCAN_IMAGE_ERROR;
+    }
+    if (*s->p != '"') {
+        ig_scan_status st = ig_skip_value(s);
+        if (st == IG_SCAN_OK)
+            ig_add_reason(s->x, NULL, 0);
+        return st;
+    }
+    const char *t;
+    size_t n;
+    int escaped;
+    if (!ig_scan_string(s, &t, &n, &escaped))
+        return IG_SCAN_BAD;
+    if (escaped)
+        return IG_SCAN_ESCAPED;
+    ig_add_reason(s->x, n ? t : NULL, n);
+    return IG_SCAN_OK;
+}
+
 static ig_scan_status ig_error_member(ig_scan *s, const char *key, size_t key_len, int key_escaped,
                                       void *arg)
 {
     const ig_error_field *f = arg;
-    if (key_escaped || key_len != strlen(f->name) || memcmp(key, f->name, key_len) != 0 || *s->p != '"')
+    if (key_escaped || key_len != strlen(f->name) || memcmp(key, f->name, key_len) != 0)
+        return ig_skip_value(s);
+    if (*s->p == '[')
+        return ig_walk(s, ig_reason_element, NULL);
+    if (*s->p != '"')
         return ig_skip_value(s);
     const char *t;
     size_t n;
@@ -279,12 +329,8 @@ static ig_scan_status ig_error_member(ig_scan *s, const char *key, size_t key_le
         return IG_SCAN_BAD;
     if (escaped)
         return IG_SCAN_ESCAPED;
-    if (n > 0) {
-        size_t c = n < sizeof f->x->error_buf ? n : sizeof f->x->error_buf - 1;
-        memcpy(f->x->error_buf, t, c);
-        f->x->error_buf[c] = '\0';
-        f->x->error = f->x->error_buf;
-    }
+    if (n > 0)
+        f->x->error = ig_keep_text(f->x->error_buf, sizeof f->x->error_buf, t, n);
     return IG_SCAN_OK;
 }
 
@@ -376,11 +422,21 @@ static ig_err ig_extract_tree(const char *body, size_t len, const ig_segment *se
     ig_err e = ig_collect(out, out->doc, segs, n, 0, err);
     if (e)
         return e;
-    if (error_field && *error_field) {
-        json_t *ev = json_object_get(out->doc, error_field);
-        if (json_is_string(ev) && json_string_length(ev) > 0) {
-            snprintf(out->error_buf, sizeof out->error_buf, "%s", json_string_value(ev));
-            out->error = out->error_buf;
+    if (!error_field || !*error_field)
+        return IG_OK;
+    json_t *ev = json_object_get(out->doc, error_field);
+    if (json_is_string(ev) && json_string_length(ev) > 0) {
+        out->error = ig_keep_text(out->error_buf, sizeof out->error_buf, json_string_value(ev), json_string_length(ev));
+    } else if (json_is_array(ev)) {
+        if (json_array_size(ev) > IG_EXTRACT_MAX_IMAGES)
+            return ig_error_set(err, IG_ERR_PARSE, "the model's answer holds more than %d reasons",
+                                IG_EXTRACT_MAX_IMAGES);
+        size_t i;
+        json_t *v;
+        json_array_foreach(ev, i, v)
+        {
+            int text = json_is_string(v) && json_string_length(v) > 0;
+            ig_add_reason(out, text ? json_string_value(v) : NULL, text ? json_string_length(v) : 0);
         }
     }
     return IG_OK;
