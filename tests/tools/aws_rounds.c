@@ -21,7 +21,7 @@ static int sign_bedrock(ig_aws_context *ctx, int round)
     const ig_header headers[] = {{"Host", "bedrock-runtime.us-east-1.amazonaws.com"},
                                  {"Content-Type", "application/json"},
                                  {"Accept", "application/json"}};
-    static const ig_aws_service bedrock = {"bedrock", 0, 0};
+    static const ig_aws_service bedrock = {.signing_name = "bedrock"};
     ig_aws_signed s;
     ig_aws_signed_init(&s);
     ig_error err;

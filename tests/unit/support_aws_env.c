@@ -35,8 +35,8 @@ ig_err ig_test_aws_context(ig_aws_context *ctx, const char *endpoint_var, const 
     return IG_OK;
 }
 
-static ig_err ig_test_verify(const ig_testsrv_request *r, const char *service, int s3_uri_rules,
-                             const char *token, int report)
+static ig_err ig_test_verify(const ig_testsrv_request *r, const char *region, const char *service,
+                             int s3_uri_rules, const char *token, int report)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s", r->target);
@@ -54,7 +54,7 @@ static ig_err ig_test_verify(const ig_testsrv_request *r, const char *service, i
                             .payload_hash = NULL};
     ig_error err;
     ig_error_clear(&err);
-    ig_err e = ig_sigv4_verify(&known, "us-east-1", service, s3_uri_rules, &req, ig_now_ms() / 1000, 300, &err);
+    ig_err e = ig_sigv4_verify(&known, region, service, s3_uri_rules, &req, ig_now_ms() / 1000, 300, &err);
     if (e != IG_OK && report)
         fprintf(stderr, "signature check of %s %s: %s\n", r->method, r->target, err.message);
     return e;
@@ -63,11 +63,17 @@ static ig_err ig_test_verify(const ig_testsrv_request *r, const char *service, i
 ig_err ig_test_verify_recorded(const ig_testsrv_request *r, const char *service, int s3_uri_rules,
                                const char *token)
 {
-    return ig_test_verify(r, service, s3_uri_rules, token, 1);
+    return ig_test_verify(r, "us-east-1", service, s3_uri_rules, token, 1);
 }
 
 ig_err ig_test_verify_quietly(const ig_testsrv_request *r, const char *service, int s3_uri_rules,
                               const char *token)
 {
-    return ig_test_verify(r, service, s3_uri_rules, token, 0);
+    return ig_test_verify(r, "us-east-1", service, s3_uri_rules, token, 0);
+}
+
+ig_err ig_test_verify_recorded_in(const ig_testsrv_request *r, const char *region, const char *service,
+                                  const char *token)
+{
+    return ig_test_verify(r, region, service, 0, token, 1);
 }

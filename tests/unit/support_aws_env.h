@@ -18,6 +18,9 @@ ig_err ig_test_aws_context(ig_aws_context *ctx, const char *endpoint_var, const 
  * else the verifier's error, printed to stderr. */
 ig_err ig_test_verify_recorded(const ig_testsrv_request *r, const char *service, int s3_uri_rules,
                                const char *token);
+/* The same for a request signed for another region (non-S3 rules). */
+ig_err ig_test_verify_recorded_in(const ig_testsrv_request *r, const char *region, const char *service,
+                                  const char *token);
 /* The same without printing: for checks that expect a mismatch. */
 ig_err ig_test_verify_quietly(const ig_testsrv_request *r, const char *service, int s3_uri_rules,
                               const char *token);

@@ -1,6 +1,7 @@
 /* test_bedrock.c - InvokeModel against a scripted server of the test's own: the wire shape and
  * signature, retries on throttling / 5xx / ModelNotReadyException, no retry on validation
  * errors, deadlines that are never passed, server delay hints, error decoding. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -379,6 +380,137 @@ static void test_error_decoding(void)
     IG_CHECK_EQ_STR(m, "a lon");
 }
 
+
+static void test_bedrock_region_of_its_own(void)
+{
+    ig_testsrv_reply script[] = {{.body = "{}"}};
+    fixture f;
+    IG_CHECK(setup(&f, script, 1, NULL));
+    ig_error err;
+    ig_bedrock *west = ig_bedrock_new_in(&f.ctx, "us-west-2", &err);
+    IG_CHECK(west != NULL);
+    IG_CHECK_EQ_STR(ig_bedrock_region(west), "us-west-2");
+    IG_CHECK_EQ_STR(ig_bedrock_region(f.br), "us-east-1");
+    IG_CHECK_EQ_INT(ig_bedrock_invoke(west, MODEL, BODY, strlen(BODY), ig_now_ms() + 5000, &f.res), IG_OK);
+    const ig_testsrv_request *r = ig_testsrv_request_at(f.srv, 0);
+    IG_CHECK(r != NULL);
+    if (r) {
+        const char *auth = ig_header_list_get(&r->headers, "authorization");
+        IG_CHECK(auth && strstr(auth, "/us-west-2/bedrock/aws4_request") != NULL);
+        IG_CHECK_EQ_INT(ig_test_verify_recorded_in(r, "us-west-2", "bedrock", NULL), IG_OK);
+        IG_CHECK(ig_test_verify_quietly(r, "bedrock", 0, NULL) != IG_OK); /* not valid for us-east-1 */
+    }
+    IG_CHECK_EQ_STR(f.ctx.region, "us-east-1"); /* the context (and S3) keep theirs */
+    ig_bedrock_free(west);
+    IG_CHECK(ig_bedrock_new_in(&f.ctx, "not a region", &err) == NULL);
+    IG_CHECK(strstr(err.message, "not a region name") != NULL);
+    ig_bedrock *dflt = ig_bedrock_new_in(&f.ctx, "", &err);
+    IG_CHECK(dflt && strcmp(ig_bedrock_region(dflt), "us-east-1") == 0);
+    ig_bedrock_free(dflt);
+    teardown(&f);
+}
+
+static void test_parallel_calls_run_at_once(void)
+{
+    /* Each answer waits 300 ms: calls made one after the other would reuse one connection. */
+    ig_testsrv_reply script[] = {{.body = "{\"images\":[\"AAAA\"]}", .delay_ms = 300}};
+    fixture f;
+    IG_CHECK(setup(&f, script, 1, NULL));
+    const char *bodies[] = {"{\"seed\":5}", "{\"seed\":6}", "{\"seed\":7}"};
+    ig_bedrock_call calls[3];
+    for (int i = 0; i < 3; i++)
+        calls[i] = (ig_bedrock_call){bodies[i], strlen(bodies[i])};
+    ig_bedrock_result res[3];
+    for (int i = 0; i < 3; i++)
+        ig_bedrock_result_init(&res[i]);
+    ig_bedrock_batch batch = {.model_id = MODEL, .calls = calls, .n_calls = 3, .deadline_ms = ig_now_ms() + 5000};
+    IG_CHECK_EQ_INT(ig_bedrock_invoke_many(f.br, &batch, res), IG_OK);
+    IG_CHECK_EQ_INT(ig_testsrv_hits(f.srv), 3);
+    IG_CHECK_EQ_INT(ig_testsrv_connections(f.srv), 3);
+    int seen[3] = {0, 0, 0};
+    for (size_t i = 0; i < 3; i++) {
+        IG_CHECK_EQ_INT(res[i].attempts, 1);
+        IG_CHECK_EQ_INT(ig_bedrock_classify(&res[i]), IG_BEDROCK_SUCCEEDED);
+        const ig_testsrv_request *r = ig_testsrv_request_at(f.srv, i);
+        IG_CHECK(r != NULL);
+        for (int k = 0; r && k < 3; k++)
+            if (strcmp(ig_buf_cstr(&r->body), bodies[k]) == 0)
+                seen[k]++;
+        if (r)
+            IG_CHECK_EQ_INT(ig_test_verify_recorded(r, "bedrock", 0, NULL), IG_OK);
+    }
+    IG_CHECK(seen[0] == 1 && seen[1] == 1 && seen[2] == 1);
+    for (int i = 0; i < 3; i++)
+        ig_bedrock_result_free(&res[i]);
+    teardown(&f);
+}
+
+static void test_parallel_calls_retry_on_their_own(void)
+{
+    /* The first request to arrive is throttled, whichever call it is; only that call retries. */
+    ig_testsrv_reply script[] = {
+        {.status = 429, .headers = "x-amzn-ErrorType: ThrottlingException\r\n", .body = "{\"message\":\"slow down\"}"},
+        {.body = "{\"images\":[]}"}};
+    fixture f;
+    IG_CHECK(setup(&f, script, 2, NULL));
+    ig_bedrock_call calls[3] = {{"{\"a\":1}", 7}, {"{\"a\":2}", 7}, {"{\"a\":3}", 7}};
+    ig_bedrock_result res[3];
+    for (int i = 0; i < 3; i++)
+        ig_bedrock_result_init(&res[i]);
+    ig_bedrock_batch batch = {.model_id = MODEL, .calls = calls, .n_calls = 3, .deadline_ms = ig_now_ms() + 5000};
+    IG_CHECK_EQ_INT(ig_bedrock_invoke_many(f.br, &batch, res), IG_OK);
+    IG_CHECK_EQ_INT(ig_testsrv_hits(f.srv), 4);
+    IG_CHECK_EQ_INT(res[0].attempts + res[1].attempts + res[2].attempts, 4);
+    /* A batch that cannot be sent fails every call and sends nothing more. */
+    ig_bedrock_batch empty = {.model_id = MODEL, .calls = calls, .n_calls = 0, .deadline_ms = ig_now_ms() + 5000};
+    IG_CHECK_EQ_INT(ig_bedrock_invoke_many(f.br, &empty, res), IG_ERR_INVALID_ARG);
+    ig_bedrock_batch late = {.model_id = MODEL, .calls = calls, .n_calls = 3, .deadline_ms = ig_now_ms() - 1};
+    IG_CHECK_EQ_INT(ig_bedrock_invoke_many(f.br, &late, res), IG_ERR_DEADLINE);
+    IG_CHECK_EQ_INT(ig_testsrv_hits(f.srv), 4);
+    for (int i = 0; i < 3; i++)
+        ig_bedrock_result_free(&res[i]);
+    teardown(&f);
+}
+
+static ig_bedrock_outcome classify(ig_err err, long status, const char *type, const char *message)
+{
+    ig_bedrock_result r;
+    ig_bedrock_result_init(&r);
+    r.err = err;
+    r.status = status;
+    snprintf(r.error_type, sizeof r.error_type, "%s", type);
+    snprintf(r.message, sizeof r.message, "%s", message);
+    return ig_bedrock_classify(&r);
+}
+
+static void test_failures_have_one_classification(void)
+{
+    IG_CHECK_EQ_INT(classify(IG_OK, 200, "", ""), IG_BEDROCK_SUCCEEDED);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 404, "ResourceNotFoundException",
+                             "This model version has reached the end of its life. Please refer to the AWS documentation for more details."),
+                    IG_BEDROCK_RETIRED);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 404, "ResourceNotFoundException", "The provided model identifier is invalid."),
+                    IG_BEDROCK_UNAVAILABLE);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 403, "AccessDeniedException",
+                             "Access denied. This Model is marked by provider as Legacy and you have not been actively using the model in the last 30 days."),
+                    IG_BEDROCK_UNAVAILABLE);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 403, "UnrecognizedClientException", "bad token"), IG_BEDROCK_BAD_CREDENTIALS);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 403, "InvalidSignatureException", "sig"), IG_BEDROCK_BAD_CREDENTIALS);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 400, "ValidationException", "width must be ..."), IG_BEDROCK_INVALID);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 400, "ValidationException", "blocked by our content filters"),
+                    IG_BEDROCK_FILTERED);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 400, "ServiceQuotaExceededException", "quota"), IG_BEDROCK_THROTTLED);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 429, "ThrottlingException", "slow"), IG_BEDROCK_THROTTLED);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 429, "ModelNotReadyException", "warming"), IG_BEDROCK_NOT_READY);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 503, "ServiceUnavailableException", ""), IG_BEDROCK_NOT_READY);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 408, "ModelTimeoutException", ""), IG_BEDROCK_TIMED_OUT);
+    IG_CHECK_EQ_INT(classify(IG_ERR_DEADLINE, 0, "", ""), IG_BEDROCK_TIMED_OUT);
+    IG_CHECK_EQ_INT(classify(IG_ERR_CONNECT, 0, "", ""), IG_BEDROCK_UNREACHABLE);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 424, "ModelErrorException", ""), IG_BEDROCK_FAILED);
+    IG_CHECK_EQ_INT(classify(IG_ERR_AWS, 500, "InternalServerException", ""), IG_BEDROCK_FAILED);
+    IG_CHECK_EQ_STR(ig_bedrock_outcome_name(IG_BEDROCK_RETIRED), "retired");
+}
+
 int main(void)
 {
     if (ig_http_global_init() != IG_OK)
@@ -399,6 +531,10 @@ int main(void)
     IG_RUN(test_arn_model_ids_are_encoded);
     IG_RUN(test_keep_alive_across_invocations);
     IG_RUN(test_error_decoding);
+    IG_RUN(test_bedrock_region_of_its_own);
+    IG_RUN(test_parallel_calls_run_at_once);
+    IG_RUN(test_parallel_calls_retry_on_their_own);
+    IG_RUN(test_failures_have_one_classification);
     ig_http_global_cleanup();
     return ig_test_finish("bedrock");
 }

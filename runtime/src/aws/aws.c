@@ -76,7 +76,7 @@ ig_err ig_aws_sign(ig_aws_context *ctx, const ig_aws_service *svc, const char *m
                    size_t body_len, const char *payload_hash, ig_aws_signed *out, ig_error *err)
 {
     ig_sigv4_credentials creds = ig_credentials_view(&ctx->creds);
-    ig_sigv4_params p = {.region = ctx->region,
+    ig_sigv4_params p = {.region = svc->region ? svc->region : ctx->region,
                          .service = svc->signing_name,
                          .time = ig_now_ms() / 1000,
                          .s3_uri_rules = svc->s3_uri_rules,

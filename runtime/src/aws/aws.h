@@ -31,6 +31,7 @@ typedef struct {
     const char *signing_name;   /* "s3", "bedrock" */
     int s3_uri_rules;
     int sign_content_sha256;
+    const char *region;         /* the region to sign for; NULL: the context's */
 } ig_aws_service;
 
 /* A request signed now: the caller's headers followed by the signer's (X-Amz-Date,

@@ -17,17 +17,28 @@
 /* Error bodies are small; never hand a huge one to the JSON parser. */
 #define IG_BEDROCK_ERROR_PARSE_MAX (1024 * 1024)
 
-static const ig_aws_service ig_bedrock_service = {"bedrock", 0, 0};
-
 struct ig_bedrock {
     ig_aws_context *ctx;
     ig_endpoint ep;
+    char region[IG_REGION_MAX];
+    ig_aws_service svc;        /* signing name "bedrock", in the Bedrock region */
 };
 
 ig_bedrock *ig_bedrock_new(ig_aws_context *ctx, ig_error *err)
 {
+    return ig_bedrock_new_in(ctx, NULL, err);
+}
+
+ig_bedrock *ig_bedrock_new_in(ig_aws_context *ctx, const char *region, ig_error *err)
+{
     if (!ctx || !ctx->http || !ctx->signer) {
         ig_error_set(err, IG_ERR_INVALID_ARG, "the AWS context is not initialized");
+        return NULL;
+    }
+    if (!region || !*region)
+        region = ctx->region;
+    if (!ig_region_valid(region)) {
+        ig_error_set(err, IG_ERR_CONFIG, "the Bedrock region \"%.40s\" is not a region name", region);
         return NULL;
     }
     ig_bedrock *b = calloc(1, sizeof *b);
@@ -36,11 +47,18 @@ ig_bedrock *ig_bedrock_new(ig_aws_context *ctx, ig_error *err)
         return NULL;
     }
     b->ctx = ctx;
-    if (ig_endpoint_bedrock(ctx->region, &b->ep, err) != IG_OK) {
+    ig_aws_copy_str(b->region, sizeof b->region, region);
+    b->svc = (ig_aws_service){.signing_name = "bedrock", .region = b->region};
+    if (ig_endpoint_bedrock(b->region, &b->ep, err) != IG_OK) {
         free(b);
         return NULL;
     }
     return b;
+}
+
+const char *ig_bedrock_region(const ig_bedrock *b)
+{
+    return b ? b->region : NULL;
 }
 
 void ig_bedrock_free(ig_bedrock *b)
@@ -182,11 +200,11 @@ static ig_err ig_build_target(const ig_bedrock *b, const char *model_id, ig_buf 
     return e;
 }
 
-static void ig_log_retry(const char *model_id, int attempt, const ig_bedrock_result *r, ig_retry_class cls,
-                         int64_t delay_ms)
+static void ig_log_retry(const char *model_id, size_t call, int attempt, const ig_bedrock_result *r,
+                         ig_retry_class cls, int64_t delay_ms)
 {
-    json_t *f = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s, s:I}", "service", "bedrock", "model", model_id,
-                          "attempt", attempt, "status", (json_int_t)r->status, "error",
+    json_t *f = json_pack("{s:s, s:s, s:I, s:i, s:I, s:s, s:s, s:I}", "service", "bedrock", "model", model_id,
+                          "call", (json_int_t)call + 1, "attempt", attempt, "status", (json_int_t)r->status, "error",
                           r->err == IG_ERR_AWS ? r->error_type : ig_err_name(r->err), "retryClass",
                           ig_retry_class_name(cls), "delayMs", (json_int_t)delay_ms);
     ig_log(IG_LOG_WARN, "retrying Bedrock InvokeModel", f);
@@ -223,74 +241,232 @@ static ig_retry_class ig_take_attempt(ig_http_response *resp, ig_bedrock_result 
     return ig_retry_classify(IG_OK, resp->status, out->error_type);
 }
 
-ig_err ig_bedrock_invoke(ig_bedrock *b, const char *model_id, const void *body, size_t len,
-                         int64_t deadline_ms, ig_bedrock_result *out)
-{
-    ig_result_reset(out);
-    if (!b)
-        return ig_refuse(out, IG_ERR_INVALID_ARG, "no Bedrock client");
-    if (ig_check_input(model_id, body, len, out) != IG_OK)
-        return out->err;
-    double t0 = ig_mono_s();
-    ig_buf path, url;
-    ig_buf_init(&path, 0);
-    ig_buf_init(&url, 0);
+/* One InvokeModel call of a batch, across its attempts. */
+typedef struct {
+    const ig_bedrock_call *call;
+    ig_bedrock_result *res;
     char body_hash[65];
-    ig_sha256_hex(body, len, body_hash); /* once: every attempt signs the same body */
-    ig_http_response resp;
-    ig_http_response_init(&resp);
     ig_aws_signed signed_req;
-    ig_aws_signed_init(&signed_req);
-    if (ig_build_target(b, model_id, &path, &url) != IG_OK) {
-        ig_refuse(out, IG_ERR_NOMEM, "out of memory");
-        goto done;
-    }
+    ig_retry_class last_retry;
+    int64_t not_before_ms;     /* monotonic ms: the backoff of the next attempt */
+    int done;
+} ig_invoke_job;
+
+/* Signs the job for a new attempt (a fresh date each time) and describes it for the HTTP client. */
+static ig_err ig_job_request(ig_bedrock *b, ig_invoke_job *j, const char *path, const char *url,
+                             int64_t deadline_ms, ig_http_request *req)
+{
     const ig_header base[] = {{"Host", b->ep.host},
                               {"Content-Type", "application/json"},
                               {"Accept", "application/json"}};
-    ig_retry_policy *policy = &b->ctx->retry;
-    ig_retry_class last_retry = IG_RETRY_NONE;
-    for (;;) {
-        ig_error serr;
-        ig_error_clear(&serr);
-        if (ig_aws_sign(b->ctx, &ig_bedrock_service, "POST", ig_buf_cstr(&path), base, 3, body, len, body_hash,
-                        &signed_req, &serr) != IG_OK) {
-            ig_refuse(out, serr.code, serr.message);
-            break;
-        }
-        ig_http_request req = {.method = "POST",
-                               .url = ig_buf_cstr(&url),
-                               .headers = signed_req.headers,
-                               .n_headers = signed_req.n_headers,
-                               .body = body,
-                               .body_len = len,
-                               .deadline_ms = deadline_ms,
-                               .max_response_bytes = IG_BEDROCK_MAX_BODY + IG_BEDROCK_RESPONSE_SLACK};
-        out->attempts++;
-        ig_http_perform(b->ctx->http, &req, &resp);
-        ig_retry_class cls = ig_take_attempt(&resp, out);
-        if (out->err == IG_OK) {
-            ig_retry_success(policy, last_retry);
-            break;
-        }
-        int64_t delay = 0;
-        ig_retry_verdict v = ig_retry_next(policy, cls, out->attempts, out->retry_after_ms, deadline_ms, &delay);
-        if (v != IG_RETRY_GO) {
-            out->stop_reason = ig_retry_verdict_name(v);
-            /* A timeout that the deadline forbids retrying is the deadline's doing. */
-            if (out->err == IG_ERR_TIMEOUT && v == IG_RETRY_STOP_DEADLINE)
-                out->err = IG_ERR_DEADLINE;
-            break;
-        }
-        ig_log_retry(model_id, out->attempts, out, cls, delay);
-        last_retry = cls;
-        ig_sleep_ms(delay);
+    ig_error serr;
+    ig_error_clear(&serr);
+    if (ig_aws_sign(b->ctx, &b->svc, "POST", path, base, 3, j->call->body, j->call->len, j->body_hash,
+                    &j->signed_req, &serr) != IG_OK) {
+        ig_refuse(j->res, serr.code, serr.message);
+        j->done = 1;
+        return serr.code;
     }
-done:
-    out->seconds = ig_mono_s() - t0;
-    ig_aws_signed_free(&signed_req);
-    ig_http_response_free(&resp);
+    *req = (ig_http_request){.method = "POST",
+                             .url = url,
+                             .headers = j->signed_req.headers,
+                             .n_headers = j->signed_req.n_headers,
+                             .body = j->call->body,
+                             .body_len = j->call->len,
+                             .deadline_ms = deadline_ms,
+                             .max_response_bytes = IG_BEDROCK_MAX_BODY + IG_BEDROCK_RESPONSE_SLACK};
+    return IG_OK;
+}
+
+static void ig_job_outcome(ig_bedrock *b, const char *model_id, size_t index, ig_invoke_job *j,
+                           ig_http_response *resp, int64_t deadline_ms)
+{
+    ig_retry_policy *policy = &b->ctx->retry;
+    ig_retry_class cls = ig_take_attempt(resp, j->res);
+    if (j->res->err == IG_OK) {
+        ig_retry_success(policy, j->last_retry);
+        j->done = 1;
+        return;
+    }
+    int64_t delay = 0;
+    ig_retry_verdict v = ig_retry_next(policy, cls, j->res->attempts, j->res->retry_after_ms, deadline_ms, &delay);
+    if (v != IG_RETRY_GO) {
+        j->res->stop_reason = ig_retry_verdict_name(v);
+        /* A timeout that the deadline forbids retrying is the deadline's doing. */
+        if (j->res->err == IG_ERR_TIMEOUT && v == IG_RETRY_STOP_DEADLINE)
+            j->res->err = IG_ERR_DEADLINE;
+        j->done = 1;
+        return;
+    }
+    ig_log_retry(model_id, index, j->res->attempts, j->res, cls, delay);
+    j->last_retry = cls;
+    j->not_before_ms = ig_mono_ms() + delay;
+}
+
+/* Runs every pending call whose backoff has elapsed, in parallel. */
+static void ig_invoke_round(ig_bedrock *b, const char *model_id, ig_invoke_job *jobs, size_t n, const char *path,
+                            const char *url, int64_t deadline_ms, ig_http_request *reqs, ig_http_response *resps,
+                            size_t *idx)
+{
+    size_t m = 0;
+    int64_t now = ig_mono_ms();
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].done || jobs[i].not_before_ms > now)
+            continue;
+        if (ig_job_request(b, &jobs[i], path, url, deadline_ms, &reqs[m]) != IG_OK)
+            continue;
+        jobs[i].res->attempts++;
+        idx[m++] = i;
+    }
+    if (!m)
+        return;
+    ig_http_perform_many(b->ctx->http, reqs, resps, m);
+    for (size_t k = 0; k < m; k++)
+        ig_job_outcome(b, model_id, idx[k], &jobs[idx[k]], &resps[k], deadline_ms);
+}
+
+static int64_t ig_next_wake(const ig_invoke_job *jobs, size_t n)
+{
+    int64_t wake = INT64_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (!jobs[i].done && jobs[i].not_before_ms < wake)
+            wake = jobs[i].not_before_ms;
+    return wake;
+}
+
+static ig_err ig_invoke_jobs(ig_bedrock *b, const char *model_id, ig_invoke_job *jobs, size_t n,
+                             int64_t deadline_ms)
+{
+    ig_buf path, url;
+    ig_buf_init(&path, 0);
+    ig_buf_init(&url, 0);
+    ig_http_request *reqs = calloc(n, sizeof *reqs);
+    ig_http_response *resps = calloc(n, sizeof *resps);
+    size_t *idx = calloc(n, sizeof *idx);
+    ig_err e = reqs && resps && idx ? ig_build_target(b, model_id, &path, &url) : IG_ERR_NOMEM;
+    if (e != IG_OK) {
+        for (size_t i = 0; i < n; i++)
+            if (!jobs[i].done)
+                ig_refuse(jobs[i].res, IG_ERR_NOMEM, "out of memory");
+    } else {
+        for (size_t i = 0; i < n; i++)
+            ig_http_response_init(&resps[i]);
+        for (;;) {
+            int64_t wake = ig_next_wake(jobs, n);
+            if (wake == INT64_MAX)
+                break;
+            int64_t now = ig_mono_ms();
+            if (wake > now)
+                ig_sleep_ms(wake - now);
+            ig_invoke_round(b, model_id, jobs, n, ig_buf_cstr(&path), ig_buf_cstr(&url), deadline_ms, reqs, resps,
+                            idx);
+        }
+        for (size_t i = 0; i < n; i++)
+            ig_http_response_free(&resps[i]);
+    }
+    free(reqs), free(resps), free(idx);
     ig_buf_free(&path);
     ig_buf_free(&url);
+    return e;
+}
+
+ig_err ig_bedrock_invoke_many(ig_bedrock *b, const ig_bedrock_batch *batch, ig_bedrock_result *out)
+{
+    size_t n = batch ? batch->n_calls : 0;
+    for (size_t i = 0; i < n; i++)
+        ig_result_reset(&out[i]);
+    if (!b || !batch || !n || n > IG_BEDROCK_MAX_CALLS) {
+        for (size_t i = 0; i < n && out; i++)
+            ig_refuse(&out[i], IG_ERR_INVALID_ARG, b ? "the batch holds no call or too many" : "no Bedrock client");
+        return IG_ERR_INVALID_ARG;
+    }
+    double t0 = ig_mono_s();
+    ig_invoke_job jobs[IG_BEDROCK_MAX_CALLS];
+    memset(jobs, 0, sizeof jobs);
+    for (size_t i = 0; i < n; i++) {
+        jobs[i].call = &batch->calls[i];
+        jobs[i].res = &out[i];
+        ig_aws_signed_init(&jobs[i].signed_req);
+        if (ig_check_input(batch->model_id, batch->calls[i].body, batch->calls[i].len, &out[i]) != IG_OK)
+            jobs[i].done = 1;
+        else
+            ig_sha256_hex(batch->calls[i].body, batch->calls[i].len, jobs[i].body_hash); /* once per call */
+    }
+    size_t pending = 0;
+    for (size_t i = 0; i < n; i++)
+        pending += !jobs[i].done;
+    if (pending)
+        ig_invoke_jobs(b, batch->model_id, jobs, n, batch->deadline_ms);
+    double took = ig_mono_s() - t0;
+    ig_err first = IG_OK;
+    for (size_t i = 0; i < n; i++) {
+        out[i].seconds = took;
+        ig_aws_signed_free(&jobs[i].signed_req);
+        if (first == IG_OK && out[i].err != IG_OK)
+            first = out[i].err;
+    }
+    return first;
+}
+
+ig_err ig_bedrock_invoke(ig_bedrock *b, const char *model_id, const void *body, size_t len,
+                         int64_t deadline_ms, ig_bedrock_result *out)
+{
+    ig_bedrock_call call = {body, len};
+    ig_bedrock_batch batch = {.model_id = model_id, .calls = &call, .n_calls = 1, .deadline_ms = deadline_ms};
+    ig_bedrock_invoke_many(b, &batch, out);
     return out->err;
+}
+
+/* ---- what a failure means -------------------------------------------------------------- */
+
+static int ig_type_in(const char *t, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(t, *list) == 0)
+            return 1;
+    return 0;
+}
+
+ig_bedrock_outcome ig_bedrock_classify(const ig_bedrock_result *r)
+{
+    static const char *const credentials[] = {
+        "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+        "MissingAuthenticationTokenException", "ExpiredTokenException", NULL};
+    static const char *const throttled[] = {"ThrottlingException", "TooManyRequestsException",
+                                            "ServiceQuotaExceededException", NULL};
+    static const char *const unready[] = {"ModelNotReadyException", "ServiceUnavailableException", NULL};
+    if (r->err == IG_OK)
+        return IG_BEDROCK_SUCCEEDED;
+    if (r->err == IG_ERR_DEADLINE || r->err == IG_ERR_TIMEOUT)
+        return IG_BEDROCK_TIMED_OUT;
+    if (r->err != IG_ERR_AWS)
+        return IG_BEDROCK_UNREACHABLE;
+    const char *t = r->error_type;
+    if (strcmp(t, "ResourceNotFoundException") == 0 && strstr(r->message, "end of its life"))
+        return IG_BEDROCK_RETIRED;
+    if (strcmp(t, "ValidationException") == 0 && strstr(r->message, "content filter"))
+        return IG_BEDROCK_FILTERED;
+    if (strcmp(t, "ValidationException") == 0 && r->status == 400)
+        return IG_BEDROCK_INVALID;
+    if (ig_type_in(t, credentials))
+        return IG_BEDROCK_BAD_CREDENTIALS;
+    if (strcmp(t, "AccessDeniedException") == 0 || strcmp(t, "ResourceNotFoundException") == 0)
+        return IG_BEDROCK_UNAVAILABLE;
+    if (strcmp(t, "ModelNotReadyException") == 0)
+        return IG_BEDROCK_NOT_READY;
+    if (ig_type_in(t, throttled) || r->status == 429)
+        return IG_BEDROCK_THROTTLED;
+    if (ig_type_in(t, unready) || r->status == 503)
+        return IG_BEDROCK_NOT_READY;
+    if (strcmp(t, "ModelTimeoutException") == 0 || r->status == 408)
+        return IG_BEDROCK_TIMED_OUT;
+    return IG_BEDROCK_FAILED;
+}
+
+const char *ig_bedrock_outcome_name(ig_bedrock_outcome o)
+{
+    static const char *const names[] = {"succeeded", "invalid", "filtered", "retired", "unavailable",
+                                        "bad_credentials", "throttled", "not_ready", "timed_out",
+                                        "unreachable", "failed"};
+    return (size_t)o < sizeof names / sizeof names[0] ? names[o] : "failed";
 }

@@ -20,7 +20,11 @@
 
 typedef struct ig_bedrock ig_bedrock;
 
+/* A client for the context's region, or for `region` (NULL or "": the context's): Bedrock may
+ * live in another region than the rest of the stack. Signs for and calls that region. */
 ig_bedrock *ig_bedrock_new(ig_aws_context *ctx, ig_error *err);
+ig_bedrock *ig_bedrock_new_in(ig_aws_context *ctx, const char *region, ig_error *err);
+const char *ig_bedrock_region(const ig_bedrock *b);
 void ig_bedrock_free(ig_bedrock *b);
 
 /* err after the last attempt:
@@ -49,6 +53,43 @@ void ig_bedrock_result_free(ig_bedrock_result *r);
 
 ig_err ig_bedrock_invoke(ig_bedrock *b, const char *model_id, const void *body, size_t len,
                          int64_t deadline_ms, ig_bedrock_result *out);
+
+/* Several calls to one model at once (one image per call models): all start together, each is
+ * retried on its own, all share the context's retry quota and one deadline. out[i] is the
+ * result of calls[i]; returns IG_OK when every call succeeded, else the first call's err. */
+#define IG_BEDROCK_MAX_CALLS 16
+
+typedef struct {
+    const void *body;
+    size_t len;
+} ig_bedrock_call;
+
+typedef struct {
+    const char *model_id;
+    const ig_bedrock_call *calls;
+    size_t n_calls;            /* 1 .. IG_BEDROCK_MAX_CALLS */
+    int64_t deadline_ms;
+} ig_bedrock_batch;
+
+ig_err ig_bedrock_invoke_many(ig_bedrock *b, const ig_bedrock_batch *batch, ig_bedrock_result *out);
+
+/* What a finished call means, in one classification that every caller shares. */
+typedef enum {
+    IG_BEDROCK_SUCCEEDED = 0,
+    IG_BEDROCK_INVALID,          /* ValidationException: the request breaks the model's rules */
+    IG_BEDROCK_FILTERED,         /* ValidationException from the content filter */
+    IG_BEDROCK_RETIRED,          /* 404 "This model version has reached the end of its life" */
+    IG_BEDROCK_UNAVAILABLE,      /* AccessDenied, or the model is unknown in this region */
+    IG_BEDROCK_BAD_CREDENTIALS,  /* the signature or the credentials were refused */
+    IG_BEDROCK_THROTTLED,        /* still throttled after retries (429, quota) */
+    IG_BEDROCK_NOT_READY,        /* ModelNotReady, 503 */
+    IG_BEDROCK_TIMED_OUT,        /* the deadline, a transfer timeout, ModelTimeoutException, 408 */
+    IG_BEDROCK_UNREACHABLE,      /* no answer: connection failures and the like */
+    IG_BEDROCK_FAILED            /* anything else (5xx, ModelErrorException ...) */
+} ig_bedrock_outcome;
+
+ig_bedrock_outcome ig_bedrock_classify(const ig_bedrock_result *r);
+const char *ig_bedrock_outcome_name(ig_bedrock_outcome o);
 
 /* Decodes an error answer (exposed for tests and fuzzing). */
 void ig_bedrock_parse_error(long status, const char *error_type_header, const char *body,
