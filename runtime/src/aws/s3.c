@@ -19,7 +19,7 @@
 #define IG_S3_RESPONSE_MAX (256 * 1024)
 #define IG_S3_MAX_PRESIGN_S 604800
 
-static const ig_aws_service ig_s3_service = {"s3", 1, 1};
+static const ig_aws_service ig_s3_service = {.signing_name = "s3", .s3_uri_rules = 1, .sign_content_sha256 = 1};
 
 struct ig_s3 {
     ig_aws_context *ctx;
@@ -190,9 +190,9 @@ static ig_err ig_job_fail(ig_put_job *j, ig_err code, const char *msg)
     return code;
 }
 
-static int ig_meta_name_ok(const char *n)
+int ig_s3_metadata_name_valid(const char *n)
 {
-    if (!n || !*n)
+    if (!n || !*n || strlen(n) > IG_S3_META_NAME_MAX)
         return 0;
     for (; *n; n++)
         if (!((*n >= 'a' && *n <= 'z') || (*n >= '0' && *n <= '9') || *n == '-'))
@@ -215,8 +215,8 @@ static ig_err ig_job_metadata(ig_put_job *j)
     char msg[256];
     for (size_t i = 0; i < p->n_metadata; i++) {
         const ig_header *m = &p->metadata[i];
-        if (!ig_meta_name_ok(m->name)) {
-            snprintf(msg, sizeof msg, "metadata name %zu is empty or has a character outside a-z, 0-9 and '-'", i);
+        if (!ig_s3_metadata_name_valid(m->name)) {
+            snprintf(msg, sizeof msg, "metadata name %zu is empty, longer than 64 bytes, or has a character outside a-z, 0-9 and '-'", i);
             return ig_job_fail(j, IG_ERR_BAD_KEY, msg);
         }
         for (size_t k = 0; k < i; k++)

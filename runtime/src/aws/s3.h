@@ -36,6 +36,10 @@ ig_err ig_s3_meta_encode(const char *value, ig_buf *out, ig_error *err);
 ig_err ig_s3_meta_decode(const char *value, ig_buf *out);
 /* S3's limit on user metadata: names plus values, in bytes. */
 #define IG_S3_META_MAX 2048
+#define IG_S3_META_NAME_MAX 64
+/* A user metadata name as this client sends it: 1 to 64 of a-z, 0-9 and '-' (lower case, so
+ * that S3's case folding cannot merge two names). */
+int ig_s3_metadata_name_valid(const char *name);
 
 typedef struct {
     const char *key;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/endpoints.h"
+
 ig_err ig_env_int(const char *name, int64_t min, int64_t max, int64_t *out, ig_error *err)
 {
     const char *v = getenv(name);
@@ -69,6 +71,11 @@ ig_err ig_handler_config_from_env(ig_handler_config *c, ig_error *err)
         return e;
     if (c->kms_key_id[0] && strcmp(c->sse, "aws:kms") != 0)
         return ig_error_set(err, IG_ERR_CONFIG, "IMAGEGEN_KMS_KEY_ID needs IMAGEGEN_SSE=aws:kms");
+    if ((e = ig_env_str("IMAGEGEN_BEDROCK_REGION", c->bedrock_region, sizeof c->bedrock_region, "", err)))
+        return e;
+    if (c->bedrock_region[0] && !ig_region_valid(c->bedrock_region))
+        return ig_error_set(err, IG_ERR_CONFIG,
+                            "IMAGEGEN_BEDROCK_REGION \"%s\" is not a region name (such as us-west-2)", c->bedrock_region);
     if ((e = ig_env_str("IMAGEGEN_METRICS_NAMESPACE", c->metrics_namespace,
                         sizeof c->metrics_namespace, "imagegen", err)))
         return e;

@@ -10,6 +10,7 @@ typedef struct {
     char bucket[64];             /* IMAGEGEN_BUCKET (required) */
     char sse[16];                /* IMAGEGEN_SSE: "", "AES256" or "aws:kms" */
     char kms_key_id[256];        /* IMAGEGEN_KMS_KEY_ID (with aws:kms) */
+    char bedrock_region[32];     /* IMAGEGEN_BEDROCK_REGION: "" = the stack's region (AWS_REGION) */
     char metrics_namespace[64];  /* IMAGEGEN_METRICS_NAMESPACE (default "imagegen") */
     int64_t margin_ms;           /* IMAGEGEN_TIMEOUT_MARGIN_MS: answer this long before the deadline */
     int64_t upload_reserve_ms;   /* IMAGEGEN_UPLOAD_RESERVE_MS: kept free for S3 after the model */

@@ -11,20 +11,15 @@
 #include "aws/aws.h"
 #include "aws/bedrock.h"
 #include "aws/s3.h"
-#include "codec/base64.h"
-#include "codec/image.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "core/random.h"
 #include "handler/config.h"
 #include "handler/event.h"
-#include "handler/extract.h"
+#include "handler/generate.h"
 #include "handler/metrics.h"
+#include "handler/plan.h"
 #include "handler/response.h"
 #include "lua/policy.h"
-
-#define IG_MAX_IMAGES 10
-#define IG_KEY_MAX 1024
 
 struct ig_handler {
     ig_handler_config cfg;
@@ -34,22 +29,6 @@ struct ig_handler {
     ig_s3 *s3;
     ig_bedrock *bedrock;
 };
-
-/* What admit asked for. Strings point into the admit answer, which outlives the plan. */
-typedef struct {
-    const char *model;
-    char *body;              /* the InvokeModel body (owned) */
-    size_t body_len;
-    const char *images_path;
-    const char *error_field;
-    int expected;
-    const char *key_prefix;
-    int64_t url_ttl;
-    const char *cache_control;
-    const char *cache_key;
-    json_t *metadata;        /* borrowed */
-    json_t *context;         /* borrowed */
-} ig_plan;
 
 /* The per-invocation state. */
 typedef struct {
@@ -85,7 +64,7 @@ ig_handler *ig_handler_new(ig_error *err)
     h->s3 = ig_s3_new(&h->aws, h->cfg.bucket, err);
     if (!h->s3)
         goto fail;
-    h->bedrock = ig_bedrock_new(&h->aws, err);
+    h->bedrock = ig_bedrock_new_in(&h->aws, h->cfg.bedrock_region, err);
     if (!h->bedrock)
         goto fail;
     return h;
@@ -108,25 +87,26 @@ void ig_handler_free(ig_handler *h)
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
-static json_t *ig_jstr(const char *s)
+static json_t *jstr(const char *s)
 {
     json_t *v = s ? json_string(s) : NULL;
     return v ? v : json_string("");
 }
 
-static const char *ig_member_str(json_t *obj, const char *name)
+/* A string member of the request, or "" (for log lines). */
+static const char *req_str(json_t *req, const char *name)
 {
-    json_t *v = json_object_get(obj, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    json_t *v = json_object_get(req, name);
+    return json_is_string(v) ? json_string_value(v) : "";
 }
 
-static json_t *ig_ctx_json(const ig_invocation_state *st)
+static json_t *ctx_json(const ig_invocation_state *st)
 {
     json_t *c = json_object();
-    json_object_set_new(c, "request_id", ig_jstr(st->ctx->request_id));
+    json_object_set_new(c, "request_id", jstr(st->ctx->request_id));
     json_object_set_new(c, "deadline_ms", json_integer(st->deadline_ms));
     json_object_set_new(c, "remaining_ms", json_integer(ig_remaining_ms(st->deadline_ms)));
-    json_object_set_new(c, "function_arn", ig_jstr(st->ctx->function_arn));
+    json_object_set_new(c, "function_arn", jstr(st->ctx->function_arn));
     json_object_set_new(c, "now", json_real((double)ig_now_ms() / 1000.0));
     return c;
 }
@@ -134,7 +114,7 @@ static json_t *ig_ctx_json(const ig_invocation_state *st)
 /* The policy's respond() shapes every answer after admit, failures included, so errors carry
  * the same JSON shape and CORS headers as successes. When the policy itself is broken, the
  * runtime answers on its own. */
-static ig_err ig_respond(ig_invocation_state *st, json_t *result, ig_buf *out)
+static ig_err respond(ig_invocation_state *st, json_t *result, ig_buf *out)
 {
     json_t *answer = NULL;
     ig_error perr;
@@ -162,382 +142,22 @@ static ig_err ig_respond(ig_invocation_state *st, json_t *result, ig_buf *out)
                                 st->ctx->request_id, out);
 }
 
-static ig_err ig_respond_failure(ig_invocation_state *st, int status, const char *code,
-                                 const char *message, int64_t retry_after_s, json_t *context,
-                                 const char *model, ig_buf *out)
+static ig_err respond_failure(ig_invocation_state *st, int status, const char *code, const char *message,
+                              int64_t retry_after_s, ig_buf *out)
 {
-    json_t *r = json_object();
-    json_object_set_new(r, "ok", json_false());
-    json_object_set_new(r, "status", json_integer(status));
-    json_object_set_new(r, "code", ig_jstr(code));
-    json_object_set_new(r, "message", ig_jstr(message));
-    json_object_set_new(r, "request_id", ig_jstr(st->ctx->request_id));
+    json_t *r = json_pack("{s:b, s:i, s:s, s:s, s:o}", "ok", 0, "status", status, "code", code, "message", message,
+                          "request_id", jstr(st->ctx->request_id));
     if (retry_after_s > 0)
         json_object_set_new(r, "retry_after", json_integer(retry_after_s));
-    if (model)
-        json_object_set_new(r, "model", ig_jstr(model));
-    if (context)
-        json_object_set(r, "context", context);
     st->outcome = code;
-    ig_err e = ig_respond(st, r, out);
+    ig_err e = respond(st, r, out);
     json_decref(r);
     return e;
 }
 
-/* ---- plan ------------------------------------------------------------------------------ */
-
-static int ig_metadata_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-            return 0;
-    return 1;
-}
-
-static int ig_cache_key_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 128)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '-' || *s == '_'))
-            return 0;
-    return 1;
-}
-
-static ig_err ig_plan_parse(json_t *g, ig_plan *p, ig_error *err)
-{
-    memset(p, 0, sizeof *p);
-    if (!json_is_object(g))
-        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate must be a table");
-    p->model = ig_member_str(g, "model");
-    if (!p->model || !*p->model || strlen(p->model) > 2048)
-        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.model must be a model id");
-    json_t *body = json_object_get(g, "body");
-    if (json_is_string(body)) {
-        p->body = strdup(json_string_value(body));
-    } else if (json_is_object(body)) {
-        p->body = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
-    } else {
-        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.body must be a table or a string");
-    }
-    if (!p->body)
-        return ig_error_set(err, IG_ERR_NOMEM, "admit(): generate.body could not be encoded");
-    p->body_len = strlen(p->body);
-    if (p->body_len > IG_BEDROCK_MAX_BODY)
-        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.body is larger than 25 MB");
-    p->images_path = ig_member_str(g, "images");
-    if (!p->images_path)
-        p->images_path = "images";
-    p->error_field = ig_member_str(g, "error_field");
-    json_t *n = json_object_get(g, "expected_images");
-    p->expected = json_is_integer(n) ? (int)json_integer_value(n) : 1;
-    if (!json_is_integer(n) && n)
-        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.expected_images must be an integer");
-    if (p->expected < 1 || p->expected > IG_MAX_IMAGES)
-        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.expected_images must be 1 to %d",
-                            IG_MAX_IMAGES);
-    p->key_prefix = ig_member_str(g, "key_prefix");
-    if (!p->key_prefix)
-        p->key_prefix = "images/";
-    if (strlen(p->key_prefix) > 800 || p->key_prefix[0] == '/')
-        return ig_error_set(err, IG_ERR_POLICY,
-                            "admit(): generate.key_prefix must be a relative key prefix of at most 800 bytes");
-    if (p->key_prefix[0]) {
-        ig_error kerr;
-        if (!ig_s3_key_valid(p->key_prefix, &kerr))
-            return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.key_prefix: %s", kerr.message);
-    }
-    json_t *ttl = json_object_get(g, "url_ttl");
-    p->url_ttl = json_is_integer(ttl) ? json_integer_value(ttl) : 3600;
-    if ((ttl && !json_is_integer(ttl)) || p->url_ttl < 1 || p->url_ttl > 604800)
-        return ig_error_set(err, IG_ERR_POLICY,
-                            "admit(): generate.url_ttl must be a whole number of seconds from 1 to 604800");
-    p->cache_control = ig_member_str(g, "cache_control");
-    p->cache_key = ig_member_str(g, "cache_key");
-    if (p->cache_key && !ig_cache_key_ok(p->cache_key))
-        return ig_error_set(err, IG_ERR_POLICY,
-                            "admit(): generate.cache_key must be 1 to 128 letters, digits, '-' or '_'");
-    p->metadata = json_object_get(g, "metadata");
-    const char *k;
-    json_t *v;
-    json_object_foreach(p->metadata, k, v)
-    {
-        if (!ig_metadata_name_ok(k) || !json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-            return ig_error_set(err, IG_ERR_POLICY,
-                                "admit(): generate.metadata[\"%.40s\"] needs a name of a-z, 0-9, '-' and a string value without NUL bytes",
-                                k);
-    }
-    p->context = json_object_get(g, "context");
-    return IG_OK;
-}
-
-static void ig_plan_free(ig_plan *p)
-{
-    free(p->body);
-    p->body = NULL;
-}
-
-/* ---- Bedrock failures ------------------------------------------------------------------ */
-
-typedef struct {
-    int status;
-    const char *code;        /* static text */
-    const char *message;     /* static text, or msgbuf */
-    int64_t retry_after_s;
-    char msgbuf[1024];       /* a message quoted from the service */
-} ig_failure;
-
-static ig_failure ig_fail(int status, const char *code, const char *message, int64_t retry_after_s)
-{
-    ig_failure f;
-    memset(&f, 0, sizeof f);
-    f.status = status;
-    f.code = code;
-    f.message = message;
-    f.retry_after_s = retry_after_s;
-    return f;
-}
-
-static int ig_type_is(const char *t, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(t, *list) == 0)
-            return 1;
-    return 0;
-}
-
-/* Maps what Bedrock said (after retries) to what the client is told. The operator's half of the
- * story goes to the log. */
-static ig_failure ig_bedrock_failure(const ig_bedrock_result *r, const char *model)
-{
-    static const char *const unavailable[] = {
-        "AccessDeniedException", "ResourceNotFoundException", "UnrecognizedClientException",
-        "InvalidSignatureException", "IncompleteSignatureException",
-        "MissingAuthenticationTokenException", "ExpiredTokenException", NULL};
-    static const char *const throttled[] = {"ThrottlingException", "TooManyRequestsException",
-                                            "ServiceQuotaExceededException", NULL};
-    static const char *const unready[] = {"ModelNotReadyException", "ServiceUnavailableException",
-                                          NULL};
-    ig_failure f = ig_fail(502, "upstream_error", "The image model failed to answer; try again later.", 0);
-    int64_t hint_s = r->retry_after_ms > 0 ? (r->retry_after_ms + 999) / 1000 : 0;
-    if (r->err == IG_ERR_DEADLINE || r->err == IG_ERR_TIMEOUT) {
-        f = ig_fail(504, "timeout", "The image model did not answer in time.", 0);
-    } else if (r->err != IG_ERR_AWS) {
-        f.message = "The image model could not be reached; try again later.";
-    } else if (strcmp(r->error_type, "ValidationException") == 0 && strstr(r->message, "content filter")) {
-        f = ig_fail(400, "content_filtered",
-                         "The request was blocked by the model's content filters; change the prompt.", 0);
-    } else if (strcmp(r->error_type, "ValidationException") == 0 && r->status == 400) {
-        f = ig_fail(400, "invalid_request", "The model rejected the request.", 0);
-        if (r->message[0]) {
-            snprintf(f.msgbuf, sizeof f.msgbuf, "%s", r->message);
-            f.message = NULL; /* set by the caller: msgbuf moves with the struct */
-        }
-    } else if (ig_type_is(r->error_type, unavailable)) {
-        f = ig_fail(502, "model_unavailable", "The image model is not available right now.", 0);
-        const char *hint = strstr(r->error_type, "Signature") || strstr(r->error_type, "Token") ||
-                                   strcmp(r->error_type, "UnrecognizedClientException") == 0
-                               ? "Bedrock rejected the function's credentials: check the execution role and AWS_* variables"
-                               : "enable model access in the Bedrock console for this model and region, and check the IAM policy allows bedrock:InvokeModel on it";
-        ig_log(IG_LOG_ERROR, "the model is not available to this function",
-               json_pack("{s:s, s:s, s:s, s:i, s:s}", "model", model, "errorType", r->error_type,
-                         "bedrockMessage", r->message, "status", (int)r->status, "hint", hint));
-    } else if (ig_type_is(r->error_type, throttled) || r->status == 429) {
-        if (strcmp(r->error_type, "ModelNotReadyException") == 0)
-            f = ig_fail(503, "throttled", "The image model is warming up; retry shortly.", hint_s ? hint_s : 5);
-        else
-            f = ig_fail(429, "throttled", "The image model is busy; retry later.", hint_s ? hint_s : 5);
-    } else if (ig_type_is(r->error_type, unready) || r->status == 503) {
-        f = ig_fail(503, "throttled", "The image model is temporarily unavailable; retry shortly.",
-                         hint_s ? hint_s : 5);
-    } else if (strcmp(r->error_type, "ModelTimeoutException") == 0 || r->status == 408) {
-        f = ig_fail(504, "timeout", "The image model did not answer in time.", 0);
-    }
-    return f;
-}
-
 /* ---- generation ------------------------------------------------------------------------ */
 
-typedef struct {
-    ig_buf bytes[IG_MAX_IMAGES];
-    char keys[IG_MAX_IMAGES][IG_KEY_MAX + 1];
-    unsigned width[IG_MAX_IMAGES], height[IG_MAX_IMAGES];
-    ig_image_type type[IG_MAX_IMAGES];
-    uint64_t stored_bytes[IG_MAX_IMAGES];
-    size_t count;
-} ig_images;
-
-static void ig_images_free(ig_images *im)
-{
-    for (size_t i = 0; i < IG_MAX_IMAGES; i++)
-        ig_buf_free(&im->bytes[i]);
-}
-
-static int ig_cache_key_for(const ig_plan *p, size_t i, char *out)
-{
-    int n = snprintf(out, IG_KEY_MAX + 1, "%s%s-%zu.png", p->key_prefix, p->cache_key, i + 1);
-    return n > 0 && n <= IG_KEY_MAX;
-}
-
-/* Looks the cached objects up; all must exist. */
-static int ig_cache_lookup(ig_invocation_state *st, const ig_plan *p, ig_images *im)
-{
-    for (int i = 0; i < p->expected; i++) {
-        if (!ig_cache_key_for(p, (size_t)i, im->keys[i]))
-            return 0;
-        ig_s3_head_result hr;
-        ig_s3_head_result_init(&hr);
-        ig_err e = ig_s3_head_object(st->h->s3, im->keys[i], st->deadline_ms - st->h->cfg.margin_ms, &hr);
-        if (e == IG_OK) {
-            const char *w = ig_header_list_get(&hr.metadata, "width");
-            const char *hh = ig_header_list_get(&hr.metadata, "height");
-            im->width[i] = w ? (unsigned)strtoul(w, NULL, 10) : 0;
-            im->height[i] = hh ? (unsigned)strtoul(hh, NULL, 10) : 0;
-            im->type[i] = strstr(hr.content_type, "jpeg") ? IG_IMAGE_JPEG : IG_IMAGE_PNG;
-            im->stored_bytes[i] = hr.content_length;
-            im->count = (size_t)i + 1;
-        } else if (hr.status != 404 && hr.status != 403) { /* 403: no s3:ListBucket, a miss */
-            ig_log(IG_LOG_WARN, "cache lookup failed; generating instead",
-                   json_pack("{s:s, s:s, s:i}", "key", im->keys[i], "error", hr.message, "status", (int)hr.status));
-        }
-        ig_s3_head_result_free(&hr);
-        if (e != IG_OK)
-            return 0;
-    }
-    return 1;
-}
-
-static json_t *ig_success_result(ig_invocation_state *st, const ig_plan *p, const ig_images *im,
-                                 int cached, double model_ms, double upload_ms, ig_failure *fail)
-{
-    int64_t now_s = ig_now_ms() / 1000;
-    json_t *images = json_array();
-    for (size_t i = 0; i < im->count; i++) {
-        ig_buf url;
-        ig_buf_init(&url, 0);
-        ig_error perr;
-        if (ig_s3_presign_get(st->h->s3, im->keys[i], p->url_ttl, now_s, &url, &perr) != IG_OK) {
-            ig_log(IG_LOG_ERROR, "presigning failed", json_pack("{s:s}", "error", perr.message));
-            ig_buf_free(&url);
-            json_decref(images);
-            *fail = ig_fail(502, "storage_error", "The image could not be shared; try again.", 0);
-            return NULL;
-        }
-        uint64_t bytes = cached ? im->stored_bytes[i] : im->bytes[i].len;
-        json_array_append_new(images, json_pack("{s:s, s:s, s:i, s:i, s:I, s:s}", "url", ig_buf_cstr(&url),
-                                                "key", im->keys[i], "width", (int)im->width[i], "height",
-                                                (int)im->height[i], "bytes", (json_int_t)bytes,
-                                                "content_type", ig_image_content_type(im->type[i]) ? ig_image_content_type(im->type[i]) : "image/png"));
-        ig_buf_free(&url);
-    }
-    char expires[40];
-    ig_format_rfc3339_ms((now_s + p->url_ttl) * 1000, expires, sizeof expires);
-    /* "2026-11-29T15:20:55.000Z" -> "2026-11-29T15:20:55Z" */
-    char *dot = strchr(expires, '.');
-    if (dot)
-        memcpy(dot, "Z", 2);
-    json_t *r = json_object();
-    json_object_set_new(r, "ok", json_true());
-    json_object_set_new(r, "model", ig_jstr(p->model));
-    json_object_set_new(r, "request_id", ig_jstr(st->ctx->request_id));
-    json_object_set_new(r, "cached", json_boolean(cached));
-    json_object_set_new(r, "images", images);
-    json_object_set_new(r, "expires_at", ig_jstr(expires));
-    json_object_set_new(r, "expires_at_epoch", json_integer(now_s + p->url_ttl));
-    json_object_set_new(r, "timings", json_pack("{s:I, s:I}", "model_ms", (json_int_t)model_ms,
-                                                "upload_ms", (json_int_t)upload_ms));
-    if (p->context)
-        json_object_set(r, "context", p->context);
-    return r;
-}
-
-/* Decodes and checks every image; fills im. */
-static int ig_decode_images(const ig_extracted *x, ig_images *im, ig_failure *fail)
-{
-    for (size_t i = 0; i < x->count && i < IG_MAX_IMAGES; i++) {
-        ig_buf_init(&im->bytes[i], IG_BEDROCK_MAX_BODY);
-        ig_error derr;
-        if (ig_base64_decode_buf(x->b64[i], x->b64_len[i], &im->bytes[i], &derr) != IG_OK) {
-            ig_log(IG_LOG_ERROR, "the model's image is not valid base64",
-                   json_pack("{s:i, s:s}", "index", (int)i, "error", derr.message));
-            *fail = ig_fail(502, "upstream_error", "The image model returned an unreadable image.", 0);
-            return 0;
-        }
-        im->type[i] = ig_image_sniff(im->bytes[i].data, im->bytes[i].len, &im->width[i], &im->height[i]);
-        if (im->type[i] == IG_IMAGE_UNKNOWN) {
-            ig_log(IG_LOG_ERROR, "the model's answer is not a PNG or JPEG image",
-                   json_pack("{s:i, s:I}", "index", (int)i, "bytes", (json_int_t)im->bytes[i].len));
-            *fail = ig_fail(502, "upstream_error", "The image model returned something that is not an image.", 0);
-            return 0;
-        }
-        im->count = i + 1;
-    }
-    return 1;
-}
-
-static int ig_upload_images(ig_invocation_state *st, const ig_plan *p, ig_images *im, ig_failure *fail)
-{
-    ig_s3_put_request puts[IG_MAX_IMAGES];
-    ig_s3_result results[IG_MAX_IMAGES];
-    size_t nmeta = json_object_size(p->metadata);
-    ig_header meta[IG_MAX_IMAGES][24];
-    char dims[IG_MAX_IMAGES][2][16];
-    if (nmeta > 20)
-        nmeta = 20;
-    for (size_t i = 0; i < im->count; i++) {
-        if (!p->cache_key) {
-            char uuid[37];
-            ig_uuid4(uuid);
-            snprintf(im->keys[i], IG_KEY_MAX + 1, "%s%s.%s", p->key_prefix, uuid, ig_image_extension(im->type[i]));
-        } else if (!ig_cache_key_for(p, i, im->keys[i])) {
-            *fail = ig_fail(500, "policy_error", "The storage key is too long.", 0);
-            return 0;
-        }
-        size_t m = 0;
-        const char *k;
-        json_t *v;
-        json_object_foreach(p->metadata, k, v)
-        {
-            if (m == nmeta)
-                break;
-            meta[i][m++] = (ig_header){k, json_string_value(v)};
-        }
-        snprintf(dims[i][0], sizeof dims[i][0], "%u", im->width[i]);
-        snprintf(dims[i][1], sizeof dims[i][1], "%u", im->height[i]);
-        meta[i][m++] = (ig_header){"width", dims[i][0]};
-        meta[i][m++] = (ig_header){"height", dims[i][1]};
-        puts[i] = (ig_s3_put_request){
-            .key = im->keys[i], .data = im->bytes[i].data, .len = im->bytes[i].len,
-            .content_type = ig_image_content_type(im->type[i]), .cache_control = p->cache_control,
-            .sse = st->h->cfg.sse[0] ? st->h->cfg.sse : NULL,
-            .sse_kms_key_id = st->h->cfg.kms_key_id[0] ? st->h->cfg.kms_key_id : NULL,
-            .metadata = meta[i], .n_metadata = m};
-    }
-    memset(results, 0, sizeof results);
-    ig_err e = ig_s3_put_objects(st->h->s3, puts, im->count, st->deadline_ms - st->h->cfg.margin_ms, results);
-    if (e == IG_OK)
-        return 1;
-    for (size_t i = 0; i < im->count; i++) {
-        if (results[i].err != IG_OK)
-            ig_log(IG_LOG_ERROR, "storing the image failed",
-                   json_pack("{s:s, s:s, s:i, s:s, s:s, s:i}", "key", im->keys[i], "bucket", st->h->cfg.bucket,
-                             "status", (int)results[i].status, "code", results[i].code, "error",
-                             results[i].message[0] ? results[i].message : ig_strerror(results[i].err),
-                             "attempts", results[i].attempts));
-    }
-    if (e == IG_ERR_DEADLINE || e == IG_ERR_TIMEOUT)
-        *fail = ig_fail(504, "timeout", "Storing the image took too long.", 0);
-    else
-        *fail = ig_fail(502, "storage_error", "The image could not be stored; try again.", 0);
-    return 0;
-}
-
-static ig_err ig_generate(ig_invocation_state *st, json_t *g, ig_buf *out)
+static ig_err run_plan(ig_invocation_state *st, json_t *g, ig_buf *out)
 {
     ig_plan p;
     ig_error perr;
@@ -545,78 +165,19 @@ static ig_err ig_generate(ig_invocation_state *st, json_t *g, ig_buf *out)
     if (ig_plan_parse(g, &p, &perr) != IG_OK) {
         ig_log(IG_LOG_ERROR, "the policy's plan is unusable", json_pack("{s:s}", "error", perr.message));
         ig_plan_free(&p);
-        return ig_respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0,
-                                  NULL, NULL, out);
+        return respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, out);
     }
-    ig_images im;
-    memset(&im, 0, sizeof im);
-    ig_failure fail = ig_fail(0, NULL, NULL, 0);
-    json_t *result = NULL;
-    double model_ms = 0, upload_ms = 0;
-    int cached = 0;
-
-    if (p.cache_key && ig_cache_lookup(st, &p, &im)) {
-        cached = 1;
-    } else {
-        ig_images_free(&im);
-        memset(&im, 0, sizeof im);
-        ig_bedrock_result br;
-        ig_bedrock_result_init(&br);
-        double t = ig_mono_s();
-        int64_t model_deadline = st->deadline_ms - st->h->cfg.margin_ms - st->h->cfg.upload_reserve_ms;
-        ig_err e = ig_bedrock_invoke(st->h->bedrock, p.model, p.body, p.body_len, model_deadline, &br);
-        model_ms = (ig_mono_s() - t) * 1000.0;
-        st->metrics.model_ms = model_ms;
-        st->metrics.model_attempts = br.attempts;
-        if (e != IG_OK) {
-            fail = ig_bedrock_failure(&br, p.model);
-            ig_log(fail.status >= 500 ? IG_LOG_ERROR : IG_LOG_WARN, "the model call failed",
-                   json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:s}", "model", p.model, "error", ig_err_name(br.err),
-                             "errorType", br.error_type, "status", (int)br.status, "bedrockMessage", br.message,
-                             "attempts", br.attempts, "bedrockRequestId", br.request_id));
-        } else {
-            ig_extracted x;
-            ig_error xerr;
-            if (ig_extract_images(br.body.data, br.body.len, p.images_path, p.error_field, &x, &xerr) != IG_OK) {
-                ig_log(IG_LOG_ERROR, "the model's answer is unreadable", json_pack("{s:s}", "error", xerr.message));
-                fail = ig_fail(502, "upstream_error", "The image model returned an unreadable answer.", 0);
-            } else if (x.error) {
-                ig_log(IG_LOG_WARN, "the model filtered its output",
-                       json_pack("{s:s, s:i}", "modelError", x.error, "images", (int)x.count));
-                fail = ig_fail(400, "content_filtered",
-                                    "The generated image was blocked by the model's content filters; change the prompt.", 0);
-            } else if (x.count == 0) {
-                fail = ig_fail(502, "upstream_error", "The image model returned no image.", 0);
-            } else if (x.count > (size_t)IG_MAX_IMAGES) {
-                fail = ig_fail(502, "upstream_error", "The image model returned too many images.", 0);
-            } else if (ig_decode_images(&x, &im, &fail)) {
-                if (x.count != (size_t)p.expected)
-                    ig_log(IG_LOG_WARN, "the model returned a different number of images",
-                           json_pack("{s:i, s:i}", "expected", p.expected, "returned", (int)x.count));
-            }
-            ig_extracted_free(&x);
-        }
-        ig_bedrock_result_free(&br);
-        if (!fail.code) {
-            double u = ig_mono_s();
-            ig_upload_images(st, &p, &im, &fail);
-            upload_ms = (ig_mono_s() - u) * 1000.0;
-            st->metrics.upload_ms = upload_ms;
-        }
-    }
-    if (!fail.code)
-        result = ig_success_result(st, &p, &im, cached, model_ms, upload_ms, &fail);
+    ig_generate_env env = {.bedrock = st->h->bedrock, .s3 = st->h->s3, .cfg = &st->h->cfg,
+                           .deadline_ms = st->deadline_ms, .metrics = &st->metrics};
+    json_t *result = ig_generate(&env, &p, &st->outcome);
     ig_err e;
-    if (result) {
-        st->outcome = cached ? "cached" : "success";
-        st->metrics.images = (int)im.count;
-        e = ig_respond(st, result, out);
-        json_decref(result);
+    if (!result) {
+        e = respond_failure(st, 502, "upstream_error", "The request could not be completed; try again.", 0, out);
     } else {
-        e = ig_respond_failure(st, fail.status, fail.code, fail.message ? fail.message : fail.msgbuf,
-                               fail.retry_after_s, p.context, p.model, out);
+        json_object_set_new(result, "request_id", jstr(st->ctx->request_id));
+        e = respond(st, result, out);
+        json_decref(result);
     }
-    ig_images_free(&im);
     ig_plan_free(&p);
     return e;
 }
@@ -642,9 +203,9 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
     if (ig_event_to_request(event, len, &st.req, &perr) != IG_OK) {
         ig_log(IG_LOG_WARN, "the event is not a usable API Gateway proxy event",
                json_pack("{s:s}", "error", perr.message));
-        e = ig_respond_failure(&st, 400, "invalid_request", perr.message, 0, NULL, NULL, response);
+        e = respond_failure(&st, 400, "invalid_request", perr.message, 0, response);
     } else {
-        json_t *ctxj = ig_ctx_json(&st);
+        json_t *ctxj = ctx_json(&st);
         json_t *answer = NULL;
         e = ig_policy_admit(h->policy, st.req, ctxj, &answer, &perr);
         json_decref(ctxj);
@@ -655,17 +216,16 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
             ig_log(IG_LOG_WARN, "the request cannot be handed to the policy", json_pack("{s:s}", "error", perr.message));
             json_object_del(st.req, "body");
             json_object_del(st.req, "raw_body");
-            e = ig_respond_failure(&st, e == IG_ERR_TOO_LARGE ? 413 : 400,
+            e = respond_failure(&st, e == IG_ERR_TOO_LARGE ? 413 : 400,
                                    e == IG_ERR_TOO_LARGE ? "payload_too_large" : "invalid_request",
                                    e == IG_ERR_TOO_LARGE ? "The request is too large."
                                                          : "The request body is nested too deeply.",
-                                   0, NULL, NULL, response);
+                                   0, response);
         } else if (e != IG_OK) {
             ig_log(IG_LOG_ERROR, "policy admit() failed", json_pack("{s:s}", "error", perr.message));
-            e = ig_respond_failure(&st, 500, "policy_error", "The request policy failed; see the function's log.", 0,
-                                   NULL, NULL, response);
+            e = respond_failure(&st, 500, "policy_error", "The request policy failed; see the function's log.", 0, response);
         } else if (json_object_get(answer, "generate")) {
-            e = ig_generate(&st, json_object_get(answer, "generate"), response);
+            e = run_plan(&st, json_object_get(answer, "generate"), response);
         } else if (ig_response_from_answer(answer, response, &perr) == IG_OK) {
             json_t *s = json_object_get(answer, "status");
             st.status = (int)json_integer_value(s);
@@ -673,8 +233,7 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
             e = IG_OK;
         } else {
             ig_log(IG_LOG_ERROR, "policy admit() returned an unusable answer", json_pack("{s:s}", "error", perr.message));
-            e = ig_respond_failure(&st, 500, "policy_error", "The request policy failed; see the function's log.", 0,
-                                   NULL, NULL, response);
+            e = respond_failure(&st, 500, "policy_error", "The request policy failed; see the function's log.", 0, response);
         }
         json_decref(answer);
     }
@@ -683,9 +242,8 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
     ig_metrics_emit(&st.metrics, h->cfg.metrics_namespace, st.outcome, policy_metrics, ctx->request_id);
     json_decref(policy_metrics);
     ig_log(IG_LOG_INFO, "request complete",
-           json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:f}", "method", ig_member_str(st.req, "method") ? ig_member_str(st.req, "method") : "",
-                     "path", ig_member_str(st.req, "path") ? ig_member_str(st.req, "path") : "",
-                     "apiRequestId", ig_member_str(st.req, "request_id") ? ig_member_str(st.req, "request_id") : "",
+           json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:f}", "method", req_str(st.req, "method"), "path",
+                     req_str(st.req, "path"), "apiRequestId", req_str(st.req, "request_id"),
                      "status", st.status, "outcome", st.outcome, "images", st.metrics.images,
                      "durationMs", st.metrics.total_ms));
     json_decref(st.req);

@@ -1,5 +1,6 @@
 -- A policy for pipeline tests: the POST body names the model and the exact InvokeModel body, and
--- respond() echoes the runtime's result, so a test sees what the C pipeline decided.
+-- respond() echoes the runtime's result, so a test sees what the C pipeline decided. A body
+-- with `attempts` (models, parallel calls, fallbacks) passes them through as they are.
 local M = {}
 
 function M.admit(req, ctx)
@@ -13,6 +14,7 @@ function M.admit(req, ctx)
   return { generate = {
     model = b.model or "amazon.titan-image-generator-v1",
     body = b.body,
+    attempts = b.attempts,
     images = b.images or "images",
     error_field = "error",
     expected_images = b.expected or 1,
