@@ -31,7 +31,8 @@ typedef struct {
 typedef struct {
     struct jpeg_destination_mgr pub;
     ig_buf *out;
-    size_t given; /* bytes offered to libjpeg at the last refill */
+    size_t given;     /* bytes offered to libjpeg at the last refill */
+    ig_err grow_error; /* why the buffer could not grow, IG_OK while it could */
 } jpeg_sink;
 
 static void jpeg_fail(j_common_ptr c)
@@ -49,7 +50,7 @@ static void jpeg_quiet(j_common_ptr c)
 static void sink_offer(j_compress_ptr c)
 {
     jpeg_sink *s = (jpeg_sink *)c->dest;
-    if (ig_buf_reserve(s->out, JPEG_CHUNK) != IG_OK)
+    if ((s->grow_error = ig_buf_reserve(s->out, JPEG_CHUNK)) != IG_OK)
         ERREXIT1(c, JERR_OUT_OF_MEMORY, 1);
     s->pub.next_output_byte = (JOCTET *)s->out->data + s->out->len;
     s->pub.free_in_buffer = JPEG_CHUNK;
@@ -115,12 +116,17 @@ ig_err procpng_encode_jpeg(const unsigned char *rgb, unsigned width, unsigned he
     failure.pub.output_message = jpeg_quiet;
     failure.message[0] = '\0';
     if (setjmp(failure.jump)) {
-        ig_err code = failure.pub.msg_code == JERR_OUT_OF_MEMORY ? IG_ERR_NOMEM : IG_ERR_INVALID_ARG;
+        ig_err code = sink.grow_error                             ? sink.grow_error
+                      : failure.pub.msg_code == JERR_OUT_OF_MEMORY ? IG_ERR_NOMEM
+                                                                   : IG_ERR_INVALID_ARG;
         jpeg_destroy_compress(&c);
         if (out->data) {
             out->len = start;
             out->data[start] = '\0';
         }
+        if (sink.grow_error)
+            return ig_error_set(err, code, "could not encode a %ux%u JPEG: the output could not grow (%s)",
+                                width, height, ig_strerror(code));
         return ig_error_set(err, code, "could not encode a %ux%u JPEG: %s", width, height,
                             failure.message);
     }
@@ -133,9 +139,15 @@ ig_err procpng_encode_jpeg(const unsigned char *rgb, unsigned width, unsigned he
 
 /* ---- WebP ---- */
 
+typedef struct {
+    ig_buf *out;
+    ig_err grow_error; /* why the buffer could not grow, IG_OK while it could */
+} webp_writer;
+
 static int webp_sink(const uint8_t *data, size_t size, const WebPPicture *picture)
 {
-    return ig_buf_append(picture->custom_ptr, data, size) == IG_OK;
+    webp_writer *w = picture->custom_ptr;
+    return (w->grow_error = ig_buf_append(w->out, data, size)) == IG_OK;
 }
 
 static const char *webp_error(WebPEncodingError e)
@@ -144,7 +156,6 @@ static const char *webp_error(WebPEncodingError e)
     case VP8_ENC_ERROR_OUT_OF_MEMORY: return "out of memory";
     case VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY: return "out of memory for the bitstream";
     case VP8_ENC_ERROR_BAD_DIMENSION: return "bad dimensions";
-    case VP8_ENC_ERROR_BAD_WRITE: return "the output buffer could not grow";
     default: return "the encoder failed";
     }
 }
@@ -165,8 +176,9 @@ ig_err procpng_encode_webp(const unsigned char *rgb, unsigned width, unsigned he
     picture.use_argb = 0; /* lossy: import straight to YUV 4:2:0 */
     picture.width = (int)width;
     picture.height = (int)height;
+    webp_writer writer = {out, IG_OK};
     picture.writer = webp_sink;
-    picture.custom_ptr = out;
+    picture.custom_ptr = &writer;
     const size_t start = out->len;
     ig_err e = IG_OK;
     if (!WebPPictureImportRGB(&picture, rgb, (int)width * 3))
@@ -174,10 +186,12 @@ ig_err procpng_encode_webp(const unsigned char *rgb, unsigned width, unsigned he
                          height);
     else if (!WebPEncode(&config, &picture))
         e = ig_error_set(err,
-                         picture.error_code == VP8_ENC_ERROR_OUT_OF_MEMORY ? IG_ERR_NOMEM
-                                                                          : IG_ERR_INVALID_ARG,
+                         writer.grow_error ? writer.grow_error
+                         : picture.error_code == VP8_ENC_ERROR_OUT_OF_MEMORY ? IG_ERR_NOMEM
+                                                                             : IG_ERR_INVALID_ARG,
                          "could not encode a %ux%u WebP: %s", width, height,
-                         webp_error(picture.error_code));
+                         writer.grow_error ? ig_strerror(writer.grow_error)
+                                           : webp_error(picture.error_code));
     WebPPictureFree(&picture);
     if (e && out->data) {
         out->len = start;
