@@ -146,6 +146,10 @@ end
 -- The success body for a result: one entry per stored image, and what is missing.
 function M.success_body(result, context)
   local images = {}
+  -- Images served from the cache do not say which call made them; with one image per call
+  -- (as many seeds as images) the i-th image is the i-th call's.
+  local by_position = result.cached == true and type(context.seeds) == "table"
+    and #context.seeds == #result.images and #context.seeds > 1
   for i, img in ipairs(result.images) do
     local ct = type(img.content_type) == "string" and img.content_type:lower() or nil
     local format = (type(img.format) == "string" and CONTENT_TYPES[img.format] and img.format)
@@ -157,7 +161,7 @@ function M.success_body(result, context)
       height = math.tointeger(img.height) or context.height,
       format = format,
       contentType = CONTENT_TYPES[format],
-      seed = seed_of(context, img.call),
+      seed = seed_of(context, by_position and i or img.call),
     }
   end
   local body = {

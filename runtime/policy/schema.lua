@@ -244,6 +244,9 @@ M.ENV = {
     end },
 }
 
+-- The runtime runs at most four attempts per request: the chosen model and three fallbacks.
+M.MAX_FALLBACKS = 3
+
 -- fallback: every key and every entry a catalogued model this deployment allows; no model
 -- falls back to itself, and none is named twice in one list.
 local function check_fallback(s)
@@ -265,6 +268,10 @@ local function check_fallback(s)
   for _, key in ipairs(keys) do
     local base = "fallback[" .. string.format("%q", key) .. "]"
     must_be_allowed(base, key)
+    if #s.fallback[key] > M.MAX_FALLBACKS then
+      fail(base, string.format("names %d models; at most %d fallbacks (the runtime tries at most %d models "
+        .. "per request)", #s.fallback[key], M.MAX_FALLBACKS, M.MAX_FALLBACKS + 1))
+    end
     local seen = {}
     for i, id in ipairs(s.fallback[key]) do
       local path = base .. "[" .. i .. "]"

@@ -77,11 +77,17 @@ describe("the fallback setting", function()
       'fallback["' .. CORE .. '"][2] names the model itself' },
     { "an entry named twice", { [CORE] = { SD35, SD35 } }, 'fallback["' .. CORE .. '"][2] names "' .. SD35 .. '" twice' },
     { "a list that is not a list", { [CORE] = SD35 }, "fallback." .. CORE .. " must be a list" },
+    { "more than three fallbacks", { [TITAN] = { CORE, SD35, ULTRA, TITAN2 } },
+      'fallback["' .. TITAN .. '"] names 4 models; at most 3 fallbacks (the runtime tries at most 4 models per request)',
+      { TITAN, TITAN2, CORE, SD35, ULTRA } },
     { "a table that is not a map", { CORE }, "fallback must have string keys" },
   }
   for _, case in ipairs(cases) do
     it("refuses " .. case[1] .. ", naming the knob", function()
-      local err = loader.load_error({ config = function(c) c.fallback = case[2] end })
+      local err = loader.load_error({ config = function(c)
+        c.fallback = case[2]
+        if case[4] then c.allowed_models = case[4] end
+      end })
       assert.is_string(err)
       assert.matches("config.lua: ", err, 1, true)
       assert.matches(case[3], err, 1, true)

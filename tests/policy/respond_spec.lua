@@ -185,6 +185,15 @@ describe("success with one call per image (Stability)", function()
     end
   end)
 
+  it("gives cached images their calls' seeds in order, since the cache does not say which call made them", function()
+    local h, plan, req = stability()
+    local result = R.success(plan, { cached = true })
+    for _, img in ipairs(result.images) do img.call, img.index = 1, nil end -- as the runtime reports a cache hit
+    local body = C.client_body(h.respond(result, req))
+    assert.is_true(body.cached)
+    assert.are.same({ 5, 6, 7 }, { body.images[1].seed, body.images[2].seed, body.images[3].seed })
+  end)
+
   it("reports JPEG and WebP as the runtime measured them", function()
     local h, plan, req = stability({ prompt = "x", outputFormat = "jpeg", aspectRatio = "16:9" })
     local img = C.client_body(h.respond(R.success(plan), req)).images[1]
