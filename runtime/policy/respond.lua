@@ -98,6 +98,9 @@ function M.failure(result, active)
   if not status or status < 400 or status > 599 then status = known.status end
   local message = safe_message(result.message, known.message)
   local tried = fallback_list(result.fallback_from)
+  if #tried > 0 or NAMES_ACTIVE_MODELS[code] then
+    message = message:gsub("[%.%s]+$", "") -- "...its end of life." + "; ..." reads as one sentence
+  end
   if #tried > 0 then
     local parts = {}
     for i, f in ipairs(tried) do parts[i] = f.model .. " (" .. f.code .. ")" end

@@ -233,7 +233,7 @@ describe("the answer", function()
     assert.are.equal(502, a.status)
     assert.are.equal("model_retired", a.body.error.code)
     assert.are.equal("This model version has reached the end of its life. Please refer to the AWS documentation "
-      .. "for more details.; active models this deployment allows: " .. CORE .. ", " .. SD35, a.body.error.message)
+      .. "for more details; active models this deployment allows: " .. CORE .. ", " .. SD35, a.body.error.message)
     assert.are.equal("10", a.headers["RateLimit-Remaining"]) -- the 3 tokens came back
   end)
 
@@ -243,7 +243,7 @@ describe("the answer", function()
     result.model = CORE
     result.fallback_from = { { model = ULTRA, code = "model_retired", message = "end of its life" } }
     local a = h.respond(result, req)
-    assert.are.equal("Access denied.; tried before it: " .. ULTRA .. " (model_retired); active models this "
+    assert.are.equal("Access denied; tried before it: " .. ULTRA .. " (model_retired); active models this "
       .. "deployment allows: " .. ULTRA .. ", " .. SD35, a.body.error.message)
     assert.are.equal("10", a.headers["RateLimit-Remaining"])
   end)

@@ -79,7 +79,7 @@ describe("failures", function()
     -- these two also name the active models the deployment allows: a Titan-only deployment has none
     { "model_unavailable", 502, "Access denied. This Model is marked by provider as Legacy",
       "; this deployment allows no other active model, so the operator must allow one" },
-    { "model_retired", 502, "This model version has reached the end of its life.",
+    { "model_retired", 502, "This model version has reached the end of its life",
       "; this deployment allows no other active model, so the operator must allow one" },
     { "upstream_error", 502, "the model failed" },
     { "throttled", 429, "too many requests" },
