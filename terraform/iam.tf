@@ -1,19 +1,14 @@
-# The function's role, with least privilege: invoke exactly the allowed Bedrock models, read and write
+# The function's role, with least privilege: invoke exactly the allowed Bedrock models (bedrock.tf
+# computes their ARNs in the Bedrock region, and for a cross-region profile in its regions), read and write
 # objects under the image prefix only, write to its own log group only. Statements are plain locals so
 # that tests can read them both from the parsed configuration and from the planned policy document.
 
 locals {
-  # Foundation-model ARNs have an empty account field. One ARN per allowed model, no wildcard.
-  bedrock_model_arns = [
-    for model_id in var.allowed_models :
-    "arn:${data.aws_partition.current.partition}:bedrock:${var.aws_region}::foundation-model/${model_id}"
-  ]
-
   lambda_statement_bedrock = {
     Sid      = "InvokeAllowedModels"
     Effect   = "Allow"
     Action   = ["bedrock:InvokeModel"]
-    Resource = local.bedrock_model_arns
+    Resource = local.bedrock_invoke_arns
   }
 
   # GetObject also covers HEAD (the runtime's cache lookup) and the presigned GET URLs, which carry
@@ -72,6 +67,13 @@ resource "aws_iam_role_policy" "lambda" {
   name   = "least-privilege"
   role   = aws_iam_role.lambda.id
   policy = jsonencode({ Version = "2012-10-17", Statement = local.lambda_policy_statements })
+
+  lifecycle {
+    precondition {
+      condition     = local.bedrock_region != ""
+      error_message = "No single region serves every model of allowed_models (${join(", ", var.allowed_models)}) as far as this module knows (bedrock.tf): set bedrock_region, or allow models that one region serves (the Stability models: us-west-2; us.-prefixed profiles of them: us-east-1, us-east-2 or us-west-2)."
+    }
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ locals {
       IMAGEGEN_BUCKET         = aws_s3_bucket.images.id
       IMAGEGEN_ALLOWED_MODELS = join(",", var.allowed_models)
       IMAGEGEN_DEFAULT_MODEL  = var.allowed_models[0]
+      # Signs and routes the Bedrock calls; S3 stays in the stack's region (AWS_REGION).
+      IMAGEGEN_BEDROCK_REGION = local.bedrock_region
       IMAGEGEN_URL_TTL        = tostring(var.url_ttl_seconds)
       IMAGEGEN_POLICY_DIR     = "/var/task/policy"
       IMAGEGEN_LOG_PROMPTS    = var.log_prompts ? "1" : "0"

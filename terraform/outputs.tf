@@ -45,3 +45,8 @@ output "api_key_value" {
   value       = var.create_api_key ? aws_api_gateway_api_key.this[0].value : null
   sensitive   = true
 }
+
+output "bedrock_region" {
+  description = "Region whose Bedrock endpoint the function calls (IMAGEGEN_BEDROCK_REGION): bedrock_region, or the one chosen from the allowed models."
+  value       = local.bedrock_region
+}

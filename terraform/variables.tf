@@ -6,7 +6,7 @@
 # ---------------------------------------------------------------------------------------------------
 
 variable "aws_region" {
-  description = "AWS region to deploy into. Bedrock must serve the allowed models there, with model access enabled."
+  description = "AWS region to deploy the stack into (API, function, bucket, logs). Bedrock may be called in another one: see bedrock_region."
   type        = string
   default     = "us-east-1"
 
@@ -123,12 +123,12 @@ variable "lambda_environment" {
     condition = alltrue([
       for k in keys(var.lambda_environment) :
       can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_") && !contains([
-        "IMAGEGEN_BUCKET", "IMAGEGEN_ALLOWED_MODELS", "IMAGEGEN_DEFAULT_MODEL", "IMAGEGEN_URL_TTL",
+        "IMAGEGEN_BUCKET", "IMAGEGEN_ALLOWED_MODELS", "IMAGEGEN_DEFAULT_MODEL", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_URL_TTL",
         "IMAGEGEN_POLICY_DIR", "IMAGEGEN_LOG_PROMPTS", "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_SSE",
         "IMAGEGEN_KMS_KEY_ID", "IMAGEGEN_KEY_PREFIX", "IMAGEGEN_CACHE_KEY_PREFIX", "LD_LIBRARY_PATH",
       ], k)
     ])
-    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, LD_LIBRARY_PATH)."
+    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, LD_LIBRARY_PATH)."
   }
 }
 
@@ -154,18 +154,46 @@ variable "log_retention_days" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "allowed_models" {
-  description = "Bedrock foundation-model ids the function may invoke; the first is the default model. The same list grants bedrock:InvokeModel on exactly these models and reaches the policy as IMAGEGEN_ALLOWED_MODELS and IMAGEGEN_DEFAULT_MODEL; each id must be in the policy's model catalogue (runtime/policy/models.lua)."
+  description = "Bedrock model ids the function may invoke; the first is the default model (IMAGEGEN_DEFAULT_MODEL). Each is a foundation-model id (stability.stable-image-core-v1:1) or a geographic cross-region inference profile id (us.stability.sd3-5-large-v1:0: us., eu., apac., jp., au. or us-gov. before a model id). The same list grants bedrock:InvokeModel on exactly these models in bedrock_region (a profile: its ARN and its model in every region it routes to) and reaches the policy as IMAGEGEN_ALLOWED_MODELS; each id must be in the policy's model catalogue (runtime/policy/models.lua). The default lists the active Stability models, Stable Image Core first."
   type        = list(string)
-  default     = ["amazon.titan-image-generator-v1"]
+  default     = ["stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0", "stability.stable-image-ultra-v1:1"]
 
   validation {
     condition     = length(var.allowed_models) > 0 && length(var.allowed_models) == length(distinct(var.allowed_models))
     error_message = "allowed_models must list at least one model id, each once."
   }
 
+  # A bare id is <provider>.<model>[:<version>]; a profile id puts one geography prefix before it.
+  # Kept in step with the prefixes of bedrock_profile_geo_regions (bedrock.tf).
   validation {
-    condition     = alltrue([for m in var.allowed_models : can(regex("^[a-z0-9-]+\\.[a-z0-9.-]+(:[0-9]+)?$", m))])
-    error_message = "Each allowed_models entry must be a foundation-model id such as amazon.titan-image-generator-v1 or amazon.nova-canvas-v1:0 (no wildcards, ARNs or inference-profile ids)."
+    condition     = alltrue([for m in var.allowed_models : can(regex("^((us-gov|us|eu|apac|jp|au)\\.)?[a-z0-9-]+\\.[a-z0-9][a-z0-9-]*(:[0-9]+)?$", m))])
+    error_message = "Each allowed_models entry must be a foundation-model id such as stability.stable-image-core-v1:1 or amazon.titan-image-generator-v1, or a geographic cross-region inference profile id: us., eu., apac., jp., au. or us-gov. followed by a model id, such as us.stability.sd3-5-large-v1:0. Wildcards, ARNs, application inference profiles and global. profiles (which route to every commercial region) are refused."
+  }
+}
+
+variable "bedrock_region" {
+  description = "Region of the Bedrock endpoint the function calls (IMAGEGEN_BEDROCK_REGION) and of the model ARNs IAM grants; S3, Lambda and the API stay in aws_region. null picks one: aws_region when it serves every allowed model the module knows (bedrock.tf), otherwise the region that does, which is us-west-2 for the default Stability models. The output bedrock_region shows the choice."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.bedrock_region == null ? true : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.bedrock_region))
+    error_message = "bedrock_region must be null (chosen from the allowed models) or a region code such as us-west-2."
+  }
+}
+
+variable "bedrock_profile_regions" {
+  description = "Destination regions of cross-region inference profiles by geography prefix (us, eu, apac, jp, au, us-gov), replacing the module's table (bedrock.tf) for that geography when a profile routes elsewhere: aws bedrock get-inference-profile --inference-profile-identifier <id> lists them. IAM grants the profile's model in each of these regions."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for geo, regions in var.bedrock_profile_regions :
+      contains(["us", "eu", "apac", "jp", "au", "us-gov"], geo) && length(regions) > 0 &&
+      alltrue([for r in regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", r))])
+    ])
+    error_message = "bedrock_profile_regions keys must be geography prefixes (us, eu, apac, jp, au, us-gov), each with a non-empty list of region codes such as us-east-1."
   }
 }
 

@@ -86,9 +86,11 @@ run "role_has_least_privilege" {
     condition = [
       for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Resource if s.Sid == "InvokeAllowedModels"
       ][0] == [
-      "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v1",
+      "arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-core-v1:1",
+      "arn:aws:bedrock:us-west-2::foundation-model/stability.sd3-5-large-v1:0",
+      "arn:aws:bedrock:us-west-2::foundation-model/stability.stable-image-ultra-v1:1",
     ]
-    error_message = "bedrock:InvokeModel must be granted on exactly the allowed foundation-model ARN."
+    error_message = "By default bedrock:InvokeModel must be granted on exactly the three active Stability models, in us-west-2 where Bedrock serves them (the stack stays in us-east-1)."
   }
 
   assert {
@@ -153,13 +155,14 @@ run "function_runs_the_custom_runtime" {
   assert {
     condition = (
       aws_lambda_function.this.environment[0].variables.IMAGEGEN_BUCKET == aws_s3_bucket.images.id &&
-      aws_lambda_function.this.environment[0].variables.IMAGEGEN_ALLOWED_MODELS == "amazon.titan-image-generator-v1" &&
-      aws_lambda_function.this.environment[0].variables.IMAGEGEN_DEFAULT_MODEL == "amazon.titan-image-generator-v1" &&
+      aws_lambda_function.this.environment[0].variables.IMAGEGEN_ALLOWED_MODELS == "stability.stable-image-core-v1:1,stability.sd3-5-large-v1:0,stability.stable-image-ultra-v1:1" &&
+      aws_lambda_function.this.environment[0].variables.IMAGEGEN_DEFAULT_MODEL == "stability.stable-image-core-v1:1" &&
+      aws_lambda_function.this.environment[0].variables.IMAGEGEN_BEDROCK_REGION == "us-west-2" &&
       aws_lambda_function.this.environment[0].variables.IMAGEGEN_URL_TTL == "3600" &&
       aws_lambda_function.this.environment[0].variables.IMAGEGEN_LOG_PROMPTS == "0" &&
       aws_lambda_function.this.environment[0].variables.IMAGEGEN_POLICY_DIR == "/var/task/policy"
     )
-    error_message = "The function's environment must carry the bucket, the allowed and default model, the URL lifetime, the policy directory and prompt logging off."
+    error_message = "The function's environment must carry the bucket, the active models with Stable Image Core as the default, Bedrock's region us-west-2, the URL lifetime, the policy directory and prompt logging off."
   }
 
   assert {
@@ -167,6 +170,11 @@ run "function_runs_the_custom_runtime" {
       "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_SSE", "IMAGEGEN_KMS_KEY_ID",
     ])) == 0
     error_message = "Without origins or a KMS key, the policy's CORS setting and the bucket's default encryption apply."
+  }
+
+  assert {
+    condition     = output.bedrock_region == "us-west-2"
+    error_message = "The bedrock_region output must show the region the function calls."
   }
 
   assert {

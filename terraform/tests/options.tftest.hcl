@@ -1,6 +1,7 @@
 # Every optional feature switched on at once, applied against a mocked AWS provider: API keys with a
-# usage plan, alarms to SNS, SSE-KMS, X-Ray, the account-wide logging role, several models, another
-# prefix. Each option must add exactly what it needs and keep the rest least-privilege.
+# usage plan, alarms to SNS, SSE-KMS, X-Ray, the account-wide logging role, several legacy models in a
+# stack whose region does not serve them (so Bedrock is called elsewhere), another prefix. Each option
+# must add exactly what it needs and keep the rest least-privilege.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -67,15 +68,18 @@ run "models_prefix_and_tracing_shape_the_role" {
     condition = [
       for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Resource if s.Sid == "InvokeAllowedModels"
       ][0] == [
-      "arn:aws:bedrock:eu-west-1::foundation-model/amazon.titan-image-generator-v1",
-      "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-canvas-v1:0",
+      "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v1",
+      "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-canvas-v1:0",
     ]
-    error_message = "bedrock:InvokeModel must cover exactly the two allowed models in the deployment region."
+    error_message = "bedrock:InvokeModel must cover exactly the two allowed models in us-east-1, the one region that serves both, not in the stack's eu-west-1."
   }
 
   assert {
-    condition     = aws_lambda_function.this.environment[0].variables.IMAGEGEN_ALLOWED_MODELS == "amazon.titan-image-generator-v1,amazon.nova-canvas-v1:0"
-    error_message = "The function must be told the same model list that IAM allows."
+    condition = (
+      aws_lambda_function.this.environment[0].variables.IMAGEGEN_ALLOWED_MODELS == "amazon.titan-image-generator-v1,amazon.nova-canvas-v1:0" &&
+      aws_lambda_function.this.environment[0].variables.IMAGEGEN_BEDROCK_REGION == "us-east-1"
+    )
+    error_message = "The function must be told the same model list that IAM allows, and call Bedrock in the region IAM grants."
   }
 
   assert {

@@ -60,6 +60,86 @@ run "rejects_model_arn_instead_of_id" {
   expect_failures = [var.allowed_models]
 }
 
+run "rejects_global_profile" {
+  command = plan
+
+  variables {
+    allowed_models = ["global.stability.stable-image-core-v1:1"]
+  }
+
+  expect_failures = [var.allowed_models]
+}
+
+run "rejects_unknown_geography_prefix" {
+  command = plan
+
+  variables {
+    allowed_models = ["mars.stability.stable-image-core-v1:1"]
+  }
+
+  expect_failures = [var.allowed_models]
+}
+
+run "rejects_doubled_geography_prefix" {
+  command = plan
+
+  variables {
+    allowed_models = ["us.us.stability.stable-image-core-v1:1"]
+  }
+
+  expect_failures = [var.allowed_models]
+}
+
+run "rejects_application_inference_profile_arn" {
+  command = plan
+
+  variables {
+    allowed_models = ["arn:aws:bedrock:us-west-2:123456789012:application-inference-profile/a1b2c3d4e5f6"]
+  }
+
+  expect_failures = [var.allowed_models]
+}
+
+run "rejects_bedrock_region_typo" {
+  command = plan
+
+  variables {
+    bedrock_region = "us-west"
+  }
+
+  expect_failures = [var.bedrock_region]
+}
+
+run "rejects_profile_regions_for_unknown_geography" {
+  command = plan
+
+  variables {
+    bedrock_profile_regions = { global = ["us-east-1"] }
+  }
+
+  expect_failures = [var.bedrock_profile_regions]
+}
+
+run "rejects_profile_regions_empty_list" {
+  command = plan
+
+  variables {
+    bedrock_profile_regions = { us = [] }
+  }
+
+  expect_failures = [var.bedrock_profile_regions]
+}
+
+run "rejects_environment_overrides_bedrock_region" {
+  command = plan
+
+  variables {
+    lambda_environment = { IMAGEGEN_BEDROCK_REGION = "eu-west-1" }
+  }
+
+  expect_failures = [var.lambda_environment]
+}
+
 run "rejects_duplicate_models" {
   command = plan
 
@@ -311,7 +391,7 @@ run "accepts_boundary_values" {
     lambda_reserved_concurrency = 0
     name                        = "ab"
     image_prefix                = "a/b_c/d-e/"
-    allowed_models              = ["stability.sd3-5-large-v1:0"]
+    allowed_models              = ["stability.sd3-5-large-v1:0", "us.stability.stable-image-core-v1:1"]
     lambda_tracing_mode         = "PassThrough"
     cors_allow_origins          = ["https://a.example.com", "http://localhost:8080"]
   }
@@ -330,4 +410,20 @@ run "accepts_boundary_values" {
     condition     = length(aws_api_gateway_gateway_response.cors) == 0
     error_message = "With several origins API Gateway's own answers cannot name one, so they carry none."
   }
+}
+
+# A profile id of every geography passes the variable's validation; only the check then warns that
+# one Bedrock region cannot be a source region of all of them.
+run "accepts_profile_ids_of_every_geography" {
+  command = plan
+
+  variables {
+    bedrock_region = "us-west-2"
+    allowed_models = [
+      "us.stability.stable-image-core-v1:1", "eu.example.image-v1:0", "apac.example.image-v1",
+      "jp.example.image-v1:2", "au.example.image-v1:0", "us-gov.example.image-v1:0",
+    ]
+  }
+
+  expect_failures = [check.bedrock_region_serves_allowed_models]
 }

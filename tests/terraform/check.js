@@ -170,23 +170,60 @@ async function main() {
     return bad.length ? bad.join("; ") : null;
   });
 
-  check("iam: Bedrock actions are exactly bedrock:InvokeModel on foundation-model ARNs of var.allowed_models", () => {
+  // The grant is built in bedrock.tf from var.allowed_models: a bare id gives its foundation-model ARN
+  // in the Bedrock region; a profile id gives its inference-profile ARN there and its model's
+  // foundation-model ARN in the Bedrock region and in each region of its geography. Every ARN the
+  // expression can produce must have one of those three shapes, with no wildcard.
+  check("iam: Bedrock actions are exactly bedrock:InvokeModel on the ARNs of var.allowed_models (foundation models and inference profiles) in the Bedrock region", () => {
     const bedrock = statements.filter(({ st }) => actionsOf(config, st).some((a) => typeof a === "string" && /^bedrock:/i.test(a)));
     if (bedrock.length === 0) return "no statement grants a Bedrock action";
+    const partition = String.raw`arn:\$\{data\.aws_partition\.current\.partition\}:bedrock:`;
+    const shapes = [
+      new RegExp(`^${partition}\\$\\{local\\.bedrock_region\\}::foundation-model/\\$\\{(\\w+)\\.id\\}$`),
+      new RegExp(`^${partition}\\$\\{local\\.bedrock_region\\}:\\$\\{local\\.bedrock_account_id\\}:inference-profile/\\$\\{(\\w+)\\.id\\}$`),
+      new RegExp(`^${partition}\\$\\{(\\w+)\\}::foundation-model/\\$\\{(\\w+)\\.model\\}$`),
+    ];
     const bad = [];
     for (const { where, st } of bedrock) {
       const actions = actionsOf(config, st);
       if (st.Effect !== "Allow" || JSON.stringify(actions) !== JSON.stringify(["bedrock:InvokeModel"])) bad.push(`${where}: actions ${JSON.stringify(actions)}`);
-      const res = resourcesOf(config, st);
-      for (const r of res) {
+      for (const r of resourcesOf(config, st)) {
         const text = typeof r === "string" ? r : JSON.stringify(r);
         if (literalText(text).includes("*") || text === "*") bad.push(`${where}: wildcard resource ${text}`);
-        if (!/for\s+\w+\s+in\s+var\.allowed_models/.test(text) || !/arn:\$\{[^}]*partition[^}]*\}:bedrock:\$\{var\.aws_region\}::foundation-model\/\$\{\w+\}/.test(text)) {
-          bad.push(`${where}: resource is not one foundation-model ARN per var.allowed_models entry: ${text}`);
+        if (!/for\s+(\w+)\s+in\s+local\.bedrock_models\b/.test(text)) bad.push(`${where}: resource is not built per entry of local.bedrock_models`);
+        const arns = [...text.matchAll(/"(arn:[^"]*)"/g)].map((m) => m[1]);
+        if (arns.length === 0) bad.push(`${where}: no ARN template in ${text}`);
+        for (const arn of arns) if (!shapes.some((re) => re.test(arn))) bad.push(`${where}: unexpected ARN shape ${arn}`);
+        if (!shapes.every((re) => arns.some((arn) => re.test(arn)))) bad.push(`${where}: missing one of the three ARN shapes (model, profile, profile's model per region)`);
+        if (!/for\s+region\s+in\s+distinct\(concat\(\[local\.bedrock_region\],\s*local\.bedrock_profile_geo_regions\[\w+\.geo\]\)\)/.test(text)) {
+          bad.push(`${where}: a profile's model is not granted in the Bedrock region plus its geography's regions`);
         }
       }
     }
+    if (!/for\s+id\s+in\s+var\.allowed_models\b/.test(JSON.stringify(locals.bedrock_models || ""))) bad.push("local.bedrock_models is not built from var.allowed_models");
     return bad.length ? bad.join("; ") : null;
+  });
+
+  // The geographies must agree in four places: the variable's validation regex, the split in
+  // local.bedrock_models, the region table, and the override variable's allowed keys.
+  check("bedrock: allowed_models validation, the id split, the profile region table and the override agree on the geographies", () => {
+    const geos = (text) => {
+      const m = /\(((?:[a-z-]+\|)+[a-z-]+)\)\\+\./.exec(text || "");
+      return m ? m[1].split("|").sort() : null;
+    };
+    const validation = asArray((variables.allowed_models || [{}])[0].validation).map((v) => v.condition).join(" ");
+    const fromValidation = geos(validation);
+    const fromSplit = geos(JSON.stringify(locals.bedrock_models || ""));
+    const table = String(locals.bedrock_profile_geo_regions || "");
+    const fromTable = [...table.matchAll(/^\s*"?([a-z-]+)"?\s*=\s*\[/gm)].map((m) => m[1]).sort();
+    const override = asArray((variables.bedrock_profile_regions || [{}])[0].validation).map((v) => v.condition).join(" ");
+    const om = /contains\(\[([^\]]*)\],\s*geo\)/.exec(override);
+    const fromOverride = om ? [...om[1].matchAll(/"([a-z-]+)"/g)].map((m) => m[1]).sort() : null;
+    const all = { validation: fromValidation, split: fromSplit, table: fromTable, override: fromOverride };
+    const want = JSON.stringify(fromTable);
+    if (!fromTable.length || Object.values(all).some((g) => JSON.stringify(g) !== want)) return `geographies differ: ${JSON.stringify(all)}`;
+    if (!/var\.bedrock_profile_regions/.test(table)) return "bedrock_profile_geo_regions does not merge var.bedrock_profile_regions";
+    return null;
   });
 
   check("iam: S3 access is PutObject/GetObject under the image prefix only", () => {
@@ -357,11 +394,14 @@ async function main() {
     return null;
   });
 
-  check("lambda: IMAGEGEN_ALLOWED_MODELS and the Bedrock grant come from the same variable", () => {
+  check("lambda: IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_BEDROCK_REGION and the Bedrock grant come from the same variable and region", () => {
     const env = locals.lambda_environment || "";
     if (!/IMAGEGEN_ALLOWED_MODELS\s*=\s*join\(",",\s*var\.allowed_models\)/.test(env)) return `environment: ${env}`;
+    if (!/IMAGEGEN_BEDROCK_REGION\s*=\s*local\.bedrock_region\b/.test(env)) return "IMAGEGEN_BEDROCK_REGION is not local.bedrock_region";
     if (!/IMAGEGEN_BUCKET\s*=\s*aws_s3_bucket\.images\.id/.test(env)) return "IMAGEGEN_BUCKET is not the bucket";
-    if (!/var\.allowed_models/.test(JSON.stringify(locals.bedrock_model_arns))) return "bedrock_model_arns does not use var.allowed_models";
+    const arns = JSON.stringify(locals.bedrock_invoke_arns || "");
+    if (!/local\.bedrock_models/.test(arns) || !/local\.bedrock_region/.test(arns)) return "bedrock_invoke_arns does not use local.bedrock_models and local.bedrock_region";
+    if (!/var\.bedrock_region/.test(JSON.stringify(locals.bedrock_region || ""))) return "local.bedrock_region ignores var.bedrock_region";
     return null;
   });
 
