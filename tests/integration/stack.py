@@ -34,6 +34,9 @@ FAKE_FUNCTION = os.path.join(SOURCE_DIR, "tests", "integration", "fake_function.
 ACCESS_KEY_ID = "S3RVER"
 SECRET_ACCESS_KEY = "S3RVER"
 REGION = "us-east-1"
+# Bedrock's own region, as scripts/run-local lays the stack out: the active (Stability) models
+# live in us-west-2 while the bucket stays in the stack's region.
+BEDROCK_REGION = "us-west-2"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG = 1
@@ -186,7 +189,8 @@ class Stack:
 
     def __init__(self, *, s3=True, bedrock=True, gateway=True, function=None, task_root=None, concurrency=2,
                  timeout=None, function_timeout=None, init_timeout=None, queue_size=None, api_keys=None,
-                 routes=None, gateway_args=(), bedrock_args=(), env=None, bucket="imagegen-test", policy_dir=None):
+                 routes=None, gateway_args=(), bedrock_args=(), env=None, bucket="imagegen-test", policy_dir=None,
+                 bedrock_region=BEDROCK_REGION):
         self.want_s3, self.want_bedrock, self.want_gateway = s3, bedrock, gateway
         self.function, self.task_root = function, task_root
         self.concurrency, self.timeout, self.function_timeout = concurrency, timeout, function_timeout
@@ -195,6 +199,7 @@ class Stack:
         self.gateway_args, self.bedrock_args = list(gateway_args), list(bedrock_args)
         self.extra_env = dict(env or {})
         self.bucket = bucket
+        self.bedrock_region = bedrock_region
         self.policy_dir = policy_dir or os.path.join(SOURCE_DIR, "runtime", "policy")
         self.tmp = None
         self.s3 = self.bedrock = self.gateway = None
@@ -251,7 +256,7 @@ class Stack:
         exe = os.path.join(BUILD_DIR, "bedrock-local")
         if not os.path.exists(exe):
             raise StackError(f"{exe} is missing: build the project first")
-        self.bedrock = Proc("bedrock-local", [exe, "--port", "0", "--region", REGION] + self.bedrock_args,
+        self.bedrock = Proc("bedrock-local", [exe, "--port", "0", "--region", self.bedrock_region] + self.bedrock_args,
                             self.base_env())
         m = self.bedrock.wait_for(r"http://127\.0\.0\.1:(\d+)|127\.0\.0\.1:(\d+)", timeout=30)
         self.bedrock_url = f"http://127.0.0.1:{m.group(1) or m.group(2)}"
@@ -274,8 +279,10 @@ class Stack:
             env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = self.bedrock_url
         env["IMAGEGEN_BUCKET"] = self.bucket
         env["IMAGEGEN_POLICY_DIR"] = self.policy_dir
+        env["IMAGEGEN_BEDROCK_REGION"] = self.bedrock_region
         for name in ("IMAGEGEN_PORT", "IMAGEGEN_TIMEOUT", "IMAGEGEN_FUNCTION_TIMEOUT", "IMAGEGEN_CONCURRENCY",
-                     "IMAGEGEN_QUEUE_SIZE", "IMAGEGEN_API_KEYS_FILE", "IMAGEGEN_ROUTES", "IMAGEGEN_STAGE"):
+                     "IMAGEGEN_QUEUE_SIZE", "IMAGEGEN_API_KEYS_FILE", "IMAGEGEN_ROUTES", "IMAGEGEN_STAGE",
+                     "IMAGEGEN_ALLOWED_MODELS", "IMAGEGEN_DEFAULT_MODEL"):
             env.pop(name, None)  # the test decides, not the caller's shell
         env.update(self.extra_env)
         return env

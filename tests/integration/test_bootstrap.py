@@ -130,7 +130,7 @@ class BootstrapTest(unittest.TestCase):
             self.proc = start_bootstrap(self.stub, cwd=empty, IMAGEGEN_POLICY_DIR="")
             status, _, body = proxy(self.stub.invoke(api_event(path="/models")))
         self.assertEqual(status, 200, body)
-        self.assertIn("amazon.titan-image-generator-v1", [m["id"] for m in body["models"]])
+        self.assertIn(body["defaultModel"], [m["id"] for m in body["models"]])
 
     def test_a_policy_dir_that_was_set_is_the_only_one_tried(self):
         self.proc = start_bootstrap(self.stub, IMAGEGEN_POLICY_DIR="/nonexistent/policy")

@@ -16,6 +16,9 @@ from policy_copy import policy_with  # noqa: E402
 from stack import Stack, pid_alive, run_tests  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
+DEFAULT_MODEL = "stability.stable-image-core-v1:1"
+ACTIVE_MODELS = ("stability.sd3-5-large-v1:0", "stability.stable-image-core-v1:1", "stability.stable-image-ultra-v1:1")
+TITAN, TITAN2 = "amazon.titan-image-generator-v1", "amazon.titan-image-generator-v2:0"
 
 
 def png_size(data):
@@ -45,16 +48,17 @@ class EndToEndTest(unittest.TestCase):
         return self.st.bedrock_control("GET", "stats")[1]["reached_model"]
 
     def test_the_seeds_example(self):
+        # The README's first request: no settings, an active model.
         q = urllib.parse.quote("A beautiful sunset over mountains")
         r = self.st.request("GET", "/generate-image?prompt=" + q)
         self.assertEqual(r.status, 200, r.body)
         doc = r.json()
         self.assertEqual(set(doc), {"images", "model", "requestId", "expiresAt"})
-        self.assertEqual(doc["model"], "amazon.titan-image-generator-v1")
+        self.assertEqual(doc["model"], DEFAULT_MODEL)
         self.assertEqual(len(doc["images"]), 1)
         img = doc["images"][0]
-        self.assertEqual(set(img), {"url", "key", "width", "height", "seed"})
-        self.assertEqual((img["width"], img["height"]), (1024, 1024))
+        self.assertEqual(set(img), {"url", "key", "width", "height", "seed", "format", "contentType"})
+        self.assertEqual((img["width"], img["height"], img["format"], img["contentType"]), (1024, 1024, "png", "image/png"))
         self.assertRegex(img["key"], r"^images/\d{4}/\d\d/\d\d/[0-9a-f-]{36}\.png$")
         self.assertEqual(png_size(fetch(img["url"])), (1024, 1024))
         self.assertEqual(r.headers["Content-Type"], "application/json")
@@ -89,29 +93,6 @@ class EndToEndTest(unittest.TestCase):
         # prompts stay out of the logs unless IMAGEGEN_LOG_PROMPTS=1
         self.assertNotIn("owls", self.st.gateway.text())
 
-    def test_post_with_every_parameter(self):
-        body = {"prompt": "a red coffee cup on a wooden table", "negativePrompt": "blurry",
-                "width": 768, "height": 1152, "cfgScale": 6.5, "seed": 42, "numberOfImages": 2,
-                "quality": "premium", "model": "amazon.titan-image-generator-v2:0"}
-        r = self.st.request("POST", "/generate-image", body, JSON)
-        self.assertEqual(r.status, 200, r.body)
-        doc = r.json()
-        self.assertEqual(doc["model"], "amazon.titan-image-generator-v2:0")
-        self.assertEqual(len(doc["images"]), 2)
-        for img in doc["images"]:
-            self.assertEqual(img["seed"], 42)
-            self.assertEqual(png_size(fetch(img["url"])), (768, 1152))
-
-    def test_five_images_in_one_call(self):
-        r = self.st.request("POST", "/generate-image", {"prompt": "five kites", "numberOfImages": 5,
-                                                         "width": 512, "height": 512}, JSON)
-        self.assertEqual(r.status, 200, r.body)
-        imgs = r.json()["images"]
-        self.assertEqual(len(imgs), 5)
-        datas = [fetch(i["url"]) for i in imgs]
-        self.assertEqual(len({hashlib.sha256(d).hexdigest() for d in datas}), 5)
-        self.assertEqual(len({i["key"] for i in imgs}), 5)
-
     def test_same_seed_gives_byte_identical_images(self):
         body = {"prompt": "a quiet harbour", "seed": 1234, "width": 512, "height": 512}
         a = self.st.request("POST", "/generate-image", body, JSON).json()["images"][0]
@@ -132,14 +113,6 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual(r.status, 415, r.body)
         self.assertIn("Content-Type must be application/json", r.json()["error"]["message"])
 
-    def test_seed_range_ends_at_two_to_the_31_minus_one(self):
-        r = self.st.request("GET", "/generate-image?prompt=edge&width=512&height=512&seed=2147483647")
-        self.assertEqual(r.status, 200, r.body)
-        self.assertEqual(r.json()["images"][0]["seed"], 2147483647)
-        r = self.st.request("GET", "/generate-image?prompt=edge&width=512&height=512&seed=2147483648")
-        self.assertEqual(r.status, 400, r.body)
-        self.assertIn("seed must be between 0 and 2147483647", r.json()["error"]["message"])
-
     def test_twenty_concurrent_requests_through_two_workers(self):
         def one(i):
             r = self.st.request("POST", "/generate-image", {"prompt": "tile %d" % i, "width": 512, "height": 512}, JSON,
@@ -156,8 +129,10 @@ class EndToEndTest(unittest.TestCase):
         bad = [
             ("GET", "/generate-image?prompt=x&width=10abc", None, 400),
             ("GET", "/generate-image", None, 400),
-            ("GET", "/generate-image?prompt=" + "x" * 600, None, 400),
-            ("GET", "/generate-image?prompt=a&width=1000&height=1000", None, 400),
+            ("GET", "/generate-image?prompt=" + "x" * 10001, None, 400),
+            ("GET", "/generate-image?prompt=a&width=1000&height=1001", None, 400),
+            ("GET", "/generate-image?prompt=a&aspectRatio=7:3", None, 400),
+            ("GET", "/generate-image?prompt=a&outputFormat=gif", None, 400),
             ("GET", "/generate-image?prompt=a&model=no.such-model", None, 400),
             ("POST", "/generate-image", b"{not json", 400),
             ("POST", "/generate-image", b"[1,2]", 400),
@@ -165,7 +140,7 @@ class EndToEndTest(unittest.TestCase):
             ("POST", "/generate-image", {"prompt": "a\u0000\u0001"}, None),
             ("POST", "/generate-image", {"prompt": "   "}, 400),
             ("POST", "/generate-image", {"prompt": "ok", "numberOfImages": 6}, 400),
-            ("POST", "/generate-image", {"prompt": "ok", "cfgScale": 11}, 400),
+            ("POST", "/generate-image", {"prompt": "ok", "cfgScale": 5}, 400),
             ("POST", "/generate-image", {"prompt": "ok", "seed": -1}, 400),
             ("DELETE", "/generate-image", None, 405),
             ("GET", "/nope", None, 404),
@@ -193,8 +168,11 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual((r.status, r.json()), (200, {"status": "ok"}))
         r = self.st.request("GET", "/models")
         self.assertEqual(r.status, 200)
-        ids = [m["id"] for m in r.json()["models"]]
-        self.assertIn("amazon.titan-image-generator-v1", ids)
+        models = {m["id"]: m for m in r.json()["models"]}
+        self.assertEqual(r.json()["defaultModel"], DEFAULT_MODEL)
+        self.assertEqual(set(models), set(ACTIVE_MODELS))
+        for m in models.values():
+            self.assertEqual((m["status"], m["endOfLife"]), ("active", None), m)
         r = self.st.request("OPTIONS", "/generate-image", None, {"Origin": "https://evil.example",
                                                                  "Access-Control-Request-Method": "POST"})
         self.assertIn(r.status, (204, 403))
@@ -246,6 +224,61 @@ class RateLimitTest(unittest.TestCase):
             self.assertEqual(r.headers["RateLimit-Limit"], "2")
             self.assertEqual(r.headers["RateLimit-Remaining"], "0")
             self.assertEqual(r.json()["error"]["code"], "rate_limited")
+
+
+class TitanEndToEndTest(unittest.TestCase):
+    """The first catalogue's flow, for accounts that still have Titan: configured, it keeps working."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.policy = policy_with('c.rate_limit.enabled = false\n'
+                                 'c.allowed_models = { "%s", "%s" }\nc.default_model = "%s"' % (TITAN, TITAN2, TITAN))
+        cls.st = Stack(policy_dir=cls.policy, function_timeout=10, timeout=15, bedrock_region="us-east-1").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.st.stop_clean()
+
+    def setUp(self):
+        self.st.bedrock_control("POST", "reset")
+
+    def test_post_with_every_parameter(self):
+        body = {"prompt": "a red coffee cup on a wooden table", "negativePrompt": "blurry",
+                "width": 768, "height": 1152, "cfgScale": 6.5, "seed": 42, "numberOfImages": 2,
+                "quality": "premium", "model": "amazon.titan-image-generator-v2:0"}
+        r = self.st.request("POST", "/generate-image", body, JSON)
+        self.assertEqual(r.status, 200, r.body)
+        doc = r.json()
+        self.assertEqual(doc["model"], "amazon.titan-image-generator-v2:0")
+        self.assertEqual(len(doc["images"]), 2)
+        for img in doc["images"]:
+            self.assertEqual(img["seed"], 42)
+            self.assertEqual(png_size(fetch(img["url"])), (768, 1152))
+
+    def test_five_images_in_one_call(self):
+        r = self.st.request("POST", "/generate-image", {"prompt": "five kites", "numberOfImages": 5,
+                                                         "width": 512, "height": 512}, JSON)
+        self.assertEqual(r.status, 200, r.body)
+        imgs = r.json()["images"]
+        self.assertEqual(len(imgs), 5)
+        datas = [fetch(i["url"]) for i in imgs]
+        self.assertEqual(len({hashlib.sha256(d).hexdigest() for d in datas}), 5)
+        self.assertEqual(len({i["key"] for i in imgs}), 5)
+
+    def test_seed_range_ends_at_two_to_the_31_minus_one(self):
+        r = self.st.request("GET", "/generate-image?prompt=edge&width=512&height=512&seed=2147483647")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["images"][0]["seed"], 2147483647)
+        r = self.st.request("GET", "/generate-image?prompt=edge&width=512&height=512&seed=2147483648")
+        self.assertEqual(r.status, 400, r.body)
+        self.assertIn("seed must be between 0 and 2147483647", r.json()["error"]["message"])
+
+    def test_models_are_marked_legacy(self):
+        r = self.st.request("GET", "/models")
+        models = {m["id"]: m for m in r.json()["models"]}
+        self.assertEqual(models[TITAN]["status"], "legacy")
+        self.assertEqual((models[TITAN2]["status"], models[TITAN2]["endOfLife"]), ("legacy", "2026-06-30"))
+        self.assertEqual(r.json()["defaultModel"], TITAN)
 
 
 if __name__ == "__main__":

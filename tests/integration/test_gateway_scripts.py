@@ -48,22 +48,22 @@ class Generate(unittest.TestCase):
 
     def test_images_are_downloaded_and_their_paths_printed(self):
         with tempfile.TemporaryDirectory() as out:
-            p = self.generate("a red coffee cup", "--size", "512x512", "-n", "2", "--seed", "7", "--out", out)
+            p = self.generate("a red coffee cup", "--aspect-ratio", "16:9", "-n", "2", "--seed", "7", "--out", out)
             self.assertEqual(p.returncode, 0, p.stderr + self.st.dump())
             paths = p.stdout.split()
             self.assertEqual(len(paths), 2)
             for path in paths:
                 self.assertTrue(path.startswith(out + os.sep))
-                self.assertEqual(png_size(path), (512, 512))
+                self.assertEqual(png_size(path), (1344, 768))
             # The same seed and prompt give the same pictures.
-            again = self.generate("a red coffee cup", "--size", "512x512", "-n", "2", "--seed", "7", "--out", out)
+            again = self.generate("a red coffee cup", "--aspect-ratio", "16:9", "-n", "2", "--seed", "7", "--out", out)
             self.assertEqual(again.returncode, 0, again.stderr)
             with open(paths[0], "rb") as a, open(again.stdout.split()[0], "rb") as b:
                 self.assertEqual(a.read(), b.read())
 
     def test_api_errors_print_the_apis_message(self):
         with tempfile.TemporaryDirectory() as out:
-            p = self.generate("a red coffee cup", "--size", "13x13", "--out", out)
+            p = self.generate("a red coffee cup", "--size", "1000x1001", "--out", out)
             self.assertEqual(p.returncode, 1)
             self.assertIn("HTTP 400 invalid_parameter: width", p.stderr)
             self.assertEqual(os.listdir(out), [])

@@ -143,7 +143,7 @@ class HostileInputTest(unittest.TestCase):
         self.assertEqual(self.generate("GET", "a lighthouse").status, 200)
         self.assertEqual(self.st.request("GET", "/generate-image?prompt=").status, 400)
         self.assertEqual(self.st.request("POST", "/generate-image", "{not json", JSON).status, 400)
-        faults = [({"deny_models": ["amazon.titan-image-generator-v1"]}, {"deny_models": []}),
+        faults = [({"deny_models": ["stability.stable-image-core-v1:1"]}, {"deny_models": []}),
                   ({"server_error": {"every": 1, "status": 500}}, {"server_error": None})]
         for fault, clear in faults:
             status, _ = self.st.bedrock_control("POST", "faults", fault)

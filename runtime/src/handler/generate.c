@@ -334,8 +334,10 @@ static int cache_lookup(const ig_generate_env *env, const ig_plan *p, image_set 
             if (im->type == IG_IMAGE_UNKNOWN)
                 im->type = IG_IMAGE_PNG;
             im->bytes_stored = hr.content_length;
-            im->call = 0;
-            im->index = (size_t)i;
+            /* As generated: one image per call, or all from the one call. */
+            int per_call = p->attempts[0].n_calls > 1;
+            im->call = per_call ? (size_t)i : 0;
+            im->index = per_call ? 0 : (size_t)i;
             s->count = (size_t)i + 1;
         } else if (hr.status != 404 && hr.status != 403) { /* 403: no s3:ListBucket, a miss */
             ig_log(IG_LOG_WARN, "cache lookup failed; generating instead",
