@@ -24,9 +24,9 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "handler/event.h"
-#include "handler/extract.h"
-#include "lua/policy.h"
+#include "apigw/event.h"
+#include "codec/extract.h"
+#include "lua/host.h"
 
 /* The gateway's event builder lives in the gateway executable, not in a library: compile its
  * pure parts (routes, event) here. */

@@ -16,7 +16,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/random.h"
-#include "handler/extract.h"
+#include "codec/extract.h"
 
 static int cmp_double(const void *a, const void *b)
 {

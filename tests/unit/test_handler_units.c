@@ -6,10 +6,10 @@
 
 #include "core/buf.h"
 #include "handler/config.h"
-#include "handler/event.h"
-#include "handler/extract.h"
+#include "apigw/event.h"
+#include "codec/extract.h"
 #include "handler/metrics.h"
-#include "handler/response.h"
+#include "apigw/response.h"
 #include "testlib.h"
 
 static json_t *req_from(const char *event)

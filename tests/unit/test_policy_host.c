@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lua/policy.h"
+#include "lua/host.h"
 #include "testlib.h"
 
 /* ---- helpers -------------------------------------------------------------------------- */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
-#include "lua/policy.h"
+#include "lua/host.h"
 #include "testlib.h"
 
 /* ---- helpers -------------------------------------------------------------------------- */

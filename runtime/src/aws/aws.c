@@ -111,3 +111,15 @@ void ig_aws_copy_str(char *dst, size_t dst_len, const char *src)
     memcpy(dst, src, n);
     dst[n] = '\0';
 }
+
+int ig_aws_credentials_refused(const char *code)
+{
+    static const char *const refused[] = {
+        "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+        "MissingAuthenticationTokenException", "ExpiredTokenException", "InvalidClientTokenId",
+        "SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken", "InvalidToken", NULL};
+    for (size_t i = 0; code && refused[i]; i++)
+        if (strcmp(code, refused[i]) == 0)
+            return 1;
+    return 0;
+}

@@ -26,6 +26,10 @@ void ig_aws_context_free(ig_aws_context *ctx);
  * shown, not parsed). dst_len > 0. */
 void ig_aws_copy_str(char *dst, size_t dst_len, const char *src);
 
+/* 1 when an AWS error code says the signature or the credentials were refused (Bedrock's and
+ * S3's names alike): a retry or another model cannot help, the operator must. */
+int ig_aws_credentials_refused(const char *code);
+
 /* How a service wants its requests signed. */
 typedef struct {
     const char *signing_name;   /* "s3", "bedrock" */

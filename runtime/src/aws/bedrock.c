@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "codec/hash.h"
+#include "codec/json.h"
 #include "codec/percent.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -80,7 +81,7 @@ void ig_bedrock_result_free(ig_bedrock_result *r)
     ig_buf_free(&r->body);
 }
 
-static void ig_result_reset(ig_bedrock_result *r)
+static void result_reset(ig_bedrock_result *r)
 {
     ig_buf body = r->body;
     memset(r, 0, sizeof *r);
@@ -91,7 +92,7 @@ static void ig_result_reset(ig_bedrock_result *r)
 /* ---- error decoding -------------------------------------------------------------------- */
 
 /* Copies n bytes of server text: control characters become spaces, the copy is truncated. */
-static void ig_copy_text(char *dst, size_t dst_len, const char *src, size_t n)
+static void copy_text(char *dst, size_t dst_len, const char *src, size_t n)
 {
     if (!dst_len)
         return;
@@ -104,7 +105,7 @@ static void ig_copy_text(char *dst, size_t dst_len, const char *src, size_t n)
 }
 
 /* An error code as botocore keeps it: up to the first ':', after the last '#'. */
-static void ig_copy_code(char *dst, size_t dst_len, const char *code)
+static void copy_code(char *dst, size_t dst_len, const char *code)
 {
     size_t n = strcspn(code, ":");
     const char *hash = NULL;
@@ -119,13 +120,7 @@ static void ig_copy_code(char *dst, size_t dst_len, const char *code)
         code++, n--;
     while (n && (code[n - 1] == ' ' || code[n - 1] == '\t'))
         n--;
-    ig_copy_text(dst, dst_len, code, n);
-}
-
-static const char *ig_json_str(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    copy_text(dst, dst_len, code, n);
 }
 
 void ig_bedrock_parse_error(long status, const char *error_type_header, const char *body, size_t len,
@@ -143,7 +138,7 @@ void ig_bedrock_parse_error(long status, const char *error_type_header, const ch
         doc = NULL;
     }
     if (error_type_header && *error_type_header)
-        ig_copy_code(type, type_len, error_type_header);
+        copy_code(type, type_len, error_type_header);
     if (type_len && !type[0] && doc) {
         const char *c = ig_json_str(doc, "__type");
         if (!c)
@@ -151,7 +146,7 @@ void ig_bedrock_parse_error(long status, const char *error_type_header, const ch
         if (!c)
             c = ig_json_str(doc, "Code");
         if (c)
-            ig_copy_code(type, type_len, c);
+            copy_code(type, type_len, c);
     }
     if (type_len && !type[0])
         snprintf(type, type_len, "%ld", status);
@@ -160,14 +155,14 @@ void ig_bedrock_parse_error(long status, const char *error_type_header, const ch
         if (!m)
             m = ig_json_str(doc, "Message");
         if (m)
-            ig_copy_text(message, message_len, m, strlen(m));
+            copy_text(message, message_len, m, strlen(m));
         json_decref(doc);
     }
 }
 
 /* ---- invoke ---------------------------------------------------------------------------- */
 
-static ig_err ig_refuse(ig_bedrock_result *out, ig_err code, const char *why)
+static ig_err refuse(ig_bedrock_result *out, ig_err code, const char *why)
 {
     out->err = code;
     ig_aws_copy_str(out->message, sizeof out->message, why);
@@ -175,20 +170,20 @@ static ig_err ig_refuse(ig_bedrock_result *out, ig_err code, const char *why)
     return code;
 }
 
-static ig_err ig_check_input(const char *model_id, const void *body, size_t len, ig_bedrock_result *out)
+static ig_err check_input(const char *model_id, const void *body, size_t len, ig_bedrock_result *out)
 {
     if (!model_id || !*model_id)
-        return ig_refuse(out, IG_ERR_INVALID_ARG, "the model id is empty");
+        return refuse(out, IG_ERR_INVALID_ARG, "the model id is empty");
     if (strlen(model_id) > IG_BEDROCK_MAX_MODEL_ID)
-        return ig_refuse(out, IG_ERR_INVALID_ARG, "the model id is longer than 2048 bytes");
+        return refuse(out, IG_ERR_INVALID_ARG, "the model id is longer than 2048 bytes");
     if (!body || !len)
-        return ig_refuse(out, IG_ERR_EMPTY, "the request body is empty");
+        return refuse(out, IG_ERR_EMPTY, "the request body is empty");
     if (len > IG_BEDROCK_MAX_BODY)
-        return ig_refuse(out, IG_ERR_TOO_LARGE, "the request body is larger than 25,000,000 bytes");
+        return refuse(out, IG_ERR_TOO_LARGE, "the request body is larger than 25,000,000 bytes");
     return IG_OK;
 }
 
-static ig_err ig_build_target(const ig_bedrock *b, const char *model_id, ig_buf *path, ig_buf *url)
+static ig_err build_target(const ig_bedrock *b, const char *model_id, ig_buf *path, ig_buf *url)
 {
     ig_err e = ig_buf_appendf(path, "%s/model/", b->ep.base_path);
     if (!e)
@@ -200,7 +195,7 @@ static ig_err ig_build_target(const ig_bedrock *b, const char *model_id, ig_buf 
     return e;
 }
 
-static void ig_log_retry(const char *model_id, size_t call, int attempt, const ig_bedrock_result *r,
+static void log_retry(const char *model_id, size_t call, int attempt, const ig_bedrock_result *r,
                          ig_retry_class cls, int64_t delay_ms)
 {
     json_t *f = json_pack("{s:s, s:s, s:I, s:i, s:I, s:s, s:s, s:I}", "service", "bedrock", "model", model_id,
@@ -211,7 +206,7 @@ static void ig_log_retry(const char *model_id, size_t call, int attempt, const i
 }
 
 /* Records one attempt's outcome in out and says how it may be retried. */
-static ig_retry_class ig_take_attempt(ig_http_response *resp, ig_bedrock_result *out)
+static ig_retry_class take_attempt(ig_http_response *resp, ig_bedrock_result *out)
 {
     out->status = resp->status;
     out->error_type[0] = '\0';
@@ -219,11 +214,11 @@ static ig_retry_class ig_take_attempt(ig_http_response *resp, ig_bedrock_result 
     out->retry_after_ms = 0;
     if (resp->err != IG_OK) {
         out->err = resp->err;
-        ig_copy_text(out->message, sizeof out->message, resp->errmsg, strlen(resp->errmsg));
+        copy_text(out->message, sizeof out->message, resp->errmsg, strlen(resp->errmsg));
         return ig_retry_classify(resp->err, 0, NULL);
     }
     const char *rid = ig_header_list_get(&resp->headers, "x-amzn-requestid");
-    ig_copy_text(out->request_id, sizeof out->request_id, rid ? rid : "", rid ? strlen(rid) : 0);
+    copy_text(out->request_id, sizeof out->request_id, rid ? rid : "", rid ? strlen(rid) : 0);
     /* The body moves into the result: the HTTP response reuses the result's old buffer. */
     ig_buf tmp = out->body;
     out->body = resp->body;
@@ -253,7 +248,7 @@ typedef struct {
 } ig_invoke_job;
 
 /* Signs the job for a new attempt (a fresh date each time) and describes it for the HTTP client. */
-static ig_err ig_job_request(ig_bedrock *b, ig_invoke_job *j, const char *path, const char *url,
+static ig_err job_request(ig_bedrock *b, ig_invoke_job *j, const char *path, const char *url,
                              int64_t deadline_ms, ig_http_request *req)
 {
     const ig_header base[] = {{"Host", b->ep.host},
@@ -263,7 +258,7 @@ static ig_err ig_job_request(ig_bedrock *b, ig_invoke_job *j, const char *path, 
     ig_error_clear(&serr);
     if (ig_aws_sign(b->ctx, &b->svc, "POST", path, base, 3, j->call->body, j->call->len, j->body_hash,
                     &j->signed_req, &serr) != IG_OK) {
-        ig_refuse(j->res, serr.code, serr.message);
+        refuse(j->res, serr.code, serr.message);
         j->done = 1;
         return serr.code;
     }
@@ -278,11 +273,11 @@ static ig_err ig_job_request(ig_bedrock *b, ig_invoke_job *j, const char *path, 
     return IG_OK;
 }
 
-static void ig_job_outcome(ig_bedrock *b, const char *model_id, size_t index, ig_invoke_job *j,
+static void job_outcome(ig_bedrock *b, const char *model_id, size_t index, ig_invoke_job *j,
                            ig_http_response *resp, int64_t deadline_ms)
 {
     ig_retry_policy *policy = &b->ctx->retry;
-    ig_retry_class cls = ig_take_attempt(resp, j->res);
+    ig_retry_class cls = take_attempt(resp, j->res);
     if (j->res->err == IG_OK) {
         ig_retry_success(policy, j->last_retry);
         j->done = 1;
@@ -298,13 +293,13 @@ static void ig_job_outcome(ig_bedrock *b, const char *model_id, size_t index, ig
         j->done = 1;
         return;
     }
-    ig_log_retry(model_id, index, j->res->attempts, j->res, cls, delay);
+    log_retry(model_id, index, j->res->attempts, j->res, cls, delay);
     j->last_retry = cls;
     j->not_before_ms = ig_mono_ms() + delay;
 }
 
 /* Runs every pending call whose backoff has elapsed, in parallel. */
-static void ig_invoke_round(ig_bedrock *b, const char *model_id, ig_invoke_job *jobs, size_t n, const char *path,
+static void invoke_round(ig_bedrock *b, const char *model_id, ig_invoke_job *jobs, size_t n, const char *path,
                             const char *url, int64_t deadline_ms, ig_http_request *reqs, ig_http_response *resps,
                             size_t *idx)
 {
@@ -313,7 +308,7 @@ static void ig_invoke_round(ig_bedrock *b, const char *model_id, ig_invoke_job *
     for (size_t i = 0; i < n; i++) {
         if (jobs[i].done || jobs[i].not_before_ms > now)
             continue;
-        if (ig_job_request(b, &jobs[i], path, url, deadline_ms, &reqs[m]) != IG_OK)
+        if (job_request(b, &jobs[i], path, url, deadline_ms, &reqs[m]) != IG_OK)
             continue;
         jobs[i].res->attempts++;
         idx[m++] = i;
@@ -322,10 +317,10 @@ static void ig_invoke_round(ig_bedrock *b, const char *model_id, ig_invoke_job *
         return;
     ig_http_perform_many(b->ctx->http, reqs, resps, m);
     for (size_t k = 0; k < m; k++)
-        ig_job_outcome(b, model_id, idx[k], &jobs[idx[k]], &resps[k], deadline_ms);
+        job_outcome(b, model_id, idx[k], &jobs[idx[k]], &resps[k], deadline_ms);
 }
 
-static int64_t ig_next_wake(const ig_invoke_job *jobs, size_t n)
+static int64_t next_wake(const ig_invoke_job *jobs, size_t n)
 {
     int64_t wake = INT64_MAX;
     for (size_t i = 0; i < n; i++)
@@ -334,7 +329,7 @@ static int64_t ig_next_wake(const ig_invoke_job *jobs, size_t n)
     return wake;
 }
 
-static ig_err ig_invoke_jobs(ig_bedrock *b, const char *model_id, ig_invoke_job *jobs, size_t n,
+static ig_err invoke_jobs(ig_bedrock *b, const char *model_id, ig_invoke_job *jobs, size_t n,
                              int64_t deadline_ms)
 {
     ig_buf path, url;
@@ -343,22 +338,22 @@ static ig_err ig_invoke_jobs(ig_bedrock *b, const char *model_id, ig_invoke_job 
     ig_http_request *reqs = calloc(n, sizeof *reqs);
     ig_http_response *resps = calloc(n, sizeof *resps);
     size_t *idx = calloc(n, sizeof *idx);
-    ig_err e = reqs && resps && idx ? ig_build_target(b, model_id, &path, &url) : IG_ERR_NOMEM;
+    ig_err e = reqs && resps && idx ? build_target(b, model_id, &path, &url) : IG_ERR_NOMEM;
     if (e != IG_OK) {
         for (size_t i = 0; i < n; i++)
             if (!jobs[i].done)
-                ig_refuse(jobs[i].res, IG_ERR_NOMEM, "out of memory");
+                refuse(jobs[i].res, IG_ERR_NOMEM, "out of memory");
     } else {
         for (size_t i = 0; i < n; i++)
             ig_http_response_init(&resps[i]);
         for (;;) {
-            int64_t wake = ig_next_wake(jobs, n);
+            int64_t wake = next_wake(jobs, n);
             if (wake == INT64_MAX)
                 break;
             int64_t now = ig_mono_ms();
             if (wake > now)
                 ig_sleep_ms(wake - now);
-            ig_invoke_round(b, model_id, jobs, n, ig_buf_cstr(&path), ig_buf_cstr(&url), deadline_ms, reqs, resps,
+            invoke_round(b, model_id, jobs, n, ig_buf_cstr(&path), ig_buf_cstr(&url), deadline_ms, reqs, resps,
                             idx);
         }
         for (size_t i = 0; i < n; i++)
@@ -374,10 +369,10 @@ ig_err ig_bedrock_invoke_many(ig_bedrock *b, const ig_bedrock_batch *batch, ig_b
 {
     size_t n = batch ? batch->n_calls : 0;
     for (size_t i = 0; i < n; i++)
-        ig_result_reset(&out[i]);
+        result_reset(&out[i]);
     if (!b || !batch || !n || n > IG_BEDROCK_MAX_CALLS) {
         for (size_t i = 0; i < n && out; i++)
-            ig_refuse(&out[i], IG_ERR_INVALID_ARG, b ? "the batch holds no call or too many" : "no Bedrock client");
+            refuse(&out[i], IG_ERR_INVALID_ARG, b ? "the batch holds no call or too many" : "no Bedrock client");
         return IG_ERR_INVALID_ARG;
     }
     double t0 = ig_mono_s();
@@ -387,7 +382,7 @@ ig_err ig_bedrock_invoke_many(ig_bedrock *b, const ig_bedrock_batch *batch, ig_b
         jobs[i].call = &batch->calls[i];
         jobs[i].res = &out[i];
         ig_aws_signed_init(&jobs[i].signed_req);
-        if (ig_check_input(batch->model_id, batch->calls[i].body, batch->calls[i].len, &out[i]) != IG_OK)
+        if (check_input(batch->model_id, batch->calls[i].body, batch->calls[i].len, &out[i]) != IG_OK)
             jobs[i].done = 1;
         else
             ig_sha256_hex(batch->calls[i].body, batch->calls[i].len, jobs[i].body_hash); /* once per call */
@@ -396,7 +391,7 @@ ig_err ig_bedrock_invoke_many(ig_bedrock *b, const ig_bedrock_batch *batch, ig_b
     for (size_t i = 0; i < n; i++)
         pending += !jobs[i].done;
     if (pending)
-        ig_invoke_jobs(b, batch->model_id, jobs, n, batch->deadline_ms);
+        invoke_jobs(b, batch->model_id, jobs, n, batch->deadline_ms);
     double took = ig_mono_s() - t0;
     ig_err first = IG_OK;
     for (size_t i = 0; i < n; i++) {
@@ -419,22 +414,10 @@ ig_err ig_bedrock_invoke(ig_bedrock *b, const char *model_id, const void *body, 
 
 /* ---- what a failure means -------------------------------------------------------------- */
 
-static int ig_type_in(const char *t, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(t, *list) == 0)
-            return 1;
-    return 0;
-}
-
+/* Throttling and transient failures are recognised by the retry rules (aws/retry.c), the same
+ * ones that decided to retry them; only what retrying cannot mend is named here. */
 ig_bedrock_outcome ig_bedrock_classify(const ig_bedrock_result *r)
 {
-    static const char *const credentials[] = {
-        "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
-        "MissingAuthenticationTokenException", "ExpiredTokenException", NULL};
-    static const char *const throttled[] = {"ThrottlingException", "TooManyRequestsException",
-                                            "ServiceQuotaExceededException", NULL};
-    static const char *const unready[] = {"ModelNotReadyException", "ServiceUnavailableException", NULL};
     if (r->err == IG_OK)
         return IG_BEDROCK_SUCCEEDED;
     if (r->err == IG_ERR_DEADLINE || r->err == IG_ERR_TIMEOUT)
@@ -442,22 +425,20 @@ ig_bedrock_outcome ig_bedrock_classify(const ig_bedrock_result *r)
     if (r->err != IG_ERR_AWS)
         return IG_BEDROCK_UNREACHABLE;
     const char *t = r->error_type;
-    if (strcmp(t, "ResourceNotFoundException") == 0 && strstr(r->message, "end of its life"))
-        return IG_BEDROCK_RETIRED;
-    if (strcmp(t, "ValidationException") == 0 && strstr(r->message, "content filter"))
-        return IG_BEDROCK_FILTERED;
-    if (strcmp(t, "ValidationException") == 0 && r->status == 400)
-        return IG_BEDROCK_INVALID;
-    if (ig_type_in(t, credentials))
-        return IG_BEDROCK_BAD_CREDENTIALS;
-    if (strcmp(t, "AccessDeniedException") == 0 || strcmp(t, "ResourceNotFoundException") == 0)
+    if (strcmp(t, "ResourceNotFoundException") == 0)
+        return strstr(r->message, "end of its life") ? IG_BEDROCK_RETIRED : IG_BEDROCK_UNAVAILABLE;
+    if (strcmp(t, "AccessDeniedException") == 0)
         return IG_BEDROCK_UNAVAILABLE;
-    if (strcmp(t, "ModelNotReadyException") == 0)
+    if (strcmp(t, "ValidationException") == 0 && r->status == 400)
+        return strstr(r->message, "content filter") ? IG_BEDROCK_FILTERED : IG_BEDROCK_INVALID;
+    if (ig_aws_credentials_refused(t))
+        return IG_BEDROCK_BAD_CREDENTIALS;
+    if (strcmp(t, "ModelNotReadyException") == 0 || strcmp(t, "ServiceUnavailableException") == 0 ||
+        r->status == 503)
         return IG_BEDROCK_NOT_READY;
-    if (ig_type_in(t, throttled) || r->status == 429)
+    if (strcmp(t, "ServiceQuotaExceededException") == 0 ||
+        ig_retry_classify(IG_OK, r->status, t) == IG_RETRY_THROTTLE)
         return IG_BEDROCK_THROTTLED;
-    if (ig_type_in(t, unready) || r->status == 503)
-        return IG_BEDROCK_NOT_READY;
     if (strcmp(t, "ModelTimeoutException") == 0 || r->status == 408)
         return IG_BEDROCK_TIMED_OUT;
     return IG_BEDROCK_FAILED;

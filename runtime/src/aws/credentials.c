@@ -16,17 +16,7 @@
 static const char IG_SOURCE_ENV[] = "environment";
 static const char IG_SOURCE_FILE[] = "shared credentials file";
 
-static char *ig_strdup_n(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
-static void ig_wipe_free(char *s)
+static void wipe_free(char *s)
 {
     if (s) {
         OPENSSL_cleanse(s, strlen(s));
@@ -38,9 +28,9 @@ void ig_credentials_free(ig_credentials *c)
 {
     if (!c)
         return;
-    ig_wipe_free(c->access_key_id);
-    ig_wipe_free(c->secret_access_key);
-    ig_wipe_free(c->session_token);
+    wipe_free(c->access_key_id);
+    wipe_free(c->secret_access_key);
+    wipe_free(c->session_token);
     c->access_key_id = c->secret_access_key = c->session_token = NULL;
     c->source = NULL;
 }
@@ -52,7 +42,7 @@ ig_sigv4_credentials ig_credentials_view(const ig_credentials *c)
 }
 
 /* Credentials travel in headers (Authorization, X-Amz-Security-Token): only visible ASCII. */
-static int ig_header_safe(const char *s)
+static int header_safe(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
@@ -60,29 +50,29 @@ static int ig_header_safe(const char *s)
     return 1;
 }
 
-static ig_err ig_credentials_check(const ig_credentials *c, const char *where, ig_error *err)
+static ig_err credentials_check(const ig_credentials *c, const char *where, ig_error *err)
 {
-    if (!ig_header_safe(c->access_key_id))
+    if (!header_safe(c->access_key_id))
         return ig_error_set(err, IG_ERR_CREDENTIALS,
                             "the access key id from %s contains white space or a non-printable character",
                             where);
-    if (!ig_header_safe(c->secret_access_key))
+    if (!header_safe(c->secret_access_key))
         return ig_error_set(err, IG_ERR_CREDENTIALS,
                             "the secret access key from %s contains white space or a non-printable character",
                             where);
-    if (c->session_token && !ig_header_safe(c->session_token))
+    if (c->session_token && !header_safe(c->session_token))
         return ig_error_set(err, IG_ERR_CREDENTIALS,
                             "the session token from %s contains white space or a non-printable character",
                             where);
     return IG_OK;
 }
 
-static ig_err ig_set_triple(ig_credentials *out, const char *akid, size_t akid_len, const char *secret,
+static ig_err set_triple(ig_credentials *out, const char *akid, size_t akid_len, const char *secret,
                             size_t secret_len, const char *token, size_t token_len, const char *source)
 {
-    out->access_key_id = ig_strdup_n(akid, akid_len);
-    out->secret_access_key = ig_strdup_n(secret, secret_len);
-    out->session_token = token && token_len ? ig_strdup_n(token, token_len) : NULL;
+    out->access_key_id = strndup(akid, akid_len);
+    out->secret_access_key = strndup(secret, secret_len);
+    out->session_token = token && token_len ? strndup(token, token_len) : NULL;
     out->source = source;
     if (!out->access_key_id || !out->secret_access_key || (token && token_len && !out->session_token)) {
         ig_credentials_free(out);
@@ -91,21 +81,21 @@ static ig_err ig_set_triple(ig_credentials *out, const char *akid, size_t akid_l
     return IG_OK;
 }
 
-static int ig_env_set(const char *name)
+static int env_set(const char *name)
 {
     const char *v = getenv(name);
     return v && *v;
 }
 
-static ig_err ig_credentials_from_env(ig_credentials *out, ig_error *err)
+static ig_err credentials_from_env(ig_credentials *out, ig_error *err)
 {
     const char *akid = getenv("AWS_ACCESS_KEY_ID");
     const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
     const char *token = getenv("AWS_SESSION_TOKEN");
-    if (ig_set_triple(out, akid, strlen(akid), secret, strlen(secret), token, token ? strlen(token) : 0,
+    if (set_triple(out, akid, strlen(akid), secret, strlen(secret), token, token ? strlen(token) : 0,
                       IG_SOURCE_ENV) != IG_OK)
         return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
-    ig_err e = ig_credentials_check(out, "the environment", err);
+    ig_err e = credentials_check(out, "the environment", err);
     if (e != IG_OK)
         ig_credentials_free(out);
     return e;
@@ -113,7 +103,7 @@ static ig_err ig_credentials_from_env(ig_credentials *out, ig_error *err)
 
 /* ---- the shared credentials file ------------------------------------------------------- */
 
-static ig_err ig_credentials_path(char *out, size_t outlen, ig_error *err)
+static ig_err credentials_path(char *out, size_t outlen, ig_error *err)
 {
     const char *env = getenv("AWS_SHARED_CREDENTIALS_FILE");
     int n;
@@ -132,10 +122,10 @@ static ig_err ig_credentials_path(char *out, size_t outlen, ig_error *err)
     return IG_OK;
 }
 
-static ig_err ig_credentials_from_file(ig_credentials *out, ig_error *err)
+static ig_err credentials_from_file(ig_credentials *out, ig_error *err)
 {
     char path[4096];
-    ig_err e = ig_credentials_path(path, sizeof path, err);
+    ig_err e = credentials_path(path, sizeof path, err);
     if (e != IG_OK)
         return e;
     const char *profile = getenv("AWS_PROFILE");
@@ -168,14 +158,14 @@ static ig_err ig_credentials_from_file(ig_credentials *out, ig_error *err)
     else if (e == IG_OK && (!v[1].val || !v[1].len))
         e = ig_error_set(err, IG_ERR_CREDENTIALS, "profile \"%s\" in %s has no aws_secret_access_key",
                          profile, path);
-    if (e == IG_OK && ig_set_triple(out, v[0].val, v[0].len, v[1].val, v[1].len, v[2].val, v[2].len,
+    if (e == IG_OK && set_triple(out, v[0].val, v[0].len, v[1].val, v[1].len, v[2].val, v[2].len,
                                     IG_SOURCE_FILE) != IG_OK)
         e = ig_error_set(err, IG_ERR_NOMEM, "out of memory");
     ig_ini_free(text, len);
     if (e == IG_OK) {
         char where[4200];
         snprintf(where, sizeof where, "profile \"%s\" in %s", profile, path);
-        if ((e = ig_credentials_check(out, where, err)) != IG_OK)
+        if ((e = credentials_check(out, where, err)) != IG_OK)
             ig_credentials_free(out);
     }
     return e;
@@ -184,13 +174,13 @@ static ig_err ig_credentials_from_file(ig_credentials *out, ig_error *err)
 ig_err ig_credentials_load(ig_credentials *out, ig_error *err)
 {
     memset(out, 0, sizeof *out);
-    int has_akid = ig_env_set("AWS_ACCESS_KEY_ID");
-    int has_secret = ig_env_set("AWS_SECRET_ACCESS_KEY");
+    int has_akid = env_set("AWS_ACCESS_KEY_ID");
+    int has_secret = env_set("AWS_SECRET_ACCESS_KEY");
     if (has_akid && has_secret)
-        return ig_credentials_from_env(out, err);
+        return credentials_from_env(out, err);
     if (has_akid != has_secret)
         return ig_error_set(err, IG_ERR_CREDENTIALS, "%s is set but %s is not",
                             has_akid ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
                             has_akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
-    return ig_credentials_from_file(out, err);
+    return credentials_from_file(out, err);
 }

@@ -14,7 +14,7 @@
 #define IG_ENDPOINT_URL_MAX 2048
 
 /* Copies untrusted text into a message: printable ASCII only, at most 64 bytes shown. */
-static const char *ig_shown(const char *s, char out[80])
+static const char *show_untrusted(const char *s, char out[80])
 {
     size_t i = 0;
     for (; s[i] && i < 64; i++) {
@@ -55,7 +55,7 @@ int ig_region_valid(const char *r)
 
 /* The region of the profile (AWS_PROFILE, else "default") in the shared config file
  * (AWS_CONFIG_FILE, else ~/.aws/config): IG_OK with *found 0 when there is none. */
-static ig_err ig_region_from_config(char out[IG_REGION_MAX], int *found, char *where, size_t where_len,
+static ig_err region_from_config(char out[IG_REGION_MAX], int *found, char *where, size_t where_len,
                                     ig_error *err)
 {
     *found = 0;
@@ -97,7 +97,7 @@ static ig_err ig_region_from_config(char out[IG_REGION_MAX], int *found, char *w
         if (v.len >= sizeof r || !ig_region_valid(r)) {
             char shown[80];
             e = ig_error_set(err, IG_ERR_REGION, "the %s, \"%s\", is not a region name like us-east-1", where,
-                             ig_shown(r, shown));
+                             show_untrusted(r, shown));
         } else {
             memcpy(out, r, n + 1);
             *found = 1;
@@ -118,7 +118,7 @@ ig_err ig_region_from_env(char out[IG_REGION_MAX], ig_error *err)
     if (!r || !*r) {
         int found = 0;
         char where[4400] = "";
-        ig_err e = ig_region_from_config(out, &found, where, sizeof where, err);
+        ig_err e = region_from_config(out, &found, where, sizeof where, err);
         if (e != IG_OK || found)
             return e;
         return ig_error_set(err, IG_ERR_REGION, "AWS_REGION is not set (nor AWS_DEFAULT_REGION%s%s)",
@@ -128,7 +128,7 @@ ig_err ig_region_from_env(char out[IG_REGION_MAX], ig_error *err)
         char shown[80];
         return ig_error_set(err, IG_ERR_REGION,
                             "%s \"%s\" is not a region name like us-east-1 or eu-central-2", name,
-                            ig_shown(r, shown));
+                            show_untrusted(r, shown));
     }
     snprintf(out, IG_REGION_MAX, "%s", r);
     return IG_OK;
@@ -146,7 +146,7 @@ void ig_endpoint_free(ig_endpoint *e)
     e->scheme = e->host = e->base_path = NULL;
 }
 
-static ig_err ig_endpoint_set(ig_endpoint *out, const char *scheme, const char *host, size_t host_len,
+static ig_err endpoint_set(ig_endpoint *out, const char *scheme, const char *host, size_t host_len,
                               const char *path, size_t path_len, int overridden, ig_error *err)
 {
     out->scheme = strdup(scheme);
@@ -160,12 +160,12 @@ static ig_err ig_endpoint_set(ig_endpoint *out, const char *scheme, const char *
     return IG_OK;
 }
 
-static int ig_is_hostchar(char c)
+static int is_hostchar(char c)
 {
     return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_';
 }
 
-static ig_err ig_check_port(const char *p, const char *end, ig_error *err)
+static ig_err check_port(const char *p, const char *end, ig_error *err)
 {
     if (p == end)
         return ig_error_set(err, IG_ERR_ENDPOINT, "the port after ':' is empty");
@@ -183,7 +183,7 @@ static ig_err ig_check_port(const char *p, const char *end, ig_error *err)
 }
 
 /* host, [v6], host:port or [v6]:port in a..end. */
-static ig_err ig_check_authority(const char *a, const char *end, ig_error *err)
+static ig_err check_authority(const char *a, const char *end, ig_error *err)
 {
     if (a == end)
         return ig_error_set(err, IG_ERR_ENDPOINT, "the URL has no host");
@@ -209,14 +209,14 @@ static ig_err ig_check_authority(const char *a, const char *end, ig_error *err)
         if (host_end == a)
             return ig_error_set(err, IG_ERR_ENDPOINT, "the URL has no host");
         for (const char *p = a; p < host_end; p++)
-            if (!ig_is_hostchar(*p))
+            if (!is_hostchar(*p))
                 return ig_error_set(err, IG_ERR_ENDPOINT,
                                     "the host has a character outside letters, digits, '.', '-' and '_'");
         if (*a == '.' || *a == '-')
             return ig_error_set(err, IG_ERR_ENDPOINT, "the host must start with a letter or a digit");
     }
     if (host_end < end)
-        return ig_check_port(host_end + 1, end, err);
+        return check_port(host_end + 1, end, err);
     return IG_OK;
 }
 
@@ -241,7 +241,7 @@ ig_err ig_endpoint_parse(const char *url, ig_endpoint *out, ig_error *err)
     else
         return ig_error_set(err, IG_ERR_ENDPOINT, "the URL must start with http:// or https://");
     const char *auth_end = rest + strcspn(rest, "/?#");
-    ig_err e = ig_check_authority(rest, auth_end, err);
+    ig_err e = check_authority(rest, auth_end, err);
     if (e != IG_OK)
         return e;
     const char *path = auth_end;
@@ -252,12 +252,12 @@ ig_err ig_endpoint_parse(const char *url, ig_endpoint *out, ig_error *err)
     size_t path_len = strlen(path);
     while (path_len && path[path_len - 1] == '/')
         path_len--;
-    return ig_endpoint_set(out, scheme, rest, (size_t)(auth_end - rest), path, path_len, 0, err);
+    return endpoint_set(out, scheme, rest, (size_t)(auth_end - rest), path, path_len, 0, err);
 }
 
 /* ---- overrides ------------------------------------------------------------------------- */
 
-static int ig_overrides_ignored(void)
+static int overrides_ignored(void)
 {
     const char *v = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
     return v && strcasecmp(v, "true") == 0;
@@ -265,10 +265,10 @@ static int ig_overrides_ignored(void)
 
 /* The override for a service (its own variable first, then AWS_ENDPOINT_URL); 0 when none,
  * 1 when parsed into out, an error when it is malformed. */
-static ig_err ig_endpoint_override(const char *service_var, ig_endpoint *out, int *found, ig_error *err)
+static ig_err endpoint_override(const char *service_var, ig_endpoint *out, int *found, ig_error *err)
 {
     *found = 0;
-    if (ig_overrides_ignored())
+    if (overrides_ignored())
         return IG_OK;
     const char *var = service_var;
     const char *url = getenv(var);
@@ -288,59 +288,59 @@ static ig_err ig_endpoint_override(const char *service_var, ig_endpoint *out, in
     return IG_OK;
 }
 
-static const char *ig_dns_suffix(const char *region)
+static const char *dns_suffix(const char *region)
 {
     return strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
 }
 
-static ig_err ig_check_region_arg(const char *region, ig_error *err)
+static ig_err check_region_arg(const char *region, ig_error *err)
 {
     if (ig_region_valid(region))
         return IG_OK;
     char shown[80];
     return ig_error_set(err, IG_ERR_REGION, "\"%s\" is not a region name like us-east-1",
-                        region ? ig_shown(region, shown) : "(null)");
+                        region ? show_untrusted(region, shown) : "(null)");
 }
 
 ig_err ig_endpoint_bedrock(const char *region, ig_endpoint *out, ig_error *err)
 {
     memset(out, 0, sizeof *out);
-    ig_err e = ig_check_region_arg(region, err);
+    ig_err e = check_region_arg(region, err);
     if (e != IG_OK)
         return e;
     int found;
-    if ((e = ig_endpoint_override("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", out, &found, err)) != IG_OK || found)
+    if ((e = endpoint_override("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", out, &found, err)) != IG_OK || found)
         return e;
     char host[128];
-    snprintf(host, sizeof host, "bedrock-runtime.%s.%s", region, ig_dns_suffix(region));
-    return ig_endpoint_set(out, "https", host, strlen(host), "", 0, 0, err);
+    snprintf(host, sizeof host, "bedrock-runtime.%s.%s", region, dns_suffix(region));
+    return endpoint_set(out, "https", host, strlen(host), "", 0, 0, err);
 }
 
 /* S3's rules for bucket names usable in a host name: 3 to 63 of a-z 0-9 . -, starting and
  * ending with a letter or digit, no "..", not shaped like an IP address. */
-static ig_err ig_bucket_check(const char *b, ig_error *err)
+static ig_err bucket_check(const char *b, ig_error *err)
 {
     char shown[80];
     size_t n = b ? strlen(b) : 0;
     if (n < 3 || n > 63)
         return ig_error_set(err, IG_ERR_CONFIG, "bucket name \"%s\" must be 3 to 63 characters long",
-                            b ? ig_shown(b, shown) : "");
+                            b ? show_untrusted(b, shown) : "");
     int digits_and_dots = 1;
     for (size_t i = 0; i < n; i++) {
         char c = b[i];
         if (!(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '.' || c == '-'))
             return ig_error_set(err, IG_ERR_CONFIG,
-                                "bucket name \"%s\" may only contain a-z, 0-9, '.' and '-'", ig_shown(b, shown));
+                                "bucket name \"%s\" may only contain a-z, 0-9, '.' and '-'", show_untrusted(b, shown));
         if (!isdigit((unsigned char)c) && c != '.')
             digits_and_dots = 0;
     }
     if (!isalnum((unsigned char)b[0]) || !isalnum((unsigned char)b[n - 1]))
         return ig_error_set(err, IG_ERR_CONFIG, "bucket name \"%s\" must start and end with a letter or digit",
-                            ig_shown(b, shown));
+                            show_untrusted(b, shown));
     if (strstr(b, "..") || digits_and_dots)
         return ig_error_set(err, IG_ERR_CONFIG,
                             "bucket name \"%s\" must not contain \"..\" or look like an IP address",
-                            ig_shown(b, shown));
+                            show_untrusted(b, shown));
     return IG_OK;
 }
 
@@ -349,19 +349,19 @@ ig_err ig_endpoint_s3(const char *region, const char *bucket, ig_endpoint *out, 
 {
     memset(out, 0, sizeof *out);
     *path_style = 1;
-    ig_err e = ig_check_region_arg(region, err);
-    if (e != IG_OK || (e = ig_bucket_check(bucket, err)) != IG_OK)
+    ig_err e = check_region_arg(region, err);
+    if (e != IG_OK || (e = bucket_check(bucket, err)) != IG_OK)
         return e;
     int found;
-    if ((e = ig_endpoint_override("AWS_ENDPOINT_URL_S3", out, &found, err)) != IG_OK || found)
+    if ((e = endpoint_override("AWS_ENDPOINT_URL_S3", out, &found, err)) != IG_OK || found)
         return e; /* custom endpoints (s3rver, MinIO) only know path style */
     char host[192];
     if (strchr(bucket, '.')) {
         /* A dotted bucket would break the wildcard certificate of virtual-hosted style. */
-        snprintf(host, sizeof host, "s3.%s.%s", region, ig_dns_suffix(region));
+        snprintf(host, sizeof host, "s3.%s.%s", region, dns_suffix(region));
     } else {
-        snprintf(host, sizeof host, "%s.s3.%s.%s", bucket, region, ig_dns_suffix(region));
+        snprintf(host, sizeof host, "%s.s3.%s.%s", bucket, region, dns_suffix(region));
         *path_style = 0;
     }
-    return ig_endpoint_set(out, "https", host, strlen(host), "", 0, 0, err);
+    return endpoint_set(out, "https", host, strlen(host), "", 0, 0, err);
 }

@@ -18,21 +18,21 @@ typedef struct {
     int found;
 } ig_ini_scan;
 
-static const char *ig_skip_ws(const char *s, const char *end)
+static const char *skip_ws(const char *s, const char *end)
 {
     while (s < end && (*s == ' ' || *s == '\t'))
         s++;
     return s;
 }
 
-static const char *ig_trim_end(const char *s, const char *end)
+static const char *trim_end(const char *s, const char *end)
 {
     while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
         end--;
     return end;
 }
 
-static ig_err ig_ini_key(ig_ini_scan *sc, unsigned line, const char *key, size_t key_len,
+static ig_err ini_key(ig_ini_scan *sc, unsigned line, const char *key, size_t key_len,
                          const char *val, size_t val_len, ig_error *err)
 {
     for (size_t i = 0; i < sc->n_want; i++) {
@@ -49,14 +49,14 @@ static ig_err ig_ini_key(ig_ini_scan *sc, unsigned line, const char *key, size_t
     return IG_OK;
 }
 
-static ig_err ig_ini_section(ig_ini_scan *sc, unsigned line, const char *s, const char *end,
+static ig_err ini_section(ig_ini_scan *sc, unsigned line, const char *s, const char *end,
                             int *in_section, ig_error *err)
 {
     if (end - s < 2 || end[-1] != ']')
         return ig_error_set(err, IG_ERR_CONFIG, "%s line %u: a section header must end with ']'",
                             sc->path, line);
-    const char *name = ig_skip_ws(s + 1, end - 1);
-    const char *name_end = ig_trim_end(name, end - 1);
+    const char *name = skip_ws(s + 1, end - 1);
+    const char *name_end = trim_end(name, end - 1);
     if (name == name_end)
         return ig_error_set(err, IG_ERR_CONFIG, "%s line %u: empty section name", sc->path, line);
     *in_section = (size_t)(name_end - name) == strlen(sc->section) &&
@@ -86,8 +86,8 @@ ig_err ig_ini_lookup(const char *path, const char *text, size_t len, const char 
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol)
             eol = end;
-        const char *s = ig_skip_ws(p, eol);
-        const char *e = ig_trim_end(s, eol);
+        const char *s = skip_ws(p, eol);
+        const char *e = trim_end(s, eol);
         size_t indent = (size_t)(s - p);
         ig_err rc = IG_OK;
         if (s == e || *s == '#' || *s == ';') {
@@ -95,7 +95,7 @@ ig_err ig_ini_lookup(const char *path, const char *text, size_t len, const char 
         } else if (after_key && indent > key_indent) {
             /* deeper than the key above: a continuation (nested settings), not a value */
         } else if (*s == '[') {
-            rc = ig_ini_section(&sc, line, s, e, &in_section, err);
+            rc = ini_section(&sc, line, s, e, &in_section, err);
             any_section = 1;
             after_key = 0;
         } else {
@@ -107,10 +107,10 @@ ig_err ig_ini_lookup(const char *path, const char *text, size_t len, const char 
             if (!any_section)
                 return ig_error_set(err, IG_ERR_CONFIG, "%s line %u: a setting before any [section]", path,
                                     line);
-            const char *key_end = ig_trim_end(s, eq);
-            const char *val = ig_skip_ws(eq + 1, e);
+            const char *key_end = trim_end(s, eq);
+            const char *val = skip_ws(eq + 1, e);
             if (in_section)
-                rc = ig_ini_key(&sc, line, s, (size_t)(key_end - s), val, (size_t)(e - val), err);
+                rc = ini_key(&sc, line, s, (size_t)(key_end - s), val, (size_t)(e - val), err);
             after_key = 1;
             key_indent = indent;
         }

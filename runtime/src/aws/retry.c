@@ -40,7 +40,7 @@ static const char *const ig_transient_codes[] = {
     "PriorRequestNotComplete",
 };
 
-static int ig_code_in(const char *code, const char *const *set, size_t n)
+static int code_in(const char *code, const char *const *set, size_t n)
 {
     if (!code || !*code)
         return 0;
@@ -61,7 +61,7 @@ void ig_retry_policy_default(ig_retry_policy *p)
 }
 
 /* A strictly positive decimal integer, nothing else around it. */
-static int ig_parse_attempts(const char *s, long *out)
+static int parse_attempts(const char *s, long *out)
 {
     if (!*s)
         return 0;
@@ -83,7 +83,7 @@ ig_err ig_retry_policy_from_env(ig_retry_policy *p, ig_error *err)
     if (!s || !*s)
         return IG_OK;
     long v;
-    if (!ig_parse_attempts(s, &v))
+    if (!parse_attempts(s, &v))
         return ig_error_set(err, IG_ERR_CONFIG,
                             "AWS_MAX_ATTEMPTS must be a whole number from 1 to %d (total attempts, "
                             "the first included); got \"%.32s\"",
@@ -98,11 +98,11 @@ ig_retry_class ig_retry_classify(ig_err transport_err, long status, const char *
         return IG_RETRY_CONNECTION;
     if (transport_err != IG_OK)
         return IG_RETRY_NONE; /* deadline, size cap, TLS verification...: trying again cannot help */
-    if (ig_code_in(aws_error_code, ig_throttling_codes,
+    if (code_in(aws_error_code, ig_throttling_codes,
                    sizeof ig_throttling_codes / sizeof ig_throttling_codes[0]) ||
         status == 429)
         return IG_RETRY_THROTTLE;
-    if (ig_code_in(aws_error_code, ig_transient_codes,
+    if (code_in(aws_error_code, ig_transient_codes,
                    sizeof ig_transient_codes / sizeof ig_transient_codes[0]))
         return IG_RETRY_TRANSIENT;
     if (status == 500 || status == 502 || status == 503 || status == 504)
@@ -123,14 +123,14 @@ int64_t ig_retry_delay_ms(const ig_retry_policy *p, ig_retry_class cls, int retr
     return (int64_t)(ig_random_unit() * (double)ceiling);
 }
 
-static int ig_retry_cost(ig_retry_class cls)
+static int retry_cost(ig_retry_class cls)
 {
     return cls == IG_RETRY_CONNECTION ? IG_RETRY_TIMEOUT_COST : IG_RETRY_COST;
 }
 
 int ig_retry_acquire(ig_retry_policy *p, ig_retry_class cls)
 {
-    int cost = ig_retry_cost(cls);
+    int cost = retry_cost(cls);
     if (p->quota < cost)
         return 0;
     p->quota -= cost;
@@ -139,7 +139,7 @@ int ig_retry_acquire(ig_retry_policy *p, ig_retry_class cls)
 
 void ig_retry_success(ig_retry_policy *p, ig_retry_class last_retry_cls)
 {
-    p->quota += last_retry_cls == IG_RETRY_NONE ? 1 : ig_retry_cost(last_retry_cls);
+    p->quota += last_retry_cls == IG_RETRY_NONE ? 1 : retry_cost(last_retry_cls);
     if (p->quota > IG_RETRY_QUOTA_MAX)
         p->quota = IG_RETRY_QUOTA_MAX;
 }
@@ -196,7 +196,7 @@ const char *ig_retry_class_name(ig_retry_class c)
 }
 
 /* Digits only, at most 9 of them (no overflow, and nobody waits 10^9 units). */
-static int ig_parse_small_uint(const char *s, int64_t *out)
+static int parse_small_uint(const char *s, int64_t *out)
 {
     while (*s == ' ' || *s == '\t')
         s++;
@@ -218,9 +218,9 @@ static int ig_parse_small_uint(const char *s, int64_t *out)
 int64_t ig_retry_hint_ms(const char *x_amz_retry_after, const char *retry_after)
 {
     int64_t v;
-    if (x_amz_retry_after && ig_parse_small_uint(x_amz_retry_after, &v))
+    if (x_amz_retry_after && parse_small_uint(x_amz_retry_after, &v))
         return v;
-    if (retry_after && ig_parse_small_uint(retry_after, &v))
+    if (retry_after && parse_small_uint(retry_after, &v))
         return v * 1000;
     return 0;
 }

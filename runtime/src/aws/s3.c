@@ -64,7 +64,7 @@ void ig_s3_free(ig_s3 *s3)
 /* ---- shared pieces --------------------------------------------------------------------- */
 
 /* "/base/bucket/encoded/key" (path style) or "/base/encoded/key", and the full URL. */
-static ig_err ig_s3_target(const ig_s3 *s3, const char *key, ig_buf *path, ig_buf *url)
+static ig_err s3_target(const ig_s3 *s3, const char *key, ig_buf *path, ig_buf *url)
 {
     ig_err e = ig_buf_append_str(path, s3->ep.base_path);
     if (!e && s3->path_style)
@@ -78,7 +78,7 @@ static ig_err ig_s3_target(const ig_s3 *s3, const char *key, ig_buf *path, ig_bu
     return e;
 }
 
-static void ig_copy_hdr(const ig_header_list *h, const char *name, char *dst, size_t dst_len)
+static void copy_hdr(const ig_header_list *h, const char *name, char *dst, size_t dst_len)
 {
     const char *v = ig_header_list_get(h, name);
     size_t i = 0;
@@ -89,7 +89,7 @@ static void ig_copy_hdr(const ig_header_list *h, const char *name, char *dst, si
 }
 
 /* An S3 error code for answers without a body (HEAD). */
-static const char *ig_s3_status_code(long status)
+static const char *s3_status_code(long status)
 {
     switch (status) {
     case 301: return "PermanentRedirect";
@@ -113,7 +113,7 @@ typedef struct {
     int64_t hint_ms;
 } ig_s3_outcome;
 
-static ig_retry_class ig_s3_judge(const ig_http_response *r, ig_s3_outcome *o)
+static ig_retry_class s3_judge(const ig_http_response *r, ig_s3_outcome *o)
 {
     memset(o, 0, sizeof *o);
     o->status = r->status;
@@ -122,13 +122,13 @@ static ig_retry_class ig_s3_judge(const ig_http_response *r, ig_s3_outcome *o)
         ig_aws_copy_str(o->message, sizeof o->message, r->errmsg);
         return ig_retry_classify(r->err, 0, NULL);
     }
-    ig_copy_hdr(&r->headers, "x-amz-request-id", o->request_id, sizeof o->request_id);
+    copy_hdr(&r->headers, "x-amz-request-id", o->request_id, sizeof o->request_id);
     if (r->status >= 200 && r->status < 300)
         return IG_RETRY_NONE;
     o->err = IG_ERR_AWS;
     ig_s3_parse_error(r->body.data, r->body.len, o->code, sizeof o->code, o->message, sizeof o->message);
     if (!o->code[0]) {
-        const char *c = ig_s3_status_code(r->status);
+        const char *c = s3_status_code(r->status);
         if (c)
             ig_aws_copy_str(o->code, sizeof o->code, c);
         else
@@ -140,12 +140,12 @@ static ig_retry_class ig_s3_judge(const ig_http_response *r, ig_s3_outcome *o)
 }
 
 /* A timeout that the deadline forbids retrying is the deadline's doing. */
-static ig_err ig_final_err(ig_err e, ig_retry_verdict v)
+static ig_err final_err(ig_err e, ig_retry_verdict v)
 {
     return e == IG_ERR_TIMEOUT && v == IG_RETRY_STOP_DEADLINE ? IG_ERR_DEADLINE : e;
 }
 
-static void ig_s3_log_retry(const char *op, const char *key, int attempt, const ig_s3_outcome *o,
+static void s3_log_retry(const char *op, const char *key, int attempt, const ig_s3_outcome *o,
                             ig_retry_class cls, int64_t delay)
 {
     json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:I}", "service", "s3", "operation", op, "key",
@@ -173,7 +173,7 @@ typedef struct {
     int done;
 } ig_put_job;
 
-static int ig_header_text_ok(const char *s)
+static int header_text_ok(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
@@ -181,7 +181,7 @@ static int ig_header_text_ok(const char *s)
     return 1;
 }
 
-static ig_err ig_job_fail(ig_put_job *j, ig_err code, const char *msg)
+static ig_err job_fail(ig_put_job *j, ig_err code, const char *msg)
 {
     j->res->err = code;
     ig_aws_copy_str(j->res->message, sizeof j->res->message, msg);
@@ -200,7 +200,7 @@ int ig_s3_metadata_name_valid(const char *n)
     return 1;
 }
 
-static ig_err ig_job_own(ig_put_job *j, char *s)
+static ig_err job_own(ig_put_job *j, char *s)
 {
     if (!s)
         return IG_ERR_NOMEM;
@@ -208,7 +208,7 @@ static ig_err ig_job_own(ig_put_job *j, char *s)
     return IG_OK;
 }
 
-static ig_err ig_job_metadata(ig_put_job *j)
+static ig_err job_metadata(ig_put_job *j)
 {
     const ig_s3_put_request *p = j->put;
     size_t total = 0;
@@ -217,12 +217,12 @@ static ig_err ig_job_metadata(ig_put_job *j)
         const ig_header *m = &p->metadata[i];
         if (!ig_s3_metadata_name_valid(m->name)) {
             snprintf(msg, sizeof msg, "metadata name %zu is empty, longer than 64 bytes, or has a character outside a-z, 0-9 and '-'", i);
-            return ig_job_fail(j, IG_ERR_BAD_KEY, msg);
+            return job_fail(j, IG_ERR_BAD_KEY, msg);
         }
         for (size_t k = 0; k < i; k++)
             if (strcmp(p->metadata[k].name, m->name) == 0) {
                 snprintf(msg, sizeof msg, "metadata name \"%.64s\" appears twice", m->name);
-                return ig_job_fail(j, IG_ERR_BAD_KEY, msg);
+                return job_fail(j, IG_ERR_BAD_KEY, msg);
             }
         ig_buf v;
         ig_buf_init(&v, 0);
@@ -231,62 +231,62 @@ static ig_err ig_job_metadata(ig_put_job *j)
         if (ig_s3_meta_encode(m->value, &v, &err) != IG_OK) {
             ig_buf_free(&v);
             snprintf(msg, sizeof msg, "metadata \"%.64s\": %.160s", m->name, err.message);
-            return ig_job_fail(j, err.code, msg);
+            return job_fail(j, err.code, msg);
         }
         total += strlen(m->name) + strlen(m->value);
         char *name = malloc(strlen(m->name) + 12);
         if (name)
             sprintf(name, "x-amz-meta-%s", m->name);
-        if (ig_job_own(j, name) != IG_OK || ig_job_own(j, ig_buf_steal(&v, NULL)) != IG_OK) {
+        if (job_own(j, name) != IG_OK || job_own(j, ig_buf_steal(&v, NULL)) != IG_OK) {
             ig_buf_free(&v);
-            return ig_job_fail(j, IG_ERR_NOMEM, "out of memory");
+            return job_fail(j, IG_ERR_NOMEM, "out of memory");
         }
         j->headers[j->n_headers].name = j->owned[j->n_owned - 2];
         j->headers[j->n_headers++].value = j->owned[j->n_owned - 1];
     }
     if (total > IG_S3_META_MAX) {
         snprintf(msg, sizeof msg, "user metadata is %zu bytes; S3 allows %d", total, IG_S3_META_MAX);
-        return ig_job_fail(j, IG_ERR_TOO_LARGE, msg);
+        return job_fail(j, IG_ERR_TOO_LARGE, msg);
     }
     return IG_OK;
 }
 
-static ig_err ig_job_check(ig_put_job *j)
+static ig_err job_check(ig_put_job *j)
 {
     const ig_s3_put_request *p = j->put;
     ig_error err;
     ig_error_clear(&err);
     if (!ig_s3_key_valid(p->key, &err))
-        return ig_job_fail(j, IG_ERR_BAD_KEY, err.message);
+        return job_fail(j, IG_ERR_BAD_KEY, err.message);
     if (!p->data || !p->len)
-        return ig_job_fail(j, IG_ERR_EMPTY, "the object body is empty");
+        return job_fail(j, IG_ERR_EMPTY, "the object body is empty");
     if (p->len > IG_S3_PUT_MAX)
-        return ig_job_fail(j, IG_ERR_TOO_LARGE, "the object is larger than 5 GiB, S3's limit for one PUT");
-    if (!p->content_type || !*p->content_type || !ig_header_text_ok(p->content_type))
-        return ig_job_fail(j, IG_ERR_INVALID_ARG, "the content type is missing or not printable ASCII");
-    if (p->cache_control && !ig_header_text_ok(p->cache_control))
-        return ig_job_fail(j, IG_ERR_INVALID_ARG, "Cache-Control is not printable ASCII");
+        return job_fail(j, IG_ERR_TOO_LARGE, "the object is larger than 5 GiB, S3's limit for one PUT");
+    if (!p->content_type || !*p->content_type || !header_text_ok(p->content_type))
+        return job_fail(j, IG_ERR_INVALID_ARG, "the content type is missing or not printable ASCII");
+    if (p->cache_control && !header_text_ok(p->cache_control))
+        return job_fail(j, IG_ERR_INVALID_ARG, "Cache-Control is not printable ASCII");
     if (p->sse && strcmp(p->sse, "AES256") != 0 && strcmp(p->sse, "aws:kms") != 0)
-        return ig_job_fail(j, IG_ERR_INVALID_ARG, "server-side encryption must be \"AES256\" or \"aws:kms\"");
+        return job_fail(j, IG_ERR_INVALID_ARG, "server-side encryption must be \"AES256\" or \"aws:kms\"");
     if (p->sse_kms_key_id && (!p->sse || strcmp(p->sse, "aws:kms") != 0))
-        return ig_job_fail(j, IG_ERR_INVALID_ARG, "a KMS key id needs server-side encryption \"aws:kms\"");
-    if (p->sse_kms_key_id && (!*p->sse_kms_key_id || !ig_header_text_ok(p->sse_kms_key_id)))
-        return ig_job_fail(j, IG_ERR_INVALID_ARG, "the KMS key id is empty or not printable ASCII");
+        return job_fail(j, IG_ERR_INVALID_ARG, "a KMS key id needs server-side encryption \"aws:kms\"");
+    if (p->sse_kms_key_id && (!*p->sse_kms_key_id || !header_text_ok(p->sse_kms_key_id)))
+        return job_fail(j, IG_ERR_INVALID_ARG, "the KMS key id is empty or not printable ASCII");
     return IG_OK;
 }
 
-static ig_err ig_job_prepare(ig_s3 *s3, ig_put_job *j)
+static ig_err job_prepare(ig_s3 *s3, ig_put_job *j)
 {
     const ig_s3_put_request *p = j->put;
-    if (ig_job_check(j) != IG_OK)
+    if (job_check(j) != IG_OK)
         return j->res->err;
     size_t cap = 5 + p->n_metadata;
     j->headers = calloc(cap, sizeof *j->headers);
     j->owned = calloc(2 * p->n_metadata + 1, sizeof *j->owned);
     if (!j->headers || !j->owned)
-        return ig_job_fail(j, IG_ERR_NOMEM, "out of memory");
-    if (ig_s3_target(s3, p->key, &j->path, &j->url) != IG_OK)
-        return ig_job_fail(j, IG_ERR_NOMEM, "out of memory");
+        return job_fail(j, IG_ERR_NOMEM, "out of memory");
+    if (s3_target(s3, p->key, &j->path, &j->url) != IG_OK)
+        return job_fail(j, IG_ERR_NOMEM, "out of memory");
     ig_header *h = j->headers;
     h[j->n_headers++] = (ig_header){"Host", s3->ep.host};
     h[j->n_headers++] = (ig_header){"Content-Type", p->content_type};
@@ -296,13 +296,13 @@ static ig_err ig_job_prepare(ig_s3 *s3, ig_put_job *j)
         h[j->n_headers++] = (ig_header){"x-amz-server-side-encryption", p->sse};
     if (p->sse_kms_key_id)
         h[j->n_headers++] = (ig_header){"x-amz-server-side-encryption-aws-kms-key-id", p->sse_kms_key_id};
-    if (ig_job_metadata(j) != IG_OK)
+    if (job_metadata(j) != IG_OK)
         return j->res->err;
     ig_sha256_hex(p->data, p->len, j->sha256);
     return IG_OK;
 }
 
-static void ig_job_free(ig_put_job *j)
+static void job_free(ig_put_job *j)
 {
     ig_buf_free(&j->path);
     ig_buf_free(&j->url);
@@ -314,13 +314,13 @@ static void ig_job_free(ig_put_job *j)
 }
 
 /* Signs the job for a new attempt and describes it for the HTTP client. */
-static ig_err ig_job_request(ig_s3 *s3, ig_put_job *j, int64_t deadline_ms, ig_http_request *req)
+static ig_err job_request(ig_s3 *s3, ig_put_job *j, int64_t deadline_ms, ig_http_request *req)
 {
     ig_error err;
     ig_error_clear(&err);
     if (ig_aws_sign(s3->ctx, &ig_s3_service, "PUT", ig_buf_cstr(&j->path), j->headers, j->n_headers, j->put->data,
                     j->put->len, j->sha256, &j->signed_req, &err) != IG_OK)
-        return ig_job_fail(j, err.code, err.message);
+        return job_fail(j, err.code, err.message);
     *req = (ig_http_request){.method = "PUT",
                              .url = ig_buf_cstr(&j->url),
                              .headers = j->signed_req.headers,
@@ -332,18 +332,18 @@ static ig_err ig_job_request(ig_s3 *s3, ig_put_job *j, int64_t deadline_ms, ig_h
     return IG_OK;
 }
 
-static void ig_job_outcome(ig_s3 *s3, ig_put_job *j, const ig_http_response *r, int64_t deadline_ms)
+static void job_outcome(ig_s3 *s3, ig_put_job *j, const ig_http_response *r, int64_t deadline_ms)
 {
     ig_s3_result *res = j->res;
     ig_s3_outcome o;
-    ig_retry_class cls = ig_s3_judge(r, &o);
+    ig_retry_class cls = s3_judge(r, &o);
     res->err = o.err;
     res->status = o.status;
     ig_aws_copy_str(res->code, sizeof res->code, o.code);
     ig_aws_copy_str(res->message, sizeof res->message, o.message);
     ig_aws_copy_str(res->request_id, sizeof res->request_id, o.request_id);
     if (o.err == IG_OK) {
-        ig_copy_hdr(&r->headers, "etag", res->etag, sizeof res->etag);
+        copy_hdr(&r->headers, "etag", res->etag, sizeof res->etag);
         ig_retry_success(&s3->ctx->retry, j->last_retry);
         j->done = 1;
         return;
@@ -351,18 +351,18 @@ static void ig_job_outcome(ig_s3 *s3, ig_put_job *j, const ig_http_response *r, 
     int64_t delay = 0;
     ig_retry_verdict v = ig_retry_next(&s3->ctx->retry, cls, res->attempts, o.hint_ms, deadline_ms, &delay);
     if (v != IG_RETRY_GO) {
-        res->err = ig_final_err(res->err, v);
+        res->err = final_err(res->err, v);
         res->stop_reason = ig_retry_verdict_name(v);
         j->done = 1;
         return;
     }
-    ig_s3_log_retry("PutObject", j->put->key, res->attempts, &o, cls, delay);
+    s3_log_retry("PutObject", j->put->key, res->attempts, &o, cls, delay);
     j->last_retry = cls;
     j->not_before_ms = ig_mono_ms() + delay;
 }
 
 /* Runs one round: every pending job whose backoff has elapsed, in parallel. */
-static ig_err ig_put_round(ig_s3 *s3, ig_put_job *jobs, size_t n, int64_t deadline_ms, ig_http_request *reqs,
+static ig_err put_round(ig_s3 *s3, ig_put_job *jobs, size_t n, int64_t deadline_ms, ig_http_request *reqs,
                            ig_http_response *resps, size_t *idx)
 {
     size_t m = 0;
@@ -370,7 +370,7 @@ static ig_err ig_put_round(ig_s3 *s3, ig_put_job *jobs, size_t n, int64_t deadli
     for (size_t i = 0; i < n; i++) {
         if (jobs[i].done || jobs[i].not_before_ms > now)
             continue;
-        if (ig_job_request(s3, &jobs[i], deadline_ms, &reqs[m]) != IG_OK)
+        if (job_request(s3, &jobs[i], deadline_ms, &reqs[m]) != IG_OK)
             continue;
         jobs[i].res->attempts++;
         idx[m++] = i;
@@ -379,11 +379,11 @@ static ig_err ig_put_round(ig_s3 *s3, ig_put_job *jobs, size_t n, int64_t deadli
         return IG_OK;
     ig_http_perform_many(s3->ctx->http, reqs, resps, m);
     for (size_t k = 0; k < m; k++)
-        ig_job_outcome(s3, &jobs[idx[k]], &resps[k], deadline_ms);
+        job_outcome(s3, &jobs[idx[k]], &resps[k], deadline_ms);
     return IG_OK;
 }
 
-static int64_t ig_next_wake(const ig_put_job *jobs, size_t n)
+static int64_t next_wake(const ig_put_job *jobs, size_t n)
 {
     int64_t wake = INT64_MAX;
     for (size_t i = 0; i < n; i++)
@@ -418,16 +418,16 @@ ig_err ig_s3_put_objects(ig_s3 *s3, const ig_s3_put_request *puts, size_t n, int
         jobs[i].res = &results[i];
         ig_aws_signed_init(&jobs[i].signed_req);
         ig_http_response_init(&resps[i]);
-        ig_job_prepare(s3, &jobs[i]);
+        job_prepare(s3, &jobs[i]);
     }
     for (;;) {
-        int64_t wake = ig_next_wake(jobs, n);
+        int64_t wake = next_wake(jobs, n);
         if (wake == INT64_MAX)
             break;
         int64_t now = ig_mono_ms();
         if (wake > now)
             ig_sleep_ms(wake - now);
-        ig_put_round(s3, jobs, n, deadline_ms, reqs, resps, idx);
+        put_round(s3, jobs, n, deadline_ms, reqs, resps, idx);
     }
     double took = ig_mono_s() - t0;
     ig_err first = IG_OK;
@@ -435,7 +435,7 @@ ig_err ig_s3_put_objects(ig_s3 *s3, const ig_s3_put_request *puts, size_t n, int
         results[i].seconds = took;
         if (first == IG_OK && results[i].err != IG_OK)
             first = results[i].err;
-        ig_job_free(&jobs[i]);
+        job_free(&jobs[i]);
         ig_http_response_free(&resps[i]);
     }
     free(jobs), free(reqs), free(resps), free(idx);
@@ -455,12 +455,12 @@ void ig_s3_head_result_free(ig_s3_head_result *r)
     ig_header_list_free(&r->metadata);
 }
 
-static ig_err ig_head_fill(const ig_http_response *r, ig_s3_head_result *out)
+static ig_err head_fill(const ig_http_response *r, ig_s3_head_result *out)
 {
     const char *cl = ig_header_list_get(&r->headers, "content-length");
     out->content_length = cl ? strtoull(cl, NULL, 10) : 0;
-    ig_copy_hdr(&r->headers, "content-type", out->content_type, sizeof out->content_type);
-    ig_copy_hdr(&r->headers, "etag", out->etag, sizeof out->etag);
+    copy_hdr(&r->headers, "content-type", out->content_type, sizeof out->content_type);
+    copy_hdr(&r->headers, "etag", out->etag, sizeof out->etag);
     for (size_t i = 0; i < r->headers.len; i++) {
         const ig_header *h = &r->headers.items[i];
         if (strncmp(h->name, "x-amz-meta-", 11) != 0 || !h->name[11])
@@ -499,7 +499,7 @@ ig_err ig_s3_head_object(ig_s3 *s3, const char *key, int64_t deadline_ms, ig_s3_
     ig_aws_signed_init(&sreq);
     const ig_header base[] = {{"Host", s3->ep.host}};
     ig_retry_class last_retry = IG_RETRY_NONE;
-    if (ig_s3_target(s3, key, &path, &url) != IG_OK) {
+    if (s3_target(s3, key, &path, &url) != IG_OK) {
         out->err = IG_ERR_NOMEM;
         goto done;
     }
@@ -520,7 +520,7 @@ ig_err ig_s3_head_object(ig_s3 *s3, const char *key, int64_t deadline_ms, ig_s3_
         out->attempts++;
         ig_http_perform(s3->ctx->http, &req, &resp);
         ig_s3_outcome o;
-        ig_retry_class cls = ig_s3_judge(&resp, &o);
+        ig_retry_class cls = s3_judge(&resp, &o);
         out->err = o.err;
         out->status = o.status;
         ig_aws_copy_str(out->code, sizeof out->code, o.code);
@@ -528,17 +528,17 @@ ig_err ig_s3_head_object(ig_s3 *s3, const char *key, int64_t deadline_ms, ig_s3_
         ig_aws_copy_str(out->request_id, sizeof out->request_id, o.request_id);
         if (o.err == IG_OK) {
             ig_retry_success(&s3->ctx->retry, last_retry);
-            out->err = ig_head_fill(&resp, out);
+            out->err = head_fill(&resp, out);
             break;
         }
         int64_t delay = 0;
         ig_retry_verdict v = ig_retry_next(&s3->ctx->retry, cls, out->attempts, o.hint_ms, deadline_ms, &delay);
         if (v != IG_RETRY_GO) {
-            out->err = ig_final_err(out->err, v);
+            out->err = final_err(out->err, v);
             out->stop_reason = ig_retry_verdict_name(v);
             break;
         }
-        ig_s3_log_retry("HeadObject", key, out->attempts, &o, cls, delay);
+        s3_log_retry("HeadObject", key, out->attempts, &o, cls, delay);
         last_retry = cls;
         ig_sleep_ms(delay);
     }
@@ -569,7 +569,7 @@ ig_err ig_s3_presign_get(ig_s3 *s3, const char *key, int64_t expires_s, int64_t 
     ig_buf_init(&path, 0);
     ig_sigv4_result sig;
     ig_sigv4_result_init(&sig);
-    ig_err e = ig_s3_target(s3, key, &path, NULL);
+    ig_err e = s3_target(s3, key, &path, NULL);
     if (e) {
         ig_buf_free(&path);
         return ig_error_set(err, e, "out of memory");

@@ -9,7 +9,7 @@
 #include "aws/s3.h"
 
 /* The text between <tag> and </tag> in body[0..len), or NULL. */
-static const char *ig_xml_element(const char *body, size_t len, const char *tag, size_t *out_len)
+static const char *xml_element(const char *body, size_t len, const char *tag, size_t *out_len)
 {
     char open[32], close[32];
     int on = snprintf(open, sizeof open, "<%s>", tag);
@@ -33,7 +33,7 @@ static const char *ig_xml_element(const char *body, size_t len, const char *tag,
 }
 
 /* Appends code point cp as UTF-8; control characters and invalid values become '?'. */
-static size_t ig_put_cp(char *dst, size_t room, unsigned long cp)
+static size_t put_cp(char *dst, size_t room, unsigned long cp)
 {
     char tmp[4];
     size_t n;
@@ -66,7 +66,7 @@ static size_t ig_put_cp(char *dst, size_t room, unsigned long cp)
 }
 
 /* Decodes the entity at s (after '&', n bytes available): bytes consumed including ';', or 0. */
-static size_t ig_entity(const char *s, size_t n, unsigned long *cp)
+static size_t decode_entity(const char *s, size_t n, unsigned long *cp)
 {
     static const struct {
         const char *name;
@@ -101,7 +101,7 @@ static size_t ig_entity(const char *s, size_t n, unsigned long *cp)
     return i + 1;
 }
 
-static void ig_xml_text(const char *s, size_t n, char *dst, size_t dst_len)
+static void xml_text(const char *s, size_t n, char *dst, size_t dst_len)
 {
     if (!dst_len)
         return;
@@ -109,8 +109,8 @@ static void ig_xml_text(const char *s, size_t n, char *dst, size_t dst_len)
     for (size_t i = 0; i < n && o < room;) {
         unsigned long cp;
         size_t used;
-        if (s[i] == '&' && (used = ig_entity(s + i + 1, n - i - 1, &cp)) > 0) {
-            size_t w = ig_put_cp(dst + o, room - o, cp);
+        if (s[i] == '&' && (used = decode_entity(s + i + 1, n - i - 1, &cp)) > 0) {
+            size_t w = put_cp(dst + o, room - o, cp);
             if (!w)
                 break;
             o += w;
@@ -133,10 +133,10 @@ void ig_s3_parse_error(const char *body, size_t len, char *code, size_t code_len
     if (!body || !len)
         return;
     size_t n;
-    const char *t = ig_xml_element(body, len, "Code", &n);
+    const char *t = xml_element(body, len, "Code", &n);
     if (t)
-        ig_xml_text(t, n, code, code_len);
-    t = ig_xml_element(body, len, "Message", &n);
+        xml_text(t, n, code, code_len);
+    t = xml_element(body, len, "Message", &n);
     if (t)
-        ig_xml_text(t, n, message, message_len);
+        xml_text(t, n, message, message_len);
 }

@@ -6,13 +6,14 @@
 
 #include "aws/s3.h"
 #include "codec/base64.h"
+#include "codec/percent.h"
 
 #define IG_S3_KEY_MAX 1024
 
 /* Length of the UTF-8 sequence at s (which has n bytes left) and its code point; 0 when the
  * bytes are not well-formed UTF-8 (overlong forms, surrogates and values above U+10FFFF are
  * not). */
-static size_t ig_utf8_next(const unsigned char *s, size_t n, unsigned *cp)
+static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
 {
     unsigned c = s[0];
     if (c < 0x80) {
@@ -43,12 +44,12 @@ static size_t ig_utf8_next(const unsigned char *s, size_t n, unsigned *cp)
 }
 
 /* Offset of the first byte that is not well-formed UTF-8, or -1. */
-static long ig_utf8_invalid_at(const char *s, size_t n)
+static long utf8_invalid_at(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         unsigned cp;
-        size_t l = ig_utf8_next(p + i, n - i, &cp);
+        size_t l = utf8_next(p + i, n - i, &cp);
         if (!l)
             return (long)i;
         i += l;
@@ -70,7 +71,7 @@ int ig_s3_key_valid(const char *key, ig_error *err)
     const unsigned char *p = (const unsigned char *)key;
     for (size_t i = 0; i < n;) {
         unsigned cp;
-        size_t l = ig_utf8_next(p + i, n - i, &cp);
+        size_t l = utf8_next(p + i, n - i, &cp);
         if (!l) {
             ig_error_set(err, IG_ERR_BAD_KEY, "the S3 key is not valid UTF-8 at byte %zu", i);
             return 0;
@@ -87,7 +88,7 @@ int ig_s3_key_valid(const char *key, ig_error *err)
 
 /* ---- metadata values ------------------------------------------------------------------- */
 
-static int ig_needs_encoding(const char *v, size_t n)
+static int needs_encoding(const char *v, size_t n)
 {
     if (n && (v[0] == ' ' || v[n - 1] == ' '))
         return 1; /* HTTP trims the ends of header values */
@@ -104,9 +105,9 @@ ig_err ig_s3_meta_encode(const char *value, ig_buf *out, ig_error *err)
     if (!value)
         return ig_error_set(err, IG_ERR_INVALID_ARG, "a metadata value is missing");
     size_t n = strlen(value);
-    if (!ig_needs_encoding(value, n))
+    if (!needs_encoding(value, n))
         return ig_buf_append(out, value, n) == IG_OK ? IG_OK : ig_error_set(err, IG_ERR_NOMEM, "out of memory");
-    long bad = ig_utf8_invalid_at(value, n);
+    long bad = utf8_invalid_at(value, n);
     if (bad >= 0)
         return ig_error_set(err, IG_ERR_BAD_KEY, "a metadata value is not valid UTF-8 at byte %ld", bad);
     ig_err e = ig_buf_append_str(out, "=?UTF-8?B?");
@@ -117,27 +118,16 @@ ig_err ig_s3_meta_encode(const char *value, ig_buf *out, ig_error *err)
     return e ? ig_error_set(err, e, "the encoded metadata value does not fit") : IG_OK;
 }
 
-static int ig_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-static int ig_decode_q(const char *s, size_t n, ig_buf *out)
+static int decode_q(const char *s, size_t n, ig_buf *out)
 {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '_') {
             c = ' ';
         } else if (c == '=') {
-            if (i + 2 >= n || ig_hexval(s[i + 1]) < 0 || ig_hexval(s[i + 2]) < 0)
+            if (i + 2 >= n || ig_hex_value((unsigned char)s[i + 1]) < 0 || ig_hex_value((unsigned char)s[i + 2]) < 0)
                 return -1;
-            c = (char)(ig_hexval(s[i + 1]) << 4 | ig_hexval(s[i + 2]));
+            c = (char)(ig_hex_value((unsigned char)s[i + 1]) << 4 | ig_hex_value((unsigned char)s[i + 2]));
             i += 2;
         }
         if (ig_buf_append_char(out, c) != IG_OK)
@@ -147,7 +137,7 @@ static int ig_decode_q(const char *s, size_t n, ig_buf *out)
 }
 
 /* Decodes one encoded word "=?charset?enc?text?=" at s; returns its length, 0 if it is not one. */
-static size_t ig_decode_word(const char *s, ig_buf *out)
+static size_t decode_word(const char *s, ig_buf *out)
 {
     if (strncmp(s, "=?", 2) != 0)
         return 0;
@@ -168,7 +158,7 @@ static size_t ig_decode_word(const char *s, ig_buf *out)
     if (enc == 'B' || enc == 'b')
         ok = ig_base64_decode_buf(text, tn, out, NULL) == IG_OK;
     else if (enc == 'Q' || enc == 'q')
-        ok = ig_decode_q(text, tn, out) == 0;
+        ok = decode_q(text, tn, out) == 0;
     else
         ok = 0;
     return ok ? (size_t)(end + 2 - s) : 0;
@@ -183,7 +173,7 @@ ig_err ig_s3_meta_decode(const char *value, ig_buf *out)
     const char *p = value;
     int words = 0;
     while (*p) {
-        size_t l = ig_decode_word(p, &tmp);
+        size_t l = decode_word(p, &tmp);
         if (!l)
             break;
         words++;

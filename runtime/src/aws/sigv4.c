@@ -78,7 +78,7 @@ void ig_sigv4_signer_stats(ig_sigv4_signer *s, uint64_t *hits, uint64_t *misses)
         *misses = m;
 }
 
-static void ig_sigv4_derive_key(const char *secret, const char *date, const char *region,
+static void sigv4_derive_key(const char *secret, const char *date, const char *region,
                                 const char *service, unsigned char out[32])
 {
     size_t slen = strlen(secret);
@@ -104,7 +104,7 @@ static void ig_sigv4_derive_key(const char *secret, const char *date, const char
 }
 
 /* The cache id: SHA-256 over length-prefixed fields, so ("ab","c") and ("a","bc") differ. */
-static void ig_sigv4_cache_id(const char *secret, const char *date, const char *region,
+static void sigv4_cache_id(const char *secret, const char *date, const char *region,
                               const char *service, unsigned char id[32])
 {
     ig_buf b;
@@ -123,15 +123,15 @@ static void ig_sigv4_cache_id(const char *secret, const char *date, const char *
     ig_buf_free(&b);
 }
 
-static void ig_sigv4_signing_key(ig_sigv4_signer *s, const char *secret, const char *date,
+static void sigv4_signing_key(ig_sigv4_signer *s, const char *secret, const char *date,
                                  const char *region, const char *service, unsigned char out[32])
 {
     if (!s) {
-        ig_sigv4_derive_key(secret, date, region, service, out);
+        sigv4_derive_key(secret, date, region, service, out);
         return;
     }
     unsigned char id[32];
-    ig_sigv4_cache_id(secret, date, region, service, id);
+    sigv4_cache_id(secret, date, region, service, id);
     pthread_mutex_lock(&s->lock);
     s->tick++;
     ig_sigv4_slot *victim = &s->slots[0];
@@ -152,7 +152,7 @@ static void ig_sigv4_signing_key(ig_sigv4_signer *s, const char *secret, const c
 
     /* Derive outside the lock: four HMACs need no shared state. */
     unsigned char key[32];
-    ig_sigv4_derive_key(secret, date, region, service, key);
+    sigv4_derive_key(secret, date, region, service, key);
     memcpy(out, key, 32);
 
     pthread_mutex_lock(&s->lock);
@@ -193,7 +193,7 @@ void ig_sigv4_result_free(ig_sigv4_result *r)
     r->n_added = 0;
 }
 
-static void ig_sigv4_result_reset(ig_sigv4_result *r)
+static void sigv4_result_reset(ig_sigv4_result *r)
 {
     ig_buf_reset(&r->canonical_request);
     ig_buf_reset(&r->string_to_sign);
@@ -225,14 +225,14 @@ ig_err ig_sigv4_finish(ig_sigv4_signer *s, const char *secret, const char *amz_d
     if (e)
         return e;
     unsigned char key[32], sig[32];
-    ig_sigv4_signing_key(s, secret, date, region, service, key);
+    sigv4_signing_key(s, secret, date, region, service, key);
     ig_hmac_sha256(key, 32, sts->data, sts->len, sig);
     OPENSSL_cleanse(key, sizeof key);
     ig_hex_encode(sig, 32, signature);
     return IG_OK;
 }
 
-static ig_err ig_sigv4_check_common(const ig_sigv4_credentials *creds, const ig_sigv4_params *p,
+static ig_err sigv4_check_common(const ig_sigv4_credentials *creds, const ig_sigv4_params *p,
                                     const ig_sigv4_request *req, ig_sigv4_result *out,
                                     ig_error *err)
 {
@@ -253,7 +253,7 @@ static ig_err ig_sigv4_check_common(const ig_sigv4_credentials *creds, const ig_
 }
 
 /* Rejects request headers that the signer itself adds, so a request never carries two. */
-static ig_err ig_sigv4_reject_header(const ig_sigv4_request *req, const char *name, ig_error *err)
+static ig_err sigv4_reject_header(const ig_sigv4_request *req, const char *name, ig_error *err)
 {
     if (ig_headers_find(req->headers, req->n_headers, name))
         return ig_error_set(err, IG_ERR_INVALID_ARG,
@@ -267,7 +267,7 @@ static ig_err ig_sigv4_reject_header(const ig_sigv4_request *req, const char *na
 /* ---------------------------------------------------------------------------------------- */
 
 /* Copies a string into result storage and returns its offset. */
-static ig_err ig_store(ig_buf *storage, const char *s, size_t *offset)
+static ig_err store(ig_buf *storage, const char *s, size_t *offset)
 {
     *offset = storage->len;
     ig_err e = ig_buf_append_str(storage, s);
@@ -280,15 +280,15 @@ ig_err ig_sigv4_sign_headers(ig_sigv4_signer *s, const ig_sigv4_credentials *cre
                              const ig_sigv4_params *p, const ig_sigv4_request *req,
                              ig_sigv4_result *out, ig_error *err)
 {
-    ig_err e = ig_sigv4_check_common(creds, p, req, out, err);
+    ig_err e = sigv4_check_common(creds, p, req, out, err);
     if (e)
         return e;
-    ig_sigv4_result_reset(out);
+    sigv4_result_reset(out);
     const int token = ig_sigv4_has_token(creds);
-    if ((e = ig_sigv4_reject_header(req, "authorization", err)) ||
-        (e = ig_sigv4_reject_header(req, "x-amz-date", err)) ||
-        (token && (e = ig_sigv4_reject_header(req, "x-amz-security-token", err))) ||
-        (p->sign_content_sha256 && (e = ig_sigv4_reject_header(req, "x-amz-content-sha256", err))))
+    if ((e = sigv4_reject_header(req, "authorization", err)) ||
+        (e = sigv4_reject_header(req, "x-amz-date", err)) ||
+        (token && (e = sigv4_reject_header(req, "x-amz-security-token", err))) ||
+        (p->sign_content_sha256 && (e = sigv4_reject_header(req, "x-amz-content-sha256", err))))
         return e;
 
     ig_sigv4_format_date(p->time, out->amz_date);
@@ -330,11 +330,11 @@ ig_err ig_sigv4_sign_headers(ig_sigv4_signer *s, const ig_sigv4_credentials *cre
      * out itself), which is only read once every append is done. */
     size_t off_date = 0, off_token = 0, off_sha = 0;
     if (!e)
-        e = ig_store(&out->storage, out->amz_date, &off_date);
+        e = store(&out->storage, out->amz_date, &off_date);
     if (!e && token)
-        e = ig_store(&out->storage, creds->session_token, &off_token);
+        e = store(&out->storage, creds->session_token, &off_token);
     if (!e && p->sign_content_sha256)
-        e = ig_store(&out->storage, payload_hash, &off_sha);
+        e = store(&out->storage, payload_hash, &off_sha);
     if (!e) {
         size_t n = 0;
         out->added[n].name = "X-Amz-Date";
@@ -353,7 +353,7 @@ ig_err ig_sigv4_sign_headers(ig_sigv4_signer *s, const ig_sigv4_credentials *cre
     }
     ig_sigv4_parts_free(&pp);
     if (e)
-        ig_sigv4_result_reset(out);
+        sigv4_result_reset(out);
     return ig_sigv4_nomem(e, err);
 }
 
@@ -370,7 +370,7 @@ ig_err ig_sigv4_presign(ig_sigv4_signer *s, const ig_sigv4_credentials *creds,
                         const ig_sigv4_params *p, const ig_sigv4_request *req, ig_sigv4_result *out,
                         ig_error *err)
 {
-    ig_err e = ig_sigv4_check_common(creds, p, req, out, err);
+    ig_err e = sigv4_check_common(creds, p, req, out, err);
     if (e)
         return e;
     if (p->expires < 1 || p->expires > 604800)
@@ -378,9 +378,9 @@ ig_err ig_sigv4_presign(ig_sigv4_signer *s, const ig_sigv4_credentials *creds,
                             "X-Amz-Expires must be between 1 and 604800 seconds (7 days); got "
                             "%" PRId64,
                             p->expires);
-    if ((e = ig_sigv4_reject_header(req, "authorization", err)))
+    if ((e = sigv4_reject_header(req, "authorization", err)))
         return e;
-    ig_sigv4_result_reset(out);
+    sigv4_result_reset(out);
     const int token = ig_sigv4_has_token(creds);
     ig_sigv4_format_date(p->time, out->amz_date);
     char body_hash[65];
@@ -456,6 +456,6 @@ ig_err ig_sigv4_presign(ig_sigv4_signer *s, const ig_sigv4_credentials *creds,
     ig_sigv4_wipe_free(&value);
     ig_sigv4_parts_free(&pp);
     if (e)
-        ig_sigv4_result_reset(out);
+        sigv4_result_reset(out);
     return ig_sigv4_nomem(e, err);
 }

@@ -17,6 +17,7 @@
 #include "aws/sigv4_internal.h"
 #include "codec/hash.h"
 #include "codec/percent.h"
+#include "core/grow.h"
 
 /* The canonical request, the presigned query and the storage can hold the session token. */
 void ig_sigv4_wipe_free(ig_buf *b)
@@ -51,7 +52,7 @@ const char *ig_sigv4_quote(const char *s, size_t len, char out[200])
     return out;
 }
 
-static int ig_is_tchar(unsigned char c)
+static int is_tchar(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
            (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
@@ -133,14 +134,14 @@ int ig_sigv4_has_token(const ig_sigv4_credentials *c)
 
 /* Header values may hold visible ASCII, obs-text (0x80-0xff), space and tab; CR, LF and the
  * other control bytes would let a value end the header or start a new one. */
-static ig_err ig_sigv4_check_header(const ig_header *h, size_t index, ig_error *err)
+static ig_err sigv4_check_header(const ig_header *h, size_t index, ig_error *err)
 {
     char q[200];
     if (!h->name || !*h->name)
         return ig_error_set(err, IG_ERR_INVALID_ARG, "header #%zu has an empty name", index + 1);
     size_t nlen = strlen(h->name);
     for (size_t i = 0; i < nlen; i++)
-        if (!ig_is_tchar((unsigned char)h->name[i]))
+        if (!is_tchar((unsigned char)h->name[i]))
             return ig_error_set(err, IG_ERR_INVALID_ARG,
                                 "header name \"%s\" contains a character not allowed in an HTTP "
                                 "header name (byte %zu)",
@@ -159,7 +160,7 @@ static ig_err ig_sigv4_check_header(const ig_header *h, size_t index, ig_error *
     return IG_OK;
 }
 
-static ig_err ig_sigv4_check_text(const char *what, const char *s, ig_error *err)
+static ig_err sigv4_check_text(const char *what, const char *s, ig_error *err)
 {
     for (const char *p = s; *p; p++) {
         unsigned char c = (unsigned char)*p;
@@ -178,7 +179,7 @@ ig_err ig_sigv4_check_request(const ig_sigv4_request *req, ig_error *err)
     if (!req->method || !*req->method)
         return ig_error_set(err, IG_ERR_INVALID_ARG, "the HTTP method is missing");
     for (const char *p = req->method; *p; p++)
-        if (!ig_is_tchar((unsigned char)*p)) {
+        if (!is_tchar((unsigned char)*p)) {
             char q[200];
             return ig_error_set(err, IG_ERR_INVALID_ARG, "HTTP method \"%s\" is not a token",
                                 ig_sigv4_quote(req->method, strlen(req->method), q));
@@ -189,13 +190,13 @@ ig_err ig_sigv4_check_request(const ig_sigv4_request *req, ig_error *err)
     if (strchr(path, '?') || strchr(path, '#'))
         return ig_error_set(err, IG_ERR_INVALID_ARG,
                             "the request path contains '?' or '#'; pass the query separately");
-    ig_err e = ig_sigv4_check_text("request path", path, err);
+    ig_err e = sigv4_check_text("request path", path, err);
     if (e)
         return e;
     if (req->query) {
         if (strchr(req->query, '#'))
             return ig_error_set(err, IG_ERR_INVALID_ARG, "the query string contains '#'");
-        if ((e = ig_sigv4_check_text("query string", req->query, err)))
+        if ((e = sigv4_check_text("query string", req->query, err)))
             return e;
     }
     if (req->n_headers && !req->headers)
@@ -206,7 +207,7 @@ ig_err ig_sigv4_check_request(const ig_sigv4_request *req, ig_error *err)
                             req->body_len);
     size_t hosts = 0;
     for (size_t i = 0; i < req->n_headers; i++) {
-        if ((e = ig_sigv4_check_header(&req->headers[i], i, err)))
+        if ((e = sigv4_check_header(&req->headers[i], i, err)))
             return e;
         if (strcasecmp(req->headers[i].name, "host") == 0)
             hosts++;
@@ -260,7 +261,7 @@ int ig_sigv4_format_date(int64_t epoch_s, char out[17])
     return 0;
 }
 
-static int ig_digits(const char *s, size_t n, int *out)
+static int parse_digits(const char *s, size_t n, int *out)
 {
     int v = 0;
     for (size_t i = 0; i < n; i++) {
@@ -275,9 +276,9 @@ static int ig_digits(const char *s, size_t n, int *out)
 int ig_sigv4_parse_date(const char *s, int64_t *epoch_s)
 {
     int y, mo, d, h, mi, se;
-    if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z' || ig_digits(s, 4, &y) ||
-        ig_digits(s + 4, 2, &mo) || ig_digits(s + 6, 2, &d) || ig_digits(s + 9, 2, &h) ||
-        ig_digits(s + 11, 2, &mi) || ig_digits(s + 13, 2, &se))
+    if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z' || parse_digits(s, 4, &y) ||
+        parse_digits(s + 4, 2, &mo) || parse_digits(s + 6, 2, &d) || parse_digits(s + 9, 2, &h) ||
+        parse_digits(s + 11, 2, &mi) || parse_digits(s + 13, 2, &se))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return -1;
@@ -303,7 +304,7 @@ int ig_sigv4_parse_date(const char *s, int64_t *epoch_s)
 /* Canonical URI                                                                             */
 /* ---------------------------------------------------------------------------------------- */
 
-static int ig_is_hex(unsigned char c)
+static int is_hex(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
 }
@@ -311,7 +312,7 @@ static int ig_is_hex(unsigned char c)
 /* S3: the path as sent. Bytes that may travel raw in a URI path (unreserved, sub-delims,
  * ':', '@', '/', and valid %XX escapes) are kept; anything else (space, non-ASCII...) is
  * encoded once, which is how it must have travelled. */
-static ig_err ig_canonical_uri_s3(ig_buf *out, const char *path)
+static ig_err canonical_uri_s3(ig_buf *out, const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
     if (!*path)
@@ -321,7 +322,7 @@ static ig_err ig_canonical_uri_s3(ig_buf *out, const char *path)
         unsigned char c = (unsigned char)*p;
         int keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                    strchr("-._~!$&'()*+,;=:@/", c) != NULL;
-        if (c == '%' && ig_is_hex((unsigned char)p[1]) && ig_is_hex((unsigned char)p[2]))
+        if (c == '%' && is_hex((unsigned char)p[1]) && is_hex((unsigned char)p[2]))
             keep = 1;
         if (keep) {
             e = ig_buf_append_char(out, (char)c);
@@ -335,7 +336,7 @@ static ig_err ig_canonical_uri_s3(ig_buf *out, const char *path)
 
 /* Everything else: RFC 3986 remove_dot_segments plus collapsed slashes on the path as sent,
  * keeping a trailing slash, then percent-encoded again ('/' kept), so "%3A" becomes "%253A". */
-static ig_err ig_canonical_uri_normalized(ig_buf *out, const char *path)
+static ig_err canonical_uri_normalized(ig_buf *out, const char *path)
 {
     size_t len = strlen(path);
     if (len == 0)
@@ -392,15 +393,15 @@ static ig_err ig_canonical_uri_normalized(ig_buf *out, const char *path)
 
 ig_err ig_sigv4_canonical_uri(ig_buf *out, const char *path, int s3_uri_rules)
 {
-    return s3_uri_rules ? ig_canonical_uri_s3(out, path ? path : "")
-                        : ig_canonical_uri_normalized(out, path ? path : "");
+    return s3_uri_rules ? canonical_uri_s3(out, path ? path : "")
+                        : canonical_uri_normalized(out, path ? path : "");
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Canonical query                                                                           */
 /* ---------------------------------------------------------------------------------------- */
 
-void ig_sigv4_qlist_free(ig_sigv4_qlist *l)
+void ig_sigv4_pairs_free(ig_sigv4_pairs *l)
 {
     for (size_t i = 0; i < l->len; i++) {
         free(l->items[i].name);
@@ -414,26 +415,25 @@ void ig_sigv4_qlist_free(ig_sigv4_qlist *l)
     l->len = l->cap = 0;
 }
 
-static ig_err ig_sigv4_qlist_push(ig_sigv4_qlist *l, ig_buf *name, ig_buf *value)
+/* Appends a pair, taking ownership of name and value (freed here when the list cannot grow). */
+static ig_err pairs_push(ig_sigv4_pairs *l, char *name, char *value)
 {
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        ig_sigv4_qparam *p = realloc(l->items, cap * sizeof *p);
-        if (!p)
-            return IG_ERR_NOMEM;
-        l->items = p;
-        l->cap = cap;
-    }
-    char *n = ig_buf_steal(name, NULL);
-    char *v = n ? ig_buf_steal(value, NULL) : NULL;
-    if (!n || !v) {
-        free(n);
+    if (!name || !value || ig_grow(&l->items, &l->cap, l->len, sizeof *l->items) != IG_OK) {
+        free(name);
+        if (value)
+            OPENSSL_cleanse(value, strlen(value));
+        free(value);
         return IG_ERR_NOMEM;
     }
-    l->items[l->len].name = n;
-    l->items[l->len].value = v;
-    l->len++;
+    l->items[l->len++] = (ig_sigv4_pair){name, value};
     return IG_OK;
+}
+
+static ig_err sigv4_qlist_push(ig_sigv4_qlist *l, ig_buf *name, ig_buf *value)
+{
+    char *n = ig_buf_steal(name, NULL);
+    char *v = n ? ig_buf_steal(value, NULL) : NULL;
+    return pairs_push(l, n, v);
 }
 
 /* Adds a parameter given in plain (decoded) form. */
@@ -448,14 +448,14 @@ ig_err ig_sigv4_qlist_add_plain(ig_sigv4_qlist *l, const char *name, const char 
     if (!e && !v.data)
         e = ig_buf_reserve(&v, 0);
     if (!e)
-        e = ig_sigv4_qlist_push(l, &n, &v);
+        e = sigv4_qlist_push(l, &n, &v);
     ig_buf_free(&n);
     ig_sigv4_wipe_free(&v);
     return e;
 }
 
 /* Decodes one name or value as sent and encodes it again with the unreserved set. */
-static ig_err ig_requery(ig_buf *out, const char *s, size_t len, const char *what, ig_error *err)
+static ig_err requery(ig_buf *out, const char *s, size_t len, const char *what, ig_error *err)
 {
     ig_buf plain;
     ig_buf_init(&plain, 0);
@@ -493,11 +493,11 @@ ig_err ig_sigv4_qlist_parse(ig_sigv4_qlist *l, const char *query, ig_error *err)
             ig_buf n, val;
             ig_buf_init(&n, 0);
             ig_buf_init(&val, 0);
-            ig_err e = ig_requery(&n, p, nlen, "parameter name", err);
+            ig_err e = requery(&n, p, nlen, "parameter name", err);
             if (!e)
-                e = ig_requery(&val, v, vlen, "parameter value", err);
+                e = requery(&val, v, vlen, "parameter value", err);
             if (!e)
-                e = ig_sigv4_qlist_push(l, &n, &val);
+                e = sigv4_qlist_push(l, &n, &val);
             ig_buf_free(&n);
             ig_sigv4_wipe_free(&val);
             if (e)
@@ -511,7 +511,7 @@ ig_err ig_sigv4_qlist_parse(ig_sigv4_qlist *l, const char *query, ig_error *err)
     return IG_OK;
 }
 
-static int ig_sigv4_qparam_cmp(const void *a, const void *b)
+static int sigv4_qparam_cmp(const void *a, const void *b)
 {
     const ig_sigv4_qparam *x = *(const ig_sigv4_qparam *const *)a;
     const ig_sigv4_qparam *y = *(const ig_sigv4_qparam *const *)b;
@@ -545,7 +545,7 @@ ig_err ig_sigv4_canonical_query(ig_buf *out, const ig_sigv4_qlist *l)
         return IG_ERR_NOMEM;
     for (size_t i = 0; i < l->len; i++)
         sorted[i] = &l->items[i];
-    qsort(sorted, l->len, sizeof *sorted, ig_sigv4_qparam_cmp);
+    qsort(sorted, l->len, sizeof *sorted, sigv4_qparam_cmp);
     ig_err e = ig_sigv4_qlist_append(out, sorted, l->len);
     free(sorted);
     return e;
@@ -555,38 +555,13 @@ ig_err ig_sigv4_canonical_query(ig_buf *out, const ig_sigv4_qlist *l)
 /* Canonical headers                                                                         */
 /* ---------------------------------------------------------------------------------------- */
 
-void ig_sigv4_hdr_list_free(ig_sigv4_hdr_list *l)
-{
-    for (size_t i = 0; i < l->len; i++) {
-        free(l->items[i].name);
-        if (l->items[i].value) {
-            OPENSSL_cleanse(l->items[i].value, strlen(l->items[i].value));
-            free(l->items[i].value);
-        }
-    }
-    free(l->items);
-    l->items = NULL;
-    l->len = l->cap = 0;
-}
-
 ig_err ig_sigv4_hdr_add(ig_sigv4_hdr_list *l, const char *name, const char *value)
 {
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        ig_sigv4_hdr *p = realloc(l->items, cap * sizeof *p);
-        if (!p)
-            return IG_ERR_NOMEM;
-        l->items = p;
-        l->cap = cap;
-    }
     size_t nlen = strlen(name);
     char *n = malloc(nlen + 1);
     char *v = malloc(strlen(value) + 1);
-    if (!n || !v) {
-        free(n);
-        free(v);
-        return IG_ERR_NOMEM;
-    }
+    if (!n || !v)
+        return pairs_push(l, n, v);
     for (size_t i = 0; i <= nlen; i++)
         n[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
     /* Trimall: white space (space, tab) at either end dropped, inner runs become one space. */
@@ -603,30 +578,33 @@ ig_err ig_sigv4_hdr_add(ig_sigv4_hdr_list *l, const char *name, const char *valu
         v[o++] = *p;
     }
     v[o] = '\0';
-    l->items[l->len].name = n;
-    l->items[l->len].value = v;
-    l->items[l->len].seq = l->len;
-    l->len++;
-    return IG_OK;
+    return pairs_push(l, n, v);
 }
 
-static int ig_sigv4_hdr_cmp(const void *a, const void *b)
+/* By name; equal names keep the order they were added in (the pointers are in that order). */
+static int sigv4_hdr_cmp(const void *a, const void *b)
 {
-    const ig_sigv4_hdr *x = a, *y = b;
+    const ig_sigv4_pair *x = *(const ig_sigv4_pair *const *)a, *y = *(const ig_sigv4_pair *const *)b;
     int c = strcmp(x->name, y->name);
     if (c)
         return c;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    return x < y ? -1 : x > y;
 }
 
 /* Sorts the list and writes "name:value\n" per distinct name (repeated names joined with
  * ',') into block, and "a;b;c" into signed_list. */
 ig_err ig_sigv4_canonical_headers(ig_sigv4_hdr_list *l, ig_buf *block, ig_buf *signed_list)
 {
-    qsort(l->items, l->len, sizeof *l->items, ig_sigv4_hdr_cmp);
+    const ig_sigv4_pair **sorted = malloc((l->len ? l->len : 1) * sizeof *sorted);
+    if (!sorted)
+        return IG_ERR_NOMEM;
+    for (size_t i = 0; i < l->len; i++)
+        sorted[i] = &l->items[i];
+    qsort(sorted, l->len, sizeof *sorted, sigv4_hdr_cmp);
     ig_err e = IG_OK;
     for (size_t i = 0; i < l->len && !e; i++) {
-        int same = i > 0 && strcmp(l->items[i].name, l->items[i - 1].name) == 0;
+        const ig_sigv4_pair *h = sorted[i];
+        int same = i > 0 && strcmp(h->name, sorted[i - 1]->name) == 0;
         if (same) {
             e = ig_buf_append_char(block, ',');
         } else {
@@ -635,17 +613,18 @@ ig_err ig_sigv4_canonical_headers(ig_sigv4_hdr_list *l, ig_buf *block, ig_buf *s
             if (!e && signed_list->len)
                 e = ig_buf_append_char(signed_list, ';');
             if (!e)
-                e = ig_buf_append_str(signed_list, l->items[i].name);
+                e = ig_buf_append_str(signed_list, h->name);
             if (!e)
-                e = ig_buf_append_str(block, l->items[i].name);
+                e = ig_buf_append_str(block, h->name);
             if (!e)
                 e = ig_buf_append_char(block, ':');
         }
         if (!e)
-            e = ig_buf_append_str(block, l->items[i].value);
+            e = ig_buf_append_str(block, h->value);
     }
     if (!e && l->len)
         e = ig_buf_append_char(block, '\n');
+    free(sorted);
     return e;
 }
 
@@ -696,8 +675,8 @@ void ig_sigv4_parts_init(ig_sigv4_parts *pp)
 void ig_sigv4_parts_free(ig_sigv4_parts *pp)
 {
     ig_buf_free(&pp->uri);
-    ig_sigv4_qlist_free(&pp->query);
-    ig_sigv4_hdr_list_free(&pp->headers);
+    ig_sigv4_pairs_free(&pp->query);
+    ig_sigv4_pairs_free(&pp->headers);
     ig_sigv4_wipe_free(&pp->header_block);
     ig_buf_free(&pp->signed_list);
     ig_sigv4_wipe_free(&pp->canonical_query);

@@ -18,31 +18,26 @@
 #define IG_SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 #define IG_SIGV4_TERMINATOR "aws4_request"
 
-/* One parameter, name and value both in canonical (re-encoded) form. */
+/* A name and a value, both owned, in canonical form: a query parameter (re-encoded name and
+ * value) or a header to sign (lower-cased name; value trimmed, inner runs of white space
+ * collapsed to one space). Values may be secret (a session token): they are wiped when freed. */
 typedef struct {
     char *name;
     char *value;
-} ig_sigv4_qparam;
+} ig_sigv4_pair;
 
+/* A growable list of pairs, in the order they were added. */
 typedef struct {
-    ig_sigv4_qparam *items;
+    ig_sigv4_pair *items;
     size_t len;
     size_t cap;
-} ig_sigv4_qlist;
+} ig_sigv4_pairs;
 
-/* A header to sign: lower-cased name and canonical value (trimmed, inner runs of white space
- * collapsed to one space), with its position so equal names keep their order. */
-typedef struct {
-    char *name;
-    char *value;
-    size_t seq;
-} ig_sigv4_hdr;
+typedef ig_sigv4_pair ig_sigv4_qparam;
+typedef ig_sigv4_pairs ig_sigv4_qlist;
+typedef ig_sigv4_pairs ig_sigv4_hdr_list;
 
-typedef struct {
-    ig_sigv4_hdr *items;
-    size_t len;
-    size_t cap;
-} ig_sigv4_hdr_list;
+void ig_sigv4_pairs_free(ig_sigv4_pairs *l);
 
 /* Everything both signing modes compute from the request: canonical URI, the query list as
  * sent, the canonical header block and signed-header list. */
@@ -76,13 +71,11 @@ ig_err ig_sigv4_qlist_add_plain(ig_sigv4_qlist *l, const char *name, const char 
 ig_err ig_sigv4_qlist_append(ig_buf *out, const ig_sigv4_qparam *const *items, size_t n);
 /* Appends the parameters sorted by name, then value. */
 ig_err ig_sigv4_canonical_query(ig_buf *out, const ig_sigv4_qlist *l);
-void ig_sigv4_qlist_free(ig_sigv4_qlist *l);
 
 /* Headers to sign: added in request order, then sorted and written as the canonical block
  * ("name:value\n" per name) and the signed-header list ("a;b;c"). */
 ig_err ig_sigv4_hdr_add(ig_sigv4_hdr_list *l, const char *name, const char *value);
 ig_err ig_sigv4_canonical_headers(ig_sigv4_hdr_list *l, ig_buf *block, ig_buf *signed_list);
-void ig_sigv4_hdr_list_free(ig_sigv4_hdr_list *l);
 /* 1 for headers left unsigned because hops change them (User-Agent, Expect, ...). */
 int ig_sigv4_unsigned_header(const char *name);
 

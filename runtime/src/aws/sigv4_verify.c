@@ -31,7 +31,7 @@ typedef struct {
     char *scope[5]; /* access key id, date, region, service, terminator */
 } ig_sigv4_auth;
 
-static char *ig_trim(char *s)
+static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t')
         s++;
@@ -41,7 +41,7 @@ static char *ig_trim(char *s)
     return s;
 }
 
-static ig_err ig_sigv4_parse_auth(const char *value, ig_sigv4_auth *a, ig_error *err)
+static ig_err sigv4_parse_auth(const char *value, ig_sigv4_auth *a, ig_error *err)
 {
     memset(a, 0, sizeof *a);
     while (*value == ' ' || *value == '\t')
@@ -58,12 +58,12 @@ static ig_err ig_sigv4_parse_auth(const char *value, ig_sigv4_auth *a, ig_error 
         return ig_error_set(err, IG_ERR_NOMEM, "out of memory parsing the Authorization header");
     char *save = NULL;
     for (char *tok = strtok_r(a->copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        tok = ig_trim(tok);
+        tok = trim(tok);
         char *eq = strchr(tok, '=');
         if (!eq)
             continue;
         *eq = '\0';
-        char *k = ig_trim(tok), *v = ig_trim(eq + 1);
+        char *k = trim(tok), *v = trim(eq + 1);
         if (strcmp(k, "Credential") == 0)
             a->credential = v;
         else if (strcmp(k, "SignedHeaders") == 0)
@@ -109,7 +109,7 @@ static ig_err ig_sigv4_parse_auth(const char *value, ig_sigv4_auth *a, ig_error 
 }
 
 /* Splits "host;x-amz-date" into a NULL-terminated array pointing into a copy. */
-static char **ig_split_signed(const char *list, char **copy_out)
+static char **split_signed(const char *list, char **copy_out)
 {
     char *copy = strdup(list);
     if (!copy)
@@ -130,7 +130,7 @@ static char **ig_split_signed(const char *list, char **copy_out)
     return names;
 }
 
-static int ig_in_list(char **names, const char *name)
+static int in_list(char **names, const char *name)
 {
     for (size_t i = 0; names[i]; i++)
         if (strcmp(names[i], name) == 0)
@@ -138,7 +138,7 @@ static int ig_in_list(char **names, const char *name)
     return 0;
 }
 
-static void ig_format_skew(char *out, size_t len, int64_t seconds)
+static void format_skew(char *out, size_t len, int64_t seconds)
 {
     if (seconds % 60 == 0)
         snprintf(out, len, "%" PRId64 " min.", seconds / 60);
@@ -146,11 +146,11 @@ static void ig_format_skew(char *out, size_t len, int64_t seconds)
         snprintf(out, len, "%" PRId64 " s", seconds);
 }
 
-static ig_err ig_sigv4_check_skew(const char *amz_date, int64_t signed_at, int64_t now,
+static ig_err sigv4_check_skew(const char *amz_date, int64_t signed_at, int64_t now,
                                   int64_t max_skew_s, ig_error *err)
 {
     char now_s[17], bound[17], skew[32];
-    ig_format_skew(skew, sizeof skew, max_skew_s);
+    format_skew(skew, sizeof skew, max_skew_s);
     ig_sigv4_format_date(now, now_s);
     /* Both times are within years 1970..9999 (checked by the callers), so the difference
      * cannot overflow. */
@@ -170,7 +170,7 @@ static ig_err ig_sigv4_check_skew(const char *amz_date, int64_t signed_at, int64
 }
 
 /* The checks before any hashing: what is signed, by whom, for which scope and when. */
-static ig_err ig_sigv4_verify_scope(const ig_sigv4_credentials *known, const char *region,
+static ig_err sigv4_verify_scope(const ig_sigv4_credentials *known, const char *region,
                                     const char *service, const ig_sigv4_request *req,
                                     const ig_sigv4_auth *a, char **signed_names, int64_t now,
                                     int64_t max_skew_s, ig_error *err)
@@ -187,11 +187,11 @@ static ig_err ig_sigv4_verify_scope(const ig_sigv4_credentials *known, const cha
     } else if (token) {
         return ig_error_set(err, IG_ERR_CREDENTIALS, IG_SIGV4_BAD_TOKEN);
     }
-    if (!ig_in_list(signed_names, "host"))
+    if (!in_list(signed_names, "host"))
         return ig_error_set(err, IG_ERR_SIGNATURE,
                             "'Host' or ':authority' must be a 'SignedHeader' in the AWS "
                             "Authorization.");
-    if (!ig_in_list(signed_names, "x-amz-date"))
+    if (!in_list(signed_names, "x-amz-date"))
         return ig_error_set(err, IG_ERR_SIGNATURE,
                             "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.");
     const char *amz_date = ig_headers_find(req->headers, req->n_headers, "x-amz-date");
@@ -221,12 +221,12 @@ static ig_err ig_sigv4_verify_scope(const ig_sigv4_credentials *known, const cha
                             "Credential should be scoped with a valid terminator: "
                             "'" IG_SIGV4_TERMINATOR "', not '%s'.",
                             ig_sigv4_quote(a->scope[4], strlen(a->scope[4]), q));
-    return ig_sigv4_check_skew(amz_date, signed_at, now, max_skew_s, err);
+    return sigv4_check_skew(amz_date, signed_at, now, max_skew_s, err);
 }
 
 /* The payload hash the client signed: x-amz-content-sha256 when sent (and then it must match
  * the body unless the payload is unsigned), else the SHA-256 of the body. */
-static ig_err ig_sigv4_verify_payload(const ig_sigv4_request *req, char body_hash[65],
+static ig_err sigv4_verify_payload(const ig_sigv4_request *req, char body_hash[65],
                                       const char **hash, ig_error *err)
 {
     ig_sha256_hex(req->body ? req->body : "", req->body_len, body_hash);
@@ -246,7 +246,7 @@ static ig_err ig_sigv4_verify_payload(const ig_sigv4_request *req, char body_has
 }
 
 /* In a received request, a malformed part is the sender's signature failure. */
-static ig_err ig_sigv4_as_signature_error(ig_err e, ig_error *err)
+static ig_err sigv4_as_signature_error(ig_err e, ig_error *err)
 {
     if (e != IG_ERR_INVALID_ARG)
         return e;
@@ -255,7 +255,7 @@ static ig_err ig_sigv4_as_signature_error(ig_err e, ig_error *err)
     return IG_ERR_SIGNATURE;
 }
 
-static int ig_is_lower_hex64(const char *s)
+static int is_lower_hex64(const char *s)
 {
     if (strlen(s) != 64)
         return 0;
@@ -282,7 +282,7 @@ ig_err ig_sigv4_verify(const ig_sigv4_credentials *known, const char *region, co
     /* A received request is untrusted: malformed parts are a signature failure, not a
      * programming error, except that it must be describable at all. */
     if ((e = ig_sigv4_check_request(req, err)))
-        return ig_sigv4_as_signature_error(e, err);
+        return sigv4_as_signature_error(e, err);
     const char *auth = ig_headers_find(req->headers, req->n_headers, "authorization");
     if (!auth)
         return ig_error_set(err, IG_ERR_SIGNATURE, "Missing Authentication Token");
@@ -295,15 +295,15 @@ ig_err ig_sigv4_verify(const ig_sigv4_credentials *known, const char *region, co
     ig_buf cr, sts;
     ig_buf_init(&cr, 0);
     ig_buf_init(&sts, 0);
-    e = ig_sigv4_parse_auth(auth, &a, err);
-    if (!e && !(names = ig_split_signed(a.signed_headers, &names_copy)))
+    e = sigv4_parse_auth(auth, &a, err);
+    if (!e && !(names = split_signed(a.signed_headers, &names_copy)))
         e = ig_error_set(err, IG_ERR_NOMEM, "out of memory parsing SignedHeaders");
     if (!e)
-        e = ig_sigv4_verify_scope(known, region, service, req, &a, names, now, max_skew_s, err);
+        e = sigv4_verify_scope(known, region, service, req, &a, names, now, max_skew_s, err);
     char body_hash[65];
     const char *payload_hash = NULL;
     if (!e)
-        e = ig_sigv4_verify_payload(req, body_hash, &payload_hash, err);
+        e = sigv4_verify_payload(req, body_hash, &payload_hash, err);
 
     /* Recompute over exactly the headers the client says it signed; one that is listed but
      * absent cannot have been signed as received. */
@@ -323,7 +323,7 @@ ig_err ig_sigv4_verify(const ig_sigv4_credentials *known, const char *region, co
         e = ig_sigv4_nomem(ig_sigv4_canonical_uri(&pp.uri, req->path, s3_uri_rules), err);
     if (!e)
         e = ig_sigv4_qlist_parse(&pp.query, req->query, err);
-    e = ig_sigv4_as_signature_error(e, err);
+    e = sigv4_as_signature_error(e, err);
     if (!e)
         e = ig_sigv4_nomem(ig_sigv4_canonical_query(&pp.canonical_query, &pp.query), err);
     if (!e)
@@ -340,7 +340,7 @@ ig_err ig_sigv4_verify(const ig_sigv4_credentials *known, const char *region, co
                                            service, &cr, &sts, expected),
                            err);
     }
-    if (!e && (!ig_is_lower_hex64(a.signature) || !ig_ct_equal(a.signature, expected, 64)))
+    if (!e && (!is_lower_hex64(a.signature) || !ig_ct_equal(a.signature, expected, 64)))
         e = ig_error_set(err, IG_ERR_SIGNATURE, IG_SIGV4_MISMATCH);
     free(names);
     free(names_copy);

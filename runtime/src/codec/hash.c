@@ -16,21 +16,21 @@
 static EVP_MD *ig_sha256_fetched;
 static pthread_once_t ig_sha256_once = PTHREAD_ONCE_INIT;
 
-static void ig_sha256_fetch(void)
+static void sha256_fetch(void)
 {
     ig_sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-static const EVP_MD *ig_sha256_md(void)
+static const EVP_MD *sha256_md(void)
 {
-    pthread_once(&ig_sha256_once, ig_sha256_fetch);
+    pthread_once(&ig_sha256_once, sha256_fetch);
     return ig_sha256_fetched ? ig_sha256_fetched : EVP_sha256();
 }
 
 void ig_sha256(const void *data, size_t len, unsigned char out[32])
 {
     unsigned int n = 32;
-    EVP_Digest(data, len, out, &n, ig_sha256_md(), NULL);
+    EVP_Digest(data, len, out, &n, sha256_md(), NULL);
 }
 
 void ig_sha256_hex(const void *data, size_t len, char out[65])
@@ -48,7 +48,7 @@ void ig_hmac_sha256(const void *key, size_t key_len, const void *data, size_t le
         ig_sha256(key, key_len, k);
     else if (key_len)
         memcpy(k, key, key_len);
-    const EVP_MD *md = ig_sha256_md();
+    const EVP_MD *md = sha256_md();
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned int n = 32;
     for (int i = 0; i < IG_SHA256_BLOCK; i++)

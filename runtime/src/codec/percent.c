@@ -7,13 +7,13 @@
  */
 #include "codec/percent.h"
 
-static int ig_is_unreserved(unsigned char c)
+static int is_unreserved(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '.' || c == '_' || c == '~';
 }
 
-static int ig_hex_value(unsigned char c)
+int ig_hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -34,7 +34,7 @@ ig_err ig_percent_encode(ig_buf *out, const char *s, size_t len, int keep_slash)
     size_t need = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        need += ig_is_unreserved(c) || (keep_slash && c == '/') ? 1 : 3;
+        need += is_unreserved(c) || (keep_slash && c == '/') ? 1 : 3;
         if (need < i)
             return IG_ERR_TOO_LARGE;
     }
@@ -43,7 +43,7 @@ ig_err ig_percent_encode(ig_buf *out, const char *s, size_t len, int keep_slash)
         return e;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (ig_is_unreserved(c) || (keep_slash && c == '/')) {
+        if (is_unreserved(c) || (keep_slash && c == '/')) {
             out->data[out->len++] = (char)c;
         } else {
             out->data[out->len++] = '%';

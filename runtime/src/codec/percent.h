@@ -14,4 +14,7 @@ ig_err ig_percent_encode(ig_buf *out, const char *s, size_t len, int keep_slash)
  * malformed escape. */
 ig_err ig_percent_decode(ig_buf *out, const char *s, size_t len);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int ig_hex_value(unsigned char c);
+
 #endif

@@ -6,21 +6,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/grow.h"
+
 void ig_header_list_init(ig_header_list *l)
 {
     l->items = NULL;
     l->len = 0;
     l->cap = 0;
-}
-
-static char *ig_dup_range(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
 }
 
 ig_err ig_header_list_add(ig_header_list *l, const char *name, size_t name_len, const char *value,
@@ -32,16 +24,10 @@ ig_err ig_header_list_add(ig_header_list *l, const char *name, size_t name_len, 
     }
     while (value_len && isspace((unsigned char)value[value_len - 1]))
         value_len--;
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        ig_header *p = realloc(l->items, cap * sizeof *p);
-        if (!p)
-            return IG_ERR_NOMEM;
-        l->items = p;
-        l->cap = cap;
-    }
-    char *n = ig_dup_range(name, name_len);
-    char *v = ig_dup_range(value, value_len);
+    if (ig_grow(&l->items, &l->cap, l->len, sizeof *l->items) != IG_OK)
+        return IG_ERR_NOMEM;
+    char *n = strndup(name, name_len);
+    char *v = strndup(value, value_len);
     if (!n || !v) {
         free(n);
         free(v);
@@ -83,4 +69,28 @@ const char *ig_headers_find(const ig_header *h, size_t n, const char *name)
         if (strcasecmp(h[i].name, name) == 0)
             return h[i].value;
     return NULL;
+}
+
+int ig_header_name_valid(const char *s)
+{
+    if (!s || !*s || strlen(s) > IG_HEADER_NAME_MAX)
+        return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", c))
+            return 0;
+    }
+    return 1;
+}
+
+int ig_header_value_valid(const char *s)
+{
+    if (!s || strlen(s) > IG_HEADER_VALUE_MAX)
+        return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return 0;
+    }
+    return 1;
 }

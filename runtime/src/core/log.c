@@ -14,7 +14,7 @@ static char ig_log_request_id[128];
 
 static const char *const ig_level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 
-static int ig_level_parse(const char *s, ig_log_level *out)
+static int level_parse(const char *s, ig_log_level *out)
 {
     for (int i = 0; i <= IG_LOG_FATAL; i++) {
         if (strcasecmp(s, ig_level_names[i]) == 0) {
@@ -35,7 +35,7 @@ void ig_log_init(void)
     if (!s || !*s)
         s = getenv("AWS_LAMBDA_LOG_LEVEL");
     ig_log_level lvl;
-    if (s && *s && ig_level_parse(s, &lvl))
+    if (s && *s && level_parse(s, &lvl))
         ig_log_min = lvl;
 }
 

@@ -25,7 +25,7 @@ ig_err ig_env_int(const char *name, int64_t min, int64_t max, int64_t *out, ig_e
 
 /* S3 bucket naming rules: 3-63 characters, lower-case letters, digits, '.', '-', starting and
  * ending with a letter or digit. */
-static int ig_bucket_name_valid(const char *b)
+static int bucket_name_valid(const char *b)
 {
     size_t n = strlen(b);
     if (n < 3 || n > 63)
@@ -41,7 +41,7 @@ static int ig_bucket_name_valid(const char *b)
     return strstr(b, "..") == NULL;
 }
 
-static ig_err ig_env_str(const char *name, char *out, size_t outlen, const char *dflt, ig_error *err)
+static ig_err env_str(const char *name, char *out, size_t outlen, const char *dflt, ig_error *err)
 {
     const char *v = getenv(name);
     if (!v || !*v)
@@ -58,25 +58,25 @@ ig_err ig_handler_config_from_env(ig_handler_config *c, ig_error *err)
     const char *bucket = getenv("IMAGEGEN_BUCKET");
     if (!bucket || !*bucket)
         return ig_error_set(err, IG_ERR_CONFIG, "IMAGEGEN_BUCKET is not set: name the S3 bucket for images");
-    if (!ig_bucket_name_valid(bucket))
+    if (!bucket_name_valid(bucket))
         return ig_error_set(err, IG_ERR_CONFIG, "IMAGEGEN_BUCKET \"%.70s\" is not a valid S3 bucket name",
                             bucket);
     snprintf(c->bucket, sizeof c->bucket, "%s", bucket);
     ig_err e;
-    if ((e = ig_env_str("IMAGEGEN_SSE", c->sse, sizeof c->sse, "", err)))
+    if ((e = env_str("IMAGEGEN_SSE", c->sse, sizeof c->sse, "", err)))
         return e;
     if (c->sse[0] && strcmp(c->sse, "AES256") != 0 && strcmp(c->sse, "aws:kms") != 0)
         return ig_error_set(err, IG_ERR_CONFIG, "IMAGEGEN_SSE must be AES256 or aws:kms, got \"%s\"", c->sse);
-    if ((e = ig_env_str("IMAGEGEN_KMS_KEY_ID", c->kms_key_id, sizeof c->kms_key_id, "", err)))
+    if ((e = env_str("IMAGEGEN_KMS_KEY_ID", c->kms_key_id, sizeof c->kms_key_id, "", err)))
         return e;
     if (c->kms_key_id[0] && strcmp(c->sse, "aws:kms") != 0)
         return ig_error_set(err, IG_ERR_CONFIG, "IMAGEGEN_KMS_KEY_ID needs IMAGEGEN_SSE=aws:kms");
-    if ((e = ig_env_str("IMAGEGEN_BEDROCK_REGION", c->bedrock_region, sizeof c->bedrock_region, "", err)))
+    if ((e = env_str("IMAGEGEN_BEDROCK_REGION", c->bedrock_region, sizeof c->bedrock_region, "", err)))
         return e;
     if (c->bedrock_region[0] && !ig_region_valid(c->bedrock_region))
         return ig_error_set(err, IG_ERR_CONFIG,
                             "IMAGEGEN_BEDROCK_REGION \"%s\" is not a region name (such as us-west-2)", c->bedrock_region);
-    if ((e = ig_env_str("IMAGEGEN_METRICS_NAMESPACE", c->metrics_namespace,
+    if ((e = env_str("IMAGEGEN_METRICS_NAMESPACE", c->metrics_namespace,
                         sizeof c->metrics_namespace, "imagegen", err)))
         return e;
     c->margin_ms = 500;

@@ -3,16 +3,17 @@
  * call gave: the images, and for every image that did not come, why. */
 #include "handler/generate.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/base64.h"
+#include "codec/extract.h"
 #include "codec/image.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
-#include "handler/extract.h"
 
 #define KEY_MAX 1024
 
@@ -37,7 +38,7 @@ typedef struct {
     const char *code;
     char message[512];
     int64_t retry_after_s;
-    int fallback_ok;        /* another model might do better (retired, unavailable, throttled) */
+    bool fallback_ok;       /* another model might do better (retired, unavailable, throttled) */
 } failure;
 
 /* What one call of an attempt gave. */
@@ -55,7 +56,7 @@ static void set_failure(failure *f, int status, const char *code, const char *me
     f->code = code;
     ig_aws_copy_str(f->message, sizeof f->message, message);
     f->retry_after_s = retry_after_s;
-    f->fallback_ok = 0;
+    f->fallback_ok = false;
 }
 
 static void image_set_free(image_set *s)
@@ -74,19 +75,19 @@ static void add_missing(image_set *s, size_t call, size_t index, const char *rea
                                                 (json_int_t)index + 1, "reason", reason));
 }
 
-static int is_filter_reason(const char *reason)
+static bool is_filter_reason(const char *reason)
 {
     return strncmp(reason, "Filter reason", 13) == 0 || strstr(reason, "content filter") != NULL;
 }
 
 /* ---- reading one answer ---------------------------------------------------------------- */
 
-static int decode_image(image_set *s, const char *b64, size_t len, size_t call, size_t index)
+static bool decode_image(image_set *s, const char *b64, size_t len, size_t call, size_t index)
 {
     if (s->count == IG_PLAN_MAX_IMAGES) {
         ig_log(IG_LOG_WARN, "the model returned more images than a request may hold; the rest are dropped",
                json_pack("{s:I}", "call", (json_int_t)call + 1));
-        return 1;
+        return true;
     }
     image *im = &s->items[s->count];
     ig_buf_reset(&im->bytes);
@@ -95,19 +96,19 @@ static int decode_image(image_set *s, const char *b64, size_t len, size_t call, 
         ig_log(IG_LOG_ERROR, "the model's image is not valid base64",
                json_pack("{s:I, s:I, s:s}", "call", (json_int_t)call + 1, "index", (json_int_t)index + 1, "error",
                          derr.message));
-        return 0;
+        return false;
     }
     im->type = ig_image_sniff(im->bytes.data, im->bytes.len, &im->width, &im->height);
     if (im->type == IG_IMAGE_UNKNOWN) {
         ig_log(IG_LOG_ERROR, "the model's answer is not a PNG, JPEG or WebP image",
                json_pack("{s:I, s:I, s:I}", "call", (json_int_t)call + 1, "index", (json_int_t)index + 1, "bytes",
                          (json_int_t)im->bytes.len));
-        return 0;
+        return false;
     }
     im->call = call;
     im->index = index;
     s->count++;
-    return 1;
+    return true;
 }
 
 /* Takes the images of one successful answer; an image whose reason is set is missing. */
@@ -207,18 +208,18 @@ static void call_failure(const ig_bedrock_result *r, ig_bedrock_outcome o, failu
         return;
     case IG_BEDROCK_RETIRED:
         set_failure(f, 502, "model_retired", "The image model has reached its end of life.", 0);
-        f->fallback_ok = 1;
+        f->fallback_ok = true;
         return;
     case IG_BEDROCK_UNAVAILABLE:
         set_failure(f, 502, "model_unavailable", "The image model is not available right now.", 0);
-        f->fallback_ok = 1;
+        f->fallback_ok = true;
         return;
     case IG_BEDROCK_BAD_CREDENTIALS:
         set_failure(f, 502, "model_unavailable", "The image model is not available right now.", 0);
         return;
     case IG_BEDROCK_THROTTLED:
         set_failure(f, 429, "throttled", "The image model is busy; retry later.", hint_s ? hint_s : 5);
-        f->fallback_ok = 1;
+        f->fallback_ok = true;
         return;
     case IG_BEDROCK_NOT_READY:
         set_failure(f, 503, "throttled",
@@ -226,7 +227,7 @@ static void call_failure(const ig_bedrock_result *r, ig_bedrock_outcome o, failu
                         ? "The image model is warming up; retry shortly."
                         : "The image model is temporarily unavailable; retry shortly.",
                     hint_s ? hint_s : 5);
-        f->fallback_ok = 1;
+        f->fallback_ok = true;
         return;
     case IG_BEDROCK_TIMED_OUT:
         set_failure(f, 504, "timeout", "The image model did not answer in time.", 0);
@@ -269,9 +270,9 @@ static void attempt_failure(const call_report *rep, const ig_bedrock_result *res
 
 /* ---- one attempt ----------------------------------------------------------------------- */
 
-/* Runs every call of the attempt at once. 1 when at least one image came back (s holds the
- * images and what is missing); else 0 and f says why. */
-static int run_attempt(const ig_generate_env *env, const ig_plan *p, const ig_plan_attempt *a, image_set *s,
+/* Runs every call of the attempt at once. True when at least one image came back (s holds the
+ * images and what is missing); else false and f says why. */
+static bool run_attempt(const ig_generate_env *env, const ig_plan *p, const ig_plan_attempt *a, image_set *s,
                        failure *f)
 {
     ig_bedrock_call calls[IG_PLAN_MAX_IMAGES];
@@ -309,19 +310,19 @@ static int run_attempt(const ig_generate_env *env, const ig_plan *p, const ig_pl
 
 /* ---- storage --------------------------------------------------------------------------- */
 
-static int cache_key_for(const ig_plan *p, size_t i, char *out)
+static bool cache_key_for(const ig_plan *p, size_t i, char *out)
 {
     int n = snprintf(out, KEY_MAX + 1, "%s%s-%zu", p->key_prefix, p->cache_key, i + 1);
     return n > 0 && n <= KEY_MAX;
 }
 
 /* Looks the cached objects up; all must exist. */
-static int cache_lookup(const ig_generate_env *env, const ig_plan *p, image_set *s)
+static bool cache_lookup(const ig_generate_env *env, const ig_plan *p, image_set *s)
 {
     for (int i = 0; i < p->expected; i++) {
         image *im = &s->items[i];
         if (!cache_key_for(p, (size_t)i, im->key))
-            return 0;
+            return false;
         ig_s3_head_result hr;
         ig_s3_head_result_init(&hr);
         ig_err e = ig_s3_head_object(env->s3, im->key, env->deadline_ms - env->cfg->margin_ms, &hr);
@@ -345,9 +346,9 @@ static int cache_lookup(const ig_generate_env *env, const ig_plan *p, image_set 
         }
         ig_s3_head_result_free(&hr);
         if (e != IG_OK)
-            return 0;
+            return false;
     }
-    return 1;
+    return true;
 }
 
 /* The plan's metadata, then the call's (which wins), then the measured size. */
@@ -375,7 +376,7 @@ static size_t image_metadata(const ig_plan *p, const ig_plan_attempt *a, const i
     return m;
 }
 
-static int upload_images(const ig_generate_env *env, const ig_plan *p, const ig_plan_attempt *a, image_set *s,
+static bool upload_images(const ig_generate_env *env, const ig_plan *p, const ig_plan_attempt *a, image_set *s,
                          failure *f)
 {
     ig_s3_put_request puts[IG_PLAN_MAX_IMAGES];
@@ -390,7 +391,7 @@ static int upload_images(const ig_generate_env *env, const ig_plan *p, const ig_
             snprintf(im->key, sizeof im->key, "%s%s.%s", p->key_prefix, uuid, ig_image_extension(im->type));
         } else if (!cache_key_for(p, i, im->key)) {
             set_failure(f, 500, "policy_error", "The storage key is too long.", 0);
-            return 0;
+            return false;
         }
         size_t m = image_metadata(p, a, im, meta[i], dims[i]);
         puts[i] = (ig_s3_put_request){.key = im->key, .data = im->bytes.data, .len = im->bytes.len,
@@ -405,7 +406,7 @@ static int upload_images(const ig_generate_env *env, const ig_plan *p, const ig_
     ig_err e = ig_s3_put_objects(env->s3, puts, s->count, env->deadline_ms - env->cfg->margin_ms, results);
     env->metrics->upload_ms = (ig_mono_s() - t) * 1000.0;
     if (e == IG_OK)
-        return 1;
+        return true;
     for (size_t i = 0; i < s->count; i++)
         if (results[i].err != IG_OK)
             ig_log(IG_LOG_ERROR, "storing the image failed",
@@ -417,12 +418,12 @@ static int upload_images(const ig_generate_env *env, const ig_plan *p, const ig_
         set_failure(f, 504, "timeout", "Storing the image took too long.", 0);
     else
         set_failure(f, 502, "storage_error", "The image could not be stored; try again.", 0);
-    return 0;
+    return false;
 }
 
 /* ---- the result ------------------------------------------------------------------------ */
 
-static json_t *success_result(const ig_generate_env *env, const ig_plan *p, const image_set *s, int cached,
+static json_t *success_result(const ig_generate_env *env, const ig_plan *p, const image_set *s, bool cached,
                               failure *f)
 {
     int64_t now_s = ig_now_ms() / 1000;
@@ -489,8 +490,8 @@ json_t *ig_generate(const ig_generate_env *env, const ig_plan *p, const char **o
     memset(&f, 0, sizeof f);
     json_t *from = json_array();
     const ig_plan_attempt *served = &p->attempts[0];
-    int cached = p->cache_key && cache_lookup(env, p, &s);
-    int ok = cached;
+    bool cached = p->cache_key && cache_lookup(env, p, &s);
+    bool ok = cached;
     if (!cached) {
         image_set_free(&s);
         for (size_t i = 0; i < p->n_attempts && !ok; i++) {

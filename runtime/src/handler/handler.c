@@ -8,18 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apigw/event.h"
+#include "apigw/response.h"
 #include "aws/aws.h"
 #include "aws/bedrock.h"
 #include "aws/s3.h"
+#include "codec/json.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "handler/config.h"
-#include "handler/event.h"
 #include "handler/generate.h"
 #include "handler/metrics.h"
 #include "handler/plan.h"
-#include "handler/response.h"
-#include "lua/policy.h"
+#include "lua/host.h"
 
 struct ig_handler {
     ig_handler_config cfg;
@@ -91,13 +92,6 @@ static json_t *jstr(const char *s)
 {
     json_t *v = s ? json_string(s) : NULL;
     return v ? v : json_string("");
-}
-
-/* A string member of the request, or "" (for log lines). */
-static const char *req_str(json_t *req, const char *name)
-{
-    json_t *v = json_object_get(req, name);
-    return json_is_string(v) ? json_string_value(v) : "";
 }
 
 static json_t *ctx_json(const ig_invocation_state *st)
@@ -242,8 +236,8 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
     ig_metrics_emit(&st.metrics, h->cfg.metrics_namespace, st.outcome, policy_metrics, ctx->request_id);
     json_decref(policy_metrics);
     ig_log(IG_LOG_INFO, "request complete",
-           json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:f}", "method", req_str(st.req, "method"), "path",
-                     req_str(st.req, "path"), "apiRequestId", req_str(st.req, "request_id"),
+           json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:f}", "method", ig_json_str_or_empty(st.req, "method"), "path",
+                     ig_json_str_or_empty(st.req, "path"), "apiRequestId", ig_json_str_or_empty(st.req, "request_id"),
                      "status", st.status, "outcome", st.outcome, "images", st.metrics.images,
                      "durationMs", st.metrics.total_ms));
     json_decref(st.req);

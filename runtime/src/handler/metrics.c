@@ -11,7 +11,7 @@ void ig_metrics_init(ig_metrics *m)
     memset(m, 0, sizeof *m);
 }
 
-static void ig_add_metric(json_t *defs, json_t *rec, const char *name, const char *unit, json_t *value)
+static void add_metric(json_t *defs, json_t *rec, const char *name, const char *unit, json_t *value)
 {
     if (json_object_get(rec, name)) {
         json_decref(value);
@@ -22,7 +22,7 @@ static void ig_add_metric(json_t *defs, json_t *rec, const char *name, const cha
 }
 
 /* CloudWatch's unit names; anything else becomes "None". */
-static const char *ig_unit(const char *u)
+static const char *cloudwatch_unit(const char *u)
 {
     static const char *const units[] = {"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes",
                                         "Megabytes", "Count", "Percent", "Count/Second", "None", NULL};
@@ -38,14 +38,14 @@ json_t *ig_metrics_record(const ig_metrics *m, const char *ns, const char *outco
     json_t *rec = json_object();
     json_t *defs = json_array();
     json_object_set_new(rec, "Outcome", json_string(outcome ? outcome : "unknown"));
-    ig_add_metric(defs, rec, "TotalLatency", "Milliseconds", json_real(m->total_ms));
+    add_metric(defs, rec, "TotalLatency", "Milliseconds", json_real(m->total_ms));
     if (m->model_attempts > 0) {
-        ig_add_metric(defs, rec, "ModelLatency", "Milliseconds", json_real(m->model_ms));
-        ig_add_metric(defs, rec, "ModelAttempts", "Count", json_integer(m->model_attempts));
+        add_metric(defs, rec, "ModelLatency", "Milliseconds", json_real(m->model_ms));
+        add_metric(defs, rec, "ModelAttempts", "Count", json_integer(m->model_attempts));
     }
     if (m->images > 0) {
-        ig_add_metric(defs, rec, "UploadLatency", "Milliseconds", json_real(m->upload_ms));
-        ig_add_metric(defs, rec, "Images", "Count", json_integer(m->images));
+        add_metric(defs, rec, "UploadLatency", "Milliseconds", json_real(m->upload_ms));
+        add_metric(defs, rec, "Images", "Count", json_integer(m->images));
     }
     const char *name;
     json_t *v;
@@ -54,7 +54,7 @@ json_t *ig_metrics_record(const ig_metrics *m, const char *ns, const char *outco
         json_t *value = json_object_get(v, "value");
         json_t *unit = json_object_get(v, "unit");
         if (json_is_number(value) && strlen(name) <= 255)
-            ig_add_metric(defs, rec, name, ig_unit(json_string_value(unit)), json_real(json_number_value(value)));
+            add_metric(defs, rec, name, cloudwatch_unit(json_string_value(unit)), json_real(json_number_value(value)));
     }
     json_t *aws = json_pack("{s:I, s:[{s:s, s:[[s]], s:o}]}", "Timestamp", (json_int_t)timestamp_ms,
                             "CloudWatchMetrics", "Namespace", ns, "Dimensions", "Outcome", "Metrics", defs);

@@ -9,15 +9,10 @@
 
 #include "aws/bedrock.h"
 #include "aws/s3.h"
+#include "codec/json.h"
 
 #define IG_PLAN_KEY_PREFIX_MAX 800
 #define IG_PLAN_CACHE_KEY_MAX 128
-
-static const char *member_str(json_t *obj, const char *name)
-{
-    json_t *v = json_object_get(obj, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 static int cache_key_ok(const char *s)
 {
@@ -74,13 +69,13 @@ static ig_err encode_body(json_t *body, ig_plan_call *c, const char *where, ig_e
 
 static ig_err parse_model(json_t *from, ig_plan_attempt *a, const char *where, ig_error *err)
 {
-    a->model = member_str(from, "model");
+    a->model = ig_json_str(from, "model");
     if (!a->model || !*a->model || strlen(a->model) > IG_BEDROCK_MAX_MODEL_ID)
         return ig_error_set(err, IG_ERR_POLICY, "admit(): %s.model must be a model id", where);
-    a->images_path = member_str(from, "images");
+    a->images_path = ig_json_str(from, "images");
     if (!a->images_path)
         a->images_path = "images";
-    a->error_field = member_str(from, "error_field");
+    a->error_field = ig_json_str(from, "error_field");
     return IG_OK;
 }
 
@@ -150,7 +145,7 @@ static ig_err parse_attempts(json_t *g, ig_plan *p, ig_error *err)
 
 static ig_err parse_storage(json_t *g, ig_plan *p, ig_error *err)
 {
-    p->key_prefix = member_str(g, "key_prefix");
+    p->key_prefix = ig_json_str(g, "key_prefix");
     if (!p->key_prefix)
         return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.key_prefix must be set (the S3 key prefix)");
     if (strlen(p->key_prefix) > IG_PLAN_KEY_PREFIX_MAX || p->key_prefix[0] == '/')
@@ -164,8 +159,8 @@ static ig_err parse_storage(json_t *g, ig_plan *p, ig_error *err)
     if (p->url_ttl < 1 || p->url_ttl > 604800)
         return ig_error_set(err, IG_ERR_POLICY,
                             "admit(): generate.url_ttl must be a whole number of seconds from 1 to 604800");
-    p->cache_control = member_str(g, "cache_control");
-    p->cache_key = member_str(g, "cache_key");
+    p->cache_control = ig_json_str(g, "cache_control");
+    p->cache_key = ig_json_str(g, "cache_key");
     if (p->cache_key && !cache_key_ok(p->cache_key))
         return ig_error_set(err, IG_ERR_POLICY,
                             "admit(): generate.cache_key must be 1 to 128 letters, digits, '-' or '_'");

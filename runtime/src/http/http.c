@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/headers.h"
 #include <strings.h>
 #include <unistd.h>
 
@@ -60,7 +62,7 @@ void ig_http_global_cleanup(void)
     curl_global_cleanup();
 }
 
-static int ig_readable(const char *path)
+static int readable(const char *path)
 {
     return path && *path && access(path, R_OK) == 0;
 }
@@ -69,25 +71,25 @@ const char *ig_http_find_ca_bundle(void)
 {
     const char *env = getenv("SSL_CERT_FILE");
     if (env && *env)
-        return ig_readable(env) ? env : NULL;
+        return readable(env) ? env : NULL;
     for (size_t i = 0; i < sizeof ig_ca_candidates / sizeof ig_ca_candidates[0]; i++)
-        if (ig_readable(ig_ca_candidates[i]))
+        if (readable(ig_ca_candidates[i]))
             return ig_ca_candidates[i];
     return NULL;
 }
 
 /* ---- client ---------------------------------------------------------------------------- */
 
-static ig_err ig_http_pick_ca(const ig_http_options *o, char **out, ig_error *err)
+static ig_err http_pick_ca(const ig_http_options *o, char **out, ig_error *err)
 {
     const char *path = o->ca_file;
     const char *env = getenv("SSL_CERT_FILE");
     if (path) {
-        if (!ig_readable(path))
+        if (!readable(path))
             return ig_error_set(err, IG_ERR_CONFIG, "the CA bundle %s cannot be read", path);
     } else if (env && *env) {
         /* An explicit setting that points nowhere is an error, not a reason to trust another file. */
-        if (!ig_readable(env))
+        if (!readable(env))
             return ig_error_set(err, IG_ERR_CONFIG, "SSL_CERT_FILE names %s, which cannot be read", env);
         path = env;
     } else {
@@ -111,7 +113,7 @@ ig_http_client *ig_http_client_new(const ig_http_options *opts, ig_error *err)
     c->use_proxy = o->use_proxy;
     c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : IG_HTTP_DEFAULT_CONNECT_MS;
     c->default_timeout_ms = o->default_timeout_ms > 0 ? o->default_timeout_ms : 0;
-    if (ig_http_pick_ca(o, &c->ca_file, err) != IG_OK) {
+    if (http_pick_ca(o, &c->ca_file, err) != IG_OK) {
         free(c);
         return NULL;
     }
@@ -142,7 +144,7 @@ void ig_http_client_free(ig_http_client *c)
     free(c);
 }
 
-static CURL *ig_http_acquire(ig_http_client *c)
+static CURL *http_acquire(ig_http_client *c)
 {
     if (c->n_idle) {
         CURL *e = c->idle[--c->n_idle];
@@ -152,7 +154,7 @@ static CURL *ig_http_acquire(ig_http_client *c)
     return curl_easy_init();
 }
 
-static void ig_http_release(ig_http_client *c, CURL *e)
+static void http_release(ig_http_client *c, CURL *e)
 {
     if (!e)
         return;
@@ -187,7 +189,7 @@ void ig_http_response_free(ig_http_response *r)
     ig_buf_free(&r->body);
 }
 
-static void ig_resp_fail(ig_http_response *r, ig_err code, const char *msg)
+static void resp_fail(ig_http_response *r, ig_err code, const char *msg)
 {
     r->err = code;
     snprintf(r->errmsg, sizeof r->errmsg, "%s", msg);
@@ -195,7 +197,7 @@ static void ig_resp_fail(ig_http_response *r, ig_err code, const char *msg)
 
 /* ---- callbacks ------------------------------------------------------------------------- */
 
-static size_t ig_on_body(char *data, size_t size, size_t nmemb, void *userdata)
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
     ig_transfer *t = userdata;
     size_t n = size * nmemb;
@@ -206,19 +208,19 @@ static size_t ig_on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static void ig_trim_crlf(const char **s, size_t *n)
+static void trim_crlf(const char **s, size_t *n)
 {
     while (*n && ((*s)[*n - 1] == '\r' || (*s)[*n - 1] == '\n'))
         (*n)--;
 }
 
-static size_t ig_on_header(char *data, size_t size, size_t nmemb, void *userdata)
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
     ig_transfer *t = userdata;
     size_t n = size * nmemb;
     const char *line = data;
     size_t len = n;
-    ig_trim_crlf(&line, &len);
+    trim_crlf(&line, &len);
     if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
         /* A new status line: an interim answer (100 Continue) came before; keep the last only. */
         ig_header_list_clear(&t->resp->headers);
@@ -249,29 +251,7 @@ static size_t ig_on_header(char *data, size_t size, size_t nmemb, void *userdata
 
 /* ---- request setup --------------------------------------------------------------------- */
 
-static int ig_header_name_ok(const char *s)
-{
-    if (!s || !*s)
-        return 0;
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch <= 0x20 || ch >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", ch))
-            return 0;
-    }
-    return 1;
-}
-
-static int ig_header_value_ok(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-            return 0;
-    }
-    return 1;
-}
-
-static ig_err ig_add_header_line(ig_transfer *t, const char *name, const char *value)
+static ig_err add_header_line(ig_transfer *t, const char *name, const char *value)
 {
     ig_buf line;
     ig_buf_init(&line, 0);
@@ -288,26 +268,26 @@ static ig_err ig_add_header_line(ig_transfer *t, const char *name, const char *v
     return e;
 }
 
-static int ig_method_has_body(const char *m)
+static int method_has_body(const char *m)
 {
     return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0;
 }
 
-static ig_err ig_setup_headers(ig_transfer *t, const ig_http_request *req)
+static ig_err setup_headers(ig_transfer *t, const ig_http_request *req)
 {
-    int has_body = ig_method_has_body(req->method);
+    int has_body = method_has_body(req->method);
     for (size_t i = 0; i < req->n_headers; i++) {
         const ig_header *h = &req->headers[i];
-        if (!ig_header_name_ok(h->name)) {
+        if (!ig_header_name_valid(h->name)) {
             snprintf(t->resp->errmsg, sizeof t->resp->errmsg, "header %zu has an invalid name", i);
             return IG_ERR_INVALID_ARG;
         }
-        if (!h->value || !ig_header_value_ok(h->value)) {
+        if (!h->value || !ig_header_value_valid(h->value)) {
             snprintf(t->resp->errmsg, sizeof t->resp->errmsg,
                      "the value of header %.64s contains a control character", h->name);
             return IG_ERR_INVALID_ARG;
         }
-        if (ig_add_header_line(t, h->name, h->value) != IG_OK)
+        if (add_header_line(t, h->name, h->value) != IG_OK)
             return IG_ERR_NOMEM;
     }
     if (has_body) {
@@ -325,7 +305,7 @@ static ig_err ig_setup_headers(ig_transfer *t, const ig_http_request *req)
     return IG_OK;
 }
 
-static int ig_method_ok(const char *m)
+static int method_ok(const char *m)
 {
     if (!m || !*m || strlen(m) > 16)
         return 0;
@@ -335,7 +315,7 @@ static int ig_method_ok(const char *m)
     return 1;
 }
 
-static void ig_setup_method(CURL *e, const ig_http_request *req)
+static void setup_method(CURL *e, const ig_http_request *req)
 {
     const char *m = req->method;
     if (strcmp(m, "GET") == 0) {
@@ -353,7 +333,7 @@ static void ig_setup_method(CURL *e, const ig_http_request *req)
 }
 
 /* Sets the timeouts; IG_ERR_DEADLINE when the deadline has already passed. */
-static ig_err ig_setup_timeouts(ig_http_client *c, CURL *e, int64_t deadline_ms)
+static ig_err setup_timeouts(ig_http_client *c, CURL *e, int64_t deadline_ms)
 {
     int64_t total = c->default_timeout_ms;
     if (deadline_ms > 0) {
@@ -369,26 +349,26 @@ static ig_err ig_setup_timeouts(ig_http_client *c, CURL *e, int64_t deadline_ms)
     return IG_OK;
 }
 
-static ig_err ig_transfer_setup(ig_http_client *c, ig_transfer *t, const ig_http_request *req)
+static ig_err transfer_setup(ig_http_client *c, ig_transfer *t, const ig_http_request *req)
 {
     ig_http_response *r = t->resp;
     ig_http_response_reset(r);
     r->body.max = req->max_response_bytes ? req->max_response_bytes : IG_HTTP_DEFAULT_MAX_BODY;
-    if (!req->url || !ig_method_ok(req->method)) {
-        ig_resp_fail(r, IG_ERR_INVALID_ARG, req->url ? "invalid HTTP method" : "no URL");
+    if (!req->url || !method_ok(req->method)) {
+        resp_fail(r, IG_ERR_INVALID_ARG, req->url ? "invalid HTTP method" : "no URL");
         return r->err;
     }
     t->is_head = strcmp(req->method, "HEAD") == 0;
-    if (!(t->easy = ig_http_acquire(c))) {
-        ig_resp_fail(r, IG_ERR_NOMEM, "curl could not create a handle");
+    if (!(t->easy = http_acquire(c))) {
+        resp_fail(r, IG_ERR_NOMEM, "curl could not create a handle");
         return r->err;
     }
     CURL *e = t->easy;
-    if (ig_setup_timeouts(c, e, req->deadline_ms) != IG_OK) {
-        ig_resp_fail(r, IG_ERR_DEADLINE, "the deadline passed before the request was sent");
+    if (setup_timeouts(c, e, req->deadline_ms) != IG_OK) {
+        resp_fail(r, IG_ERR_DEADLINE, "the deadline passed before the request was sent");
         return r->err;
     }
-    ig_err he = ig_setup_headers(t, req);
+    ig_err he = setup_headers(t, req);
     if (he != IG_OK) {
         r->err = he;
         if (he == IG_ERR_NOMEM)
@@ -411,19 +391,19 @@ static ig_err ig_transfer_setup(ig_http_client *c, ig_transfer *t, const ig_http
     if (c->ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, ig_on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, ig_on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
     if (!t->is_head) /* a HEAD answer announces the object's size, not a body to read */
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)r->body.max);
-    ig_setup_method(e, req);
+    setup_method(e, req);
     return IG_OK;
 }
 
 /* ---- completion ------------------------------------------------------------------------ */
 
-static ig_err ig_map_curl(CURLcode rc, int too_large)
+static ig_err map_curl(CURLcode rc, int too_large)
 {
     switch (rc) {
     case CURLE_OK:
@@ -448,7 +428,7 @@ static ig_err ig_map_curl(CURLcode rc, int too_large)
     }
 }
 
-static void ig_transfer_finish(ig_transfer *t, CURLcode rc)
+static void transfer_finish(ig_transfer *t, CURLcode rc)
 {
     ig_http_response *r = t->resp;
     long status = 0;
@@ -456,7 +436,7 @@ static void ig_transfer_finish(ig_transfer *t, CURLcode rc)
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &total);
     r->total_s = total;
-    r->err = ig_map_curl(rc, t->too_large);
+    r->err = map_curl(rc, t->too_large);
     if (r->err == IG_OK) {
         r->status = status;
         return;
@@ -469,19 +449,19 @@ static void ig_transfer_finish(ig_transfer *t, CURLcode rc)
         snprintf(r->errmsg, sizeof r->errmsg, "%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
 }
 
-static void ig_transfer_release(ig_http_client *c, ig_transfer *t)
+static void transfer_release(ig_http_client *c, ig_transfer *t)
 {
     if (t->easy) {
         /* The slist dies here: the pooled handle must not keep a pointer to it. */
         curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, NULL);
-        ig_http_release(c, t->easy);
+        http_release(c, t->easy);
         t->easy = NULL;
     }
     curl_slist_free_all(t->headers);
     t->headers = NULL;
 }
 
-static void ig_drain_messages(CURLM *multi)
+static void drain_messages(CURLM *multi)
 {
     CURLMsg *msg;
     int left;
@@ -493,24 +473,24 @@ static void ig_drain_messages(CURLM *multi)
         CURLcode rc = msg->data.result;
         curl_multi_remove_handle(multi, msg->easy_handle);
         if (t)
-            ig_transfer_finish(t, rc);
+            transfer_finish(t, rc);
     }
 }
 
-static ig_err ig_run_multi(CURLM *multi)
+static ig_err run_multi(CURLM *multi)
 {
     int running = 1;
     while (running) {
         CURLMcode mc = curl_multi_perform(multi, &running);
         if (mc != CURLM_OK)
             return IG_ERR_HTTP;
-        ig_drain_messages(multi);
+        drain_messages(multi);
         if (!running)
             break;
         if (curl_multi_poll(multi, NULL, 0, 1000, NULL) != CURLM_OK)
             return IG_ERR_HTTP;
     }
-    ig_drain_messages(multi);
+    drain_messages(multi);
     return IG_OK;
 }
 
@@ -524,23 +504,23 @@ ig_err ig_http_perform_many(ig_http_client *c, const ig_http_request *reqs, ig_h
     ig_transfer *ts = calloc(n, sizeof *ts);
     if (!ts) {
         for (size_t i = 0; i < n; i++)
-            ig_resp_fail(&resps[i], IG_ERR_NOMEM, "out of memory");
+            resp_fail(&resps[i], IG_ERR_NOMEM, "out of memory");
         return IG_ERR_NOMEM;
     }
     size_t added = 0;
     for (size_t i = 0; i < n; i++) {
         ts[i].resp = &resps[i];
-        if (ig_transfer_setup(c, &ts[i], &reqs[i]) != IG_OK)
+        if (transfer_setup(c, &ts[i], &reqs[i]) != IG_OK)
             continue;
         if (curl_multi_add_handle(c->multi, ts[i].easy) != CURLM_OK) {
-            ig_resp_fail(&resps[i], IG_ERR_HTTP, "curl could not start the transfer");
+            resp_fail(&resps[i], IG_ERR_HTTP, "curl could not start the transfer");
             continue;
         }
         resps[i].err = IG_ERR_HTTP; /* until the transfer reports its result */
         snprintf(resps[i].errmsg, sizeof resps[i].errmsg, "the transfer did not complete");
         added++;
     }
-    ig_err run = added ? ig_run_multi(c->multi) : IG_OK;
+    ig_err run = added ? run_multi(c->multi) : IG_OK;
     if (run != IG_OK) {
         /* The multi handle failed as a whole: detach whatever is still attached. */
         for (size_t i = 0; i < n; i++)
@@ -549,7 +529,7 @@ ig_err ig_http_perform_many(ig_http_client *c, const ig_http_request *reqs, ig_h
     }
     ig_err first = IG_OK;
     for (size_t i = 0; i < n; i++) {
-        ig_transfer_release(c, &ts[i]);
+        transfer_release(c, &ts[i]);
         if (first == IG_OK && resps[i].err != IG_OK)
             first = resps[i].err;
     }

@@ -14,7 +14,7 @@
 #include "http/http.h"
 #include "lambda/runtime_api.h"
 
-static int ig_post_init_error(ig_runtime_api *api, const char *type, const char *message)
+static int post_init_error(ig_runtime_api *api, const char *type, const char *message)
 {
     long status = 0;
     ig_error err;
@@ -27,7 +27,7 @@ static int ig_post_init_error(ig_runtime_api *api, const char *type, const char 
  * buffer we own, rewritten in place, does not. */
 static char ig_trace_env[1024];
 
-static void ig_set_trace_id(const char *trace_id)
+static void set_trace_id(const char *trace_id)
 {
     static const char name[] = "_X_AMZN_TRACE_ID=";
     if (trace_id && *trace_id && strlen(trace_id) < sizeof ig_trace_env - sizeof name) {
@@ -65,7 +65,7 @@ int main(void)
                            : err.code == IG_ERR_CREDENTIALS ? "Runtime.MissingCredentials"
                                                             : "Runtime.ConfigInvalid";
         ig_log(IG_LOG_FATAL, "init failed", json_pack("{s:s, s:s}", "errorType", type, "error", err.message));
-        ig_post_init_error(api, type, err.message);
+        post_init_error(api, type, err.message);
         ig_runtime_api_free(api);
         ig_http_global_cleanup();
         return 1;
@@ -104,7 +104,7 @@ int main(void)
             continue;
         }
         ig_log_set_request_id(inv.request_id);
-        ig_set_trace_id(inv.trace_id);
+        set_trace_id(inv.trace_id);
         ig_invoke_ctx ctx = {.request_id = inv.request_id, .deadline_ms = inv.deadline_ms,
                              .function_arn = inv.function_arn, .trace_id = inv.trace_id};
         ig_buf_reset(&response);

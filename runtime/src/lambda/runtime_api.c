@@ -29,7 +29,7 @@ void ig_invocation_free(ig_invocation *inv)
 }
 
 /* host:port must be plain: letters, digits, '.', '-', ':' and brackets for IPv6. */
-static int ig_host_port_valid(const char *s)
+static int host_port_valid(const char *s)
 {
     if (!s || !*s || strlen(s) > 255)
         return 0;
@@ -44,7 +44,7 @@ static int ig_host_port_valid(const char *s)
 
 ig_runtime_api *ig_runtime_api_new(const char *host_port, ig_error *err)
 {
-    if (!ig_host_port_valid(host_port)) {
+    if (!host_port_valid(host_port)) {
         ig_error_set(err, IG_ERR_CONFIG, "AWS_LAMBDA_RUNTIME_API must be host:port, got \"%.64s\"",
                      host_port ? host_port : "");
         return NULL;
@@ -74,7 +74,7 @@ void ig_runtime_api_free(ig_runtime_api *api)
 }
 
 /* Request ids go into URL paths: accept only characters that need no encoding. */
-static int ig_request_id_valid(const char *id)
+static int request_id_valid(const char *id)
 {
     if (!id || !*id || strlen(id) >= 128)
         return 0;
@@ -87,7 +87,7 @@ static int ig_request_id_valid(const char *id)
     return 1;
 }
 
-static void ig_copy_header(const ig_http_response *r, const char *name, char *out, size_t outlen)
+static void copy_header(const ig_http_response *r, const char *name, char *out, size_t outlen)
 {
     const char *v = ig_header_list_get(&r->headers, name);
     snprintf(out, outlen, "%s", v ? v : "");
@@ -112,10 +112,10 @@ ig_err ig_runtime_api_next(ig_runtime_api *api, ig_invocation *inv, long *status
         ig_http_response_free(&resp);
         return IG_OK; /* the caller decides on the status */
     }
-    ig_copy_header(&resp, "lambda-runtime-aws-request-id", inv->request_id, sizeof inv->request_id);
-    ig_copy_header(&resp, "lambda-runtime-invoked-function-arn", inv->function_arn,
+    copy_header(&resp, "lambda-runtime-aws-request-id", inv->request_id, sizeof inv->request_id);
+    copy_header(&resp, "lambda-runtime-invoked-function-arn", inv->function_arn,
                    sizeof inv->function_arn);
-    ig_copy_header(&resp, "lambda-runtime-trace-id", inv->trace_id, sizeof inv->trace_id);
+    copy_header(&resp, "lambda-runtime-trace-id", inv->trace_id, sizeof inv->trace_id);
     const char *d = ig_header_list_get(&resp.headers, "lambda-runtime-deadline-ms");
     inv->deadline_ms = 0;
     if (d) {
@@ -129,13 +129,13 @@ ig_err ig_runtime_api_next(ig_runtime_api *api, ig_invocation *inv, long *status
     ig_http_response_free(&resp);
     if (e)
         return ig_error_set(err, e, "the event could not be stored");
-    if (!ig_request_id_valid(inv->request_id))
+    if (!request_id_valid(inv->request_id))
         return ig_error_set(err, IG_ERR_PARSE,
                             "the Runtime API sent no usable Lambda-Runtime-Aws-Request-Id");
     return IG_OK;
 }
 
-static ig_err ig_runtime_api_post(ig_runtime_api *api, const char *path, const ig_header *headers,
+static ig_err runtime_api_post(ig_runtime_api *api, const char *path, const ig_header *headers,
                                   size_t n_headers, const char *body, size_t len, long *status,
                                   ig_error *err)
 {
@@ -161,12 +161,12 @@ ig_err ig_runtime_api_respond(ig_runtime_api *api, const char *request_id, const
                               size_t len, long *status, ig_error *err)
 {
     *status = 0;
-    if (!ig_request_id_valid(request_id))
+    if (!request_id_valid(request_id))
         return ig_error_set(err, IG_ERR_INVALID_ARG, "invalid request id");
     char path[256];
     snprintf(path, sizeof path, "/runtime/invocation/%s/response", request_id);
     const ig_header h[] = {{"Content-Type", "application/json"}};
-    return ig_runtime_api_post(api, path, h, 1, body, len, status, err);
+    return runtime_api_post(api, path, h, 1, body, len, status, err);
 }
 
 ig_err ig_runtime_api_error(ig_runtime_api *api, const char *request_id, const char *error_type,
@@ -175,7 +175,7 @@ ig_err ig_runtime_api_error(ig_runtime_api *api, const char *request_id, const c
     *status = 0;
     char path[256];
     if (request_id) {
-        if (!ig_request_id_valid(request_id))
+        if (!request_id_valid(request_id))
             return ig_error_set(err, IG_ERR_INVALID_ARG, "invalid request id");
         snprintf(path, sizeof path, "/runtime/invocation/%s/error", request_id);
     } else {
@@ -192,7 +192,7 @@ ig_err ig_runtime_api_error(ig_runtime_api *api, const char *request_id, const c
         return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
     const ig_header h[] = {{"Content-Type", "application/json"},
                            {"Lambda-Runtime-Function-Error-Type", error_type}};
-    ig_err e = ig_runtime_api_post(api, path, h, 2, body, strlen(body), status, err);
+    ig_err e = runtime_api_post(api, path, h, 2, body, strlen(body), status, err);
     free(body);
     return e;
 }

@@ -15,7 +15,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
-#include "lua/host.h"
+#include "lua/host_internal.h"
 
 /* ---- environment allow-list ----------------------------------------------------------- */
 
@@ -38,7 +38,7 @@ static const char *const ig_env_secret_words[] = {"SECRET", "TOKEN", "PASSWORD",
 static const char *const ig_env_always[] = {"AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME"};
 
 /* 1 when word (upper case) occurs in name, ignoring case. */
-static int ig_contains_word(const char *name, const char *word)
+static int contains_word(const char *name, const char *word)
 {
     size_t n = strlen(word);
     for (const char *s = name; *s; s++) {
@@ -48,7 +48,7 @@ static int ig_contains_word(const char *name, const char *word)
     return 0;
 }
 
-static int ig_env_name_ok(const char *name)
+static int env_name_ok(const char *name)
 {
     if (!*name || strlen(name) > 128)
         return 0;
@@ -60,7 +60,7 @@ static int ig_env_name_ok(const char *name)
     return 1;
 }
 
-static int ig_in_list(const char *name, const char *list)
+static int in_list(const char *name, const char *list)
 {
     size_t n = strlen(name);
     for (const char *s = list; s && *s;) {
@@ -81,14 +81,14 @@ static int ig_in_list(const char *name, const char *list)
 
 int ig_lua_env_allowed(const char *name, const char *allow_list)
 {
-    if (!ig_env_name_ok(name))
+    if (!env_name_ok(name))
         return 0;
     for (size_t i = 0; i < sizeof ig_env_never / sizeof ig_env_never[0]; i++) {
         if (strcasecmp(name, ig_env_never[i]) == 0)
             return 0;
     }
     for (size_t i = 0; i < sizeof ig_env_secret_words / sizeof ig_env_secret_words[0]; i++) {
-        if (ig_contains_word(name, ig_env_secret_words[i]))
+        if (contains_word(name, ig_env_secret_words[i]))
             return 0;
     }
     if (strncmp(name, "IMAGEGEN_", 9) == 0)
@@ -97,10 +97,10 @@ int ig_lua_env_allowed(const char *name, const char *allow_list)
         if (strcmp(name, ig_env_always[i]) == 0)
             return 1;
     }
-    return ig_in_list(name, allow_list);
+    return in_list(name, allow_list);
 }
 
-static int ig_api_env(lua_State *L)
+static int api_env(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
     const char *v = ig_lua_env_allowed(name, ig_lua_policy(L)->env_allow) ? getenv(name) : NULL;
@@ -113,7 +113,7 @@ static int ig_api_env(lua_State *L)
 
 /* ---- logs and metrics ----------------------------------------------------------------- */
 
-static int ig_api_log(lua_State *L)
+static int api_log(lua_State *L)
 {
     static const char *const names[] = {"debug", "info", "warn", "error", NULL};
     static const ig_log_level levels[] = {IG_LOG_DEBUG, IG_LOG_INFO, IG_LOG_WARN, IG_LOG_ERROR};
@@ -152,7 +152,7 @@ static const char *const ig_metric_units[] = {
     "Bits/Second",  "Kilobits/Second",  "Megabits/Second",  "Gigabits/Second",
     "Terabits/Second", "Count/Second",  "None",             NULL};
 
-static int ig_metric_name_ok(const char *s, size_t len)
+static int metric_name_ok(const char *s, size_t len)
 {
     if (len == 0 || len > 255)
         return 0;
@@ -165,12 +165,12 @@ static int ig_metric_name_ok(const char *s, size_t len)
     return 1;
 }
 
-static int ig_api_metric(lua_State *L)
+static int api_metric(lua_State *L)
 {
     ig_policy *p = ig_lua_policy(L);
     size_t len;
     const char *name = luaL_checklstring(L, 1, &len);
-    if (!ig_metric_name_ok(name, len))
+    if (!metric_name_ok(name, len))
         return luaL_error(L, "imagegen.metric: the name must be 1 to 255 letters, digits, "
                              "'_', '-' or '.'");
     lua_Number value = luaL_checknumber(L, 2);
@@ -202,7 +202,7 @@ static int ig_api_metric(lua_State *L)
 
 /* ---- time, randomness, hashing -------------------------------------------------------- */
 
-static int ig_api_clock(lua_State *L)
+static int api_clock(lua_State *L)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -210,13 +210,13 @@ static int ig_api_clock(lua_State *L)
     return 1;
 }
 
-static int ig_api_monotonic(lua_State *L)
+static int api_monotonic(lua_State *L)
 {
     lua_pushnumber(L, (lua_Number)ig_mono_s());
     return 1;
 }
 
-static int ig_api_sha256(lua_State *L)
+static int api_sha256(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
@@ -226,7 +226,7 @@ static int ig_api_sha256(lua_State *L)
     return 1;
 }
 
-static int ig_api_uuid(lua_State *L)
+static int api_uuid(lua_State *L)
 {
     char id[37];
     if (ig_uuid4(id) != IG_OK)
@@ -235,7 +235,7 @@ static int ig_api_uuid(lua_State *L)
     return 1;
 }
 
-static int ig_api_random(lua_State *L)
+static int api_random(lua_State *L)
 {
     lua_Integer lo = luaL_checkinteger(L, 1), hi = luaL_checkinteger(L, 2);
     luaL_argcheck(L, lo <= hi, 2, "the interval is empty");
@@ -252,7 +252,7 @@ static int ig_api_random(lua_State *L)
 }
 
 /* strftime is undefined for unknown conversions, so the format is checked first. */
-static int ig_date_format_ok(const char *fmt)
+static int date_format_ok(const char *fmt)
 {
     static const char allowed[] = "aAbBcCdDeFgGhHIjmMnprRStTuUVwWxXyYzZ%";
     for (const char *c = fmt; *c; c++) {
@@ -265,12 +265,12 @@ static int ig_date_format_ok(const char *fmt)
     return 1;
 }
 
-static int ig_api_date(lua_State *L)
+static int api_date(lua_State *L)
 {
     size_t flen;
     const char *fmt = luaL_checklstring(L, 1, &flen);
     luaL_argcheck(L, flen <= 200 && strlen(fmt) == flen, 1, "the format is too long or holds a NUL");
-    if (!ig_date_format_ok(fmt))
+    if (!date_format_ok(fmt))
         return luaL_error(L, "imagegen.date: unsupported conversion in format \"%s\"", fmt);
     lua_Number epoch = lua_isnoneornil(L, 2) ? (lua_Number)ig_now_ms() / 1000 : luaL_checknumber(L, 2);
     /* years 1 .. 9999 */
@@ -283,7 +283,7 @@ static int ig_api_date(lua_State *L)
     /* at most 100 conversions of at most 26 bytes each (%c) fit: 0 means an empty result */
     char out[4096];
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* checked by ig_date_format_ok */
+#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* checked by date_format_ok */
     size_t n = strftime(out, sizeof out, fmt, &tm);
 #pragma GCC diagnostic pop
     lua_pushlstring(L, out, n);
@@ -292,7 +292,7 @@ static int ig_api_date(lua_State *L)
 
 /* ---- JSON arrays ---------------------------------------------------------------------- */
 
-static int ig_api_array(lua_State *L)
+static int api_array(lua_State *L)
 {
     if (lua_isnoneornil(L, 1)) {
         lua_settop(L, 0);
@@ -312,10 +312,10 @@ static int ig_api_array(lua_State *L)
 void ig_lua_api_open(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"log", ig_api_log},         {"metric", ig_api_metric}, {"clock", ig_api_clock},
-        {"monotonic", ig_api_monotonic}, {"sha256", ig_api_sha256}, {"uuid", ig_api_uuid},
-        {"random", ig_api_random},   {"env", ig_api_env},       {"date", ig_api_date},
-        {"array", ig_api_array},     {NULL, NULL},
+        {"log", api_log},         {"metric", api_metric}, {"clock", api_clock},
+        {"monotonic", api_monotonic}, {"sha256", api_sha256}, {"uuid", api_uuid},
+        {"random", api_random},   {"env", api_env},       {"date", api_date},
+        {"array", api_array},     {NULL, NULL},
     };
     luaL_newlib(L, fns);
 }

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lua/host.h"
+#include "lua/host_internal.h"
 
 static const char ig_array_mt_key = 'a';
 
@@ -21,7 +21,7 @@ typedef struct {
     size_t len;
 } ig_path;
 
-static size_t ig_path_push_key(ig_path *p, const char *key, size_t key_len)
+static size_t path_push_key(ig_path *p, const char *key, size_t key_len)
 {
     size_t mark = p->len;
     if (p->len >= sizeof p->text - 1)
@@ -39,7 +39,7 @@ static size_t ig_path_push_key(ig_path *p, const char *key, size_t key_len)
     return mark;
 }
 
-static size_t ig_path_push_index(ig_path *p, size_t index)
+static size_t path_push_index(ig_path *p, size_t index)
 {
     size_t mark = p->len;
     size_t room = sizeof p->text - p->len;
@@ -48,21 +48,21 @@ static size_t ig_path_push_index(ig_path *p, size_t index)
     return mark;
 }
 
-static void ig_path_pop(ig_path *p, size_t mark)
+static void path_pop(ig_path *p, size_t mark)
 {
     p->len = mark;
     p->text[mark] = '\0';
 }
 
-static void ig_path_init(ig_path *p, const char *root)
+static void path_init(ig_path *p, const char *root)
 {
     p->len = 0;
     p->text[0] = '\0';
     if (root && *root)
-        ig_path_push_key(p, root, strlen(root));
+        path_push_key(p, root, strlen(root));
 }
 
-static const char *ig_path_str(const ig_path *p)
+static const char *path_str(const ig_path *p)
 {
     return p->len ? p->text : "the value";
 }
@@ -89,10 +89,10 @@ void ig_lua_mark_array(lua_State *L)
     lua_setmetatable(L, -2);
 }
 
-static void ig_push_json(lua_State *L, json_t *v, ig_path *path, int depth)
+static void push_json(lua_State *L, json_t *v, ig_path *path, int depth)
 {
     if (depth > IG_LUA_MAX_DEPTH)
-        luaL_error(L, "%s is nested deeper than %d levels", ig_path_str(path), IG_LUA_MAX_DEPTH);
+        luaL_error(L, "%s is nested deeper than %d levels", path_str(path), IG_LUA_MAX_DEPTH);
     luaL_checkstack(L, 4, "converting JSON");
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
@@ -100,11 +100,11 @@ static void ig_push_json(lua_State *L, json_t *v, ig_path *path, int depth)
         for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
             const char *key = json_object_iter_key(it);
             size_t key_len = json_object_iter_key_len(it);
-            size_t mark = ig_path_push_key(path, key, key_len);
+            size_t mark = path_push_key(path, key, key_len);
             lua_pushlstring(L, key, key_len);
-            ig_push_json(L, json_object_iter_value(it), path, depth + 1);
+            push_json(L, json_object_iter_value(it), path, depth + 1);
             lua_rawset(L, -3);
-            ig_path_pop(path, mark);
+            path_pop(path, mark);
         }
         break;
     }
@@ -112,10 +112,10 @@ static void ig_push_json(lua_State *L, json_t *v, ig_path *path, int depth)
         size_t n = json_array_size(v);
         lua_createtable(L, n > 1000000 ? 0 : (int)n, 0);
         for (size_t i = 0; i < n; i++) {
-            size_t mark = ig_path_push_index(path, i);
-            ig_push_json(L, json_array_get(v, i), path, depth + 1);
+            size_t mark = path_push_index(path, i);
+            push_json(L, json_array_get(v, i), path, depth + 1);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
-            ig_path_pop(path, mark);
+            path_pop(path, mark);
         }
         ig_lua_mark_array(L);
         break;
@@ -145,12 +145,12 @@ static void ig_push_json(lua_State *L, json_t *v, ig_path *path, int depth)
 void ig_lua_push_json(lua_State *L, json_t *v, const char *root)
 {
     ig_path path;
-    ig_path_init(&path, root);
+    path_init(&path, root);
     if (!v) {
         lua_pushnil(L);
         return;
     }
-    ig_push_json(L, v, &path, 1);
+    push_json(L, v, &path, 1);
 }
 
 /* ---- Lua -> JSON ---------------------------------------------------------------------- */
@@ -164,13 +164,13 @@ typedef struct {
     size_t msglen;
 } ig_to_json;
 
-static json_t *ig_fail(ig_to_json *c, const char *what)
+static json_t *set_failure(ig_to_json *c, const char *what)
 {
-    snprintf(c->msg, c->msglen, "%s at %s", what, ig_path_str(&c->path));
+    snprintf(c->msg, c->msglen, "%s at %s", what, path_str(&c->path));
     return NULL;
 }
 
-static json_t *ig_value_to_json(ig_to_json *c, int idx);
+static json_t *value_to_json(ig_to_json *c, int idx);
 
 int ig_lua_is_array(lua_State *L, int idx)
 {
@@ -183,7 +183,7 @@ int ig_lua_is_array(lua_State *L, int idx)
 }
 
 /* Classifies the table at idx: 1 array of *n elements, 0 object, -1 error (msg set). */
-static int ig_table_shape(ig_to_json *c, int idx, size_t *n)
+static int table_shape(ig_to_json *c, int idx, size_t *n)
 {
     lua_State *L = c->L;
     size_t count = 0;
@@ -214,7 +214,7 @@ static int ig_table_shape(ig_to_json *c, int idx, size_t *n)
     }
     int marked = ig_lua_is_array(L, idx);
     if (others) {
-        ig_fail(c, bad);
+        set_failure(c, bad);
         return -1;
     }
     size_t ints = count - (size_t)strings;
@@ -225,47 +225,47 @@ static int ig_table_shape(ig_to_json *c, int idx, size_t *n)
     if (ints == 0 && !marked)
         return 0;
     if (marked)
-        ig_fail(c, "an array (imagegen.array) with keys other than 1..n");
+        set_failure(c, "an array (imagegen.array) with keys other than 1..n");
     else if (strings)
-        ig_fail(c, "a table mixing string keys and integer keys");
+        set_failure(c, "a table mixing string keys and integer keys");
     else
-        ig_fail(c, "a table with integer keys that are not 1..n (a sparse array)");
+        set_failure(c, "a table with integer keys that are not 1..n (a sparse array)");
     return -1;
 }
 
-static json_t *ig_array_to_json(ig_to_json *c, int idx, size_t n)
+static json_t *array_to_json(ig_to_json *c, int idx, size_t n)
 {
     json_t *a = json_array();
     if (!a)
-        return ig_fail(c, "out of memory");
+        return set_failure(c, "out of memory");
     for (size_t i = 1; i <= n; i++) {
         lua_rawgeti(c->L, idx, (lua_Integer)i);
-        size_t mark = ig_path_push_index(&c->path, i - 1);
-        json_t *v = ig_value_to_json(c, lua_gettop(c->L));
+        size_t mark = path_push_index(&c->path, i - 1);
+        json_t *v = value_to_json(c, lua_gettop(c->L));
         lua_pop(c->L, 1);
         if (!v || json_array_append_new(a, v) != 0) {
             if (v)
-                ig_fail(c, "out of memory");
+                set_failure(c, "out of memory");
             json_decref(a);
             return NULL;
         }
-        ig_path_pop(&c->path, mark);
+        path_pop(&c->path, mark);
     }
     return a;
 }
 
-static json_t *ig_object_to_json(ig_to_json *c, int idx)
+static json_t *object_to_json(ig_to_json *c, int idx)
 {
     lua_State *L = c->L;
     json_t *o = json_object();
     if (!o)
-        return ig_fail(c, "out of memory");
+        return set_failure(c, "out of memory");
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         size_t klen;
         const char *k = lua_tolstring(L, -2, &klen); /* a string: shape checked */
-        size_t mark = ig_path_push_key(&c->path, k, klen);
-        json_t *v = ig_value_to_json(c, lua_gettop(L));
+        size_t mark = path_push_key(&c->path, k, klen);
+        json_t *v = value_to_json(c, lua_gettop(L));
         if (!v) {
             lua_pop(L, 2);
             json_decref(o);
@@ -274,44 +274,44 @@ static json_t *ig_object_to_json(ig_to_json *c, int idx)
         if (json_object_setn_new(o, k, klen, v) != 0) {
             lua_pop(L, 2);
             json_decref(o);
-            return ig_fail(c, "a key that is not valid UTF-8");
+            return set_failure(c, "a key that is not valid UTF-8");
         }
-        ig_path_pop(&c->path, mark);
+        path_pop(&c->path, mark);
         lua_pop(L, 1);
     }
     return o;
 }
 
-static json_t *ig_table_to_json(ig_to_json *c, int idx)
+static json_t *table_to_json(ig_to_json *c, int idx)
 {
     const void *self = lua_topointer(c->L, idx);
     for (int i = 0; i < c->depth; i++) {
         if (c->tables[i] == self)
-            return ig_fail(c, "a table that contains itself (a cycle)");
+            return set_failure(c, "a table that contains itself (a cycle)");
     }
     if (c->depth >= IG_LUA_MAX_DEPTH) {
         char what[64];
         snprintf(what, sizeof what, "tables nested deeper than %d levels", IG_LUA_MAX_DEPTH);
-        return ig_fail(c, what);
+        return set_failure(c, what);
     }
     if (!lua_checkstack(c->L, 6))
-        return ig_fail(c, "no Lua stack space left");
+        return set_failure(c, "no Lua stack space left");
     size_t n = 0;
-    int shape = ig_table_shape(c, idx, &n);
+    int shape = table_shape(c, idx, &n);
     if (shape < 0)
         return NULL;
     c->tables[c->depth++] = self;
-    json_t *out = shape == 1 ? ig_array_to_json(c, idx, n) : ig_object_to_json(c, idx);
+    json_t *out = shape == 1 ? array_to_json(c, idx, n) : object_to_json(c, idx);
     c->depth--;
     return out;
 }
 
-static json_t *ig_value_to_json(ig_to_json *c, int idx)
+static json_t *value_to_json(ig_to_json *c, int idx)
 {
     lua_State *L = c->L;
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
-        return ig_fail(c, "nil");
+        return set_failure(c, "nil");
     case LUA_TBOOLEAN:
         return json_boolean(lua_toboolean(L, idx));
     case LUA_TNUMBER: {
@@ -319,29 +319,29 @@ static json_t *ig_value_to_json(ig_to_json *c, int idx)
             return json_integer((json_int_t)lua_tointeger(L, idx));
         double d = (double)lua_tonumber(L, idx);
         if (isnan(d))
-            return ig_fail(c, "a NaN number, which JSON cannot represent,");
+            return set_failure(c, "a NaN number, which JSON cannot represent,");
         if (isinf(d))
-            return ig_fail(c, "an infinite number, which JSON cannot represent,");
+            return set_failure(c, "an infinite number, which JSON cannot represent,");
         json_t *r = json_real(d);
-        return r ? r : ig_fail(c, "out of memory");
+        return r ? r : set_failure(c, "out of memory");
     }
     case LUA_TSTRING: {
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
         json_t *j = json_stringn(s, len);
-        return j ? j : ig_fail(c, "a string that is not valid UTF-8");
+        return j ? j : set_failure(c, "a string that is not valid UTF-8");
     }
     case LUA_TTABLE:
-        return ig_table_to_json(c, idx);
+        return table_to_json(c, idx);
     case LUA_TLIGHTUSERDATA:
         if (lua_touserdata(L, idx) == NULL)
             return json_null(); /* cjson.null */
-        return ig_fail(c, "a light userdata value, which JSON cannot represent,");
+        return set_failure(c, "a light userdata value, which JSON cannot represent,");
     default: {
         char what[80];
         snprintf(what, sizeof what, "a %s value, which JSON cannot represent,",
                  lua_typename(L, lua_type(L, idx)));
-        return ig_fail(c, what);
+        return set_failure(c, what);
     }
     }
 }
@@ -350,14 +350,14 @@ json_t *ig_lua_to_json(lua_State *L, int idx, const char *root, char *msg, size_
 {
     ig_to_json c;
     c.L = L;
-    ig_path_init(&c.path, root);
+    path_init(&c.path, root);
     c.depth = 0;
     c.msg = msg;
     c.msglen = msglen;
     if (msglen)
         msg[0] = '\0';
     int top = lua_gettop(L);
-    json_t *v = ig_value_to_json(&c, lua_absindex(L, idx));
+    json_t *v = value_to_json(&c, lua_absindex(L, idx));
     lua_settop(L, top);
     return v;
 }

@@ -1,101 +1,93 @@
-/* host.h - what the files of the Lua host share: the policy state and the internal calls
- * between limits, sandbox, conversion and the imagegen API. Not for use outside lua/.
+/* host.h - the Lua policy host: the only module that includes Lua headers.
  *
- * The ig_policy pointer lives in the state's extra space (lua_getextraspace), so every C
- * function, hook and allocator callback finds it without globals or registry look-ups.
+ * One Lua 5.4 state per ig_policy, created at init, living as long as the execution
+ * environment (so token buckets and caches in scripts persist across warm invocations).
+ * An ig_policy is used by one thread at a time.
+ * Scripts see a sandbox: string, table, math, utf8, cjson, a require() that only loads
+ * modules from the policy directory, and the `imagegen` table of C functions:
+ *   imagegen.log(level, message [, fields])   level: "debug"|"info"|"warn"|"error"
+ *   imagegen.metric(name, value [, unit])     collected for the invocation's EMF line
+ *   imagegen.clock()                          wall-clock epoch seconds (float)
+ *   imagegen.monotonic()                      monotonic seconds (float)
+ *   imagegen.sha256(s)                        lower-case hex digest
+ *   imagegen.uuid()                           random version-4 UUID
+ *   imagegen.random(lo, hi)                   cryptographically random integer in [lo, hi]
+ *   imagegen.env(name)                        value of an allow-listed variable, else nil
+ *   imagegen.date(fmt [, epoch])              strftime in UTC
+ *   imagegen.array([t])                       marks t (default: a new table) as a JSON array,
+ *                                             so that it stays [] when empty; returns it
+ * print(...) logs at INFO; collectgarbage only answers "count"; setmetatable refuses __gc
+ * (finalizers run with hooks off, outside the instruction budget).
+ * No io, os, debug, load/loadstring/dofile/loadfile, string.dump, package or bytecode.
+ *
+ * The memory cap covers everything the state holds (allocations beyond it fail inside the
+ * script as "not enough memory"); the instruction budget is per call (a count hook raises an
+ * error when it is spent). A script error, a runaway script, or a return value that is not a
+ * table becomes IG_ERR_POLICY with "file:line: message"; the state is garbage collected and
+ * serves the next call. Messages are valid UTF-8 (safe for the JSON log).
+ *
+ * Values cross the boundary as jansson JSON: C -> Lua converts objects to tables, arrays to
+ * sequences, null to cjson.null; Lua -> C converts sequences (keys 1..n) to arrays, other
+ * tables to objects (an empty table becomes {}), cjson.null to null. Arrays passed in keep a
+ * marker (see imagegen.array), so an empty array comes back as []. Integers stay integers,
+ * floats stay floats. Strings may hold NUL bytes. Nesting deeper than 64 levels, cycles,
+ * functions, non-string keys, NaN/infinity and strings that are not UTF-8 are errors.
  */
 #ifndef IG_LUA_HOST_H
 #define IG_LUA_HOST_H
 
 #include <jansson.h>
-#include <lauxlib.h>
-#include <lua.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
-#include "lua/policy.h"
 
-/* Deepest nesting converted between JSON and Lua, either way. */
-#define IG_LUA_MAX_DEPTH 64
-/* Instructions between two runs of the count hook while the budget lasts. */
-#define IG_LUA_HOOK_PERIOD 1000
-/* Modules that may be in the middle of loading at once (require inside require). */
-#define IG_LUA_MAX_LOADING 32
-#define IG_LUA_MODULE_NAME_MAX 128
-/* A policy file larger than this is refused: policies are code, not data. */
-#define IG_LUA_MAX_FILE_BYTES (4u * 1024 * 1024)
-/* Distinct imagegen.metric names per invocation (CloudWatch EMF allows 100 per record). */
-#define IG_LUA_MAX_METRICS 100
+typedef struct ig_policy ig_policy;
 
-struct ig_policy {
-    lua_State *L;
-    char *dir;
-    char *env_allow;          /* comma-separated extra names for imagegen.env, or NULL */
+typedef struct {
+    const char *dir;                 /* the policy directory (holds init.lua) */
+    char dir_buf[4096];              /* storage dir points into after ..._from_env */
+    size_t memory_limit_bytes;       /* IMAGEGEN_LUA_MEMORY_MB (default 64) */
+    uint64_t instruction_limit;      /* IMAGEGEN_LUA_INSTRUCTIONS per call (default 10,000,000) */
+    const char *env_allow;           /* comma-separated names imagegen.env may read
+                                        (IMAGEGEN_POLICY_ENV; IMAGEGEN_* and AWS_REGION are
+                                        always allowed except credentials) */
+} ig_policy_options;
 
-    /* memory: the whole state, always */
-    size_t mem_limit;
-    size_t mem_used;
-    int mem_relaxed;          /* > 0 while C builds an error message: the cap is lifted */
-    unsigned mem_refusals;    /* allocations refused since the call began */
+/* Defaults and the variables:
+ *   IMAGEGEN_POLICY_DIR        default $LAMBDA_TASK_ROOT/policy, else ./policy; when that holds
+ *                              no init.lua, the first of <executable's dir>/policy and
+ *                              <executable's dir>/../runtime/policy that does
+ *   IMAGEGEN_LUA_MEMORY_MB     1 .. 4096, default 64
+ *   IMAGEGEN_LUA_INSTRUCTIONS  1000 .. 10^12, default 10,000,000
+ *   IMAGEGEN_POLICY_ENV        extra names for imagegen.env (env_allow points into the
+ *                              environment)
+ * A malformed or out-of-range value gives IG_ERR_CONFIG naming the variable. */
+ig_err ig_policy_options_from_env(ig_policy_options *o, ig_error *err);
 
-    /* instructions: per call */
-    uint64_t instr_limit;
-    uint64_t instr_used;
-    int hook_period;
-    char last_where[160];     /* "file:line" seen by the last run of the count hook */
+/* Creates the state and runs init.lua, which must return a table with admit and respond
+ * functions. Failure: IG_ERR_POLICY with "file:line: message" in err. */
+ig_policy *ig_policy_load(const ig_policy_options *o, ig_error *err);
+void ig_policy_free(ig_policy *p);
 
-    /* modules being loaded by require, innermost last (reset per call) */
-    char loading[IG_LUA_MAX_LOADING][IG_LUA_MODULE_NAME_MAX + 1];
-    int loading_depth;
+/* Calls policy.admit(req, ctx). On IG_OK, *out is the returned table as JSON (owned by the
+ * caller; always an object). Errors, with *out NULL:
+ *   IG_ERR_POLICY       the script failed, ran out of memory or instructions, or returned
+ *                       something that is not a table or not representable as JSON
+ *   IG_ERR_INVALID_ARG  an argument is nested deeper than 64 levels (a client's body can be:
+ *                       answer 400)
+ *   IG_ERR_TOO_LARGE    the arguments alone do not fit in the memory limit */
+ig_err ig_policy_admit(ig_policy *p, json_t *req, json_t *ctx, json_t **out, ig_error *err);
+/* Calls policy.respond(result, req); the same contract. */
+ig_err ig_policy_respond(ig_policy *p, json_t *result, json_t *req, json_t **out, ig_error *err);
+/* Metrics recorded with imagegen.metric since the last take, as a JSON object
+ * {name: {"value": v, "unit": u}} (a name recorded twice adds up); the list is emptied.
+ * The caller owns the object. Never NULL unless out of memory. */
+json_t *ig_policy_take_metrics(ig_policy *p);
 
-    json_t *metrics;          /* {name: {"value": v, "unit": u}} since the last take */
-    int policy_ref;           /* registry reference to the table init.lua returned */
-    char warning[512];        /* a warning being assembled from pieces */
-    size_t warning_len;
-};
-
-/* ---- limits.c ---- */
-ig_policy *ig_lua_policy(lua_State *L);
-void *ig_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
-/* Installs the count hook; ig_lua_limits_begin resets the budget and the refusal count. */
-void ig_lua_limits_install(ig_policy *p);
-void ig_lua_limits_begin(ig_policy *p);
-/* "file:line" of the innermost Lua function at or above level, into out; 0 if none. */
-int ig_lua_where(lua_State *L, int level, char *out, size_t outlen);
-/* The memory limit as text: "64 MB" or "1500000 bytes". */
-void ig_lua_describe_limit(size_t bytes, char *out, size_t outlen);
-/* The message handler given to lua_pcall: makes every error a string starting with
- * "file:line: " when a Lua function can be blamed. */
-int ig_lua_msgh(lua_State *L);
-
-/* ---- convert.c ---- */
-/* Pushes v as a Lua value. Raises a Lua error ("<path>: ...") when v is nested deeper than
- * IG_LUA_MAX_DEPTH; root names the value in that path ("req"). */
-void ig_lua_push_json(lua_State *L, json_t *v, const char *root);
-/* Converts the value at idx to JSON without raising Lua errors. NULL on failure, with a
- * sentence in msg naming the path below root ("generate.body.seed"). */
-json_t *ig_lua_to_json(lua_State *L, int idx, const char *root, char *msg, size_t msglen);
-/* Gives the table at the top of the stack the array marker (may raise a memory error). */
-void ig_lua_mark_array(lua_State *L);
-/* 1 when the table at idx carries the array marker. Raises nothing. */
-int ig_lua_is_array(lua_State *L, int idx);
-/* Creates the array marker metatable (during set-up). */
-void ig_lua_convert_open(lua_State *L);
-
-/* ---- sandbox.c ---- */
-/* Opens the allowed libraries, removes what is not allowed, installs require, print and
- * the imagegen table. A lua_CFunction-style body run in protected mode. */
-void ig_lua_sandbox_open(lua_State *L);
-/* Reads <dir>/<rel>, compiles it as text with chunk name "@<rel>" and pushes the function.
- * Raises a Lua error when the file is missing, too large, binary or does not compile. */
-void ig_lua_load_file(lua_State *L, const char *rel);
-void ig_lua_warnf(void *ud, const char *msg, int tocont);
-
-/* ---- api.c ---- */
-/* Pushes the imagegen table. */
-void ig_lua_api_open(lua_State *L);
-/* 1 when imagegen.env may read name (allow_list: comma-separated extra names or NULL). */
-int ig_lua_env_allowed(const char *name, const char *allow_list);
+/* Memory currently held by the Lua state, in bytes. */
+size_t ig_policy_memory_in_use(const ig_policy *p);
+/* A full garbage collection (for an idle moment, and for tests measuring memory). */
+void ig_policy_collect(ig_policy *p);
 
 #endif

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/host.h"
+#include "lua/host_internal.h"
 
 ig_policy *ig_lua_policy(lua_State *L)
 {
@@ -65,7 +65,7 @@ void ig_lua_describe_limit(size_t bytes, char *out, size_t outlen)
         snprintf(out, outlen, "%zu bytes", bytes);
 }
 
-static void ig_lua_count_hook(lua_State *L, lua_Debug *ar)
+static void lua_count_hook(lua_State *L, lua_Debug *ar)
 {
     ig_policy *p = ig_lua_policy(L);
     p->instr_used += (uint64_t)p->hook_period;
@@ -75,7 +75,7 @@ static void ig_lua_count_hook(lua_State *L, lua_Debug *ar)
         return;
     if (p->hook_period != 1) {
         p->hook_period = 1;
-        lua_sethook(L, ig_lua_count_hook, LUA_MASKCOUNT, 1);
+        lua_sethook(L, lua_count_hook, LUA_MASKCOUNT, 1);
     }
     p->mem_relaxed++;
     lua_pushfstring(L, "%s: instruction budget of %I exhausted (IMAGEGEN_LUA_INSTRUCTIONS)",
@@ -87,7 +87,7 @@ static void ig_lua_count_hook(lua_State *L, lua_Debug *ar)
 void ig_lua_limits_install(ig_policy *p)
 {
     p->hook_period = IG_LUA_HOOK_PERIOD;
-    lua_sethook(p->L, ig_lua_count_hook, LUA_MASKCOUNT, IG_LUA_HOOK_PERIOD);
+    lua_sethook(p->L, lua_count_hook, LUA_MASKCOUNT, IG_LUA_HOOK_PERIOD);
 }
 
 void ig_lua_limits_begin(ig_policy *p)
@@ -101,7 +101,7 @@ void ig_lua_limits_begin(ig_policy *p)
 }
 
 /* 1 when msg already starts with "file:line:" (as Lua's own messages do). */
-static int ig_has_position(const char *msg)
+static int has_position(const char *msg)
 {
     const char *c = strchr(msg, ':');
     if (!c || c == msg || !(c[1] >= '0' && c[1] <= '9'))
@@ -125,7 +125,7 @@ int ig_lua_msgh(lua_State *L)
         p->mem_relaxed--;
     }
     char where[160];
-    if (!ig_has_position(msg) && ig_lua_where(L, 1, where, sizeof where)) {
+    if (!has_position(msg) && ig_lua_where(L, 1, where, sizeof where)) {
         p->mem_relaxed++;
         lua_pushfstring(L, "%s: %s", where, msg);
         p->mem_relaxed--;

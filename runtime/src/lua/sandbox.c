@@ -17,14 +17,14 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "lua/host.h"
+#include "lua/host_internal.h"
 
 #include <lua-cjson.h> /* after lua.h, which it assumes */
 
 /* ---- file loading --------------------------------------------------------------------- */
 
 /* Reads dir/rel into a malloc'd buffer; NULL with a sentence in msg. */
-static char *ig_read_policy_file(const char *dir, const char *rel, size_t *len, char *msg,
+static char *read_policy_file(const char *dir, const char *rel, size_t *len, char *msg,
                                  size_t msglen)
 {
     char path[4096 + IG_LUA_MODULE_NAME_MAX + 8];
@@ -78,7 +78,7 @@ void ig_lua_load_file(lua_State *L, const char *rel)
     ig_policy *p = ig_lua_policy(L);
     char msg[4096 + IG_LUA_MODULE_NAME_MAX + 128]; /* room for the whole path */
     size_t len = 0;
-    char *src = ig_read_policy_file(p->dir, rel, &len, msg, sizeof msg);
+    char *src = read_policy_file(p->dir, rel, &len, msg, sizeof msg);
     if (!src)
         luaL_error(L, "%s: %s", rel, msg);
     char chunkname[IG_LUA_MODULE_NAME_MAX + 8];
@@ -94,7 +94,7 @@ void ig_lua_load_file(lua_State *L, const char *rel)
 
 /* Module names are dotted paths of [A-Za-z0-9_-] components: "lib.util" -> lib/util.lua.
  * This is what keeps require inside the policy directory: no '/', no "..", no empty part. */
-static int ig_module_name_ok(const char *name, size_t len)
+static int module_name_ok(const char *name, size_t len)
 {
     if (len == 0 || len > IG_LUA_MODULE_NAME_MAX - 4 || name[0] == '.' || name[len - 1] == '.')
         return 0;
@@ -108,12 +108,12 @@ static int ig_module_name_ok(const char *name, size_t len)
     return 1;
 }
 
-static int ig_require(lua_State *L)
+static int sandboxed_require(lua_State *L)
 {
     ig_policy *p = ig_lua_policy(L);
     size_t len;
     const char *name = luaL_checklstring(L, 1, &len);
-    if (!ig_module_name_ok(name, len))
+    if (!module_name_ok(name, len))
         return luaL_error(L,
                           "require: invalid module name \"%s\": use letters, digits, '_' and '-', "
                           "with '.' between folder names (modules load only from the policy "
@@ -154,7 +154,7 @@ static int ig_require(lua_State *L)
 /* ---- replacements --------------------------------------------------------------------- */
 
 /* print(...) -> one INFO log line, arguments joined by tabs as print would. */
-static int ig_print(lua_State *L)
+static int sandboxed_print(lua_State *L)
 {
     int n = lua_gettop(L);
     luaL_Buffer b;
@@ -175,7 +175,7 @@ static int ig_print(lua_State *L)
 /* setmetatable without finalizers: Lua runs __gc metamethods with hooks switched off, so a
  * finalizer would run outside the instruction budget, whenever the collector decides.
  * Otherwise it behaves as the standard one. */
-static int ig_setmetatable(lua_State *L)
+static int sandboxed_setmetatable(lua_State *L)
 {
     int t = lua_type(L, 2);
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -196,7 +196,7 @@ static int ig_setmetatable(lua_State *L)
 }
 
 /* collectgarbage("count") only: collection is the host's business. */
-static int ig_collectgarbage(lua_State *L)
+static int sandboxed_collectgarbage(lua_State *L)
 {
     const char *opt = luaL_optstring(L, 1, "count");
     if (strcmp(opt, "count") != 0)
@@ -226,7 +226,7 @@ void ig_lua_warnf(void *ud, const char *msg, int tocont)
 
 /* ---- the environment ------------------------------------------------------------------ */
 
-static void ig_open_lib(lua_State *L, const char *name, lua_CFunction open)
+static void open_lib(lua_State *L, const char *name, lua_CFunction open)
 {
     luaL_requiref(L, name, open, 1);
     lua_pop(L, 1);
@@ -234,12 +234,12 @@ static void ig_open_lib(lua_State *L, const char *name, lua_CFunction open)
 
 void ig_lua_sandbox_open(lua_State *L)
 {
-    ig_open_lib(L, LUA_GNAME, luaopen_base);
-    ig_open_lib(L, LUA_STRLIBNAME, luaopen_string);
-    ig_open_lib(L, LUA_TABLIBNAME, luaopen_table);
-    ig_open_lib(L, LUA_MATHLIBNAME, luaopen_math);
-    ig_open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
-    ig_open_lib(L, "cjson", luaopen_cjson);
+    open_lib(L, LUA_GNAME, luaopen_base);
+    open_lib(L, LUA_STRLIBNAME, luaopen_string);
+    open_lib(L, LUA_TABLIBNAME, luaopen_table);
+    open_lib(L, LUA_MATHLIBNAME, luaopen_math);
+    open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
+    open_lib(L, "cjson", luaopen_cjson);
     ig_lua_convert_open(L);
 
     static const char *const removed[] = {"dofile", "loadfile", "load", "loadstring", "warn"};
@@ -252,13 +252,13 @@ void ig_lua_sandbox_open(lua_State *L)
     lua_setfield(L, -2, "dump");
     lua_pop(L, 1);
 
-    lua_pushcfunction(L, ig_require);
+    lua_pushcfunction(L, sandboxed_require);
     lua_setglobal(L, "require");
-    lua_pushcfunction(L, ig_print);
+    lua_pushcfunction(L, sandboxed_print);
     lua_setglobal(L, "print");
-    lua_pushcfunction(L, ig_collectgarbage);
+    lua_pushcfunction(L, sandboxed_collectgarbage);
     lua_setglobal(L, "collectgarbage");
-    lua_pushcfunction(L, ig_setmetatable);
+    lua_pushcfunction(L, sandboxed_setmetatable);
     lua_setglobal(L, "setmetatable");
     ig_lua_api_open(L);
     lua_setglobal(L, "imagegen");

@@ -1,4 +1,4 @@
-/* policy.c - loading the policy and calling admit and respond.
+/* host.c - loading the policy and calling admit and respond.
  *
  * Each call runs in protected mode under fresh limits: the arguments are converted inside
  * the protected call (building them can run out of memory too), the result is converted
@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lua/host.h"
+#include "lua/host_internal.h"
 
 /* ---- options -------------------------------------------------------------------------- */
 
-static ig_err ig_parse_env_u64(const char *name, uint64_t lo, uint64_t hi, const char *unit,
+static ig_err parse_env_u64(const char *name, uint64_t lo, uint64_t hi, const char *unit,
                                uint64_t *out, ig_error *err)
 {
     const char *s = getenv(name);
@@ -40,7 +40,7 @@ static ig_err ig_parse_env_u64(const char *name, uint64_t lo, uint64_t hi, const
 }
 
 /* 1 when dir holds a readable init.lua. */
-static int ig_policy_dir_usable(const char *dir)
+static int policy_dir_usable(const char *dir)
 {
     char path[4200];
     int n = snprintf(path, sizeof path, "%s/init.lua", dir);
@@ -51,9 +51,9 @@ static int ig_policy_dir_usable(const char *dir)
  * executable (the Lambda package's layout, unzipped anywhere), then the source tree's
  * runtime/policy seen from build/ (a developer's checkout). The first that holds init.lua
  * replaces buf; if none does, buf stays and loading it reports the missing file. */
-static void ig_policy_dir_fallback(char *buf, size_t size)
+static void policy_dir_fallback(char *buf, size_t size)
 {
-    if (ig_policy_dir_usable(buf))
+    if (policy_dir_usable(buf))
         return;
     char exe[4096];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -68,7 +68,7 @@ static void ig_policy_dir_fallback(char *buf, size_t size)
     for (size_t i = 0; i < sizeof beside / sizeof beside[0]; i++) {
         char cand[4200];
         int n = snprintf(cand, sizeof cand, "%s/%s", exe, beside[i]);
-        if (n > 0 && (size_t)n < size && ig_policy_dir_usable(cand)) {
+        if (n > 0 && (size_t)n < size && policy_dir_usable(cand)) {
             memcpy(buf, cand, (size_t)n + 1);
             return;
         }
@@ -95,14 +95,14 @@ ig_err ig_policy_options_from_env(ig_policy_options *o, ig_error *err)
                             dir && *dir ? "IMAGEGEN_POLICY_DIR" : "LAMBDA_TASK_ROOT",
                             sizeof o->dir_buf - 1);
     if (!(dir && *dir))
-        ig_policy_dir_fallback(o->dir_buf, sizeof o->dir_buf);
+        policy_dir_fallback(o->dir_buf, sizeof o->dir_buf);
     o->dir = o->dir_buf;
 
     uint64_t mb = 64, instructions = o->instruction_limit;
-    ig_err e = ig_parse_env_u64("IMAGEGEN_LUA_MEMORY_MB", 1, 4096, "megabytes", &mb, err);
+    ig_err e = parse_env_u64("IMAGEGEN_LUA_MEMORY_MB", 1, 4096, "megabytes", &mb, err);
     if (e)
         return e;
-    e = ig_parse_env_u64("IMAGEGEN_LUA_INSTRUCTIONS", 1000, 1000000000000ULL, "instructions",
+    e = parse_env_u64("IMAGEGEN_LUA_INSTRUCTIONS", 1000, 1000000000000ULL, "instructions",
                          &instructions, err);
     if (e)
         return e;
@@ -116,7 +116,7 @@ ig_err ig_policy_options_from_env(ig_policy_options *o, ig_error *err)
 /* ---- errors --------------------------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t ig_utf8_seq(const unsigned char *s, size_t n)
+static size_t utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
     size_t len;
@@ -147,7 +147,7 @@ static size_t ig_utf8_seq(const unsigned char *s, size_t n)
 /* Sets err to "prefix + text" with every invalid UTF-8 byte and control character of text
  * replaced, so that the sentence can go into a JSON log line as it is; a multi-byte
  * character cut by the length limit is dropped. */
-static ig_err ig_policy_fail(ig_error *err, ig_err code, const char *text)
+static ig_err policy_fail(ig_error *err, ig_err code, const char *text)
 {
     if (!err)
         return code;
@@ -156,7 +156,7 @@ static ig_err ig_policy_fail(ig_error *err, ig_err code, const char *text)
     const unsigned char *s = (const unsigned char *)text;
     size_t n = strlen(text);
     for (size_t i = 0; i < n && o < cap;) {
-        size_t len = ig_utf8_seq(s + i, n - i);
+        size_t len = utf8_seq(s + i, n - i);
         if (len == 0 || (len == 1 && s[i] < 0x20 && s[i] != '\n' && s[i] != '\t')) {
             err->message[o++] = '?';
             i++;
@@ -174,7 +174,7 @@ static ig_err ig_policy_fail(ig_error *err, ig_err code, const char *text)
 
 /* The sentence for a pcall that ended with status (the message is on the stack top).
  * what names the call ("admit"); defined_at is where its function starts, if known. */
-static ig_err ig_policy_status_error(ig_policy *p, int status, const char *what,
+static ig_err policy_status_error(ig_policy *p, int status, const char *what,
                                      const char *defined_at, ig_error *err)
 {
     lua_State *L = p->L;
@@ -201,18 +201,18 @@ static ig_err ig_policy_status_error(ig_policy *p, int status, const char *what,
                      "not enough memory in %s: the policy reached its memory limit of %s "
                      "(IMAGEGEN_LUA_MEMORY_MB)",
                      what, limit);
-        return ig_policy_fail(err, IG_ERR_POLICY, text);
+        return policy_fail(err, IG_ERR_POLICY, text);
     }
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
     if (status == LUA_ERRERR)
         snprintf(text, sizeof text, "%s: error while reporting an error: %s", what, msg);
     else
         snprintf(text, sizeof text, "%s", msg);
-    return ig_policy_fail(err, IG_ERR_POLICY, text);
+    return policy_fail(err, IG_ERR_POLICY, text);
 }
 
 /* After an error: drop what the failed call left behind. */
-static void ig_policy_recover(ig_policy *p, int top)
+static void policy_recover(ig_policy *p, int top)
 {
     lua_settop(p->L, top);
     lua_gc(p->L, LUA_GCCOLLECT, 0);
@@ -221,7 +221,7 @@ static void ig_policy_recover(ig_policy *p, int top)
 /* ---- load ----------------------------------------------------------------------------- */
 
 /* The last line holding code in the function at the top of the stack (popped), or 0. */
-static int ig_last_active_line(lua_State *L)
+static int last_active_line(lua_State *L)
 {
     lua_Debug ar;
     int last = 0;
@@ -240,7 +240,7 @@ static int ig_last_active_line(lua_State *L)
 }
 
 /* Runs in protected mode: builds the sandbox, runs init.lua, checks and keeps its table. */
-static int ig_policy_load_main(lua_State *L)
+static int policy_load_main(lua_State *L)
 {
     ig_policy *p = ig_lua_policy(L);
     ig_lua_sandbox_open(L);
@@ -265,7 +265,7 @@ static int ig_policy_load_main(lua_State *L)
     }
     if (problem) {
         lua_pushvalue(L, 1);
-        int line = ig_last_active_line(L);
+        int line = last_active_line(L);
         return line ? luaL_error(L, "init.lua:%d: %s", line, problem)
                     : luaL_error(L, "init.lua: %s", problem);
     }
@@ -308,10 +308,10 @@ ig_policy *ig_policy_load(const ig_policy_options *o, ig_error *err)
 
     lua_State *L = p->L;
     lua_pushcfunction(L, ig_lua_msgh);
-    lua_pushcfunction(L, ig_policy_load_main);
+    lua_pushcfunction(L, policy_load_main);
     int status = lua_pcall(L, 0, 0, 1);
     if (status != LUA_OK) {
-        ig_policy_status_error(p, status, "init.lua", NULL, err);
+        policy_status_error(p, status, "init.lua", NULL, err);
         ig_policy_free(p);
         return NULL;
     }
@@ -345,7 +345,7 @@ typedef struct {
 } ig_call;
 
 /* Runs in protected mode: fetches policy[fn], builds the arguments, calls. */
-static int ig_policy_call_main(lua_State *L)
+static int policy_call_main(lua_State *L)
 {
     ig_call *c = lua_touserdata(L, 1);
     ig_policy *p = ig_lua_policy(L);
@@ -366,7 +366,7 @@ static int ig_policy_call_main(lua_State *L)
     return 1;
 }
 
-static ig_err ig_policy_call(ig_policy *p, ig_call *c, json_t **out, ig_error *err)
+static ig_err policy_call(ig_policy *p, ig_call *c, json_t **out, ig_error *err)
 {
     *out = NULL;
     if (!p || !p->L)
@@ -379,7 +379,7 @@ static ig_err ig_policy_call(ig_policy *p, ig_call *c, json_t **out, ig_error *e
     c->where[0] = '\0';
     c->converting = 0;
     lua_pushcfunction(L, ig_lua_msgh);
-    lua_pushcfunction(L, ig_policy_call_main);
+    lua_pushcfunction(L, policy_call_main);
     lua_pushlightuserdata(L, c);
     int status = lua_pcall(L, 1, 1, top + 1);
     if (status != LUA_OK) {
@@ -391,12 +391,12 @@ static ig_err ig_policy_call(ig_policy *p, ig_call *c, json_t **out, ig_error *e
                                 "the arguments of %s do not fit in the policy's memory limit of %s",
                                 c->fn, limit);
         } else if (c->converting) {
-            code = ig_policy_fail(err, IG_ERR_INVALID_ARG,
+            code = policy_fail(err, IG_ERR_INVALID_ARG,
                                   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : c->fn);
         } else {
-            code = ig_policy_status_error(p, status, c->fn, c->where, err);
+            code = policy_status_error(p, status, c->fn, c->where, err);
         }
-        ig_policy_recover(p, top);
+        policy_recover(p, top);
         return code;
     }
     const char *where = c->where[0] ? c->where : "init.lua";
@@ -404,8 +404,8 @@ static ig_err ig_policy_call(ig_policy *p, ig_call *c, json_t **out, ig_error *e
     if (!lua_istable(L, -1)) {
         snprintf(text, sizeof text, "%s: %s returned a %s value, not a table", where, c->fn,
                  luaL_typename(L, -1));
-        ig_policy_recover(p, top);
-        return ig_policy_fail(err, IG_ERR_POLICY, text);
+        policy_recover(p, top);
+        return policy_fail(err, IG_ERR_POLICY, text);
     }
     char msg[512];
     json_t *j = ig_lua_to_json(L, -1, "", msg, sizeof msg);
@@ -417,7 +417,7 @@ static ig_err ig_policy_call(ig_policy *p, ig_call *c, json_t **out, ig_error *e
     }
     if (!j) {
         snprintf(text, sizeof text, "%s: %s returned %s", where, c->fn, msg);
-        return ig_policy_fail(err, IG_ERR_POLICY, text);
+        return policy_fail(err, IG_ERR_POLICY, text);
     }
     *out = j;
     return IG_OK;
@@ -426,13 +426,13 @@ static ig_err ig_policy_call(ig_policy *p, ig_call *c, json_t **out, ig_error *e
 ig_err ig_policy_admit(ig_policy *p, json_t *req, json_t *ctx, json_t **out, ig_error *err)
 {
     ig_call c = {.fn = "admit", .args = {req, ctx}, .arg_names = {"req", "ctx"}};
-    return ig_policy_call(p, &c, out, err);
+    return policy_call(p, &c, out, err);
 }
 
 ig_err ig_policy_respond(ig_policy *p, json_t *result, json_t *req, json_t **out, ig_error *err)
 {
     ig_call c = {.fn = "respond", .args = {result, req}, .arg_names = {"result", "req"}};
-    return ig_policy_call(p, &c, out, err);
+    return policy_call(p, &c, out, err);
 }
 
 json_t *ig_policy_take_metrics(ig_policy *p)

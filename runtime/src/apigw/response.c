@@ -1,34 +1,10 @@
 /* response.c - proxy responses. */
-#include "handler/response.h"
+#include "apigw/response.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* RFC 7230 token characters. */
-static int ig_header_name_ok(const char *s)
-{
-    if (!*s || strlen(s) > 256)
-        return 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", c))
-            return 0;
-    }
-    return 1;
-}
-
-/* Printable characters and tabs; no CR, LF or other control characters. */
-static int ig_header_value_ok(const char *s)
-{
-    if (strlen(s) > 8192)
-        return 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return 0;
-    }
-    return 1;
-}
+#include "core/headers.h"
 
 ig_err ig_response_from_answer(json_t *answer, ig_buf *out, ig_error *err)
 {
@@ -59,7 +35,7 @@ ig_err ig_response_from_answer(json_t *answer, ig_buf *out, ig_error *err)
             snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
             val = num;
         }
-        if (!val || !ig_header_name_ok(k) || !ig_header_value_ok(val)) {
+        if (!val || !ig_header_name_valid(k) || !ig_header_value_valid(val)) {
             json_decref(resp);
             return ig_error_set(err, IG_ERR_POLICY,
                                 "the policy's answer has an unusable header \"%.60s\"", k);

@@ -1,14 +1,15 @@
 /* event.c - API Gateway proxy event -> policy request. */
-#include "handler/event.h"
+#include "apigw/event.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/base64.h"
+#include "codec/json.h"
 #include "core/buf.h"
 
-static json_t *ig_lower_header_map(json_t *headers)
+static json_t *lower_header_map(json_t *headers)
 {
     json_t *out = json_object();
     if (!out || !json_is_object(headers))
@@ -32,7 +33,7 @@ static json_t *ig_lower_header_map(json_t *headers)
 }
 
 /* A map of strings (queryStringParameters), or {} for null / anything else. */
-static json_t *ig_string_map(json_t *m)
+static json_t *string_map(json_t *m)
 {
     json_t *out = json_object();
     if (!out || !json_is_object(m))
@@ -48,7 +49,7 @@ static json_t *ig_string_map(json_t *m)
 }
 
 /* A map of string lists (multiValueQueryStringParameters), or {}. */
-static json_t *ig_multi_map(json_t *m)
+static json_t *multi_map(json_t *m)
 {
     json_t *out = json_object();
     if (!out || !json_is_object(m))
@@ -72,13 +73,7 @@ static json_t *ig_multi_map(json_t *m)
     return out;
 }
 
-static const char *ig_str_member(json_t *obj, const char *name)
-{
-    json_t *v = json_object_get(obj, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static void ig_set_str(json_t *obj, const char *name, const char *value)
+static void set_str(json_t *obj, const char *name, const char *value)
 {
     if (value) {
         json_t *s = json_string(value);
@@ -87,7 +82,7 @@ static void ig_set_str(json_t *obj, const char *name, const char *value)
     }
 }
 
-static ig_err ig_event_body(json_t *event, json_t *req, ig_error *err)
+static ig_err event_body(json_t *event, json_t *req, ig_error *err)
 {
     json_t *body = json_object_get(event, "body");
     if (!body || json_is_null(body))
@@ -148,7 +143,7 @@ ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_e
         json_decref(ev);
         return ig_error_set(err, IG_ERR_PARSE, "the event is not a JSON object");
     }
-    const char *method = ig_str_member(ev, "httpMethod");
+    const char *method = ig_json_str(ev, "httpMethod");
     if (!method || !*method || strlen(method) > 16) {
         json_decref(ev);
         return ig_error_set(err, IG_ERR_PARSE,
@@ -160,27 +155,27 @@ ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_e
     for (i = 0; method[i] && i < 16; i++)
         m[i] = (char)toupper((unsigned char)method[i]);
     m[i] = '\0';
-    ig_set_str(req, "method", m);
-    const char *path = ig_str_member(ev, "path");
-    ig_set_str(req, "path", path ? path : "/");
-    const char *resource = ig_str_member(ev, "resource");
-    ig_set_str(req, "resource", resource ? resource : (path ? path : "/"));
-    json_object_set_new(req, "query", ig_string_map(json_object_get(ev, "queryStringParameters")));
+    set_str(req, "method", m);
+    const char *path = ig_json_str(ev, "path");
+    set_str(req, "path", path ? path : "/");
+    const char *resource = ig_json_str(ev, "resource");
+    set_str(req, "resource", resource ? resource : (path ? path : "/"));
+    json_object_set_new(req, "query", string_map(json_object_get(ev, "queryStringParameters")));
     json_object_set_new(req, "multi_query",
-                        ig_multi_map(json_object_get(ev, "multiValueQueryStringParameters")));
-    json_object_set_new(req, "headers", ig_lower_header_map(json_object_get(ev, "headers")));
+                        multi_map(json_object_get(ev, "multiValueQueryStringParameters")));
+    json_object_set_new(req, "headers", lower_header_map(json_object_get(ev, "headers")));
 
     json_t *rc = json_object_get(ev, "requestContext");
     json_t *identity = json_object_get(rc, "identity");
     json_t *id = json_object();
-    ig_set_str(id, "source_ip", ig_str_member(identity, "sourceIp"));
-    ig_set_str(id, "api_key_id", ig_str_member(identity, "apiKeyId"));
-    ig_set_str(id, "user_agent", ig_str_member(identity, "userAgent"));
+    set_str(id, "source_ip", ig_json_str(identity, "sourceIp"));
+    set_str(id, "api_key_id", ig_json_str(identity, "apiKeyId"));
+    set_str(id, "user_agent", ig_json_str(identity, "userAgent"));
     json_object_set_new(req, "identity", id);
-    ig_set_str(req, "request_id", ig_str_member(rc, "requestId"));
-    ig_set_str(req, "stage", ig_str_member(rc, "stage"));
+    set_str(req, "request_id", ig_json_str(rc, "requestId"));
+    set_str(req, "stage", ig_json_str(rc, "stage"));
 
-    ig_err e = ig_event_body(ev, req, err);
+    ig_err e = event_body(ev, req, err);
     json_decref(ev);
     if (e) {
         json_decref(req);

@@ -1,5 +1,5 @@
 /* extract.c - image extraction from model answers. */
-#include "handler/extract.h"
+#include "codec/extract.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +12,7 @@ typedef struct {
     int each; /* "name[]" */
 } ig_segment;
 
-static ig_err ig_path_parse(const char *path, ig_segment *segs, size_t *n, ig_error *err)
+static ig_err path_parse(const char *path, ig_segment *segs, size_t *n, ig_error *err)
 {
     *n = 0;
     if (!path || !*path)
@@ -60,14 +60,14 @@ typedef struct {
     ig_error *err;
 } ig_scan;
 
-static void ig_ws(ig_scan *s)
+static void ws(ig_scan *s)
 {
     while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
         s->p++;
 }
 
 /* A string at s->p ('"'): its raw contents, and whether they hold an escape. */
-static int ig_scan_string(ig_scan *s, const char **text, size_t *len, int *escaped)
+static int scan_string(ig_scan *s, const char **text, size_t *len, int *escaped)
 {
     const char *q = s->p + 1;
     const char *quote = NULL;
@@ -93,7 +93,7 @@ static int ig_scan_string(ig_scan *s, const char **text, size_t *len, int *escap
     }
 }
 
-static int ig_scan_literal(ig_scan *s)
+static int scan_literal(ig_scan *s)
 {
     static const char *const words[] = {"true", "false", "null"};
     for (size_t i = 0; i < 3; i++) {
@@ -114,20 +114,20 @@ static int ig_scan_literal(ig_scan *s)
     return s->p > st;
 }
 
-static ig_scan_status ig_skip_value(ig_scan *s);
+static ig_scan_status skip_value(ig_scan *s);
 
 /* Walks an object or array at s->p, calling member() for each member (objects; key given) or
  * element (arrays; key NULL). */
 typedef ig_scan_status (*ig_member_fn)(ig_scan *s, const char *key, size_t key_len, int key_escaped,
                                        void *arg);
 
-static ig_scan_status ig_walk(ig_scan *s, ig_member_fn member, void *arg)
+static ig_scan_status walk(ig_scan *s, ig_member_fn member, void *arg)
 {
     char open = *s->p, close = open == '{' ? '}' : ']';
     if (++s->depth > IG_SCAN_MAX_DEPTH)
         return IG_SCAN_BAD;
     s->p++;
-    ig_ws(s);
+    ws(s);
     if (s->p < s->end && *s->p == close) {
         s->p++;
         s->depth--;
@@ -138,21 +138,21 @@ static ig_scan_status ig_walk(ig_scan *s, ig_member_fn member, void *arg)
         size_t key_len = 0;
         int key_escaped = 0;
         if (open == '{') {
-            ig_ws(s);
-            if (s->p >= s->end || *s->p != '"' || !ig_scan_string(s, &key, &key_len, &key_escaped))
+            ws(s);
+            if (s->p >= s->end || *s->p != '"' || !scan_string(s, &key, &key_len, &key_escaped))
                 return IG_SCAN_BAD;
-            ig_ws(s);
+            ws(s);
             if (s->p >= s->end || *s->p != ':')
                 return IG_SCAN_BAD;
             s->p++;
         }
-        ig_ws(s);
+        ws(s);
         if (s->p >= s->end)
             return IG_SCAN_BAD;
-        ig_scan_status st = member ? member(s, key, key_len, key_escaped, arg) : ig_skip_value(s);
+        ig_scan_status st = member ? member(s, key, key_len, key_escaped, arg) : skip_value(s);
         if (st)
             return st;
-        ig_ws(s);
+        ws(s);
         if (s->p >= s->end)
             return IG_SCAN_BAD;
         if (*s->p == ',') {
@@ -167,23 +167,23 @@ static ig_scan_status ig_walk(ig_scan *s, ig_member_fn member, void *arg)
     }
 }
 
-static ig_scan_status ig_skip_value(ig_scan *s)
+static ig_scan_status skip_value(ig_scan *s)
 {
-    ig_ws(s);
+    ws(s);
     if (s->p >= s->end)
         return IG_SCAN_BAD;
     if (*s->p == '"') {
         const char *t;
         size_t n;
         int e;
-        return ig_scan_string(s, &t, &n, &e) ? IG_SCAN_OK : IG_SCAN_BAD;
+        return scan_string(s, &t, &n, &e) ? IG_SCAN_OK : IG_SCAN_BAD;
     }
     if (*s->p == '{' || *s->p == '[')
-        return ig_walk(s, NULL, NULL);
-    return ig_scan_literal(s) ? IG_SCAN_OK : IG_SCAN_BAD;
+        return walk(s, NULL, NULL);
+    return scan_literal(s) ? IG_SCAN_OK : IG_SCAN_BAD;
 }
 
-static ig_scan_status ig_scan_image(ig_scan *s)
+static ig_scan_status scan_image(ig_scan *s)
 {
     if (*s->p != '"') {
         ig_error_set(s->err, IG_ERR_PARSE, "the model's answer holds a non-string image");
@@ -192,7 +192,7 @@ static ig_scan_status ig_scan_image(ig_scan *s)
     const char *t;
     size_t n;
     int escaped;
-    if (!ig_scan_string(s, &t, &n, &escaped))
+    if (!scan_string(s, &t, &n, &escaped))
         return IG_SCAN_BAD;
     if (escaped)
         return IG_SCAN_ESCAPED;
@@ -213,56 +213,56 @@ typedef struct {
     size_t idx;
 } ig_path_pos;
 
-static ig_scan_status ig_scan_path(ig_scan *s, const ig_segment *segs, size_t n, size_t idx);
+static ig_scan_status scan_path(ig_scan *s, const ig_segment *segs, size_t n, size_t idx);
 
-static ig_scan_status ig_image_element(ig_scan *s, const char *key, size_t key_len, int key_escaped,
+static ig_scan_status image_element(ig_scan *s, const char *key, size_t key_len, int key_escaped,
                                        void *arg)
 {
     (void)key, (void)key_len, (void)key_escaped, (void)arg;
-    return ig_scan_image(s);
+    return scan_image(s);
 }
 
-static ig_scan_status ig_path_element(ig_scan *s, const char *key, size_t key_len, int key_escaped,
+static ig_scan_status path_element(ig_scan *s, const char *key, size_t key_len, int key_escaped,
                                       void *arg)
 {
     (void)key, (void)key_len, (void)key_escaped;
     const ig_path_pos *pos = arg;
-    return ig_scan_path(s, pos->segs, pos->n, pos->idx);
+    return scan_path(s, pos->segs, pos->n, pos->idx);
 }
 
-static ig_scan_status ig_path_member(ig_scan *s, const char *key, size_t key_len, int key_escaped,
+static ig_scan_status path_member(ig_scan *s, const char *key, size_t key_len, int key_escaped,
                                      void *arg)
 {
     const ig_path_pos *pos = arg;
     const ig_segment *seg = &pos->segs[pos->idx];
     if (key_escaped || key_len != strlen(seg->name) || memcmp(key, seg->name, key_len) != 0)
-        return ig_skip_value(s);
+        return skip_value(s);
     if (s->end - s->p >= 4 && memcmp(s->p, "null", 4) == 0)
-        return ig_skip_value(s); /* absent: no images here */
+        return skip_value(s); /* absent: no images here */
     if (!seg->each)
-        return ig_scan_path(s, pos->segs, pos->n, pos->idx + 1);
+        return scan_path(s, pos->segs, pos->n, pos->idx + 1);
     if (*s->p != '[') {
         ig_error_set(s->err, IG_ERR_PARSE, "the model's answer member \"%s\" is not an array", seg->name);
         return IG_SCAN_IMAGE_ERROR;
     }
     ig_path_pos next = {pos->segs, pos->n, pos->idx + 1};
-    return ig_walk(s, ig_path_element, &next);
+    return walk(s, path_element, &next);
 }
 
 /* The value at s->p, with path segments idx.. still to follow. */
-static ig_scan_status ig_scan_path(ig_scan *s, const ig_segment *segs, size_t n, size_t idx)
+static ig_scan_status scan_path(ig_scan *s, const ig_segment *segs, size_t n, size_t idx)
 {
-    ig_ws(s);
+    ws(s);
     if (s->p >= s->end)
         return IG_SCAN_BAD;
     if (idx == n)
-        return *s->p == '[' ? ig_walk(s, ig_image_element, NULL) : ig_scan_image(s);
+        return *s->p == '[' ? walk(s, image_element, NULL) : scan_image(s);
     if (*s->p != '{') {
         ig_error_set(s->err, IG_ERR_PARSE, "the model's answer has no \"%s\" object member", segs[idx].name);
         return IG_SCAN_IMAGE_ERROR;
     }
     ig_path_pos pos = {segs, n, idx};
-    return ig_walk(s, ig_path_member, &pos);
+    return walk(s, path_member, &pos);
 }
 
 typedef struct {
@@ -271,7 +271,7 @@ typedef struct {
 } ig_error_field;
 
 /* Keeps a reason (or the whole-answer error) as a short NUL-terminated copy. */
-static const char *ig_keep_text(char *buf, size_t cap, const char *t, size_t n)
+static const char *keep_text(char *buf, size_t cap, const char *t, size_t n)
 {
     size_t c = n < cap ? n : cap - 1;
     memcpy(buf, t, c);
@@ -279,16 +279,16 @@ static const char *ig_keep_text(char *buf, size_t cap, const char *t, size_t n)
     return buf;
 }
 
-static void ig_add_reason(ig_extracted *x, const char *t, size_t n)
+static void add_reason(ig_extracted *x, const char *t, size_t n)
 {
     size_t i = x->n_reasons++;
-    x->reasons[i] = t ? ig_keep_text(x->reason_buf[i], sizeof x->reason_buf[i], t, n) : NULL;
+    x->reasons[i] = t ? keep_text(x->reason_buf[i], sizeof x->reason_buf[i], t, n) : NULL;
     if (t && !x->error)
         x->error = x->reasons[i];
 }
 
 /* One element of an array error field: a string is that image's reason, null means none. */
-static ig_scan_status ig_reason_element(ig_scan *s, const char *key, size_t key_len, int key_escaped, void *arg)
+static ig_scan_status reason_element(ig_scan *s, const char *key, size_t key_len, int key_escaped, void *arg)
 {
     (void)key, (void)key_len, (void)key_escaped, (void)arg;
     if (s->x->n_reasons == IG_EXTRACT_MAX_IMAGES) {
@@ -296,67 +296,67 @@ static ig_scan_status ig_reason_element(ig_scan *s, const char *key, size_t key_
         return IG_SCAN_IMAGE_ERROR;
     }
     if (*s->p != '"') {
-        ig_scan_status st = ig_skip_value(s);
+        ig_scan_status st = skip_value(s);
         if (st == IG_SCAN_OK)
-            ig_add_reason(s->x, NULL, 0);
+            add_reason(s->x, NULL, 0);
         return st;
     }
     const char *t;
     size_t n;
     int escaped;
-    if (!ig_scan_string(s, &t, &n, &escaped))
+    if (!scan_string(s, &t, &n, &escaped))
         return IG_SCAN_BAD;
     if (escaped)
         return IG_SCAN_ESCAPED;
-    ig_add_reason(s->x, n ? t : NULL, n);
+    add_reason(s->x, n ? t : NULL, n);
     return IG_SCAN_OK;
 }
 
-static ig_scan_status ig_error_member(ig_scan *s, const char *key, size_t key_len, int key_escaped,
+static ig_scan_status error_member(ig_scan *s, const char *key, size_t key_len, int key_escaped,
                                       void *arg)
 {
     const ig_error_field *f = arg;
     if (key_escaped || key_len != strlen(f->name) || memcmp(key, f->name, key_len) != 0)
-        return ig_skip_value(s);
+        return skip_value(s);
     if (*s->p == '[')
-        return ig_walk(s, ig_reason_element, NULL);
+        return walk(s, reason_element, NULL);
     if (*s->p != '"')
-        return ig_skip_value(s);
+        return skip_value(s);
     const char *t;
     size_t n;
     int escaped;
-    if (!ig_scan_string(s, &t, &n, &escaped))
+    if (!scan_string(s, &t, &n, &escaped))
         return IG_SCAN_BAD;
     if (escaped)
         return IG_SCAN_ESCAPED;
     if (n > 0)
-        f->x->error = ig_keep_text(f->x->error_buf, sizeof f->x->error_buf, t, n);
+        f->x->error = keep_text(f->x->error_buf, sizeof f->x->error_buf, t, n);
     return IG_SCAN_OK;
 }
 
-static ig_scan_status ig_scan_answer(const char *body, size_t len, const ig_segment *segs, size_t n,
+static ig_scan_status scan_answer(const char *body, size_t len, const ig_segment *segs, size_t n,
                                      const char *error_field, ig_extracted *out, ig_error *err)
 {
     ig_scan s = {body, body + len, body, 0, out, err};
-    ig_ws(&s);
+    ws(&s);
     if (s.p >= s.end || *s.p != '{')
         return IG_SCAN_BAD;
-    ig_scan_status st = ig_scan_path(&s, segs, n, 0);
-    ig_ws(&s);
+    ig_scan_status st = scan_path(&s, segs, n, 0);
+    ws(&s);
     if (st == IG_SCAN_OK && s.p != s.end)
         st = IG_SCAN_BAD; /* something after the answer */
     if (st == IG_SCAN_OK && error_field && *error_field) {
         ig_scan e = {body, body + len, body, 0, out, err};
-        ig_ws(&e);
+        ws(&e);
         ig_error_field f = {error_field, out};
-        st = ig_walk(&e, ig_error_member, &f);
+        st = walk(&e, error_member, &f);
     }
     return st;
 }
 
 /* ---- the tree, for answers with escaped strings ------------------------------------------ */
 
-static ig_err ig_add(ig_extracted *x, json_t *v, ig_error *err)
+static ig_err add(ig_extracted *x, json_t *v, ig_error *err)
 {
     if (!json_is_string(v))
         return ig_error_set(err, IG_ERR_PARSE, "the model's answer holds a non-string image");
@@ -369,7 +369,7 @@ static ig_err ig_add(ig_extracted *x, json_t *v, ig_error *err)
     return IG_OK;
 }
 
-static ig_err ig_collect(ig_extracted *x, json_t *node, const ig_segment *segs, size_t n,
+static ig_err collect(ig_extracted *x, json_t *node, const ig_segment *segs, size_t n,
                          size_t idx, ig_error *err)
 {
     if (idx == n) {
@@ -378,13 +378,13 @@ static ig_err ig_collect(ig_extracted *x, json_t *node, const ig_segment *segs, 
             json_t *v;
             json_array_foreach(node, i, v)
             {
-                ig_err e = ig_add(x, v, err);
+                ig_err e = add(x, v, err);
                 if (e)
                     return e;
             }
             return IG_OK;
         }
-        return ig_add(x, node, err);
+        return add(x, node, err);
     }
     if (!json_is_object(node))
         return ig_error_set(err, IG_ERR_PARSE, "the model's answer has no \"%s\" object member",
@@ -393,7 +393,7 @@ static ig_err ig_collect(ig_extracted *x, json_t *node, const ig_segment *segs, 
     if (!child || json_is_null(child))
         return IG_OK; /* absent: no images here */
     if (!segs[idx].each)
-        return ig_collect(x, child, segs, n, idx + 1, err);
+        return collect(x, child, segs, n, idx + 1, err);
     if (!json_is_array(child))
         return ig_error_set(err, IG_ERR_PARSE, "the model's answer member \"%s\" is not an array",
                             segs[idx].name);
@@ -401,14 +401,14 @@ static ig_err ig_collect(ig_extracted *x, json_t *node, const ig_segment *segs, 
     json_t *v;
     json_array_foreach(child, i, v)
     {
-        ig_err e = ig_collect(x, v, segs, n, idx + 1, err);
+        ig_err e = collect(x, v, segs, n, idx + 1, err);
         if (e)
             return e;
     }
     return IG_OK;
 }
 
-static ig_err ig_extract_tree(const char *body, size_t len, const ig_segment *segs, size_t n,
+static ig_err extract_tree(const char *body, size_t len, const ig_segment *segs, size_t n,
                               const char *error_field, ig_extracted *out, ig_error *err)
 {
     json_error_t jerr;
@@ -419,14 +419,14 @@ static ig_err ig_extract_tree(const char *body, size_t len, const ig_segment *se
                             jerr.line, jerr.column, jerr.text);
     if (!json_is_object(out->doc))
         return ig_error_set(err, IG_ERR_PARSE, "the model's answer is not a JSON object");
-    ig_err e = ig_collect(out, out->doc, segs, n, 0, err);
+    ig_err e = collect(out, out->doc, segs, n, 0, err);
     if (e)
         return e;
     if (!error_field || !*error_field)
         return IG_OK;
     json_t *ev = json_object_get(out->doc, error_field);
     if (json_is_string(ev) && json_string_length(ev) > 0) {
-        out->error = ig_keep_text(out->error_buf, sizeof out->error_buf, json_string_value(ev), json_string_length(ev));
+        out->error = keep_text(out->error_buf, sizeof out->error_buf, json_string_value(ev), json_string_length(ev));
     } else if (json_is_array(ev)) {
         if (json_array_size(ev) > IG_EXTRACT_MAX_IMAGES)
             return ig_error_set(err, IG_ERR_PARSE, "the model's answer holds more than %d reasons",
@@ -436,7 +436,7 @@ static ig_err ig_extract_tree(const char *body, size_t len, const ig_segment *se
         json_array_foreach(ev, i, v)
         {
             int text = json_is_string(v) && json_string_length(v) > 0;
-            ig_add_reason(out, text ? json_string_value(v) : NULL, text ? json_string_length(v) : 0);
+            add_reason(out, text ? json_string_value(v) : NULL, text ? json_string_length(v) : 0);
         }
     }
     return IG_OK;
@@ -448,10 +448,10 @@ ig_err ig_extract_images(const char *body, size_t len, const char *path, const c
     memset(out, 0, sizeof *out);
     ig_segment segs[IG_PATH_MAX_SEGMENTS];
     size_t n;
-    ig_err e = ig_path_parse(path, segs, &n, err);
+    ig_err e = path_parse(path, segs, &n, err);
     if (e)
         return e;
-    ig_scan_status st = ig_scan_answer(body, len, segs, n, error_field, out, err);
+    ig_scan_status st = scan_answer(body, len, segs, n, error_field, out, err);
     if (st == IG_SCAN_OK)
         return IG_OK;
     if (st == IG_SCAN_IMAGE_ERROR) {
@@ -460,7 +460,7 @@ ig_err ig_extract_images(const char *body, size_t len, const char *path, const c
     }
     /* Malformed (let the parser say where) or escaped (let it unescape): a tree. */
     ig_extracted_free(out);
-    e = ig_extract_tree(body, len, segs, n, error_field, out, err);
+    e = extract_tree(body, len, segs, n, error_field, out, err);
     if (e)
         ig_extracted_free(out);
     return e;
