@@ -11,6 +11,7 @@
 local models = require("models")
 local params = require("params")
 local sanitize = require("sanitize")
+local hints = require("hints")
 local text = require("text")
 
 local M = {}
@@ -155,49 +156,89 @@ local function body_is_object(req)
   return true
 end
 
-local function sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
-  return ks
+-- How many unknown parameter names an answer shows; the rest are counted.
+local MAX_NAMED = 3
+-- How many keys of one table a check looks at, at most. Tens of thousands of keys (a 750 KB
+-- body of them) must still get a 400 well within the instruction budget, whatever limits the
+-- runtime puts on the request before the policy sees it.
+local MAX_SCANNED = 10000
+
+-- The smallest (in byte order) at most `limit` keys of table t for which want(k) holds, sorted;
+-- how many keys want() holds for; and whether every key was looked at (false when t has more
+-- than MAX_SCANNED keys: the count is then a lower bound). Constant work per key and at most
+-- MAX_SCANNED keys: never a sort of them all.
+local function first_keys(t, want, limit)
+  local kept, count, scanned = {}, 0, 0
+  for k in pairs(t) do
+    if scanned == MAX_SCANNED then return kept, count, false end
+    scanned = scanned + 1
+    if want(k) then
+      count = count + 1
+      local name = tostring(k)
+      local n = #kept
+      if n < limit or name < kept[n] then
+        -- insert into the short sorted list, dropping its largest when full
+        local i = n < limit and n + 1 or n
+        while i > 1 and kept[i - 1] > name do
+          kept[i] = kept[i - 1]
+          i = i - 1
+        end
+        kept[i] = name
+      end
+    end
+  end
+  return kept, count, true
 end
 
+local function is_unknown(k) return not KNOWN[k] end
+
 local function unknown_problem(values)
-  local unknown = {}
-  for _, k in ipairs(sorted_keys(values)) do
-    if not KNOWN[k] then unknown[#unknown + 1] = text.show(tostring(k)) end
+  local names, count, complete = first_keys(values, is_unknown, MAX_NAMED)
+  if count == 0 then return nil end
+  local shown = {}
+  for i, name in ipairs(names) do
+    local hint = hints.for_name(name)
+    shown[i] = text.show(name) .. (hint and " (" .. hint .. ")" or "")
   end
-  if #unknown == 0 then return nil end
-  local shown = { table.unpack(unknown, 1, math.min(#unknown, 5)) }
-  return problem(400, "unknown_parameter", string.format("unknown parameter%s %s; known parameters: %s",
-    #unknown > 1 and "s" or "", table.concat(shown, ", ") .. (#unknown > 5 and ", ..." or ""),
-    table.concat(KNOWN_LIST, ", ")))
+  local more = ""
+  if not complete then
+    more = string.format(" and at least %d more", count - #names)
+  elseif count > #names then
+    more = string.format(" and %d more", count - #names)
+  end
+  return problem(400, "unknown_parameter", string.format("unknown parameter%s %s%s; known parameters: %s",
+    count > 1 and "s" or "", table.concat(shown, ", "), more, table.concat(KNOWN_LIST, ", ")))
 end
+
+local function always() return true end
 
 -- The client's raw values: { values = {name -> raw}, from = "query"|"json" } or a problem.
 function M.read(req)
   local query = req.query or {}
   local multi = req.multi_query or {}
   if req.method == "GET" then
-    for _, k in ipairs(sorted_keys(multi)) do
+    -- Unknown names first: past that check both maps hold only known names, so everything
+    -- after it looks at a dozen keys at most.
+    local p = unknown_problem(query) or unknown_problem(multi)
+    if p then return nil, p end
+    local repeated = first_keys(multi, function(k)
       local vs = multi[k]
-      if type(vs) == "table" and #vs > 1 then
-        return nil, problem(400, "invalid_parameter", string.format(
-          "%s is given %d times; give each parameter once", text.show(tostring(k)), #vs))
-      end
+      return type(vs) == "table" and #vs > 1
+    end, 1)
+    if repeated[1] then
+      return nil, problem(400, "invalid_parameter", string.format(
+        "%s is given %d times; give each parameter once", text.show(repeated[1]), #multi[repeated[1]]))
     end
     local values = {}
     for k, v in pairs(query) do values[k] = v end
     for k, vs in pairs(multi) do
       if values[k] == nil and type(vs) == "table" then values[k] = vs[1] end
     end
-    local p = unknown_problem(values)
-    if p then return nil, p end
     return { values = values, from = "query" }
   end
 
   -- POST: a JSON object body.
-  local q = sorted_keys(query)
+  local q = first_keys(query, always, 1)
   if #q > 0 then
     return nil, problem(400, "invalid_parameter", string.format(
       "POST /generate-image takes its parameters from the JSON body, not the query string; move %s into the body",
@@ -259,6 +300,8 @@ local function unsupported(model, name)
   local hint = ""
   if name == "aspectRatio" then
     hint = "; give width and height instead (" .. models.describe_sizes(model) .. ")"
+  elseif name == "quality" then
+    hint = "; the model sets the quality: pick another model (GET /models lists them)"
   end
   return string.format("%s is not supported by %s, which takes %s%s",
     name, model.id, taken_list(model), hint)

@@ -319,8 +319,8 @@ end)
 
 describe("unknown and repeated parameters", function()
   it("refuses an unknown parameter, listing the known ones", function()
-    refused(C.titan_harness(), get({ prompt = "x", style = "anime" }), "unknown_parameter",
-      { 'unknown parameter "style"; known parameters: model, prompt, negativePrompt, aspectRatio, width, height, '
+    refused(C.titan_harness(), get({ prompt = "x", vibe = "calm" }), "unknown_parameter",
+      { 'unknown parameter "vibe"; known parameters: model, prompt, negativePrompt, aspectRatio, width, height, '
         .. "cfgScale, seed, numberOfImages, quality, outputFormat" })
   end)
 
@@ -332,9 +332,116 @@ describe("unknown and repeated parameters", function()
     refused(C.titan_harness(), post({ prompt = "x", b = 1, a = 2 }), "unknown_parameter", { 'unknown parameters "a", "b";' })
   end)
 
+  it("names at most three unknown parameters, in order, and counts the rest", function()
+    local msg = refused(C.titan_harness(), post({ prompt = "x", e = 1, d = 1, c = 1, b = 1, a = 1 }), "unknown_parameter",
+      { 'unknown parameters "a", "b", "c" and 2 more; known parameters: model, prompt' })
+    assert.is_nil(msg:find('"d"', 1, true))
+  end)
+
+  it("runs under the runtime's instruction budget in these specs (a runaway loop fails)", function()
+    assert.has_error(function()
+      require("loader").with_budget(100000, function()
+        local x = 0
+        for i = 1, 1000000 do x = x + i end
+        return x
+      end)
+    end, "instruction budget of 100000 exhausted")
+  end)
+
+  it("refuses a body of 10,000 unknown keys with a 400, naming the first three and counting the rest", function()
+    local body = { prompt = "x" }
+    for i = 1, 9999 do body[string.format("k%05d", i)] = 1 end
+    refused(C.titan_harness({ budget = 2000000 }), post(body), "unknown_parameter",
+      { 'unknown parameters "k00001", "k00002", "k00003" and 9996 more;' })
+  end)
+
+  it("refuses a body of 50,000 unknown keys with a 400, within a fifth of the instruction budget", function()
+    -- 750 KB of {"k00001":1,...}: sorting every key used to exhaust the budget (a 500)
+    local body, parts = {}, {}
+    for i = 1, 50000 do
+      local k = string.format("k%05d", i)
+      body[k] = 1
+      parts[i] = string.format("%q:1", k)
+    end
+    local req = R.request("POST", "/generate-image", { headers = { ["content-type"] = "application/json" } })
+    req.raw_body = "{" .. table.concat(parts, ",") .. "}"
+    req.body = body
+    local msg = refused(C.titan_harness({ budget = 2000000 }), req, "unknown_parameter", { " and at least 9997 more;" })
+    assert.matches('^unknown parameters "k%d+", "k%d+", "k%d+" and at least', msg)
+  end)
+
+  it("refuses a query string of 5,000 unknown keys, or of repeated unknown keys, within the budget", function()
+    local q = {}
+    for i = 1, 5000 do q[string.format("k%05d", i)] = "1" end
+    refused(C.titan_harness(), get(q), "unknown_parameter", { 'unknown parameters "k00001", "k00002", "k00003" and 4997 more;' })
+    for i = 1, 5000 do q[string.format("k%05d", i)] = { "1", "2" } end
+    refused(C.titan_harness(), get(q), "unknown_parameter", { 'unknown parameters "k00001", "k00002", "k00003" and 4997 more;' })
+  end)
+
+  it("looks at 10,000 keys at most: beyond, it counts at least the rest", function()
+    local q = {}
+    for i = 1, 50000 do q[string.format("k%05d", i)] = "1" end
+    local msg = refused(C.titan_harness({ budget = 2000000 }), get(q), "unknown_parameter", { " and at least 9997 more;" })
+    assert.matches('^unknown parameters "k%d+", "k%d+", "k%d+" and at least', msg)
+  end)
+
+  it("names an unknown key before a repeated one", function()
+    refused(C.titan_harness(), get({ prompt = { "a", "b" }, colour = "red" }), "unknown_parameter", { '"colour"' })
+  end)
+
+  it("refuses a query string on POST naming its first key", function()
+    local q = {}
+    for i = 1, 5000 do q[string.format("k%05d", i)] = "1" end
+    refused(C.titan_harness(), post({ prompt = "x" }, { query = q }), "invalid_parameter", { 'move "k00001" into the body' })
+  end)
+
   it("refuses a query key given twice", function()
     refused(C.titan_harness(), get({ prompt = { "a cat", "a dog" } }), "invalid_parameter",
       { '"prompt" is given 2 times; give each parameter once' })
+  end)
+end)
+
+describe("names from other image APIs", function()
+  -- unknown_parameter with a hint at the parameter meant
+  local cases = {
+    { { n = 2 }, '"n" (did you mean numberOfImages?)' },
+    { { num_images = 2 }, '"num_images" (did you mean numberOfImages?)' },
+    { { size = "1024x1024" }, '"size" (did you mean width and height, or aspectRatio?)' },
+    { { response_format = "b64_json" }, '"response_format" (not needed: every image is returned as a URL)' },
+    { { negative_prompt = "fog" }, '"negative_prompt" (did you mean negativePrompt?)' },
+    { { negativeText = "fog" }, '"negativeText" (did you mean negativePrompt?)' },
+    { { cfg_scale = 7 }, '"cfg_scale" (did you mean cfgScale?)' },
+    { { guidance_scale = 7 }, '"guidance_scale" (did you mean cfgScale?)' },
+    { { aspect_ratio = "16:9" }, '"aspect_ratio" (did you mean aspectRatio?)' },
+    { { output_format = "png" }, '"output_format" (did you mean outputFormat?)' },
+    { { style = "vivid" }, '"style" (no style setting: describe the style in the prompt)' },
+    { { Prompt = "x" }, '"Prompt" (did you mean prompt? names are case-sensitive)' },
+    { { modelId = "x" }, '"modelId" (did you mean model?)' },
+  }
+  for _, case in ipairs(cases) do
+    local name = next(case[1])
+    it("hints at the parameter meant by " .. name, function()
+      local body = { prompt = "a cat" }
+      for k, v in pairs(case[1]) do body[k] = v end
+      local msg = refused(C.harness(), post(body), "unknown_parameter", { "unknown parameter " .. case[2] .. "; known parameters: " })
+      assert.matches("; known parameters: model, prompt, negativePrompt", msg, 1, true)
+    end)
+  end
+
+  it("hints on GET too, and for each parameter it names", function()
+    refused(C.harness(), get({ prompt = "x", n = "2", cfg_scale = "7" }), "unknown_parameter",
+      { 'unknown parameters "cfg_scale" (did you mean cfgScale?), "n" (did you mean numberOfImages?); known' })
+  end)
+
+  it("gives no hint for a name nothing resembles", function()
+    refused(C.harness(), post({ prompt = "x", frobnicate = 1 }), "unknown_parameter",
+      { 'unknown parameter "frobnicate"; known parameters: ' })
+  end)
+
+  it("says, for quality on a model without it, that the model sets the quality", function()
+    refused(C.harness(), post({ prompt = "x", quality = "hd" }), "invalid_parameter",
+      { "quality is not supported by stability.stable-image-core-v1:1, which takes prompt",
+        "; the model sets the quality: pick another model (GET /models lists them)" })
   end)
 end)
 

@@ -153,12 +153,12 @@ end
 function M.harness(opts)
   local h = loader.load(opts)
   function h.admit(req, ctx)
-    local a = h.policy.admit(req, ctx or R.ctx())
+    local a = loader.with_budget(h.budget, h.policy.admit, req, ctx or R.ctx())
     if type(a) == "table" and a.generate ~= nil then M.check_plan(a) else M.check_answer(a, R.REQUEST_ID) end
     return a
   end
   function h.respond(result, req)
-    local a = h.policy.respond(result, req)
+    local a = loader.with_budget(h.budget, h.policy.respond, result, req)
     M.check_answer(a, R.REQUEST_ID)
     return a
   end

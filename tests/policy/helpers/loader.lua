@@ -45,7 +45,26 @@ local function strict(env)
   })
 end
 
+-- The runtime's default instruction budget per call (IMAGEGEN_LUA_INSTRUCTIONS): loading the
+-- policy, and each admit and respond, must finish within it.
+M.INSTRUCTION_BUDGET = 10000000
+
+-- Calls fn(...) under an instruction budget counted like the runtime's (VM instructions, C
+-- functions not counted): past `budget` instructions the call fails with "instruction budget
+-- ... exhausted", as the runtime's hook would make it.
+function M.with_budget(budget, fn, ...)
+  debug.sethook(function()
+    debug.sethook()
+    error(string.format("instruction budget of %d exhausted", budget), 2)
+  end, "", budget)
+  local results = table.pack(pcall(fn, ...))
+  debug.sethook()
+  if not results[1] then error(results[2], 0) end
+  return table.unpack(results, 2, results.n)
+end
+
 -- opts:
+--   budget     instruction budget of the load and of each call (default INSTRUCTION_BUDGET)
 --   env        environment variables seen through imagegen.env
 --   config     function(cfg) changing the shipped config.lua table before the policy is built
 --   now, monotonic, seed   shim clocks and PRNG seed
@@ -75,8 +94,9 @@ function M.load(opts)
 
   env.require = policy_require
   strict(env)
-  local policy = policy_require("init")
-  return { policy = policy, imagegen = api, ctl = ctl, require = policy_require }
+  local budget = opts.budget or M.INSTRUCTION_BUDGET
+  local policy = M.with_budget(budget, policy_require, "init")
+  return { policy = policy, imagegen = api, ctl = ctl, require = policy_require, budget = budget }
 end
 
 -- Loads the policy and returns the error message, for tests of start-up failures.
