@@ -82,6 +82,13 @@ return {
     max_buckets = 10000,
   },
 
+  limits = {
+    -- Most images one request may ask for (numberOfImages), on every model: a request for more
+    -- is refused with 400 invalid_parameter naming the cap. nil: each model's own maximum (5 for
+    -- every model in the catalogue).
+    max_images_per_request = nil,
+  },
+
   logging = {
     -- Put the prompt in the decision log line. IMAGEGEN_LOG_PROMPTS=1 turns it on.
     prompts = false,

@@ -95,7 +95,13 @@ function M.new(config)
 
   function handlers.models(req, _, base)
     local list = {}
-    for i, id in ipairs(settings.allowed_models) do list[i] = models.describe(models.get(id)) end
+    local cap = settings.limits.max_images_per_request
+    for i, id in ipairs(settings.allowed_models) do
+      local d = models.describe(models.get(id))
+      local images = d.limits.numberOfImages
+      if cap and cap < images.max then images.max = cap end
+      list[i] = d
+    end
     log_decision(req, 200, "models")
     return respond.json(200, { models = list, defaultModel = settings.default_model }, base,
       { ["Cache-Control"] = "max-age=300" })

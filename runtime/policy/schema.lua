@@ -96,6 +96,11 @@ M.SCHEMA = record({
       { "refund_on_failure", { type = "boolean", default = true } },
       { "max_buckets", { type = "integer", between = { 1, 10000000 }, default = 10000 } },
     }) },
+  { "limits", record({
+      -- Most images one request may ask for, on every model; nil (the default): each model's
+      -- own maximum.
+      { "max_images_per_request", { type = "integer", between = { 1, 1000 } } },
+    }) },
   { "logging", record({
       { "prompts", { type = "boolean", default = false } },
     }) },

@@ -378,9 +378,17 @@ function M.check(values, from, model, settings)
         out[name] = model.defaults[name]
       else
         local range = model[param.limit]
+        local hi, cap = range.max, name == "numberOfImages" and settings.limits.max_images_per_request
+        if cap and cap < hi then hi = cap else cap = nil end
         local parse = param.kind == "integer" and parse_integer or parse_number
-        local n, msg = parse(name, raw, from, range.min, range.max)
-        if not n then return bad(param, msg) end
+        local n, msg = parse(name, raw, from, range.min, hi)
+        if not n then
+          if cap then
+            msg = string.format("%s; this service makes at most %d images per request (the model could make %d)",
+              msg, cap, range.max)
+          end
+          return bad(param, msg)
+        end
         out[name] = n
       end
     elseif param.kind == "enum" then

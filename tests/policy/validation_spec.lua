@@ -568,3 +568,62 @@ describe("text module", function()
     assert.are.equal("null", text.show(require("cjson").null))
   end)
 end)
+
+describe("limits.max_images_per_request", function()
+  local function capped(n, more)
+    return function(c)
+      c.rate_limit.enabled = false
+      c.limits = c.limits or {}
+      c.limits.max_images_per_request = n
+      if more then more(c) end
+    end
+  end
+
+  it("is each model's own maximum when not set", function()
+    local h = C.harness({ config = capped(nil) })
+    assert.are.equal(5, #h.plan(get({ prompt = "x", numberOfImages = "5" })).attempts[1].calls)
+    refused(h, get({ prompt = "x", numberOfImages = "6" }), "invalid_parameter",
+      { "numberOfImages must be between 1 and 5; got 6" })
+  end)
+
+  it("caps numberOfImages on every model, with a 400 naming the cap", function()
+    local h = C.harness({ config = capped(2, function(c)
+      c.allowed_models = { "stability.stable-image-core-v1:1", TITAN }
+    end) })
+    assert.are.equal(2, #h.plan(get({ prompt = "x", numberOfImages = "2" })).attempts[1].calls)
+    for _, model in ipairs({ "stability.stable-image-core-v1:1", TITAN }) do
+      local msg = refused(h, get({ prompt = "x", numberOfImages = "3", model = model }), "invalid_parameter",
+        { "numberOfImages must be between 1 and 2; got 3",
+          "this service makes at most 2 images per request (the model could make 5)" })
+      assert.is_nil(msg:find("limits.", 1, true)) -- the client is not told about settings
+      refused(h, post({ prompt = "x", numberOfImages = 5, model = model }), "invalid_parameter", { "between 1 and 2; got 5" })
+    end
+    assert.are.equal(2, C.titan_harness({ config = capped(2) }).plan(get({ prompt = "x", numberOfImages = "2" }))
+      .body.imageGenerationConfig.numberOfImages)
+  end)
+
+  it("applies to fallback models too", function()
+    local CORE, ULTRA = "stability.stable-image-core-v1:1", "stability.stable-image-ultra-v1:1"
+    local h = C.harness({ config = capped(3, function(c) c.fallback = { [ULTRA] = { CORE } } end) })
+    local g = h.plan(get({ prompt = "x", numberOfImages = "3", model = ULTRA }))
+    assert.are.equal(2, #g.attempts)
+    refused(h, get({ prompt = "x", numberOfImages = "4", model = ULTRA }), "invalid_parameter", { "between 1 and 3; got 4" })
+  end)
+
+  it("changes nothing when it is above the model's own maximum", function()
+    local h = C.harness({ config = capped(50) })
+    refused(h, get({ prompt = "x", numberOfImages = "6" }), "invalid_parameter", { "numberOfImages must be between 1 and 5; got 6" })
+  end)
+
+  it("shows in GET /models as the numberOfImages maximum", function()
+    local body = C.client_body(C.harness({ config = capped(2) }).admit(R.get("/models")))
+    for _, m in ipairs(body.models) do assert.are.same({ min = 1, max = 2 }, m.limits.numberOfImages) end
+  end)
+
+  it("is checked at start-up", function()
+    for _, bad in ipairs({ 0, 2.5, "3", -1 }) do
+      local err = require("loader").load_error({ config = capped(bad) })
+      assert.matches("limits.max_images_per_request must be", err, 1, true)
+    end
+  end)
+end)
