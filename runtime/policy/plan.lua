@@ -100,12 +100,13 @@ local function attempt_for(p, seed, n, limit)
     s = next_seed(model, s)
   end
 
-  -- What respond() needs: who served, the seed of each call, the expected size and format.
-  -- Never the prompt.
+  -- What respond() needs: who served, the seed of each call, how many images one call makes
+  -- (a batch: its images share the call's seed), the expected size and format. Never the prompt.
   local context = {
     model = model.id,
     seed = seeds[1],
     seeds = seeds,
+    batch = per_call and 1 or n,
     width = p.width,
     height = p.height,
     aspectRatio = p.aspectRatio,

@@ -2,7 +2,8 @@
 --
 -- One place builds JSON answers, so every answer (success, refusal, or a failure the C
 -- runtime reports after generation) has the same shape, Content-Type and caching rule:
---   success  {"images":[{"url","key","width","height","format","contentType","seed"}],
+--   success  {"images":[{"url","key","width","height","format","contentType","seed",
+--                        ["batchIndex","batchSize"]}],
 --             "model","requestId","expiresAt",
 --             ["fallbackFrom":[{"model","code"}]], ["filtered":n, "missing":[{"seed","reason"}]]}
 --   error    {"error":{"code","message","requestId"}}
@@ -146,13 +147,27 @@ local function seed_of(context, call)
   return context.seed
 end
 
--- The success body for a result: one entry per stored image, and what is missing.
+-- How many images one call of the served attempt made: its context's batch, or for plans
+-- without it, numberOfImages when every image came from one seed.
+local function batch_size(context)
+  local b = math.tointeger(context.batch)
+  if b then return b end
+  local seeds = type(context.seeds) == "table" and #context.seeds or 1
+  local n = math.tointeger(context.numberOfImages) or 1
+  return seeds <= 1 and n or 1
+end
+
+-- The success body for a result: one entry per stored image, and what is missing. An image
+-- from a batch (Titan, Nova: n images from one call and one seed) also carries batchIndex and
+-- batchSize, since the seed alone does not make it again: the same request with numberOfImages
+-- = batchSize does, and the image is the batchIndex-th of its answer.
 function M.success_body(result, context)
   local images = {}
   -- Images served from the cache do not say which call made them; with one image per call
   -- (as many seeds as images) the i-th image is the i-th call's.
   local by_position = result.cached == true and type(context.seeds) == "table"
     and #context.seeds == #result.images and #context.seeds > 1
+  local batch = batch_size(context)
   for i, img in ipairs(result.images) do
     local ct = type(img.content_type) == "string" and img.content_type:lower() or nil
     local format = (type(img.format) == "string" and CONTENT_TYPES[img.format] and img.format)
@@ -166,6 +181,11 @@ function M.success_body(result, context)
       contentType = CONTENT_TYPES[format],
       seed = seed_of(context, by_position and i or img.call),
     }
+    if batch > 1 then
+      local index = math.tointeger(img.index)
+      images[i].batchIndex = (index and index >= 1 and index <= batch) and index or i
+      images[i].batchSize = batch
+    end
   end
   local body = {
     images = images,

@@ -26,9 +26,9 @@ describe("success", function()
     assert.are.same({
       images = {
         { url = result.images[1].url, key = result.images[1].key, width = 1024, height = 1024, seed = 77,
-          format = "png", contentType = "image/png" },
+          batchIndex = 1, batchSize = 2, format = "png", contentType = "image/png" },
         { url = result.images[2].url, key = result.images[2].key, width = 1024, height = 1024, seed = 77,
-          format = "png", contentType = "image/png" },
+          batchIndex = 2, batchSize = 2, format = "png", contentType = "image/png" },
       },
       model = TITAN,
       requestId = R.REQUEST_ID,
@@ -160,6 +160,51 @@ describe("failures", function()
     local a = h.respond({ ok = false, code = "timeout", status = 504, message = "slow", request_id = R.REQUEST_ID },
       R.get("/generate-image"))
     assert.are.equal(504, a.status)
+  end)
+end)
+
+describe("what makes each image again", function()
+  -- Titan and Nova make a batch of n images in one call from one seed: image k of it is made
+  -- again only by the same request with the same numberOfImages, so each image reports its
+  -- place in the batch as well as the seed.
+  it("is, for an image of a Titan batch, the seed, its index in the batch and the batch's size", function()
+    local h, plan, req = planned({ prompt = "a lighthouse", numberOfImages = "3", seed = "7" })
+    local body = C.client_body(h.respond(R.success(plan), req))
+    for i = 1, 3 do
+      assert.are.same({ 7, i, 3 }, { body.images[i].seed, body.images[i].batchIndex, body.images[i].batchSize })
+    end
+  end)
+
+  it("uses the runtime's index, so a filtered image leaves no gap unexplained", function()
+    local h, plan, req = planned({ prompt = "a lighthouse", numberOfImages = "3", seed = "7" })
+    local body = C.client_body(h.respond(R.success(plan, { missing = { { call = 1, index = 2, reason = "Filter reason: x" } } }), req))
+    assert.are.same({ 1, 3 }, { body.images[1].batchIndex, body.images[2].batchIndex })
+  end)
+
+  it("keeps the batch index of cached Titan images", function()
+    local h, plan, req = planned({ prompt = "a lighthouse", numberOfImages = "2", seed = "7" })
+    local body = C.client_body(h.respond(R.success(plan, { cached = true }), req))
+    assert.are.same({ 1, 2 }, { body.images[1].batchIndex, body.images[2].batchIndex })
+  end)
+
+  it("is the seed alone for a single image, and for a model that makes one image per call", function()
+    local h, plan, req = planned({ prompt = "a lighthouse", seed = "7" })
+    local img = C.client_body(h.respond(R.success(plan), req)).images[1]
+    assert.are.same({ 7 }, { img.seed, img.batchIndex, img.batchSize })
+    local hs = C.harness()
+    local sreq = R.get("/generate-image", { prompt = "a lighthouse", numberOfImages = "2", seed = "7" })
+    local _, splan = hs.plan(sreq)
+    local body = C.client_body(hs.respond(R.success(splan), sreq))
+    assert.are.same({ 7, 8 }, { body.images[1].seed, body.images[2].seed })
+    assert.is_nil(body.images[1].batchIndex)
+    assert.is_nil(body.images[2].batchSize)
+  end)
+
+  it("is described by the plan's context: images per call", function()
+    local _, plan = planned({ prompt = "x", numberOfImages = "3" })
+    assert.are.equal(3, plan.generate.attempts[1].context.batch)
+    local _, splan = C.harness().plan(R.get("/generate-image", { prompt = "x", numberOfImages = "3" }))
+    assert.are.equal(1, splan.generate.attempts[1].context.batch)
   end)
 end)
 
