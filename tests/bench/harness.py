@@ -4,6 +4,7 @@ Every runtime runs as the function behind the same imagegen-gateway, against the
 bedrock-local (no added latency, so only the runtime's own cost shows) and the same s3rver,
 doing the same job. Figures are medians over repeated rounds, and the rounds of the runtimes
 are interleaved so that noise from other work on the machine falls on all of them alike.
+Both bedrock-locals stand for us-west-2, which serves Titan G1 v1 and the Stability models.
 
     /usr/bin/python3 tests/bench/harness.py [--quick] [--json FILE] [--plot FILE.png]
 
@@ -12,7 +13,12 @@ Measured per runtime:
            the end-to-end latency of the first request, sent as soon as the gateway listens
            (the gateway listens once its environment has finished init), and their sum;
   warm     end-to-end latency p50/p99 and CPU time per invocation (utime+stime of the function
-           process from /proc/<pid>/stat over the round) for 1 and for 5 images of 1024x1024;
+           process from /proc/<pid>/stat over the round) for 1 and for 5 images of 1024x1024
+           (Titan G1 v1: one call makes all the images);
+  parallel a Stability request (stable-image-core, one image per InvokeModel call) of 1 and of 3
+           images against a second bedrock-local that holds every call 1 s: wall time p50 and
+           CPU per invocation, the 3-image / 1-image wall-time ratio, and bedrock-local's
+           max_in_flight (3 when the three calls overlap);
   memory   VmHWM of the function process after 1,000 invocations;
   load     requests/s through the gateway with 2 environments, for a generation and for
            GET /health (the gateway and a trivial function answer: the floor under every figure).
@@ -37,12 +43,20 @@ NODE_DIR = os.path.join(HERE, "node")
 NODE_RIC = os.path.join(NODE_DIR, "node_modules", ".bin", "aws-lambda-ric")
 BUCKET = "imagegen-bench"
 PROMPT = "a red coffee cup on a wooden table"
+# The model of the cold, warm, memory and load rows (one call makes all n images; kept so the
+# figures compare with earlier runs), and the model of the parallel rows (the policy's default:
+# one image per call, n calls at once).
+TITAN = "amazon.titan-image-generator-v1"
+STABILITY = "stability.stable-image-core-v1:1"
+MODEL_NAMES = {TITAN: "Titan G1 v1", STABILITY: "SI Core"}
+# How long the slow bedrock-local holds each call for the parallel rows.
+SLOW_MS = 1000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-FULL = {"cold_runs": 5, "rounds": 3, "warm1": 100, "warm5": 30, "rss_after": 1000, "load_s": 8.0,
-        "health": 300, "clients": 4}
-QUICK = {"cold_runs": 1, "rounds": 1, "warm1": 20, "warm5": 4, "rss_after": 40, "load_s": 1.5,
-         "health": 50, "clients": 4}
+FULL = {"cold_runs": 5, "rounds": 3, "warm1": 100, "warm5": 30, "par1": 6, "par3": 6, "rss_after": 1000,
+        "load_s": 8.0, "health": 300, "clients": 4}
+QUICK = {"cold_runs": 1, "rounds": 1, "warm1": 20, "warm5": 4, "par1": 2, "par3": 2, "rss_after": 40,
+         "load_s": 1.5, "health": 50, "clients": 4}
 
 PY_REASON = None  # filled by python_peer_status()
 
@@ -93,19 +107,38 @@ def runtimes():
 # ---- the stack ----
 
 class Shared:
-    """s3rver and bedrock-local, shared by every gateway."""
+    """s3rver, bedrock-local and a second bedrock-local that holds every call SLOW_MS, shared by
+    every gateway. The policy serves both bench models (Titan G1 v1 is legacy: not allowed by
+    the shipped config) with rate limits off."""
 
     def __init__(self):
         self.st = stack.Stack(gateway=False, bucket=BUCKET).start()
-        self.policy = policy_with("c.rate_limit.enabled = false")
+        self.slow = None
+        try:
+            self.slow = stack.Stack(s3=False, gateway=False, bedrock_args=["--latency-ms", str(SLOW_MS)]).start()
+        except BaseException:
+            self.st.stop()
+            raise
+        self.policy = policy_with(f'c.rate_limit.enabled = false\nc.allowed_models = {{ "{STABILITY}", "{TITAN}" }}')
 
-    def gateway(self, rt, concurrency):
+    def gateway(self, rt, concurrency, slow=False):
         g = stack.Stack(s3=False, bedrock=False, function=rt.function, task_root=rt.task_root,
                         concurrency=concurrency, bucket=BUCKET, policy_dir=self.policy)
-        g.s3_url, g.bedrock_url = self.st.s3_url, self.st.bedrock_url
+        g.s3_url = self.st.s3_url
+        g.bedrock_url = (self.slow if slow else self.st).bedrock_url
         return g.start()
 
+    def slow_stats(self):
+        return self.slow.bedrock_control("GET", "stats")[1]
+
+    def slow_reset(self):
+        status, _ = self.slow.bedrock_control("POST", "reset")
+        if status not in (200, 204):
+            raise RuntimeError(f"bedrock-local's reset answered {status}")
+
     def stop(self):
+        if self.slow is not None:
+            self.slow.stop()
         self.st.stop()
 
 
@@ -141,16 +174,19 @@ class Client:
             self.conn = None
 
 
-def generate_body(n, seed=None):
-    b = {"prompt": PROMPT, "width": 1024, "height": 1024, "numberOfImages": n}
+def generate_body(n, seed=None, model=TITAN):
+    """Titan asks for 1024 x 1024; Stability leaves its aspect ratio at the default (1:1)."""
+    b = {"prompt": PROMPT, "model": model, "numberOfImages": n}
+    if model == TITAN:
+        b.update(width=1024, height=1024)
     if seed is not None:
         b["seed"] = seed
     return b
 
 
-def timed_generate(client, n, seed=None):
+def timed_generate(client, n, seed=None, model=TITAN):
     t0 = time.perf_counter()
-    status, payload = client.call("POST", "/generate-image", generate_body(n, seed))
+    status, payload = client.call("POST", "/generate-image", generate_body(n, seed, model))
     ms = (time.perf_counter() - t0) * 1000
     if status != 200:
         raise RuntimeError(f"generation answered {status}: {payload[:300]!r}")
@@ -189,12 +225,21 @@ def percentile(values, q):
 
 # ---- the measurements ----
 
-def check_same_answers(shared, warm):
-    """Every runtime answers the same request with the same shape and stores the same image bytes."""
+def answer_shape(doc):
+    """What two runtimes must agree on: the members, and per image everything but its uuid."""
+    return {"members": sorted(doc), "model": doc["model"],
+            "images": [{"members": sorted(im), **{k: im.get(k) for k in ("width", "height", "seed", "format", "contentType")},
+                        "key": im["key"].rsplit("/", 1)[0] + "/*." + im["key"].rsplit(".", 1)[-1]}
+                       for im in doc["images"]]}
+
+
+def check_same_answers(clients, n, model):
+    """Every runtime answers the same request (seed 42) with the same shape, sizes, seeds and
+    formats, and stores the same image bytes behind the presigned URLs."""
     digests, shapes = {}, {}
-    for rt, (g, client) in warm.items():
-        _, doc = timed_generate(client, 2, seed=42)
-        shapes[rt.short] = (sorted(doc), sorted(doc["images"][0]), doc["model"])
+    for rt, client in clients.items():
+        _, doc = timed_generate(client, n, seed=42, model=model)
+        shapes[rt.short] = answer_shape(doc)
         got = []
         for im in doc["images"]:
             r = stack.http_call(im["url"])
@@ -204,10 +249,10 @@ def check_same_answers(shared, warm):
                 raise RuntimeError(f"{rt.short}: unexpected key {im['key']}")
             got.append(hashlib.sha256(r.body).hexdigest())
         digests[rt.short] = got
-    if len({json.dumps(v) for v in shapes.values()}) != 1:
-        raise RuntimeError(f"the runtimes answer in different shapes: {shapes}")
+    if len({json.dumps(v, sort_keys=True) for v in shapes.values()}) != 1:
+        raise RuntimeError(f"the runtimes answer {model} in different shapes: {shapes}")
     if len({json.dumps(v) for v in digests.values()}) != 1:
-        raise RuntimeError(f"the runtimes stored different images for the same request: {digests}")
+        raise RuntimeError(f"the runtimes stored different images for the same {model} request: {digests}")
     return digests
 
 
@@ -229,12 +274,12 @@ def measure_cold(shared, rt):
         g.stop()
 
 
-def warm_round(g, client, n, count):
+def warm_round(g, client, n, count, model=TITAN):
     pid = function_pid(g)
     lat = []
     c0 = proc_cpu_ticks(pid)
     for _ in range(count):
-        ms, _ = timed_generate(client, n)
+        ms, _ = timed_generate(client, n, model=model)
         lat.append(ms)
     c1 = proc_cpu_ticks(pid)
     return {"p50": statistics.median(lat), "p99": percentile(lat, 99),
@@ -271,6 +316,19 @@ def load_client(url, method, path, body, seconds):
         else:
             bad += 1
     print(ok, bad, time.perf_counter() - t0)
+
+
+def parallel_round(shared, g, client, n, count):
+    """A warm round of Stability requests of n images against the slow bedrock-local, and the
+    most calls it saw in flight at once."""
+    shared.slow_reset()
+    r = warm_round(g, client, n, count, model=STABILITY)
+    stats = shared.slow_stats()
+    r["max_in_flight"] = stats["max_in_flight"]
+    calls = stats.get("calls") or []
+    if len(calls) < n * count:
+        raise RuntimeError(f"bedrock-local saw {len(calls)} calls for {count} requests of {n} images")
+    return r
 
 
 def measure_load(shared, rt, cfg):
@@ -310,20 +368,35 @@ def run(cfg):
                 res[rt.short].setdefault("first", []).append(first_ms)
                 res[rt.short].setdefault("cold_total", []).append(init_ms + first_ms)
         warm = {}
+        par = {}
         try:
             for rt in rts:
                 g = shared.gateway(rt, 1)
                 warm[rt] = (g, Client(g.api_url))
+                g = shared.gateway(rt, 1, slow=True)
+                par[rt] = (g, Client(g.api_url))
             log("bench: checking that every runtime gives the same answers")
-            check_same_answers(shared, warm)
+            check_same_answers({rt: c for rt, (g, c) in warm.items()}, 2, TITAN)
+            check_same_answers({rt: c for rt, (g, c) in par.items()}, 3, STABILITY)
             for rt, (g, client) in warm.items():  # a few untimed invocations: JITs and caches settle
                 for _ in range(5):
                     timed_generate(client, 1)
+            for rt, (g, client) in par.items():
+                timed_generate(client, 1, model=STABILITY)
             for r in range(cfg["rounds"]):
                 for n, key in ((1, "warm1"), (5, "warm5")):
-                    log(f"bench: warm round {r + 1}/{cfg['rounds']}, {n} image(s)")
+                    log(f"bench: warm round {r + 1}/{cfg['rounds']}, {n} image(s), {MODEL_NAMES[TITAN]}")
                     for rt, (g, client) in warm.items():
                         res[rt.short].setdefault(key, []).append(warm_round(g, client, n, cfg[key]))
+                for n, key in ((1, "par1"), (3, "par3")):
+                    log(f"bench: parallel round {r + 1}/{cfg['rounds']}, {n} image(s), {MODEL_NAMES[STABILITY]}, "
+                        f"calls held {SLOW_MS} ms")
+                    for rt, (g, client) in par.items():
+                        res[rt.short].setdefault(key, []).append(parallel_round(shared, g, client, n, cfg[key]))
+            for g, client in par.values():
+                client.close()
+                g.stop()
+            par = {}
             log(f"bench: up to {cfg['rss_after']} invocations for peak RSS")
             for rt, (g, client) in warm.items():
                 done = sum(1 for _ in g.reports())
@@ -337,7 +410,7 @@ def run(cfg):
                 res[rt.short]["rss_kb"] = proc_status_kb(pid, "VmHWM")
                 res[rt.short]["invocations"] = done
         finally:
-            for g, client in warm.values():
+            for g, client in list(warm.values()) + list(par.values()):
                 client.close()
                 g.stop()
         log("bench: throughput with 2 environments")
@@ -360,38 +433,48 @@ def summarize(res):
         s = {"name": r["name"], "init_ms": med(r["init"]), "first_ms": med(r["first"]),
              "cold_total_ms": med(r["cold_total"]),
              "rss_mb": r["rss_kb"] / 1024.0, "invocations": r["invocations"], **r["load"]}
-        for key in ("warm1", "warm5"):
+        for key in ("warm1", "warm5", "par1", "par3"):
             for f in ("p50", "p99", "cpu_ms"):
                 s[f"{key}_{f}"] = med([x[f] for x in r[key]])
+        s["par_ratio"] = s["par3_p50"] / s["par1_p50"]
+        # the fewest overlapping calls seen in any 3-image round (3: every round overlapped fully)
+        s["par3_in_flight"] = min(x["max_in_flight"] for x in r["par3"])
         out[short] = s
     return out
 
 
+T, S = MODEL_NAMES[TITAN], MODEL_NAMES[STABILITY]
 ROWS = [
-    # key, label, unit format, target ratio (ours / Node, at most) or None
-    ("init_ms", "cold: init duration (ms)", "{:.1f}", 0.1),
-    ("first_ms", "cold: first request after init, end-to-end (ms)", "{:.1f}", None),
-    ("cold_total_ms", "cold: init + first request (ms)", "{:.1f}", None),
-    ("warm1_p50", "warm, 1 image: p50 (ms)", "{:.2f}", None),
-    ("warm1_p99", "warm, 1 image: p99 (ms)", "{:.2f}", None),
-    ("warm1_cpu_ms", "warm, 1 image: CPU per invocation (ms)", "{:.2f}", 1 / 3),
-    ("warm5_p50", "warm, 5 images: p50 (ms)", "{:.1f}", None),
-    ("warm5_p99", "warm, 5 images: p99 (ms)", "{:.1f}", None),
-    ("warm5_cpu_ms", "warm, 5 images: CPU per invocation (ms)", "{:.1f}", 1 / 3),
-    ("rss_mb", "peak RSS after {inv} invocations (MB)", "{:.1f}", 0.25),
-    ("gen_rps", "throughput, 2 environments, 1 image (req/s)", "{:.0f}", None),
-    ("health_rps", "GET /health, 2 environments (req/s)", "{:.0f}", None),
-    ("health_p50", "GET /health, sequential p50 (ms)", "{:.2f}", None),
+    # key, label, model, unit format, target ratio (ours / Node, at most) or None
+    ("init_ms", "cold: init duration (ms)", "", "{:.1f}", 0.1),
+    ("first_ms", "cold: first request after init, end-to-end (ms)", T, "{:.1f}", None),
+    ("cold_total_ms", "cold: init + first request (ms)", T, "{:.1f}", None),
+    ("warm1_p50", "warm, 1 image: p50 (ms)", T, "{:.2f}", None),
+    ("warm1_p99", "warm, 1 image: p99 (ms)", T, "{:.2f}", None),
+    ("warm1_cpu_ms", "warm, 1 image: CPU per invocation (ms)", T, "{:.2f}", 1 / 3),
+    ("warm5_p50", "warm, 5 images (1 call): p50 (ms)", T, "{:.1f}", None),
+    ("warm5_p99", "warm, 5 images (1 call): p99 (ms)", T, "{:.1f}", None),
+    ("warm5_cpu_ms", "warm, 5 images (1 call): CPU per invocation (ms)", T, "{:.1f}", 1 / 3),
+    ("par1_p50", "calls held 1 s, 1 image: p50 (ms)", S, "{:.0f}", None),
+    ("par1_cpu_ms", "calls held 1 s, 1 image: CPU per invocation (ms)", S, "{:.2f}", None),
+    ("par3_p50", "calls held 1 s, 3 images (3 calls): p50 (ms)", S, "{:.0f}", None),
+    ("par3_cpu_ms", "calls held 1 s, 3 images (3 calls): CPU per invocation (ms)", S, "{:.2f}", 1 / 3),
+    ("par_ratio", "calls held 1 s: 3-image p50 / 1-image p50", S, "{:.3f}", None),
+    ("par3_in_flight", "calls held 1 s, 3 images: fewest calls in flight at once", S, "{:d}", None),
+    ("rss_mb", "peak RSS after {inv} invocations (MB)", T, "{:.1f}", 0.25),
+    ("gen_rps", "throughput, 2 environments, 1 image (req/s)", T, "{:.0f}", None),
+    ("health_rps", "GET /health, 2 environments (req/s)", "", "{:.0f}", None),
+    ("health_p50", "GET /health, sequential p50 (ms)", "", "{:.2f}", None),
 ]
 
 
 def table(summary, py_reason, micro):
     c, n = summary["C"], summary["Node"]
     lines = []
-    hdr = ("metric (median)", "C bootstrap", "Node.js SDK v3", "C / Node", "target", "")
+    hdr = ("metric (median)", "model", "C bootstrap", "Node.js SDK v3", "C / Node", "target", "")
     rows = []
     verdicts = []
-    for key, label, fmt, target in ROWS:
+    for key, label, model, fmt, target in ROWS:
         label = label.format(inv=c["invocations"])
         ratio = c[key] / n[key] if n[key] else float("nan")
         tgt = verdict = ""
@@ -399,15 +482,18 @@ def table(summary, py_reason, micro):
             tgt = f"<= 1/{round(1 / target)}"
             verdict = "met" if ratio <= target else "MISSED"
             verdicts.append((label, verdict))
-        rows.append((label, fmt.format(c[key]), fmt.format(n[key]), f"{ratio:.3f}", tgt, verdict))
-    rows.append(("Python + boto3", py_reason, "", "", "", ""))
-    widths = [max(len(r[i]) for r in [hdr] + rows[:-1]) for i in range(len(hdr))]
-    fmt_row = lambda r: "| " + " | ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i]) for i, v in enumerate(r)) + " |"  # noqa: E731
+        rows.append((label, model, fmt.format(c[key]), fmt.format(n[key]), f"{ratio:.3f}", tgt, verdict))
+    widths = [max(len(r[i]) for r in [hdr] + rows) for i in range(len(hdr))]
+    fmt_row = lambda r: "| " + " | ".join(v.ljust(widths[i]) if i < 2 else v.rjust(widths[i]) for i, v in enumerate(r)) + " |"  # noqa: E731
     lines.append(fmt_row(hdr))
     lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows[:-1]:
+    for r in rows:
         lines.append(fmt_row(r))
     lines.append(f"| Python + boto3: {py_reason} |")
+    lines.append("")
+    lines.append(f"Models: {T} = {TITAN} (one call makes all n images); {S} = {STABILITY} (one image per "
+                 f"call: n calls at once). bedrock-local stands for us-west-2; \"calls held 1 s\" rows use a "
+                 f"second one started with --latency-ms {SLOW_MS}.")
     lines.append("")
     lines.append("| micro-benchmark (one core, median) | value | target | |")
     lines.append("|---|---|---|---|")
@@ -479,7 +565,8 @@ def main(argv):
     print()
     print(f"{'quick' if quick else 'full'} run in {time.monotonic() - t0:.0f} s; "
           f"medians of {cfg['cold_runs']} cold starts and {cfg['rounds']} warm rounds "
-          f"({cfg['warm1']} x 1 image, {cfg['warm5']} x 5 images) per runtime; "
+          f"({cfg['warm1']} x 1 image, {cfg['warm5']} x 5 images; {cfg['par1']} x 1 and {cfg['par3']} x 3 images "
+          f"with calls held {SLOW_MS} ms) per runtime; "
           f"load: {cfg['clients']} client processes for {cfg['load_s']:g} s; host {platform.node()}")
     results = {"summary": summary, "raw": res, "python": py_reason, "micro": micro, "config": cfg,
                "verdicts": verdicts, "table": text}
