@@ -52,7 +52,8 @@ return {
   },
 
   prompt = {
-    -- Words and phrases refused with 400 prompt_rejected (whole words, case-insensitive).
+    -- Words and phrases refused with 400 prompt_rejected in prompt or negativePrompt (whole
+    -- words, compared with case, accents, invisible characters and look-alikes ignored).
     deny = {},
     -- Requests whose prompt is longer than this many bytes are refused before any processing.
     max_input_bytes = 8192,

@@ -16,6 +16,7 @@ local ratelimit = require("ratelimit")
 local plan = require("plan")
 local respond = require("respond")
 local text = require("text")
+local params = require("params")
 
 local M = {}
 
@@ -113,12 +114,17 @@ function M.new(config)
       return refuse(req, ctx, base, problem.status, problem.code, problem.message)
     end
 
-    local hit = sanitize.find_denied(deny, p.prompt)
-    if hit then
-      imagegen.metric("PromptRejected", 1, "Count")
-      return refuse(req, ctx, base, 400, "prompt_rejected",
-        "prompt contains a word or phrase this service does not accept; rephrase it",
-        nil, { deny_entry = hit, prompt = p.prompt, model = p.model.id })
+    -- Every text parameter (prompt, negativePrompt, and any a model adds) is checked: a
+    -- negative prompt reaches the model as text too.
+    for _, param in ipairs(params) do
+      local value = param.kind == "text" and p[param.name] or nil
+      local hit = value and sanitize.find_denied(deny, value)
+      if hit then
+        imagegen.metric("PromptRejected", 1, "Count")
+        return refuse(req, ctx, base, 400, "prompt_rejected",
+          param.name .. " contains a word or phrase this service does not accept; rephrase it",
+          nil, { deny_entry = hit, parameter = param.name, prompt = p.prompt, model = p.model.id })
+      end
     end
 
     local decision

@@ -3,10 +3,14 @@
 -- A prompt must be valid UTF-8. Control characters are removed (tab, line breaks and the
 -- Unicode spaces first become plain spaces), invisible formatting characters that could hide
 -- words from the deny-list are removed, runs of white space collapse to one space, and the
--- ends are trimmed. The deny-list matches whole words and phrases, case-insensitively, on
--- the cleaned text split into words, so punctuation or extra spaces do not slip past it and
--- "class" never matches "ass". All work is byte-pattern work in C (gsub), so a long prompt
--- costs few Lua instructions.
+-- ends are trimmed. The deny-list matches whole words and phrases on the cleaned text in its
+-- folded form (fold.lua: invisible characters removed, look-alikes, compatibility forms and
+-- accents folded, case ignored) split into words, so punctuation, extra spaces or another way
+-- of writing a letter do not slip past it, and "class" never matches "ass". The folded form is
+-- for the comparison only: the text sent is the cleaned text. All work is byte-pattern work
+-- in C (gsub), so a long prompt costs few Lua instructions.
+
+local fold = require("fold")
 
 local M = {}
 
@@ -50,21 +54,12 @@ function M.clean(s)
   return (s:match("^ *(.-) *$"))
 end
 
--- Lower case for ASCII, Latin-1 letters (U+00C0..U+00DE except U+00D7) and basic Cyrillic
--- (U+0400..U+042F). Other scripts compare as written.
-local function fold_case(s)
-  s = s:lower()
-  s = s:gsub("\xC3([\x80-\x96\x98-\x9E])", function(c) return "\xC3" .. string.char(c:byte() + 0x20) end)
-  s = s:gsub("\xD0([\x80-\x8F])", function(c) return "\xD1" .. string.char(c:byte() + 0x10) end)
-  s = s:gsub("\xD0([\x90-\x9F])", function(c) return "\xD0" .. string.char(c:byte() + 0x20) end)
-  s = s:gsub("\xD0([\xA0-\xAF])", function(c) return "\xD1" .. string.char(c:byte() - 0x20) end)
-  return s
-end
-
--- The words of a text, case-folded: runs of ASCII letters and digits and non-ASCII
--- characters, split at everything else (spaces, ASCII and common Unicode punctuation).
+-- The words of a text as the deny-list compares them: the text in its comparison form
+-- (fold.lua: invisible characters removed, look-alike, compatibility and accented letters
+-- folded, case ignored), split into runs of ASCII letters and digits and other non-ASCII
+-- characters at everything else (spaces, ASCII and common Unicode punctuation).
 function M.words(s)
-  s = fold_case(s)
+  s = fold.fold(s)
   for _, p in ipairs(SEPARATOR_PATTERNS) do s = s:gsub(p, " ") end
   local out = {}
   for w in s:gmatch("[%w\128-\255]+") do out[#out + 1] = w end

@@ -151,9 +151,22 @@ describe("deny-list", function()
     end
   end)
 
-  it("does not apply to negativePrompt", function()
-    local g = C.titan_harness(deny({ "blood" })).plan(post({ prompt = "a calm lake", negativePrompt = "blood" }))
-    assert.are.equal("blood", g.body.textToImageParams.negativeText)
+  it("applies to negativePrompt too, naming it", function()
+    for _, h in ipairs({ C.titan_harness(deny({ "blood" })), C.harness(deny({ "blood" })) }) do
+      local st, code, msg = h.refusal(post({ prompt = "a calm lake", negativePrompt = "BLOOD, fog" }))
+      assert.are.equal(400, st)
+      assert.are.equal("prompt_rejected", code)
+      assert.are.equal("negativePrompt contains a word or phrase this service does not accept; rephrase it", msg)
+      local _, code2 = h.refusal(get({ prompt = "a calm lake", negativePrompt = "ｂｌｏｏｄ" }))
+      assert.are.equal("prompt_rejected", code2)
+    end
+  end)
+
+  it("logs which parameter held the entry", function()
+    local h = C.titan_harness(deny({ "blood" }))
+    h.refusal(post({ prompt = "a calm lake", negativePrompt = "blood" }))
+    local line = h.ctl.find_logs({ outcome = "prompt_rejected" })[1]
+    assert.are.same({ 1, "negativePrompt" }, { line.fields.deny_entry, line.fields.parameter })
   end)
 
   it("logs the entry's position and counts a metric, but not the prompt", function()
@@ -184,8 +197,162 @@ describe("deny-list", function()
 end)
 
 describe("sanitize module", function()
-  it("splits text into case-folded words", function()
+  it("splits text into words in their comparison form", function()
     local s = C.titan_harness().require("sanitize")
-    assert.are.same({ "don", "t", "stop", "café", "écarlate", "2024" }, s.words("Don't STOP—Café, ÉCARLATE 2024!"))
+    assert.are.same({ "don", "t", "stop", "cafe", "ecarlate", "2024" }, s.words("Don't STOP—Café, ÉCARLATE 2024!"))
+  end)
+end)
+
+describe("deny-list against words written to slip past it", function()
+  -- Each of these spells "kill" (or the entry named) so that a reader sees the word, and each
+  -- got past the deny-list before it compared texts in their folded form.
+  local bypasses = {
+    { "a zero width joiner", "ki\u{200D}ll" },
+    { "a zero width non-joiner", "k\u{200C}ill" },
+    { "invisible operators U+2061..U+2064", "k\u{2061}i\u{2062}l\u{2063}l\u{2064}" },
+    { "the combining grapheme joiner U+034F", "ki\u{34F}ll" },
+    { "variation selectors U+FE00..U+FE0F", "k\u{FE0F}il\u{FE00}l" },
+    { "variation selectors U+E0100..U+E01EF", "ki\u{E0100}ll\u{E01EF}" },
+    { "tag characters U+E0020..U+E007F", "k\u{E0069}\u{E0020}ill\u{E007F}" },
+    { "the language tag U+E0001", "\u{E0001}kill" },
+    { "a Mongolian vowel separator and a Hangul filler", "k\u{180E}il\u{3164}l" },
+    { "an Arabic letter mark and interlinear annotation", "k\u{61C}i\u{FFF9}ll\u{FFFB}" },
+    { "fullwidth letters", "ｋｉｌｌ" },
+    { "fullwidth capitals", "ＫＩＬＬ" },
+    { "Cyrillic look-alikes", "кіӏӏ" },
+    { "Cyrillic capitals", "КІӀӀ" },
+    { "Latin with one Cyrillic letter", "kіll" },
+    { "mathematical bold", "𝐤𝐢𝐥𝐥" },
+    { "mathematical script", "𝓀𝒾𝓁𝓁" },
+    { "mathematical monospace capitals", "𝙺𝙸𝙻𝙻" },
+    { "mathematical double-struck", "𝕜𝕚𝕝𝕝" },
+    { "circled letters", "ⓚⓘⓛⓛ" },
+    { "circled capitals", "ⓀⒾⓁⓁ" },
+    { "parenthesized letters", "⒦⒤⒧⒧" },
+    { "squared capitals", "🄺🄸🄻🄻" },
+    { "negative squared capitals", "🅺🅸🅻🅻" },
+    { "regional indicators", "🇰🇮🇱🇱" },
+    { "small capitals", "ᴋɪʟʟ" },
+    { "Roman numerals for l", "kiⅼⅼ" },
+    { "modifier letters", "ᵏⁱˡˡ" },
+    { "a dotless i", "kıll" },
+    { "accents", "kíĺľ" },
+    { "combining strokes", "k\u{336}i\u{336}l\u{336}l\u{336}" },
+    { "a combining enclosing circle", "k\u{20DD}ill" },
+    { "mixed forms and case", "Ｋ\u{200D}ıⅬ𝐥" },
+  }
+  for _, case in ipairs(bypasses) do
+    it("sees through " .. case[1], function()
+      local h = C.harness(deny({ "kill" }))
+      local _, code = h.refusal(post({ prompt = "how to " .. case[2] .. " time" }))
+      assert.are.equal("prompt_rejected", code, case[2])
+    end)
+  end
+
+  it("sees through Greek look-alikes", function()
+    local h = C.harness(deny({ "poke" }))
+    for _, bad in ipairs({ "ροκε", "ΡΟΚΕ", "рοκе" }) do
+      local _, code = h.refusal(post({ prompt = bad }))
+      assert.are.equal("prompt_rejected", code, bad)
+    end
+  end)
+
+  it("sees through ligatures and letterlike symbols", function()
+    local h = C.harness(deny({ "fight", "hate", "stiff" }))
+    for _, bad in ipairs({ "a ﬁght", "ℎ𝑎𝑡𝑒", "ﬆiﬀ", "ℌ𝔞𝔱𝔢" }) do
+      local _, code = h.refusal(post({ prompt = bad }))
+      assert.are.equal("prompt_rejected", code, bad)
+    end
+  end)
+
+  it("folds the entries the same way, so an entry in any of these forms matches them all", function()
+    local h = C.harness(deny({ "ＫＩＬＬ", "ca\u{200D}fé" }))
+    for _, bad in ipairs({ "kill", "𝐤𝐢𝐥𝐥", "CAFE", "cafe\u{301}", "café" }) do
+      local _, code = h.refusal(post({ prompt = bad }))
+      assert.are.equal("prompt_rejected", code, bad)
+    end
+  end)
+
+  it("still matches whole words only", function()
+    local h = C.harness(deny({ "kill" }))
+    for _, ok in ipairs({ "skill", "ｓｋｉｌｌ", "killer whale", "kilt", "𝐤𝐢𝐥𝐭" }) do
+      assert.are.equal("number", type(h.plan(post({ prompt = ok })).attempts[1].calls[1].body.seed), ok)
+    end
+  end)
+
+  it("never changes the text sent to the model", function()
+    local h = C.harness({ config = function(c) c.prompt.deny = { "kill" }; c.rate_limit.enabled = false end })
+    for _, text in ipairs({ "ｓｋｉｌｌｆｕｌ 𝐭𝐞𝐱𝐭", "a flag 🇫🇷 and ☺\u{FE0F} and 👩\u{200D}🚀",
+      "ⓗⓔⓛⓛⓞ ᴡᴏʀʟᴅ", "Кот и ρόδο", "a\u{2062}b", "x\u{E0041}y" }) do
+      assert.are.equal(text, h.plan(post({ prompt = text })).body.prompt, text)
+    end
+  end)
+
+  it("folds an 8 KB prompt of exotic characters within a tenth of the instruction budget", function()
+    local h = C.harness({ budget = 1000000, config = function(c)
+      c.prompt.deny = { "kill", "blood bath" }
+      c.prompt.max_input_bytes = 10000
+    end })
+    local piece = "ｓｋｉｌｌ\u{200D}𝐟𝐮𝐥 кіt ⓐ\u{FE0F} "
+    local prompt = string.rep(piece, math.floor(9900 / #piece))
+    assert.is_true(#prompt > 8192)
+    assert.are.equal("number", type(h.plan(post({ prompt = prompt })).attempts[1].calls[1].body.seed))
+    local _, code = h.refusal(post({ prompt = prompt .. " 𝐛𝐥𝐨𝐨𝐝 𝐛𝐚𝐭𝐡" }))
+    assert.are.equal("prompt_rejected", code)
+  end)
+end)
+
+describe("the fold table", function()
+  local fold = C.harness().require("fold")
+
+  -- UnicodeData.txt (Debian's unicode-data package) names every format character.
+  local ucd = io.open("/usr/share/unicode/UnicodeData.txt")
+  local cf_test = ucd and it or pending
+  cf_test("lists every format character (Cf) of UnicodeData.txt", function()
+    local listed = {}
+    for _, r in ipairs(fold.FORMAT_CHARACTERS) do
+      for cp = r[1], r[2] or r[1] do listed[cp] = true end
+    end
+    local count = 0
+    for line in ucd:lines() do
+      local cp, category = line:match("^(%x+);[^;]*;(%a%a);")
+      if category == "Cf" then
+        count = count + 1
+        assert.is_true(listed[tonumber(cp, 16)] == true, "U+" .. cp .. " is Cf but not listed")
+        listed[tonumber(cp, 16)] = nil
+      end
+    end
+    ucd:close()
+    assert.is_nil(next(listed), "listed but not Cf")
+    assert.is_true(count >= 170)
+  end)
+
+  it("removes every format character", function()
+    for _, r in ipairs(fold.FORMAT_CHARACTERS) do
+      for cp = r[1], r[2] or r[1] do
+        assert.are.equal("ab", fold.fold("a" .. utf8.char(cp) .. "b"), string.format("U+%04X", cp))
+      end
+    end
+    for cp = 0xE0000, 0xE0FFF do assert.are.equal("ab", fold.fold("a" .. utf8.char(cp) .. "b")) end
+  end)
+
+  it("folds every letter of the mathematical Latin alphabets", function()
+    local alphabet = "abcdefghijklmnopqrstuvwxyz"
+    for k = 0, 12 do
+      for i = 0, 51 do
+        local cp = 0x1D400 + 52 * k + i
+        local want = alphabet:sub(i % 26 + 1, i % 26 + 1)
+        local got = fold.fold(utf8.char(cp))
+        -- the unassigned gaps fold too; the letters of the gaps are letterlike symbols
+        assert.are.equal(want, got, string.format("U+%04X", cp))
+      end
+    end
+  end)
+
+  it("maps only to lower case", function()
+    for from, to in pairs(fold.map) do
+      assert.is_nil(to:find("%u"), from)
+      assert.is_true(utf8.len(to) ~= nil, from)
+    end
   end)
 end)
