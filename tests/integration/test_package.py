@@ -6,8 +6,13 @@ On this Debian machine every bundled library also exists in /lib, so a plain run
 bundle is complete: where the test may chroot, the function runs in a root that holds nothing but
 glibc and the package, the library set provided.al2023 guarantees. Also checked: the zip's layout
 and modes, byte-for-byte reproducibility, and the glibc limit (2.34), whose highest needed version
-is printed.
+is printed. The manifest written beside the zip (what Terraform reads at plan time) must describe
+that zip and that policy: its hash, architecture, glibc floor, policy files, config.lua's settings
+and the catalogue's model ids.
 """
+import base64
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -76,6 +81,21 @@ def resolved_libraries(binary, lib_dir):
         elif line.startswith("/"):
             libs[os.path.basename(line.split()[0])] = line.split()[0]
     return libs
+
+
+def manifest_of(zip_path):
+    with open(zip_path[: -len(".zip")] + ".manifest.json") as f:
+        return json.load(f)
+
+
+def lua_policy(policy_dir, expr):
+    """Evaluates a Lua expression with the policy directory's modules loadable; JSON-encodes it with
+    lua-cjson (a path independent of the packager's own encoder)."""
+    code = ('package.path = "./?.lua"; cjson = require("cjson"); '
+            'imagegen = setmetatable({}, {__index = function() return function() end end}); '
+            f'io.write(cjson.encode(({expr})))')
+    out = subprocess.run(["lua5.4", "-e", code], cwd=policy_dir, stdout=subprocess.PIPE, check=True, timeout=60)
+    return json.loads(out.stdout)
 
 
 def can_chroot():
@@ -226,6 +246,72 @@ class PackageTest(unittest.TestCase):
                 self.assertNotEqual(p.returncode, 0, out)
                 self.assertRegex(out, r"needs GLIBC_2\.3[5-9]")
                 print("glibc: refused as expected:", re.search(r"\S+ needs GLIBC_[\d.]+ \(symbols: [^)]*\)", out).group(0))
+
+    def test_manifest_describes_the_zip(self):
+        zip_path = self.built()
+        m = manifest_of(zip_path)
+        with open(zip_path, "rb") as f:
+            digest = hashlib.sha256(f.read()).digest()
+        self.assertEqual(m["package"]["sha256"], digest.hex())
+        self.assertEqual(m["package"]["source_code_hash"], base64.b64encode(digest).decode())
+        self.assertEqual(m["package"]["size"], os.path.getsize(zip_path))
+        self.assertEqual(m["runtime"], "provided.al2023")
+        with zipfile.ZipFile(zip_path) as z:
+            machine = struct.unpack("<H", z.read("bootstrap")[18:20])[0]
+            self.assertEqual(m["architecture"], {0x3E: "x86_64", 0xB7: "arm64"}[machine])
+            policy = {n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist() if n.startswith("policy/")}
+        self.assertEqual({f["path"]: f["sha256"] for f in m["policy"]["files"]}, policy)
+        floor = glibc_line(self.out)
+        self.assertIsNotNone(floor, self.out)
+        self.assertEqual(m["glibc"]["floor"], f"{floor.group(1)}.{floor.group(2)}")
+        self.assertEqual(m["glibc"]["limit"], self.limit.get("IMAGEGEN_MAX_GLIBC", "2.34"))
+
+    def test_manifest_carries_the_catalogue_and_config(self):
+        m = manifest_of(self.built())
+        ids = lua_policy(POLICY, 'require("models").ids()')
+        self.assertEqual([x["id"] for x in m["models"]], ids)
+        for x in m["models"]:
+            want = lua_policy(POLICY, f'(function() local e = require("models").get({json.dumps(x["id"])}) '
+                                      'return {e.status, e.eol or "none", e.foundation_model or e.id} end)()')
+            self.assertEqual([x["status"], x["end_of_life"] or "none", x["foundation_model"]], want, x)
+        self.assertTrue(any(x["end_of_life"] for x in m["models"]), "no end of life reached the manifest")
+        raw = lua_policy(POLICY, 'require("config")')
+        settings = m["policy"]["settings"]
+        self.assertEqual(settings["allowed_models"], raw["allowed_models"])
+        self.assertEqual(settings["default_model"], raw["default_model"])
+        self.assertEqual(settings["key_prefix"], raw["storage"]["key_prefix"])
+        self.assertEqual(settings["cache_key_prefix"], raw["cache"]["key_prefix"])
+        self.assertEqual(sorted(settings["rate_limit"]["tiers"]), sorted(raw["rate_limit"]["tiers"]))
+
+    def test_manifest_follows_an_edited_config_and_refuses_an_unknown_model(self):
+        policy_copy = os.path.join(self.tmp, "policy-edited")
+        shutil.copytree(POLICY, policy_copy)
+        config = os.path.join(policy_copy, "config.lua")
+        with open(config) as f:
+            text = f.read()
+        edited = re.sub(r"allowed_models = \{[^}]*\}", 'allowed_models = { "stability.stable-image-ultra-v1:1" }',
+                        text, count=1)
+        edited = re.sub(r'default_model = "[^"]*"', 'default_model = "stability.stable-image-ultra-v1:1"',
+                        edited, count=1)
+        edited = edited.replace("origins = {},", 'origins = { "https://app.example.com" },', 1)
+        self.assertNotEqual(edited, text)
+        with open(config, "w") as f:
+            f.write(edited)
+        out_zip = os.path.join(self.tmp, "edited", "lambda.zip")
+        rc, out = package(out_zip, "--policy-dir", policy_copy, env=self.limit)
+        self.assertEqual(rc, 0, out)
+        settings = manifest_of(out_zip)["policy"]["settings"]
+        self.assertEqual(settings["allowed_models"], ["stability.stable-image-ultra-v1:1"])
+        self.assertEqual(settings["default_model"], "stability.stable-image-ultra-v1:1")
+        self.assertEqual(settings["cors_origins"], ["https://app.example.com"])
+        # A model the catalogue does not hold: no package, and the message names it.
+        with open(config, "w") as f:
+            f.write(edited.replace('{ "stability.stable-image-ultra-v1:1" }', '{ "example.unknown-v1:0" }', 1))
+        refused_zip = os.path.join(self.tmp, "refused", "lambda.zip")
+        rc, out = package(refused_zip, "--policy-dir", policy_copy, env=self.limit)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('unknown model "example.unknown-v1:0"', out)
+        self.assertFalse(os.path.exists(refused_zip))
 
     def test_unzipped_bootstrap_generates_an_image(self):
         root = os.path.join(self.tmp, "root")
