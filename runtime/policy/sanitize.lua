@@ -1,6 +1,7 @@
 -- sanitize.lua - turns a client's prompt into the text sent to the model, and the deny-list.
 --
--- A prompt must be valid UTF-8. Control characters are removed (tab, line breaks and the
+-- A prompt must be valid UTF-8, without the replacement character U+FFFD that API Gateway puts
+-- for bytes that are not. Control characters are removed (tab, line breaks and the
 -- Unicode spaces first become plain spaces), invisible formatting characters that could hide
 -- words from the deny-list are removed, runs of white space collapse to one space, and the
 -- ends are trimmed. The deny-list matches whole words and phrases on the cleaned text in its
@@ -44,6 +45,16 @@ local SEPARATOR_PATTERNS = {
 -- Returns the number of characters, or nil and the byte position of the first bad sequence.
 function M.utf8_length(s)
   return utf8.len(s)
+end
+
+-- The position (in characters) of the first U+FFFD REPLACEMENT CHARACTER in s (valid UTF-8),
+-- or nil. API Gateway puts one in place of every byte of a query string or body that is not
+-- UTF-8, so by the time the text reaches the policy this is all that is left of those bytes;
+-- nobody means it in a prompt.
+function M.replacement_character(s)
+  local at = s:find("\xEF\xBF\xBD", 1, true)
+  if not at then return nil end
+  return utf8.len(s, 1, at - 1) + 1
 end
 
 -- The cleaned text (which may be empty). `s` must be valid UTF-8.

@@ -121,6 +121,12 @@ local function parse_text(name, raw, from, range, max_input_bytes)
   if not len then
     return nil, string.format("%s is not valid UTF-8 (bad byte sequence at byte %d)", name, bad)
   end
+  local replaced = sanitize.replacement_character(raw)
+  if replaced then
+    return nil, string.format("%s holds U+FFFD, the replacement character, at character %d: the request "
+      .. "carried bytes that are not UTF-8, which API Gateway replaces with it; send the text encoded in "
+      .. "UTF-8 (percent-encoded in a query string)", name, replaced)
+  end
   local text = sanitize.clean(raw)
   local n = utf8.len(text)
   if n == 0 then

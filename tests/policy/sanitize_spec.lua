@@ -44,6 +44,29 @@ describe("UTF-8", function()
     assert.matches("^negativePrompt is not valid UTF%-8", msg)
   end)
 
+  -- API Gateway hands the function no bytes that are not UTF-8: it replaces each with U+FFFD,
+  -- in query strings and (without binary media types) in bodies. So both paths see the same
+  -- text, and a replacement character in a text parameter means the client's text was not UTF-8.
+  it("refuses the replacement characters API Gateway puts for bytes that are not UTF-8, on GET and POST alike", function()
+    local h = C.titan_harness()
+    local bytes = "caf\xE9 \xFF\xFE"
+    local text = R.as_gateway_text(bytes)
+    assert.are.equal("caf\u{FFFD} \u{FFFD}\u{FFFD}", text)
+    local want = "prompt holds U+FFFD, the replacement character, at character 4: the request carried bytes "
+      .. "that are not UTF-8, which API Gateway replaces with it; send the text encoded in UTF-8 "
+      .. "(percent-encoded in a query string)"
+    local st, code, msg = h.refusal(get({ prompt = text }))
+    assert.are.same({ 400, "invalid_prompt", want }, { st, code, msg })
+    st, code, msg = h.refusal(R.post("/generate-image", R.as_gateway_text('{"prompt":"' .. bytes .. '"}')))
+    assert.are.same({ 400, "invalid_prompt", want }, { st, code, msg })
+  end)
+
+  it("refuses a replacement character in negativePrompt too", function()
+    local _, code, msg = C.harness().refusal(get({ prompt = "a cat", negativePrompt = R.as_gateway_text("\xFF") }))
+    assert.are.equal("invalid_prompt", code)
+    assert.matches("^negativePrompt holds U%+FFFD, the replacement character, at character 1:", msg)
+  end)
+
   it("keeps valid multi-byte text as it is", function()
     local text = "un café à Zürich, 東京の夜, кот 🐱‍👤"
     assert.are.equal(text, sent(C.titan_harness(), text))

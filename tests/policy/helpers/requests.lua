@@ -32,6 +32,31 @@ function M.decode(text)
   return mark(value)
 end
 
+-- What API Gateway (REST, no binary media types) hands the function for text that is not
+-- UTF-8, in a query string or a body: each byte that does not start a valid sequence replaced
+-- by U+FFFD, as the local gateway (runtime/local/gateway_event.c) does.
+function M.as_gateway_text(s)
+  local out, i = {}, 1
+  while i <= #s do
+    local len = 0
+    for n = 1, 4 do
+      local piece = s:sub(i, i + n - 1)
+      if #piece == n and utf8.len(piece) == 1 and not piece:find("%z") then
+        len = n
+        break
+      end
+    end
+    if len == 0 then
+      out[#out + 1] = "\u{FFFD}"
+      i = i + 1
+    else
+      out[#out + 1] = s:sub(i, i + len - 1)
+      i = i + len
+    end
+  end
+  return table.concat(out)
+end
+
 local function base(method, path, opts)
   opts = opts or {}
   local headers = {}
