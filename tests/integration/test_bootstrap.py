@@ -123,6 +123,26 @@ class BootstrapTest(unittest.TestCase):
         self.assertEqual(headers.get("Lambda-Runtime-Function-Error-Type"), "Runtime.PolicyLoadError")
         self.assertNotEqual(self.proc.wait(timeout=10), 0)
 
+    def test_time_limit_ends_calls_that_instructions_cannot(self):
+        self.proc = start_bootstrap(self.stub, policy="runaway", IMAGEGEN_LUA_TIME_MS="300",
+                                    IMAGEGEN_LUA_MEMORY_MB="96", IMAGEGEN_LUA_INSTRUCTIONS="10000000")
+        # A loop of long C calls: the clock ends it, the process lives on.
+        status, _, body = proxy(self.stub.invoke(api_event(path="/gsub")))
+        self.assertEqual((status, body["error"]["code"]), (500, "policy_error"))
+        status, _, body = proxy(self.stub.invoke(api_event(path="/health")))
+        self.assertEqual(status, 200)
+        # One C call that never returns to the VM: the environment stops, saying why.
+        rid = None
+        try:
+            self.stub.invoke(api_event(path="/backtrack"), timeout_s=8)
+        except TimeoutError as e:
+            rid = str(e)
+        self.assertIsNotNone(rid, "the backtracking call came back")
+        self.assertEqual(self.proc.wait(timeout=20), 70)
+        out = self.proc.stdout.read().decode()
+        self.assertIn("time limit of 300 ms exhausted (IMAGEGEN_LUA_TIME_MS", out)
+        self.assertIn("a policy call ran past its time limit inside a C function", out)
+
     def test_finds_the_shipped_policy_from_a_checkout_without_settings(self):
         # No IMAGEGEN_POLICY_DIR, no LAMBDA_TASK_ROOT, and no ./policy where it runs: build/bootstrap
         # takes the source tree's runtime/policy, beside its build folder.

@@ -110,6 +110,26 @@ class HostileInputTest(unittest.TestCase):
                 self.assertEqual(r.headers["Content-Type"], "application/json")
         self.assertEqual(self.generate("GET", "a healthy next request").status, 200)
 
+    def test_no_request_can_push_the_policy_past_its_budget(self):
+        # 50,000 unknown keys (about 750 KB) once ran the policy out of instructions: a 500.
+        # The runtime bounds what reaches the policy; the client gets 413 in the error shape.
+        body = json.dumps({"prompt": "a fox", **{"k%05d" % i: i for i in range(50000)}})
+        r = self.st.request("POST", "/generate-image", body, JSON)
+        self.assertEqual(r.status, 413, r.body[:300])
+        err = r.json()["error"]
+        self.assertEqual(err["code"], "payload_too_large")
+        self.assertIn("more than 1000 values", err["message"])
+        query = "&".join("p%d=1" % i for i in range(150))
+        r = self.st.request("GET", "/generate-image?prompt=a%20fox&" + query)
+        self.assertEqual(r.status, 413, r.body[:300])
+        self.assertIn("more than 100 query parameters", r.json()["error"]["message"])
+        # Under the bounds, unknown keys are the client's mistake: a 400 naming them.
+        body = json.dumps({"prompt": "a fox", **{"k%03d" % i: i for i in range(900)}})
+        r = self.st.request("POST", "/generate-image", body, JSON)
+        self.assertEqual(r.status, 400, r.body[:300])
+        self.assertEqual(r.json()["error"]["code"], "unknown_parameter")
+        self.assertEqual(self.generate("GET", "a healthy next request").status, 200)
+
     def test_keys_are_uuids_the_client_cannot_choose(self):
         tries = [("GET", "/generate-image?prompt=a+cat&width=512&height=512&key=..%2F..%2Fetc%2Fpasswd", None),
                  ("GET", "/generate-image?prompt=a+cat&width=512&height=512&prefix=public%2F&filename=x.png", None),
@@ -260,7 +280,7 @@ class SandboxTest(unittest.TestCase):
         self.assertEqual(got["env_path"], "nil")                  # not on the allow-list
         self.assertEqual(got["env_unlisted"], "nil")              # not on it either
         self.assertEqual(got["env_listed"], "value: string :UTC")  # on it
-        self.assertEqual(got["env_bucket"], "value: string imagegen-test")      # IMAGEGEN_*
+        self.assertEqual(got["env_bucket"], "nil")               # IMAGEGEN_* alone is not enough: listed only
         self.assertEqual(got["env_region"], "value: string us-east-1")
 
 

@@ -56,6 +56,61 @@ static void test_event_get_with_query(void)
     json_decref(req);
 }
 
+/* An event whose query holds n parameters, or whose JSON body is an object of n members. */
+static json_t *req_with(size_t n, int in_body)
+{
+    json_t *ev = json_pack("{s:s, s:s, s:{}, s:{}}", "httpMethod", in_body ? "POST" : "GET", "path",
+                           "/generate-image", "headers", "requestContext");
+    json_t *params = json_object(), *multi = json_object();
+    for (size_t i = 0; i < n; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "k%zu", i);
+        json_object_set_new(params, k, json_string("v"));
+        json_object_set_new(multi, k, json_pack("[s]", "v"));
+    }
+    if (in_body) {
+        char *text = json_dumps(params, JSON_COMPACT);
+        json_object_set_new(ev, "body", json_string(text));
+        free(text);
+        json_decref(params);
+        json_decref(multi);
+    } else {
+        json_object_set_new(ev, "queryStringParameters", params);
+        json_object_set_new(ev, "multiValueQueryStringParameters", multi);
+    }
+    char *event = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    json_t *req = req_from(event);
+    free(event);
+    return req;
+}
+
+/* The policy is never handed more than the runtime's bounds: its budget cannot depend on what a
+ * client sends. At the bound the request is whole; past it, query and body are dropped. */
+static void test_event_bounds_what_reaches_the_policy(void)
+{
+    json_t *req = req_with(IG_EVENT_MAX_PARAMS, 0);
+    IG_CHECK(req && !json_object_get(req, "too_large"));
+    IG_CHECK_EQ_INT(json_object_size(json_object_get(req, "query")), IG_EVENT_MAX_PARAMS);
+    json_decref(req);
+    req = req_with(IG_EVENT_MAX_PARAMS + 1, 0);
+    IG_CHECK(req != NULL);
+    IG_CHECK_EQ_STR(str_at(req, "too_large", NULL), "the request has more than 100 query parameters");
+    IG_CHECK_EQ_INT(json_object_size(json_object_get(req, "query")), 0);
+    IG_CHECK_EQ_INT(json_object_size(json_object_get(req, "multi_query")), 0);
+    IG_CHECK_EQ_STR(str_at(req, "method", NULL), "GET");
+    json_decref(req);
+    req = req_with(IG_EVENT_MAX_VALUES - 1, 1); /* the object itself is one value */
+    IG_CHECK(req && !json_object_get(req, "too_large") && json_object_get(req, "body"));
+    json_decref(req);
+    req = req_with(50000, 1);
+    IG_CHECK(req != NULL);
+    IG_CHECK_EQ_STR(str_at(req, "too_large", NULL), "the request body holds more than 1000 values");
+    IG_CHECK(json_object_get(req, "body") == NULL);
+    IG_CHECK(json_object_get(req, "raw_body") == NULL);
+    json_decref(req);
+}
+
 static void test_event_null_maps_become_empty(void)
 {
     json_t *req = req_from("{\"httpMethod\":\"GET\",\"path\":\"/health\",\"headers\":null,"
@@ -329,13 +384,21 @@ static void test_fallback_response_shape(void)
 {
     ig_buf out;
     ig_buf_init(&out, 0);
-    IG_CHECK_EQ_INT(ig_response_fallback(500, "policy_error", "broken", "req-9", &out), IG_OK);
+    IG_CHECK_EQ_INT(ig_response_fallback(500, "policy_error", "broken", "req-9", NULL, &out), IG_OK);
     json_t *r = json_loads(ig_buf_cstr(&out), 0, NULL);
     IG_CHECK_EQ_INT(json_integer_value(json_object_get(r, "statusCode")), 500);
     json_t *body = json_loads(json_string_value(json_object_get(r, "body")), 0, NULL);
     IG_CHECK_EQ_STR(str_at(json_object_get(body, "error"), "code", NULL), "policy_error");
     IG_CHECK_EQ_STR(str_at(json_object_get(body, "error"), "requestId", NULL), "req-9");
+    IG_CHECK(str_at(r, "headers", "Access-Control-Allow-Origin") == NULL);
     json_decref(body);
+    json_decref(r);
+    /* With an origin the policy allows, the CORS header every documented error carries. */
+    IG_CHECK_EQ_INT(ig_response_fallback(500, "policy_error", "broken", "req-9", "https://app.example.com", &out),
+                    IG_OK);
+    r = json_loads(ig_buf_cstr(&out), 0, NULL);
+    IG_CHECK_EQ_STR(str_at(r, "headers", "Access-Control-Allow-Origin"), "https://app.example.com");
+    IG_CHECK_EQ_STR(str_at(r, "headers", "Vary"), "Origin");
     json_decref(r);
     ig_buf_free(&out);
 }
@@ -393,6 +456,7 @@ static void test_config_from_env(void)
 int main(void)
 {
     IG_RUN(test_event_get_with_query);
+    IG_RUN(test_event_bounds_what_reaches_the_policy);
     IG_RUN(test_event_null_maps_become_empty);
     IG_RUN(test_event_json_body_decoded);
     IG_RUN(test_event_base64_body_decoded);

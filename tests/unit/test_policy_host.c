@@ -402,44 +402,52 @@ static void test_modules_load_once(void)
 static void test_env_allow_list(void)
 {
     setenv("IMAGEGEN_BUCKET", "bucket-1", 1);
+    setenv("IMAGEGEN_ALLOWED_MODELS", "stability.stable-image-core-v1:1", 1);
     setenv("AWS_REGION", "eu-west-1", 1);
     setenv("AWS_LAMBDA_FUNCTION_NAME", "imagegen", 1);
     setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
     setenv("AWS_SESSION_TOKEN", "session-token", 1);
     setenv("IMAGEGEN_SIGNING_SECRET", "do-not-read", 1);
+    setenv("IMAGEGEN_API_KEY", "sk-do-not-read", 1);
+    setenv("IMAGEGEN_HMAC_KEY", "hmac-do-not-read", 1);
+    setenv("IMAGEGEN_DB_PASS", "db-do-not-read", 1);
     setenv("CUSTOM_SETTING", "custom", 1);
     setenv("UNLISTED_SETTING", "unlisted", 1);
-    /* even when the operator lists them, credentials stay unreadable */
-    ig_policy *p = load_fixture(
-        "probe", "CUSTOM_SETTING, AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_ACCESS_KEY_ID");
+    /* Only what the operator lists (beyond the documented overrides) is readable; credential-like
+     * names stay unreadable even when listed. */
+    ig_policy *p = load_fixture("probe", "CUSTOM_SETTING, AWS_SECRET_ACCESS_KEY,AWS_SESSION_TOKEN,AWS_ACCESS_KEY_ID,"
+                                         "IMAGEGEN_API_KEY,IMAGEGEN_HMAC_KEY,IMAGEGEN_DB_PASS");
     if (!p)
         return;
-    json_t *names = json_pack("[s,s,s,s,s,s,s,s,s,s]", "IMAGEGEN_BUCKET", "AWS_REGION",
+    json_t *names = json_pack("[s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "IMAGEGEN_BUCKET", "AWS_REGION",
                               "AWS_LAMBDA_FUNCTION_NAME", "CUSTOM_SETTING", "UNLISTED_SETTING",
                               "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                              "IMAGEGEN_SIGNING_SECRET", "IMAGEGEN_NOT_SET");
+                              "IMAGEGEN_SIGNING_SECRET", "IMAGEGEN_NOT_SET", "IMAGEGEN_ALLOWED_MODELS",
+                              "IMAGEGEN_API_KEY", "IMAGEGEN_HMAC_KEY", "IMAGEGEN_DB_PASS");
     json_t *out = NULL;
     ig_error err;
     IG_CHECK_EQ_INT(probe(p, "env", json_pack("{s:o}", "names", names), &out, &err), IG_OK);
     json_t *v = json_object_get(out, "values");
-    IG_CHECK_EQ_STR(str_at(v, "IMAGEGEN_BUCKET"), "bucket-1");
     IG_CHECK_EQ_STR(str_at(v, "AWS_REGION"), "eu-west-1");
     IG_CHECK_EQ_STR(str_at(v, "AWS_LAMBDA_FUNCTION_NAME"), "imagegen");
     IG_CHECK_EQ_STR(str_at(v, "CUSTOM_SETTING"), "custom");
-    static const char *hidden[] = {"UNLISTED_SETTING", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                   "AWS_SESSION_TOKEN", "IMAGEGEN_SIGNING_SECRET",
-                                   "IMAGEGEN_NOT_SET"};
+    IG_CHECK_EQ_STR(str_at(v, "IMAGEGEN_ALLOWED_MODELS"), "stability.stable-image-core-v1:1");
+    static const char *hidden[] = {"IMAGEGEN_BUCKET", "UNLISTED_SETTING", "AWS_ACCESS_KEY_ID",
+                                   "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "IMAGEGEN_SIGNING_SECRET",
+                                   "IMAGEGEN_NOT_SET", "IMAGEGEN_API_KEY", "IMAGEGEN_HMAC_KEY",
+                                   "IMAGEGEN_DB_PASS"};
     for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
         if (!json_is_null(json_object_get(v, hidden[i])))
             ig_test_fail(__FILE__, __LINE__, "%s is readable", hidden[i]);
     }
     json_decref(out);
     ig_policy_free(p);
-    unsetenv("AWS_ACCESS_KEY_ID");
-    unsetenv("AWS_SECRET_ACCESS_KEY");
-    unsetenv("AWS_SESSION_TOKEN");
-    unsetenv("IMAGEGEN_SIGNING_SECRET");
+    static const char *set[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                                "IMAGEGEN_SIGNING_SECRET", "IMAGEGEN_API_KEY", "IMAGEGEN_HMAC_KEY",
+                                "IMAGEGEN_DB_PASS", "IMAGEGEN_ALLOWED_MODELS"};
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        unsetenv(set[i]);
 }
 
 /* ---- the imagegen functions ----------------------------------------------------------- */
@@ -595,6 +603,27 @@ static void test_log_and_print(void)
     ig_policy_free(p);
 }
 
+static void test_cors_origins_for_the_runtime(void)
+{
+    ig_policy *p = load_fixture("probe", NULL);
+    if (!p)
+        return;
+    IG_CHECK(ig_policy_origin_allowed(p, "https://app.example.com"));
+    IG_CHECK(!ig_policy_origin_allowed(p, "https://evil.example"));
+    IG_CHECK(!ig_policy_origin_allowed(p, ""));
+    IG_CHECK(!ig_policy_origin_allowed(p, NULL));
+    ig_policy_free(p);
+    ig_policy_options o;
+    memset(&o, 0, sizeof o);
+    o.dir = fixture("bad_cors");
+    o.memory_limit_bytes = 32u * 1024 * 1024;
+    o.instruction_limit = 5000000;
+    ig_error err;
+    ig_error_clear(&err);
+    IG_CHECK(ig_policy_load(&o, &err) == NULL);
+    IG_CHECK(strstr(err.message, "cors_origins[2] must be an origin") != NULL);
+}
+
 int main(void)
 {
     IG_RUN(test_admit_round_trip);
@@ -607,6 +636,7 @@ int main(void)
     IG_RUN(test_require_stays_in_policy_directory);
     IG_RUN(test_modules_load_once);
     IG_RUN(test_env_allow_list);
+    IG_RUN(test_cors_origins_for_the_runtime);
     IG_RUN(test_api_functions);
     IG_RUN(test_state_persists_between_calls);
     IG_RUN(test_metrics_collected_and_emptied);

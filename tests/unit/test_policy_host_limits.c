@@ -2,7 +2,10 @@
  * allocations come back as errors with file:line and leave a state that serves the next
  * call; broken policies fail to load with a sentence naming file:line; the limits come
  * from the environment strictly; memory stays flat over many calls. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "lua/host.h"
@@ -411,9 +414,101 @@ static void test_memory_does_not_grow_over_many_calls(void)
     ig_policy_free(p);
 }
 
+static ig_policy *load_timed(const char *name, size_t memory_mb, uint64_t time_ms, ig_error *err)
+{
+    ig_policy_options o;
+    memset(&o, 0, sizeof o);
+    o.dir = fixture(name);
+    o.memory_limit_bytes = memory_mb * 1024 * 1024;
+    o.instruction_limit = 10000000;
+    o.time_limit_ms = time_ms;
+    ig_error_clear(err);
+    return ig_policy_load(&o, err);
+}
+
+/* Each gsub over 8 MB is one C call: a thousand instructions take seconds, so only the clock
+ * can end the loop. */
+static void test_time_limit_ends_loops_of_c_calls(void)
+{
+    ig_error err;
+    ig_policy *p = load_timed("probe", 96, 300, &err);
+    IG_CHECK(p != NULL);
+    if (!p)
+        return;
+    json_t *out = NULL;
+    IG_CHECK_EQ_INT(probe(p, "gsub_loop", NULL, &out, &err), IG_ERR_POLICY);
+    IG_CHECK(strstr(err.message, "time limit of 300 ms exhausted (IMAGEGEN_LUA_TIME_MS") != NULL);
+    check_next_call_works(p);
+    /* The invocation's deadline ends a call sooner than the limit. */
+    ig_policy_set_deadline(p, ig_now_ms() + 200);
+    ig_policy *q = p;
+    IG_CHECK_EQ_INT(probe(q, "gsub_loop", NULL, &out, &err), IG_ERR_POLICY);
+    IG_CHECK(strstr(err.message, "time limit") != NULL);
+    ig_policy_set_deadline(p, 0);
+    check_next_call_works(p);
+    ig_policy_free(p);
+}
+
+static long resident_mb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
+/* cjson.encode of 100 references to one 8 MB string: refused before cjson builds 800 MB outside
+ * the cap, and nothing stays behind. */
+static void test_encode_stays_within_the_cap(void)
+{
+    ig_error err;
+    ig_policy *p = load_with("probe", 64, 100000000, &err);
+    IG_CHECK(p != NULL);
+    if (!p)
+        return;
+    json_t *out = NULL;
+    IG_CHECK_EQ_INT(probe(p, "encode_big", NULL, &out, &err), IG_ERR_POLICY);
+    IG_CHECK(strstr(err.message, "cjson.encode: the result would be larger than the memory the policy has left") != NULL);
+    IG_CHECK(resident_mb() < 400);
+    IG_CHECK_EQ_INT(probe(p, "encode_small", NULL, &out, &err), IG_OK);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(out, "text")), "{\"a\":[1,\"two\",true]}");
+    json_decref(out);
+    ig_policy_free(p);
+}
+
+static void test_strings_are_shared_and_frozen(void)
+{
+    ig_error err;
+    ig_policy *p = load_with("probe", 32, 1000000, &err);
+    IG_CHECK(p != NULL);
+    if (!p)
+        return;
+    json_t *out = NULL;
+    IG_CHECK_EQ_INT(probe(p, "change_strings", NULL, &out, &err), IG_OK);
+    json_t *b = json_object_get(out, "body");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(b, "metatable")), "false");
+    IG_CHECK(strstr(json_string_value(json_object_get(b, "set_upper")), "cannot be changed") != NULL);
+    IG_CHECK(json_string_value(json_object_get(b, "set_through_method")) != NULL);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(b, "upper")), "ABC");
+    json_decref(out);
+    IG_CHECK_EQ_INT(probe(p, "strings_after", NULL, &out, &err), IG_OK);
+    b = json_object_get(out, "body");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(b, "upper")), "ABC");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(b, "format")), "7");
+    json_decref(out);
+    ig_policy_free(p);
+}
+
 int main(void)
 {
     IG_RUN(test_endless_loop_is_stopped);
+    IG_RUN(test_time_limit_ends_loops_of_c_calls);
+    IG_RUN(test_encode_stays_within_the_cap);
+    IG_RUN(test_strings_are_shared_and_frozen);
     IG_RUN(test_pcall_cannot_swallow_the_budget);
     IG_RUN(test_budget_is_per_call);
     IG_RUN(test_no_finalizers);

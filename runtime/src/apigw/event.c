@@ -2,6 +2,7 @@
 #include "apigw/event.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,56 @@ static void set_str(json_t *obj, const char *name, const char *value)
         if (s)
             json_object_set_new(obj, name, s);
     }
+}
+
+/* Counts the values in v (members and elements, nested), stopping once past limit. */
+static size_t count_values(json_t *v, size_t limit)
+{
+    size_t n = 1;
+    const char *k;
+    json_t *item;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, item)
+        {
+            n += count_values(item, limit - (n < limit ? n : limit));
+            if (n > limit)
+                return n;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, item)
+        {
+            n += count_values(item, limit - (n < limit ? n : limit));
+            if (n > limit)
+                return n;
+        }
+    }
+    return n;
+}
+
+/* Bounds what reaches the policy: its instruction budget must never depend on how much a
+ * client sends. Over a bound, the parts go and req.too_large says why (answered 413). */
+static void bound_request(json_t *req)
+{
+    size_t params = json_object_size(json_object_get(req, "query"));
+    size_t values = 0;
+    const char *k;
+    json_t *list;
+    json_object_foreach(json_object_get(req, "multi_query"), k, list)
+        values += json_array_size(list);
+    char msg[160];
+    msg[0] = '\0';
+    if (params > IG_EVENT_MAX_PARAMS || values > IG_EVENT_MAX_PARAMS)
+        snprintf(msg, sizeof msg, "the request has more than %u query parameters", IG_EVENT_MAX_PARAMS);
+    else if (count_values(json_object_get(req, "body"), IG_EVENT_MAX_VALUES) > IG_EVENT_MAX_VALUES)
+        snprintf(msg, sizeof msg, "the request body holds more than %u values", IG_EVENT_MAX_VALUES);
+    if (!msg[0])
+        return;
+    json_object_set_new(req, "query", json_object());
+    json_object_set_new(req, "multi_query", json_object());
+    json_object_del(req, "body");
+    json_object_del(req, "raw_body");
+    json_object_set_new(req, "too_large", json_string(msg));
 }
 
 static ig_err event_body(json_t *event, json_t *req, ig_error *err)
@@ -181,6 +232,7 @@ ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_e
         json_decref(req);
         return e;
     }
+    bound_request(req);
     *req_out = req;
     return IG_OK;
 }

@@ -16,6 +16,13 @@
 /* Largest body accepted from an event (API Gateway itself stops at 10 MB; Lambda at 6 MB). */
 #define IG_EVENT_BODY_MAX (10u * 1024u * 1024u)
 
+/* What the policy may be handed at most: query parameters (names, and values of repeated
+ * names), and values in a JSON body (members and elements, nested). A request over either keeps
+ * its route, method and headers, loses its query and body, and carries req.too_large, a
+ * sentence for the 413 the runtime answers without calling admit(). */
+#define IG_EVENT_MAX_PARAMS 100u
+#define IG_EVENT_MAX_VALUES 1000u
+
 /* On success *req_out is a new JSON object. A malformed event gives IG_ERR_PARSE with a
  * sentence; *req_out is then NULL. */
 ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_error *err);

@@ -79,8 +79,8 @@ ig_err ig_response_from_answer(json_t *answer, ig_buf *out, ig_error *err)
     return e;
 }
 
-ig_err ig_response_fallback(int status, const char *code, const char *message,
-                            const char *request_id, ig_buf *out)
+ig_err ig_response_fallback(int status, const char *code, const char *message, const char *request_id,
+                            const char *allow_origin, ig_buf *out)
 {
     json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code, "message",
                              message ? message : "", "requestId", request_id ? request_id : "");
@@ -93,6 +93,11 @@ ig_err ig_response_fallback(int status, const char *code, const char *message,
                              "Content-Type", "application/json", "body", text ? text : "{}",
                              "isBase64Encoded", 0);
     free(text);
+    if (resp && allow_origin && ig_header_value_valid(allow_origin)) {
+        json_t *h = json_object_get(resp, "headers");
+        json_object_set_new(h, "Access-Control-Allow-Origin", json_string(allow_origin));
+        json_object_set_new(h, "Vary", json_string("Origin"));
+    }
     char *rt = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
     json_decref(resp);
     if (!rt)

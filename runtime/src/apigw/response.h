@@ -18,8 +18,10 @@
 ig_err ig_response_from_answer(json_t *answer, ig_buf *out, ig_error *err);
 
 /* The runtime's own answer, used only when the policy cannot answer:
- * {"error":{"code","message","requestId"}} with Content-Type application/json. */
-ig_err ig_response_fallback(int status, const char *code, const char *message,
-                            const char *request_id, ig_buf *out);
+ * {"error":{"code","message","requestId"}} with Content-Type application/json, and, when
+ * allow_origin is not NULL (an origin the policy allows), Access-Control-Allow-Origin with it
+ * and Vary: Origin, as every documented error carries. */
+ig_err ig_response_fallback(int status, const char *code, const char *message, const char *request_id,
+                            const char *allow_origin, ig_buf *out);
 
 #endif

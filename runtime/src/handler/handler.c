@@ -132,8 +132,10 @@ static ig_err respond(ig_invocation_state *st, json_t *result, ig_buf *out)
            json_pack("{s:s, s:s}", "error", perr.message, "code", "policy_error"));
     st->outcome = "policy_error";
     st->status = 500;
+    const char *origin = ig_json_str(json_object_get(st->req, "headers"), "origin");
     return ig_response_fallback(500, "policy_error", "The request policy failed; see the function's log.",
-                                st->ctx->request_id, out);
+                                st->ctx->request_id, ig_policy_origin_allowed(st->h->policy, origin) ? origin : NULL,
+                                out);
 }
 
 static ig_err respond_failure(ig_invocation_state *st, int status, const char *code, const char *message,
@@ -190,6 +192,7 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
     int64_t budget = ig_now_ms() + h->cfg.budget_ms;
     st.deadline_ms = ctx->deadline_ms > 0 && ctx->deadline_ms < budget ? ctx->deadline_ms : budget;
     ig_metrics_init(&st.metrics);
+    ig_policy_set_deadline(h->policy, st.deadline_ms - h->cfg.margin_ms);
 
     ig_error perr;
     ig_error_clear(&perr);
@@ -198,6 +201,10 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
         ig_log(IG_LOG_WARN, "the event is not a usable API Gateway proxy event",
                json_pack("{s:s}", "error", perr.message));
         e = respond_failure(&st, 400, "invalid_request", perr.message, 0, response);
+    } else if (ig_json_str(st.req, "too_large")) {
+        ig_log(IG_LOG_WARN, "the request is too large for the policy",
+               json_pack("{s:s}", "error", ig_json_str(st.req, "too_large")));
+        e = respond_failure(&st, 413, "payload_too_large", ig_json_str(st.req, "too_large"), 0, response);
     } else {
         json_t *ctxj = ctx_json(&st);
         json_t *answer = NULL;
@@ -231,6 +238,7 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
         }
         json_decref(answer);
     }
+    ig_policy_set_deadline(h->policy, 0);
     st.metrics.total_ms = (ig_mono_s() - t0) * 1000.0;
     json_t *policy_metrics = ig_policy_take_metrics(h->policy);
     ig_metrics_emit(&st.metrics, h->cfg.metrics_namespace, st.outcome, policy_metrics, ctx->request_id);

@@ -2,8 +2,10 @@
  *
  * Each function is the narrowest door to something the sandbox otherwise closes: time,
  * randomness, hashing, structured logs and metrics, and a filtered view of the
- * environment. imagegen.env never returns credentials, whatever the allow-list says,
- * because values a script can read can end up in a response or a log.
+ * environment. imagegen.env returns only the variables every policy may read (the documented
+ * config overrides) and those the operator lists in IMAGEGEN_POLICY_ENV, and never a
+ * credential-like name, whatever the list says: values a script can read can end up in a
+ * response or a log.
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,11 +33,18 @@ static const char *const ig_env_never[] = {
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 };
 
-/* Words that mark a variable as secret even under IMAGEGEN_ or in IMAGEGEN_POLICY_ENV. */
-static const char *const ig_env_secret_words[] = {"SECRET", "TOKEN", "PASSWORD", "PASSWD",
-                                                  "CREDENTIAL", "PRIVATE", "ACCESS_KEY"};
+/* Words that mark a name as credential-like: refused even when the operator lists it. */
+static const char *const ig_env_secret_words[] = {"SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASS",
+                                                  "CREDENTIAL", "PRIVATE", "KEY", "AUTH", "SESSION",
+                                                  "SIGNATURE", "COOKIE", "DSN", "SALT"};
 
-static const char *const ig_env_always[] = {"AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME"};
+/* What every policy may read: where it runs, and the settings the shipped policy documents as
+ * overrides of config.lua (runtime/policy/README.md). Anything else must be listed by the
+ * operator in IMAGEGEN_POLICY_ENV. */
+static const char *const ig_env_always[] = {
+    "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_ALLOWED_MODELS",
+    "IMAGEGEN_DEFAULT_MODEL", "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_URL_TTL", "IMAGEGEN_KEY_PREFIX",
+    "IMAGEGEN_CACHE_KEY_PREFIX", "IMAGEGEN_LOG_PROMPTS", "IMAGEGEN_RATE_LIMIT"};
 
 /* 1 when word (upper case) occurs in name, ignoring case. */
 static int contains_word(const char *name, const char *word)
@@ -83,6 +92,10 @@ int ig_lua_env_allowed(const char *name, const char *allow_list)
 {
     if (!env_name_ok(name))
         return 0;
+    for (size_t i = 0; i < sizeof ig_env_always / sizeof ig_env_always[0]; i++) {
+        if (strcmp(name, ig_env_always[i]) == 0)
+            return 1;
+    }
     for (size_t i = 0; i < sizeof ig_env_never / sizeof ig_env_never[0]; i++) {
         if (strcasecmp(name, ig_env_never[i]) == 0)
             return 0;
@@ -90,12 +103,6 @@ int ig_lua_env_allowed(const char *name, const char *allow_list)
     for (size_t i = 0; i < sizeof ig_env_secret_words / sizeof ig_env_secret_words[0]; i++) {
         if (contains_word(name, ig_env_secret_words[i]))
             return 0;
-    }
-    if (strncmp(name, "IMAGEGEN_", 9) == 0)
-        return 1;
-    for (size_t i = 0; i < sizeof ig_env_always / sizeof ig_env_always[0]; i++) {
-        if (strcmp(name, ig_env_always[i]) == 0)
-            return 1;
     }
     return in_list(name, allow_list);
 }

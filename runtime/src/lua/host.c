@@ -98,7 +98,7 @@ ig_err ig_policy_options_from_env(ig_policy_options *o, ig_error *err)
         policy_dir_fallback(o->dir_buf, sizeof o->dir_buf);
     o->dir = o->dir_buf;
 
-    uint64_t mb = 64, instructions = o->instruction_limit;
+    uint64_t mb = 64, instructions = o->instruction_limit, time_ms = 1000;
     ig_err e = parse_env_u64("IMAGEGEN_LUA_MEMORY_MB", 1, 4096, "megabytes", &mb, err);
     if (e)
         return e;
@@ -106,8 +106,12 @@ ig_err ig_policy_options_from_env(ig_policy_options *o, ig_error *err)
                          &instructions, err);
     if (e)
         return e;
+    e = parse_env_u64("IMAGEGEN_LUA_TIME_MS", 10, 60000, "milliseconds", &time_ms, err);
+    if (e)
+        return e;
     o->memory_limit_bytes = (size_t)mb * 1024 * 1024;
     o->instruction_limit = instructions;
+    o->time_limit_ms = time_ms;
     const char *allow = getenv("IMAGEGEN_POLICY_ENV");
     o->env_allow = allow && *allow ? allow : NULL;
     return IG_OK;
@@ -240,6 +244,45 @@ static int last_active_line(lua_State *L)
 }
 
 /* Runs in protected mode: builds the sandbox, runs init.lua, checks and keeps its table. */
+/* The policy's table may list the browser origins it allows (cors_origins, a list of strings;
+ * "*" allows any): the runtime then gives its own last-resort answers the same CORS header the
+ * policy would have given. The policy table is at index 2. */
+static void read_cors_origins(lua_State *L, ig_policy *p)
+{
+    int t = lua_getfield(L, 2, "cors_origins");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (t != LUA_TTABLE)
+        luaL_error(L, "init.lua: cors_origins must be a list of origins, not a %s value", lua_typename(L, t));
+    lua_Integer n = luaL_len(L, -1);
+    for (lua_Integer i = 1; i <= n && i <= 100; i++) {
+        size_t len;
+        const char *o = lua_rawgeti(L, -1, i) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        if (!o || len == 0 || len > 256)
+            luaL_error(L, "init.lua: cors_origins[%d] must be an origin such as \"https://app.example.com\"", (int)i);
+        json_array_append_new(p->cors_origins, json_stringn(o, len));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+int ig_policy_origin_allowed(const ig_policy *p, const char *origin)
+{
+    if (!p || !origin || !*origin)
+        return 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(p->cors_origins, i, v)
+    {
+        const char *o = json_string_value(v);
+        if (o && (strcmp(o, "*") == 0 || strcmp(o, origin) == 0))
+            return 1;
+    }
+    return 0;
+}
+
 static int policy_load_main(lua_State *L)
 {
     ig_policy *p = ig_lua_policy(L);
@@ -269,6 +312,7 @@ static int policy_load_main(lua_State *L)
         return line ? luaL_error(L, "init.lua:%d: %s", line, problem)
                     : luaL_error(L, "init.lua: %s", problem);
     }
+    read_cors_origins(L, p);
     lua_settop(L, 2);
     p->policy_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
@@ -287,13 +331,15 @@ ig_policy *ig_policy_load(const ig_policy_options *o, ig_error *err)
     }
     ig_policy *p = calloc(1, sizeof *p);
     if (!p || !(p->dir = strdup(o->dir)) ||
-        (o->env_allow && !(p->env_allow = strdup(o->env_allow))) || !(p->metrics = json_object())) {
+        (o->env_allow && !(p->env_allow = strdup(o->env_allow))) || !(p->metrics = json_object()) ||
+        !(p->cors_origins = json_array())) {
         ig_policy_free(p);
         ig_error_set(err, IG_ERR_NOMEM, "out of memory creating the policy state");
         return NULL;
     }
     p->mem_limit = o->memory_limit_bytes;
     p->instr_limit = o->instruction_limit;
+    p->time_limit_ms = o->time_limit_ms ? o->time_limit_ms : 1000;
     p->policy_ref = LUA_NOREF;
     p->L = lua_newstate(ig_lua_alloc, p);
     if (!p->L) {
@@ -304,12 +350,17 @@ ig_policy *ig_policy_load(const ig_policy_options *o, ig_error *err)
     memcpy(lua_getextraspace(p->L), &p, sizeof p);
     lua_setwarnf(p->L, ig_lua_warnf, p);
     ig_lua_limits_install(p);
+    /* Loading may take longer than a request's call (Lambda gives init 10 s). */
+    uint64_t call_limit = p->time_limit_ms;
+    p->time_limit_ms = call_limit > IG_LUA_LOAD_TIME_MS ? call_limit : IG_LUA_LOAD_TIME_MS;
     ig_lua_limits_begin(p);
+    p->time_limit_ms = call_limit;
 
     lua_State *L = p->L;
     lua_pushcfunction(L, ig_lua_msgh);
     lua_pushcfunction(L, policy_load_main);
     int status = lua_pcall(L, 0, 0, 1);
+    ig_lua_limits_end(p);
     if (status != LUA_OK) {
         policy_status_error(p, status, "init.lua", NULL, err);
         ig_policy_free(p);
@@ -327,10 +378,12 @@ void ig_policy_free(ig_policy *p)
     if (p->L) {
         ig_lua_limits_begin(p); /* finalizers run at close, under a fresh budget */
         lua_close(p->L);
+        ig_lua_limits_end(p);
     }
     json_decref(p->metrics);
     free(p->dir);
     free(p->env_allow);
+    json_decref(p->cors_origins);
     free(p);
 }
 
@@ -382,6 +435,7 @@ static ig_err policy_call(ig_policy *p, ig_call *c, json_t **out, ig_error *err)
     lua_pushcfunction(L, policy_call_main);
     lua_pushlightuserdata(L, c);
     int status = lua_pcall(L, 1, 1, top + 1);
+    ig_lua_limits_end(p);
     if (status != LUA_OK) {
         ig_err code;
         if (c->converting && status == LUA_ERRMEM) {
@@ -457,5 +511,12 @@ void ig_policy_collect(ig_policy *p)
     if (p && p->L) {
         ig_lua_limits_begin(p);
         lua_gc(p->L, LUA_GCCOLLECT, 0);
+        ig_lua_limits_end(p);
     }
+}
+
+void ig_policy_set_deadline(ig_policy *p, int64_t deadline_ms)
+{
+    if (p)
+        p->deadline_ms = deadline_ms > 0 ? deadline_ms : 0;
 }

@@ -49,9 +49,10 @@ typedef struct {
     char dir_buf[4096];              /* storage dir points into after ..._from_env */
     size_t memory_limit_bytes;       /* IMAGEGEN_LUA_MEMORY_MB (default 64) */
     uint64_t instruction_limit;      /* IMAGEGEN_LUA_INSTRUCTIONS per call (default 10,000,000) */
-    const char *env_allow;           /* comma-separated names imagegen.env may read
-                                        (IMAGEGEN_POLICY_ENV; IMAGEGEN_* and AWS_REGION are
-                                        always allowed except credentials) */
+    uint64_t time_limit_ms;          /* IMAGEGEN_LUA_TIME_MS per call (default 1000) */
+    const char *env_allow;           /* comma-separated names imagegen.env may read beyond the
+                                        documented overrides (IMAGEGEN_POLICY_ENV); never
+                                        credential-like names */
 } ig_policy_options;
 
 /* Defaults and the variables:
@@ -60,6 +61,7 @@ typedef struct {
  *                              <executable's dir>/../runtime/policy that does
  *   IMAGEGEN_LUA_MEMORY_MB     1 .. 4096, default 64
  *   IMAGEGEN_LUA_INSTRUCTIONS  1000 .. 10^12, default 10,000,000
+ *   IMAGEGEN_LUA_TIME_MS       10 .. 60000, default 1000: wall-clock time of one call
  *   IMAGEGEN_POLICY_ENV        extra names for imagegen.env (env_allow points into the
  *                              environment)
  * A malformed or out-of-range value gives IG_ERR_CONFIG naming the variable. */
@@ -78,6 +80,14 @@ void ig_policy_free(ig_policy *p);
  *                       answer 400)
  *   IG_ERR_TOO_LARGE    the arguments alone do not fit in the memory limit */
 ig_err ig_policy_admit(ig_policy *p, json_t *req, json_t *ctx, json_t **out, ig_error *err);
+
+/* 1 when the policy's table lists origin in cors_origins (or lists "*"): the runtime's own
+ * last-resort answers then carry the CORS header the policy's answers would. */
+int ig_policy_origin_allowed(const ig_policy *p, const char *origin);
+
+/* Calls end by the earlier of their time limit and this deadline (epoch ms; 0: none), so that
+ * the runtime can still answer before Lambda's deadline. The runtime sets it per invocation. */
+void ig_policy_set_deadline(ig_policy *p, int64_t deadline_ms);
 /* Calls policy.respond(result, req); the same contract. */
 ig_err ig_policy_respond(ig_policy *p, json_t *result, json_t *req, json_t **out, ig_error *err);
 /* Metrics recorded with imagegen.metric since the last take, as a JSON object

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <lauxlib.h>
 #include <lua.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,8 @@
 #define IG_LUA_MAX_DEPTH 64
 /* Instructions between two runs of the count hook while the budget lasts. */
 #define IG_LUA_HOOK_PERIOD 1000
+/* Wall-clock time init.lua may take to load (Lambda's init phase lasts 10 s). */
+#define IG_LUA_LOAD_TIME_MS 8000
 /* Modules that may be in the middle of loading at once (require inside require). */
 #define IG_LUA_MAX_LOADING 32
 #define IG_LUA_MODULE_NAME_MAX 128
@@ -45,11 +48,18 @@ struct ig_policy {
     int hook_period;
     char last_where[160];     /* "file:line" seen by the last run of the count hook */
 
+    /* time: per call, by the earlier of the time limit and the invocation's deadline */
+    uint64_t time_limit_ms;
+    int64_t deadline_ms;      /* epoch ms, 0: none (ig_policy_set_deadline) */
+    int64_t call_end_ms;      /* monotonic ms: the call must be over by then */
+    volatile sig_atomic_t time_up; /* set by the watchdog's signal */
+
     /* modules being loaded by require, innermost last (reset per call) */
     char loading[IG_LUA_MAX_LOADING][IG_LUA_MODULE_NAME_MAX + 1];
     int loading_depth;
 
     json_t *metrics;          /* {name: {"value": v, "unit": u}} since the last take */
+    json_t *cors_origins;     /* the origins the policy allows (its cors_origins), a JSON array */
     int policy_ref;           /* registry reference to the table init.lua returned */
     char warning[512];        /* a warning being assembled from pieces */
     size_t warning_len;
@@ -61,6 +71,8 @@ void *ig_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 /* Installs the count hook; ig_lua_limits_begin resets the budget and the refusal count. */
 void ig_lua_limits_install(ig_policy *p);
 void ig_lua_limits_begin(ig_policy *p);
+/* Disarms the call's watchdog; after every protected call (and close or collection). */
+void ig_lua_limits_end(ig_policy *p);
 /* "file:line" of the innermost Lua function at or above level, into out; 0 if none. */
 int ig_lua_where(lua_State *L, int level, char *out, size_t outlen);
 /* The memory limit as text: "64 MB" or "1500000 bytes". */

@@ -224,6 +224,122 @@ void ig_lua_warnf(void *ud, const char *msg, int tocont)
     p->warning[0] = '\0';
 }
 
+/* ---- cjson.encode within the memory cap ------------------------------------------------ */
+
+/* cjson builds its output in a buffer of its own, outside the state's allocator, and keeps it
+ * for the next call: a table holding one big string a hundred times would grow the process far
+ * past the cap and stay there. So the size of the output is reckoned first (the string bytes,
+ * their escapes, and what numbers and punctuation add), and encoding is refused when it could
+ * not fit in what the cap has left; cjson is also told not to keep its buffer. */
+
+static size_t json_string_bytes(const char *s, size_t n)
+{
+    size_t out = n + 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            out += 5; /* \u00XX */
+        else if (c == '"' || c == '\\' || c == '/')
+            out += 1;
+    }
+    return out;
+}
+
+/* An upper bound of the encoded size of the value at idx, at most `limit` (then it stops). */
+static size_t encoded_size(lua_State *L, int idx, int depth, size_t limit)
+{
+    size_t len;
+    const char *str;
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+        str = lua_tolstring(L, idx, &len);
+        return json_string_bytes(str, len);
+    case LUA_TNUMBER:
+        return 32;
+    case LUA_TTABLE:
+        break;
+    default:
+        return 8;
+    }
+    if (depth > IG_LUA_MAX_DEPTH) {
+        luaL_error(L, "cjson.encode: the value is nested more than %d levels deep", IG_LUA_MAX_DEPTH);
+        return 0;
+    }
+    luaL_checkstack(L, 3, "cjson.encode");
+    size_t total = 2;
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        total += 1 + encoded_size(L, -2, depth + 1, limit) + 1 + encoded_size(L, -1, depth + 1, limit);
+        lua_pop(L, 1);
+        if (total > limit) {
+            lua_pop(L, 1);
+            return total;
+        }
+    }
+    return total;
+}
+
+static int guarded_encode(lua_State *L)
+{
+    ig_policy *p = ig_lua_policy(L);
+    size_t room = p->mem_limit > p->mem_used ? p->mem_limit - p->mem_used : 0;
+    size_t need = encoded_size(L, 1, 0, room);
+    if (need > room) {
+        char limit[48];
+        ig_lua_describe_limit(p->mem_limit, limit, sizeof limit);
+        return luaL_error(L, "cjson.encode: the result would be larger than the memory the policy has left "
+                             "(limit %s, IMAGEGEN_LUA_MEMORY_MB)", limit);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void guard_cjson(lua_State *L)
+{
+    lua_getglobal(L, "cjson");
+    lua_getfield(L, -1, "encode_keep_buffer");
+    lua_pushboolean(L, 0);
+    lua_call(L, 1, 0);
+    lua_getfield(L, -1, "encode");
+    lua_pushcclosure(L, guarded_encode, 1);
+    lua_setfield(L, -2, "encode");
+    lua_pop(L, 1);
+}
+
+/* ---- the string library, read-only ----------------------------------------------------- */
+
+static int refuse_change(lua_State *L)
+{
+    return luaL_error(L, "the string library is shared by every request: it cannot be changed");
+}
+
+/* Strings share one metatable whose __index is the string library. Both become unreachable or
+ * read-only: getmetatable("") answers false, and `string` (global and __index alike) is a proxy
+ * that reads through and refuses writes. A change would otherwise outlive the request. */
+static void freeze_strings(lua_State *L)
+{
+    lua_newtable(L);                          /* proxy */
+    lua_newtable(L);                          /* its metatable */
+    lua_getglobal(L, LUA_STRLIBNAME);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, refuse_change);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);                  /* proxy, "", string metatable */
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+    lua_setglobal(L, LUA_STRLIBNAME);
+}
+
 /* ---- the environment ------------------------------------------------------------------ */
 
 static void open_lib(lua_State *L, const char *name, lua_CFunction open)
@@ -251,6 +367,9 @@ void ig_lua_sandbox_open(lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
     lua_pop(L, 1);
+
+    guard_cjson(L);
+    freeze_strings(L);
 
     lua_pushcfunction(L, sandboxed_require);
     lua_setglobal(L, "require");

@@ -143,6 +143,29 @@ function actions.marker_gc(req)
   return { name = shown.__name, still_array = getmetatable(req.list).__name,
            protected = select(2, pcall(setmetatable, req.list, {})) }
 end
+-- Loops of C calls that each take long: the instruction budget alone would never end them.
+function actions.gsub_loop()
+  local s = string.rep("ab", 4 * 1024 * 1024)
+  while true do s = s:gsub("a", "a") end
+end
+-- A table that references one big string many times: cjson would build it outside the cap.
+function actions.encode_big()
+  local big = string.rep("x", 8 * 1024 * 1024)
+  local t = {}
+  for i = 1, 100 do t[i] = big end
+  return { size = #cjson.encode(t) }
+end
+function actions.encode_small() return { text = cjson.encode({ a = { 1, "two", true } }) } end
+-- Changing what every request shares: the string library and the strings' metatable.
+function actions.change_strings()
+  local out = {}
+  out.metatable = tostring(getmetatable(""))
+  out.set_upper = select(2, pcall(function() string.upper = function() return "pwned" end end))
+  out.set_through_method = select(2, pcall(function() getmetatable("").__index.upper = nil end))
+  out.upper = ("abc"):upper()
+  return { body = out }
+end
+function actions.strings_after() return { body = { upper = ("abc"):upper(), format = string.format("%d", 7) } } end
 function actions.ok(req) return { status = 200, body = { echo = req.body } } end
 
 function M.admit(req, ctx)
@@ -156,5 +179,8 @@ end
 function M.respond(result, req)
   return { status = result.ok and 200 or 500, body = result }
 end
+
+-- The origins the runtime's own last-resort answers may name.
+M.cors_origins = { "https://app.example.com" }
 
 return M
