@@ -28,10 +28,30 @@ local function route_list()
   return table.concat(paths, ", ")
 end
 
--- Builds the policy from a config table (as in config.lua). Raises an error naming the knob
--- when the config is not valid.
+-- config.lua's text, for the line of a wrong setting, when the runtime offers it
+-- (imagegen.policy_file); nil otherwise, and problems are reported without line numbers.
+local function config_source()
+  local read = rawget(imagegen, "policy_file")
+  if type(read) ~= "function" then return nil end
+  return read("config.lua")
+end
+
+-- The settings, or an error listing every problem with config.lua and the environment, one
+-- per line, each at its config.lua line or variable. Each problem is also logged on its own,
+-- so that none is lost should the start-up error be cut short.
+local function settings_or_error(config)
+  local settings, problems = schema.check(config, imagegen.env, config_source)
+  if settings then return settings end
+  for _, p in ipairs(problems) do
+    imagegen.log("error", "policy setting is wrong; the function cannot start", { problem = p })
+  end
+  error(table.concat(problems, "\n"), 0)
+end
+
+-- Builds the policy from a config table (as in config.lua). Raises an error naming every wrong
+-- knob when the config is not valid.
 function M.new(config)
-  local settings = schema.settings(config, imagegen.env)
+  local settings = settings_or_error(config)
   local deny = sanitize.denylist(settings.prompt.deny)
   local cors = cors_module.new(settings.cors)
   local rl = settings.rate_limit

@@ -1,12 +1,16 @@
 -- schema.lua - what a valid config.lua looks like, and the settings the policy runs with.
 --
--- The schema is data: each knob has a type, a default and its allowed values. settings()
+-- The schema is data: each knob has a type, a default and its allowed values. check()
 -- checks config.lua against it, fills in defaults, applies the IMAGEGEN_* environment
--- overrides, and checks the cross-references (models exist, tiers exist). Any problem raises
--- an error naming the knob, which fails the function's start-up loudly instead of serving
+-- overrides, and checks the cross-references (models exist, tiers exist). It reports every
+-- problem at once, each naming the knob and where it was set: config.lua's line (found in the
+-- file's text by configsource.lua, when the runtime hands the policy that text) or the
+-- environment variable. Any problem fails the function's start-up loudly instead of serving
 -- requests under a policy nobody meant.
 
 local models = require("models")
+local sanitize = require("sanitize")
+local configsource = require("configsource")
 
 local M = {}
 
@@ -47,6 +51,12 @@ local function check_header_value(v)
   return "must be printable ASCII"
 end
 
+-- A deny-list entry must hold at least one word as the deny-list compares words.
+local function check_deny_entry(v)
+  if #sanitize.words(v) == 0 then return "holds no word" end
+  return nil
+end
+
 local TIER = record({
   { "rate", { type = "number", gt = 0, default = 1 } },
   { "burst", { type = "integer", between = { 1, 1000000 }, default = 10 } },
@@ -79,7 +89,7 @@ M.SCHEMA = record({
       { "key_prefix", { type = "string", check = check_key_prefix, default = "images/cache/" } },
     }) },
   { "prompt", record({
-      { "deny", array({ type = "string" }, { default = {} }) },
+      { "deny", array({ type = "string", check = check_deny_entry }, { default = {} }) },
       { "max_input_bytes", { type = "integer", between = { 512, 1048576 }, default = 8192 } },
     }) },
   { "rate_limit", record({
@@ -106,8 +116,36 @@ M.SCHEMA = record({
     }) },
 })
 
-local function fail(path, sentence)
-  error("config.lua: " .. path .. " " .. sentence, 0)
+-- Problems are collected, not raised one by one: an operator fixing config.lua learns of every
+-- wrong setting at once. Each problem is { keys = {"rate_limit", "tiers", "default", "burst"},
+-- sentence = "must be ..." } (a setting of config.lua or of an environment variable), or
+-- { text = "..." } (a variable that could not be read at all).
+local function add(problems, keys, sentence)
+  local copy = {}
+  for i, k in ipairs(keys) do copy[i] = k end
+  problems[#problems + 1] = { keys = copy, sentence = sentence }
+end
+
+local function with(keys, k)
+  local out = {}
+  for i, x in ipairs(keys) do out[i] = x end
+  out[#out + 1] = k
+  return out
+end
+
+-- "rate_limit.tiers.default.burst", "allowed_models[2]", fallback["stability.x:0"][1].
+function M.path(keys)
+  local out = {}
+  for i, k in ipairs(keys) do
+    if math.type(k) == "integer" then
+      out[#out + 1] = "[" .. k .. "]"
+    elseif type(k) == "string" and k:match("^[%a_][%w_]*$") then
+      out[#out + 1] = (i > 1 and "." or "") .. k
+    else
+      out[#out + 1] = "[" .. string.format("%q", tostring(k)) .. "]"
+    end
+  end
+  return table.concat(out)
 end
 
 local function type_name(v)
@@ -129,86 +167,119 @@ local function deep_copy(v)
   return out
 end
 
+local function sorted(keys_of)
+  local ks = {}
+  for k in pairs(keys_of) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+
 local check
 
-local function check_record(spec, value, path)
+-- A wrong value is reported and replaced by the knob's default, so that the checks that follow
+-- (and the cross-checks) see a settings table of the right shape.
+local function fallback_value(spec, keys, problems)
+  if spec.type == "record" then return check(spec, {}, keys, problems) end
+  return deep_copy(spec.default)
+end
+
+local function check_record(spec, value, keys, problems)
   local known, out = {}, {}
   for _, f in ipairs(spec.fields) do
     local name, fspec = f[1], f[2]
     known[name] = true
     local v = value[name]
-    local sub = path == "" and name or path .. "." .. name
     if v == nil then
-      if fspec.type == "record" then
-        out[name] = check(fspec, {}, sub)
-      else
-        out[name] = deep_copy(fspec.default)
-      end
+      out[name] = fallback_value(fspec, with(keys, name), problems)
     else
-      out[name] = check(fspec, v, sub)
+      out[name] = check(fspec, v, with(keys, name), problems)
     end
   end
-  local unknown = {}
-  for k in pairs(value) do
-    if not known[k] then unknown[#unknown + 1] = tostring(k) end
-  end
-  if #unknown > 0 then
-    table.sort(unknown)
-    fail(path == "" and unknown[1] or path .. "." .. unknown[1], "is not a known setting")
+  for _, k in ipairs(sorted(value)) do
+    if not known[k] then add(problems, with(keys, k), "is not a known setting") end
   end
   return out
 end
 
-check = function(spec, value, path)
+local function check_scalar(spec, value, keys, problems)
   local t = spec.type
-  if t == "record" then
-    if type(value) ~= "table" then fail(path, "must be a table; got " .. type_name(value)) end
-    return check_record(spec, value, path)
-  elseif t == "array" then
-    if type(value) ~= "table" then fail(path, "must be a list; got " .. type_name(value)) end
-    local n = #value
-    for k in pairs(value) do
-      if math.type(k) ~= "integer" or k < 1 or k > n then fail(path, "must be a list (keys 1..n)") end
-    end
-    if spec.min_items and n < spec.min_items then
-      fail(path, "must hold at least " .. spec.min_items .. " entry")
-    end
-    local out = {}
-    for i = 1, n do out[i] = check(spec.elements, value[i], path .. "[" .. i .. "]") end
-    return out
-  elseif t == "map" then
-    if type(value) ~= "table" then fail(path, "must be a table; got " .. type_name(value)) end
-    local out = {}
-    for k, v in pairs(value) do
-      if type(k) ~= "string" then fail(path, "must have string keys") end
-      out[k] = check(spec.values, v, path .. "." .. k)
-    end
-    return out
-  elseif t == "string" then
-    if type(value) ~= "string" then fail(path, "must be a string; got " .. type_name(value)) end
+  local function bad(sentence)
+    add(problems, keys, sentence)
+    return false
+  end
+  if t == "string" then
+    if type(value) ~= "string" then return bad("must be a string; got " .. type_name(value)) end
     if spec.one_of then
       local ok = false
       for _, w in ipairs(spec.one_of) do ok = ok or w == value end
-      if not ok then fail(path, "must be one of " .. list_words(spec.one_of) .. "; got " .. string.format("%q", value)) end
+      if not ok then return bad("must be one of " .. list_words(spec.one_of) .. "; got " .. string.format("%q", value)) end
     end
   elseif t == "boolean" then
-    if type(value) ~= "boolean" then fail(path, "must be true or false; got " .. type_name(value)) end
+    if type(value) ~= "boolean" then return bad("must be true or false; got " .. type_name(value)) end
   elseif t == "integer" or t == "number" then
-    if type(value) ~= "number" or value ~= value then fail(path, "must be a number; got " .. type_name(value)) end
-    if t == "integer" then
-      local i = math.tointeger(value)
-      if i == nil then fail(path, "must be an integer; got " .. tostring(value)) end
-      value = i
+    if type(value) ~= "number" or value ~= value then return bad("must be a number; got " .. type_name(value)) end
+    if t == "integer" and math.tointeger(value) == nil then
+      return bad("must be an integer; got " .. tostring(value))
     end
-    if spec.gt and not (value > spec.gt) then fail(path, "must be greater than " .. spec.gt .. "; got " .. value) end
+    if spec.gt and not (value > spec.gt) then return bad("must be greater than " .. spec.gt .. "; got " .. value) end
     if spec.between and (value < spec.between[1] or value > spec.between[2]) then
-      fail(path, "must be between " .. spec.between[1] .. " and " .. spec.between[2] .. "; got " .. value)
+      return bad("must be between " .. spec.between[1] .. " and " .. spec.between[2] .. "; got " .. value)
     end
   end
   if spec.check then
     local problem = spec.check(value)
-    if problem then fail(path, problem .. "; got " .. string.format("%q", value)) end
+    if problem then return bad(problem .. "; got " .. string.format("%q", value)) end
   end
+  return true
+end
+
+check = function(spec, value, keys, problems)
+  local t = spec.type
+  if t == "record" then
+    if type(value) ~= "table" then
+      add(problems, keys, "must be a table; got " .. type_name(value))
+      return fallback_value(spec, keys, {})
+    end
+    return check_record(spec, value, keys, problems)
+  elseif t == "array" then
+    if type(value) ~= "table" then
+      add(problems, keys, "must be a list; got " .. type_name(value))
+      return deep_copy(spec.default)
+    end
+    local n = #value
+    for _, k in ipairs(sorted(value)) do
+      if math.type(k) ~= "integer" or k < 1 or k > n then
+        add(problems, keys, "must be a list (keys 1..n)")
+        return deep_copy(spec.default)
+      end
+    end
+    if spec.min_items and n < spec.min_items then
+      add(problems, keys, "must hold at least " .. spec.min_items .. " entry")
+      return deep_copy(spec.default)
+    end
+    local out, before = {}, #problems
+    for i = 1, n do out[i] = check(spec.elements, value[i], with(keys, i), problems) end
+    if #problems > before then return deep_copy(spec.default) end
+    return out
+  elseif t == "map" then
+    if type(value) ~= "table" then
+      add(problems, keys, "must be a table; got " .. type_name(value))
+      return deep_copy(spec.default)
+    end
+    local out = {}
+    for _, k in ipairs(sorted(value)) do
+      if type(k) ~= "string" then
+        add(problems, keys, "must have string keys; got the key " .. tostring(k))
+      else
+        local before = #problems
+        local v = check(spec.values, value[k], with(keys, k), problems)
+        if #problems == before then out[k] = v end
+      end
+    end
+    return out
+  end
+  if not check_scalar(spec, value, keys, problems) then return deep_copy(spec.default) end
+  if t == "integer" then return math.tointeger(value) end
   return value
 end
 
@@ -223,28 +294,40 @@ local function split_list(s)
 end
 
 -- Environment overrides, applied on top of config.lua before validation. An empty variable
--- counts as unset. Each entry: variable name, and a function storing its value into the raw
--- config table.
+-- counts as unset. Each entry: variable name, the setting it replaces, and a function storing
+-- its value into the raw config table (or returning a sentence when the value cannot be read).
 M.ENV = {
-  { "IMAGEGEN_ALLOWED_MODELS", function(c, v) c.allowed_models = split_list(v) end },
-  { "IMAGEGEN_DEFAULT_MODEL", function(c, v) c.default_model = v end },
-  { "IMAGEGEN_CORS_ORIGINS", function(c, v) c.cors = c.cors or {}; c.cors.origins = split_list(v) end },
-  { "IMAGEGEN_URL_TTL", function(c, v)
+  { "IMAGEGEN_ALLOWED_MODELS", { "allowed_models" }, function(c, v) c.allowed_models = split_list(v) end },
+  { "IMAGEGEN_DEFAULT_MODEL", { "default_model" }, function(c, v) c.default_model = v end },
+  { "IMAGEGEN_CORS_ORIGINS", { "cors", "origins" }, function(c, v)
+      c.cors = type(c.cors) == "table" and c.cors or {}
+      c.cors.origins = split_list(v)
+    end },
+  { "IMAGEGEN_URL_TTL", { "storage", "url_ttl" }, function(c, v)
       if not v:match("^%d+$") or #v > 7 then
-        error("IMAGEGEN_URL_TTL must be a whole number of seconds between 1 and 604800; got "
-          .. string.format("%q", v), 0)
+        return "IMAGEGEN_URL_TTL must be a whole number of seconds between 1 and 604800; got "
+          .. string.format("%q", v)
       end
-      c.storage = c.storage or {}
+      c.storage = type(c.storage) == "table" and c.storage or {}
       c.storage.url_ttl = math.tointeger(tonumber(v))
     end },
-  { "IMAGEGEN_LOG_PROMPTS", function(c, v) c.logging = c.logging or {}; c.logging.prompts = (v == "1") end },
-  { "IMAGEGEN_KEY_PREFIX", function(c, v) c.storage = c.storage or {}; c.storage.key_prefix = v end },
-  { "IMAGEGEN_CACHE_KEY_PREFIX", function(c, v) c.cache = c.cache or {}; c.cache.key_prefix = v end },
-  { "IMAGEGEN_RATE_LIMIT", function(c, v)
+  { "IMAGEGEN_LOG_PROMPTS", { "logging", "prompts" }, function(c, v)
+      c.logging = type(c.logging) == "table" and c.logging or {}
+      c.logging.prompts = (v == "1")
+    end },
+  { "IMAGEGEN_KEY_PREFIX", { "storage", "key_prefix" }, function(c, v)
+      c.storage = type(c.storage) == "table" and c.storage or {}
+      c.storage.key_prefix = v
+    end },
+  { "IMAGEGEN_CACHE_KEY_PREFIX", { "cache", "key_prefix" }, function(c, v)
+      c.cache = type(c.cache) == "table" and c.cache or {}
+      c.cache.key_prefix = v
+    end },
+  { "IMAGEGEN_RATE_LIMIT", { "rate_limit", "enabled" }, function(c, v)
       if v ~= "on" and v ~= "off" then
-        error("IMAGEGEN_RATE_LIMIT must be \"on\" or \"off\"; got " .. string.format("%q", v), 0)
+        return "IMAGEGEN_RATE_LIMIT must be \"on\" or \"off\"; got " .. string.format("%q", v)
       end
-      c.rate_limit = c.rate_limit or {}
+      c.rate_limit = type(c.rate_limit) == "table" and c.rate_limit or {}
       c.rate_limit.enabled = v == "on"
     end },
 }
@@ -254,86 +337,158 @@ M.MAX_FALLBACKS = 3
 
 -- fallback: every key and every entry a catalogued model this deployment allows; no model
 -- falls back to itself, and none is named twice in one list.
-local function check_fallback(s)
+local function check_fallback(s, problems)
   local allowed = {}
   for _, id in ipairs(s.allowed_models) do allowed[id] = true end
-  local keys = {}
-  for k in pairs(s.fallback) do keys[#keys + 1] = k end
-  table.sort(keys)
-  local function must_be_allowed(path, id)
+  local function must_be_allowed(keys, id)
     if not models.get(id) then
-      fail(path, "names an unknown model " .. string.format("%q", id)
+      add(problems, keys, "names an unknown model " .. string.format("%q", id)
         .. "; the catalogue holds " .. table.concat(models.ids(), ", "))
-    end
-    if not allowed[id] then
-      fail(path, "names " .. string.format("%q", id) .. ", which is not in allowed_models ("
+    elseif not allowed[id] then
+      add(problems, keys, "names " .. string.format("%q", id) .. ", which is not in allowed_models ("
         .. table.concat(s.allowed_models, ", ") .. ")")
     end
   end
-  for _, key in ipairs(keys) do
-    local base = "fallback[" .. string.format("%q", key) .. "]"
+  for _, key in ipairs(sorted(s.fallback)) do
+    local base = { "fallback", key }
     must_be_allowed(base, key)
     if #s.fallback[key] > M.MAX_FALLBACKS then
-      fail(base, string.format("names %d models; at most %d fallbacks (the runtime tries at most %d models "
-        .. "per request)", #s.fallback[key], M.MAX_FALLBACKS, M.MAX_FALLBACKS + 1))
+      add(problems, base, string.format("names %d models; at most %d fallbacks (the runtime tries at most %d "
+        .. "models per request)", #s.fallback[key], M.MAX_FALLBACKS, M.MAX_FALLBACKS + 1))
     end
     local seen = {}
     for i, id in ipairs(s.fallback[key]) do
-      local path = base .. "[" .. i .. "]"
-      if id == key then fail(path, "names the model itself; a model cannot fall back to itself") end
-      if seen[id] then fail(path, "names " .. string.format("%q", id) .. " twice") end
+      local keys = with(base, i)
+      if id == key then
+        add(problems, keys, "names the model itself; a model cannot fall back to itself")
+      elseif seen[id] then
+        add(problems, keys, "names " .. string.format("%q", id) .. " twice")
+      else
+        must_be_allowed(keys, id)
+      end
       seen[id] = true
-      must_be_allowed(path, id)
     end
   end
 end
 
-local function cross_check(s, env_allowed, env_default)
-  for i, id in ipairs(s.allowed_models) do
-    if not models.get(id) then
-      fail("allowed_models[" .. i .. "]", "names an unknown model " .. string.format("%q", id)
-        .. "; the catalogue holds " .. table.concat(models.ids(), ", "))
+-- Checks between settings. `failed` holds the paths (M.path) of the settings, and of their
+-- tables, that already had a problem: a check that reads one of them is skipped rather than
+-- reporting a consequence as a second problem.
+local function cross_check(s, problems, failed, env_allowed, env_default)
+  if not failed.allowed_models then
+    for i, id in ipairs(s.allowed_models) do
+      if not models.get(id) then
+        add(problems, { "allowed_models", i }, "names an unknown model " .. string.format("%q", id)
+          .. "; the catalogue holds " .. table.concat(models.ids(), ", "))
+        failed.allowed_models = true
+      end
     end
   end
-  local allowed = false
-  for _, id in ipairs(s.allowed_models) do allowed = allowed or id == s.default_model end
-  if not allowed then
-    if env_allowed and not env_default then
-      -- IMAGEGEN_ALLOWED_MODELS narrowed the list: its first model becomes the default.
-      s.default_model = s.allowed_models[1]
-    else
-      fail("default_model", string.format("%q", s.default_model) .. " is not in allowed_models ("
-        .. table.concat(s.allowed_models, ", ") .. ")")
+  if not failed.allowed_models and not failed.default_model then
+    local allowed = false
+    for _, id in ipairs(s.allowed_models) do allowed = allowed or id == s.default_model end
+    if not allowed then
+      if env_allowed and not env_default then
+        -- IMAGEGEN_ALLOWED_MODELS narrowed the list: its first model becomes the default.
+        s.default_model = s.allowed_models[1]
+      else
+        add(problems, { "default_model" }, string.format("%q", s.default_model) .. " is not in allowed_models ("
+          .. table.concat(s.allowed_models, ", ") .. ")")
+      end
     end
   end
-  check_fallback(s)
+  if not failed.allowed_models and not failed.fallback then check_fallback(s, problems) end
   local rl = s.rate_limit
-  for _, name in ipairs({ "key_tier", "anonymous_tier" }) do
-    if not rl.tiers[rl[name]] then
-      fail("rate_limit." .. name, "names an unknown tier " .. string.format("%q", rl[name]))
+  if not failed["rate_limit.tiers"] then
+    for _, name in ipairs({ "key_tier", "anonymous_tier" }) do
+      if not failed["rate_limit." .. name] and not rl.tiers[rl[name]] then
+        add(problems, { "rate_limit", name }, "names an unknown tier " .. string.format("%q", rl[name]))
+      end
     end
-  end
-  for key, tier in pairs(rl.keys) do
-    if not rl.tiers[tier] then
-      fail("rate_limit.keys." .. key, "names an unknown tier " .. string.format("%q", tier))
+    if not failed["rate_limit.keys"] then
+      for _, key in ipairs(sorted(rl.keys)) do
+        if not rl.tiers[rl.keys[key]] then
+          add(problems, { "rate_limit", "keys", key }, "names an unknown tier " .. string.format("%q", rl.keys[key]))
+        end
+      end
     end
   end
 end
 
--- The settings the policy runs with: config (a table as in config.lua) checked against the
--- schema, with defaults filled in and the environment (getenv(name) -> string or nil) applied.
-function M.settings(config, getenv)
-  local raw = deep_copy(config or {})
+-- Where a problem comes from, and the line saying so: "config.lua:57: rate_limit.tires is not
+-- a known setting", "config.lua: default_model ..." (no line known), or "IMAGEGEN_URL_TTL:
+-- storage.url_ttl must be ..." (a setting the variable replaced).
+local function describe(problem, env_keys, tree)
+  if problem.text then return problem.text, nil end
+  local path = M.path(problem.keys)
+  for name, keys in pairs(env_keys) do
+    local prefix = M.path(keys)
+    if path == prefix or path:sub(1, #prefix + 1) == prefix .. "." or path:sub(1, #prefix + 1) == prefix .. "[" then
+      return name .. ": " .. path .. " " .. problem.sentence, nil
+    end
+  end
+  local line = configsource.line_of(tree, problem.keys)
+  if line then return string.format("config.lua:%d: %s %s", line, path, problem.sentence), line end
+  return "config.lua: " .. path .. " " .. problem.sentence, nil
+end
+
+-- Checks config (a table as in config.lua) against the schema, fills in defaults and applies
+-- the environment (getenv(name) -> string or nil). Returns the settings the policy runs with,
+-- or nil and every problem found, one sentence each, in the order of config.lua's lines (those
+-- from environment variables, or at no known line, last). read_source, when given, returns
+-- config.lua's text, from which each problem gets its line.
+function M.check(config, getenv, read_source)
+  local raw = deep_copy(type(config) == "table" and config or {})
+  local problems, env_keys = {}, {}
   local set = {}
   for _, e in ipairs(M.ENV) do
     local v = getenv and getenv(e[1])
     if v ~= nil and v ~= "" then
-      e[2](raw, v)
-      set[e[1]] = true
+      local trouble = e[3](raw, v)
+      if trouble then
+        problems[#problems + 1] = { text = trouble }
+      else
+        set[e[1]] = true
+        env_keys[e[1]] = e[2]
+      end
     end
   end
-  local s = check(M.SCHEMA, raw, "")
-  cross_check(s, set.IMAGEGEN_ALLOWED_MODELS, set.IMAGEGEN_DEFAULT_MODEL)
+  local s = check(M.SCHEMA, raw, {}, problems)
+  local failed = {}
+  for _, p in ipairs(problems) do
+    for depth = 1, math.min(2, #(p.keys or {})) do
+      failed[M.path({ table.unpack(p.keys, 1, depth) })] = true
+    end
+  end
+  cross_check(s, problems, failed, set.IMAGEGEN_ALLOWED_MODELS, set.IMAGEGEN_DEFAULT_MODEL)
+  if #problems == 0 then return s end
+
+  local tree = nil
+  if read_source then
+    local ok, source = pcall(read_source)
+    if ok and type(source) == "string" then
+      local parsed, t = pcall(configsource.parse, source)
+      tree = parsed and t or nil
+    end
+  end
+  local lines = {}
+  for i, p in ipairs(problems) do
+    local sentence, line = describe(p, env_keys, tree)
+    lines[i] = { sentence = sentence, line = line or math.huge, order = i }
+  end
+  table.sort(lines, function(a, b)
+    if a.line ~= b.line then return a.line < b.line end
+    return a.order < b.order
+  end)
+  local out = {}
+  for i, l in ipairs(lines) do out[i] = l.sentence end
+  return nil, out
+end
+
+-- The settings, or an error listing every problem, one per line.
+function M.settings(config, getenv, read_source)
+  local s, problems = M.check(config, getenv, read_source)
+  if not s then error(table.concat(problems, "\n"), 0) end
   return s
 end
 

@@ -63,6 +63,118 @@ describe("a bad config fails start-up with a sentence naming the knob", function
   end
 end)
 
+describe("every problem at once, each where it was set", function()
+  -- A config.lua with three mistakes, at lines 4, 8 and 11.
+  local BROKEN = table.concat({
+    "-- a deployment's settings",               -- 1
+    "return {",                                 -- 2
+    "  storage = {",                            -- 3
+    "    url_ttl = 0, -- { not = a_key }",       -- 4
+    "  },",                                     -- 5
+    "  rate_limit = {",                         -- 6
+    "    tiers = { default = { rate = 1, burst = 10 }, anonymous = { rate = 1, burst = 5 } },",
+    "    tires = {},",                           -- 8
+    "  },",                                     -- 9
+    "  prompt = { deny = { \"ok\", \"{\" } },",  -- 10
+    "  cors = { max_age = -1 },",               -- 11
+    "}",                                        -- 12
+  }, "\n")
+
+  it("reports them all, one per line, naming each knob", function()
+    local err = loader.load_error({ config_source = BROKEN })
+    assert.are.same({ -- in the schema's order, as no line is known
+      "config.lua: cors.max_age must be between 0 and 86400; got -1",
+      "config.lua: storage.url_ttl must be between 1 and 604800; got 0",
+      'config.lua: prompt.deny[2] holds no word; got "{"',
+      "config.lua: rate_limit.tires is not a known setting",
+    }, (function() local t = {} for l in err:gmatch("[^\n]+") do t[#t + 1] = l end return t end)())
+  end)
+
+  it("gives each its config.lua line when the runtime offers the file's text, in line order", function()
+    local err = loader.load_error({ config_source = BROKEN, policy_file = true })
+    assert.are.equal(table.concat({
+      "config.lua:4: storage.url_ttl must be between 1 and 604800; got 0",
+      "config.lua:8: rate_limit.tires is not a known setting",
+      'config.lua:10: prompt.deny[2] holds no word; got "{"',
+      "config.lua:11: cors.max_age must be between 0 and 86400; got -1",
+    }, "\n"), err)
+  end)
+
+  it("starts with a file:line position, so the runtime does not put its own in front", function()
+    local err = loader.load_error({ config_source = BROKEN, policy_file = true })
+    assert.matches("^config%.lua:%d+: ", err)
+  end)
+
+  it("finds the line of a list entry, a map entry and a nested knob of the shipped file", function()
+    local function first_line(change)
+      return loader.load_error({ policy_file = true, config = change })
+    end
+    local src = assert(io.open(loader.POLICY_DIR .. "/config.lua")):read("a")
+    local function line_of(text)
+      local n = 1
+      for l in src:gmatch("([^\n]*)\n") do
+        if l:find(text, 1, true) then return n end
+        n = n + 1
+      end
+    end
+    assert.matches(string.format("^config%%.lua:%d: allowed_models%%[2%%] names an unknown model", line_of('"stability.sd3-5-large-v1:0"')),
+      first_line(function(c) c.allowed_models[2] = "dall-e" end))
+    assert.matches(string.format("^config%%.lua:%d: rate_limit.tiers.premium.burst must be an integer", line_of("premium = {")),
+      first_line(function(c) c.rate_limit.tiers.premium.burst = 2.5 end))
+    assert.matches(string.format("^config%%.lua:%d: cors.max_age must be between", line_of("max_age = 600")),
+      first_line(function(c) c.cors.max_age = -5 end))
+  end)
+
+  it("names the variable for a setting an environment variable made, with the config.lua ones", function()
+    local err = loader.load_error({ config_source = BROKEN, policy_file = true,
+      env = { IMAGEGEN_URL_TTL = "0", IMAGEGEN_RATE_LIMIT = "maybe", IMAGEGEN_CORS_ORIGINS = "app.example.com" } })
+    local lines = {}
+    for l in err:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.are.same({
+      "config.lua:8: rate_limit.tires is not a known setting",
+      'config.lua:10: prompt.deny[2] holds no word; got "{"',
+      "config.lua:11: cors.max_age must be between 0 and 86400; got -1",
+      'IMAGEGEN_RATE_LIMIT must be "on" or "off"; got "maybe"',
+      "IMAGEGEN_CORS_ORIGINS: cors.origins[1] must be \"*\" or an origin like \"https://app.example.com\" "
+        .. '(scheme://host[:port], no path); got "app.example.com"',
+      "IMAGEGEN_URL_TTL: storage.url_ttl must be between 1 and 604800; got 0",
+    }, lines)
+  end)
+
+  it("does not report the consequences of a problem as more problems", function()
+    local err = loader.load_error({ config = function(c)
+      c.allowed_models = "stability.stable-image-core-v1:1"
+      c.default_model = "amazon.nova-canvas-v1:0"
+      c.rate_limit.tiers = { gold = { rate = 0, burst = 1 } }
+    end })
+    assert.are.equal(table.concat({
+      "config.lua: allowed_models must be a list; got a string",
+      "config.lua: rate_limit.tiers.gold.rate must be greater than 0; got 0",
+    }, "\n"), err)
+  end)
+
+  it("logs each problem on its own line too", function()
+    local capture = {}
+    loader.load_error({ config_source = BROKEN, policy_file = true, capture = capture })
+    local logged = capture.ctl.find_logs({ level = "error", message = "policy setting is wrong; the function cannot start" })
+    assert.are.equal(4, #logged)
+    assert.are.equal("config.lua:4: storage.url_ttl must be between 1 and 604800; got 0", logged[1].fields.problem)
+  end)
+
+  it("finds every knob of the schema in the shipped config.lua", function()
+    local h = loader.load()
+    local schema, source = h.require("schema"), h.require("configsource")
+    local tree = source.parse(assert(io.open(loader.POLICY_DIR .. "/config.lua")):read("a"))
+    for _, knob in ipairs(schema.knobs()) do
+      local keys = {}
+      for k in knob:gmatch("[^.]+") do keys[#keys + 1] = k end
+      local line, whole = source.line_of(tree, keys)
+      assert.is_number(line, knob)
+      assert.is_true(whole, knob)
+    end
+  end)
+end)
+
 describe("omitted knobs", function()
   it("take their defaults", function()
     local h = C.harness({ config = function(c)

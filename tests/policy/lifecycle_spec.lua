@@ -76,7 +76,7 @@ describe("the fallback setting", function()
     { "a model falling back to itself", { [CORE] = { SD35, CORE } },
       'fallback["' .. CORE .. '"][2] names the model itself' },
     { "an entry named twice", { [CORE] = { SD35, SD35 } }, 'fallback["' .. CORE .. '"][2] names "' .. SD35 .. '" twice' },
-    { "a list that is not a list", { [CORE] = SD35 }, "fallback." .. CORE .. " must be a list" },
+    { "a list that is not a list", { [CORE] = SD35 }, 'fallback["' .. CORE .. '"] must be a list' },
     { "more than three fallbacks", { [TITAN] = { CORE, SD35, ULTRA, TITAN2 } },
       'fallback["' .. TITAN .. '"] names 4 models; at most 3 fallbacks (the runtime tries at most 4 models per request)',
       { TITAN, TITAN2, CORE, SD35, ULTRA } },

@@ -67,11 +67,27 @@ end
 --   budget     instruction budget of the load and of each call (default INSTRUCTION_BUDGET)
 --   env        environment variables seen through imagegen.env
 --   config     function(cfg) changing the shipped config.lua table before the policy is built
+--   config_source  the text of a config.lua to load instead of the shipped one
+--   policy_file    true: imagegen.policy_file offers config.lua's text (config_source, or the
+--              shipped file), as the runtime is asked to; false/nil: the policy has no such function
+--   capture    a table that receives `ctl` (the shim's control side), even when loading fails
 --   now, monotonic, seed   shim clocks and PRNG seed
 -- Returns { policy = {admit, respond}, imagegen = shim, ctl = shim control, require = fn }.
 function M.load(opts)
   opts = opts or {}
-  local api, ctl = shim.new(opts)
+  local shim_opts = setmetatable({}, { __index = opts })
+  if opts.policy_file then
+    -- imagegen.policy_file, as the runtime is asked to offer it: the text of a policy file
+    local text = opts.config_source
+    if not text then
+      local f = assert(io.open(M.POLICY_DIR .. "/config.lua"))
+      text = f:read("a")
+      f:close()
+    end
+    shim_opts.files = { ["config.lua"] = text }
+  end
+  local api, ctl = shim.new(shim_opts)
+  if opts.capture then opts.capture.ctl = ctl end
   local env = sandbox_env(api)
   local cache = {}
 
@@ -81,7 +97,12 @@ function M.load(opts)
     if cache[name] ~= nil then return cache[name] end
     assert(name:match("^[%w_]+[%w_.]*$"), "bad module name " .. name)
     local path = M.POLICY_DIR .. "/" .. name:gsub("%.", "/") .. ".lua"
-    local chunk, err = loadfile(path, "t", env)
+    local chunk, err
+    if name == "config" and opts.config_source then
+      chunk, err = load(opts.config_source, "=config.lua", "t", env)
+    else
+      chunk, err = loadfile(path, "t", env)
+    end
     if not chunk then error(err, 2) end
     local value = chunk(name)
     if name == "config" and opts.config then

@@ -67,7 +67,8 @@ end
 M.check_utf8 = check_utf8
 
 -- Returns the `imagegen` table and its control table.
--- opts: env (name -> value), now (epoch seconds), monotonic (seconds), seed (PRNG seed).
+-- opts: env (name -> value), now (epoch seconds), monotonic (seconds), seed (PRNG seed),
+-- files (name -> text, offered through imagegen.policy_file).
 function M.new(opts)
   opts = opts or {}
   local ctl = {
@@ -169,6 +170,15 @@ function M.new(opts)
   function api.env(name)
     assert(type(name) == "string", "imagegen.env: name must be a string")
     return ctl.env[name]
+  end
+
+  -- imagegen.policy_file(name): the text of a file in the policy directory. The runtime does
+  -- not offer it yet; a spec asks for it with opts.files (see loader.lua's policy_file).
+  if opts.files then
+    function api.policy_file(name)
+      assert(type(name) == "string", "imagegen.policy_file: name must be a string")
+      return opts.files[name]
+    end
   end
 
   function api.date(fmt, epoch)
