@@ -13,7 +13,7 @@ from stack import run_tests  # noqa: E402
 
 TOOL = os.path.join(stack.BUILD_DIR, "imagegen-policy")
 SHIPPED = os.path.join(stack.SOURCE_DIR, "runtime", "policy")
-FIXTURES = os.path.join(stack.SOURCE_DIR, "tests", "data", "policy_fixtures")
+FIXTURES = os.path.join(stack.SOURCE_DIR, "tests", "data", "policies")
 
 
 def check(*args, **env):

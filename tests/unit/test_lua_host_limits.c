@@ -1,4 +1,4 @@
-/* test_policy_host_limits.c - the Lua policy host under pressure: runaway loops and
+/* test_lua_host_limits.c - the Lua policy host under pressure: runaway loops and
  * allocations come back as errors with file:line and leave a state that serves the next
  * call; broken policies fail to load with a sentence naming file:line; the limits come
  * from the environment strictly; memory stays flat over many calls. */
@@ -16,7 +16,7 @@
 static const char *fixture(const char *name)
 {
     static char path[1024];
-    snprintf(path, sizeof path, "%s/tests/data/policy_fixtures/%s", ig_test_source_dir(), name);
+    snprintf(path, sizeof path, "%s/tests/data/policies/%s", ig_test_source_dir(), name);
     return path;
 }
 
@@ -519,5 +519,5 @@ int main(void)
     IG_RUN(test_broken_policies_fail_to_load);
     IG_RUN(test_options_from_env);
     IG_RUN(test_memory_does_not_grow_over_many_calls);
-    return ig_test_finish("policy_host_limits");
+    return ig_test_finish("lua_host_limits");
 }

@@ -1,6 +1,6 @@
-/* test_policy_host.c - the Lua policy host: values crossing between JSON and Lua, the
+/* test_lua_host.c - the Lua policy host: values crossing between JSON and Lua, the
  * sandbox, require, the imagegen functions, and how bad return values and script errors
- * are reported. The policies are the fixtures in tests/data/policy_fixtures. */
+ * are reported. The policies are the fixtures in tests/data/policies. */
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 static const char *fixture(const char *name)
 {
     static char path[1024];
-    snprintf(path, sizeof path, "%s/tests/data/policy_fixtures/%s", ig_test_source_dir(), name);
+    snprintf(path, sizeof path, "%s/tests/data/policies/%s", ig_test_source_dir(), name);
     return path;
 }
 
@@ -641,5 +641,5 @@ int main(void)
     IG_RUN(test_state_persists_between_calls);
     IG_RUN(test_metrics_collected_and_emptied);
     IG_RUN(test_log_and_print);
-    return ig_test_finish("policy_host");
+    return ig_test_finish("lua_host");
 }

@@ -1,0 +1,73 @@
+/* test_handler.c - the handler's settings from the environment and its EMF record. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handler/config.h"
+#include "handler/metrics.h"
+#include "testlib.h"
+
+static const char *str_at(json_t *obj, const char *a, const char *b)
+{
+    json_t *v = json_object_get(obj, a);
+    if (b)
+        v = json_object_get(v, b);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void test_emf_record(void)
+{
+    ig_metrics m;
+    ig_metrics_init(&m);
+    m.total_ms = 12.5;
+    m.model_ms = 10;
+    m.model_attempts = 2;
+    m.images = 3;
+    m.upload_ms = 2;
+    json_t *pm = json_pack("{s:{s:i, s:s}}", "RateLimited", "value", 1, "unit", "Count");
+    json_t *rec = ig_metrics_record(&m, "imagegen", "success", pm, 1700000000000LL);
+    json_t *aws = json_object_get(rec, "_aws");
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(aws, "Timestamp")), 1700000000000LL);
+    json_t *cwm = json_array_get(json_object_get(aws, "CloudWatchMetrics"), 0);
+    IG_CHECK_EQ_STR(str_at(cwm, "Namespace", NULL), "imagegen");
+    IG_CHECK_EQ_INT(json_array_size(json_object_get(cwm, "Metrics")), 6);
+    IG_CHECK_EQ_STR(str_at(rec, "Outcome", NULL), "success");
+    IG_CHECK(json_real_value(json_object_get(rec, "TotalLatency")) == 12.5);
+    IG_CHECK(json_number_value(json_object_get(rec, "RateLimited")) == 1.0);
+    /* every metric listed is a top-level member */
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(cwm, "Metrics"), i, d)
+        IG_CHECK(json_object_get(rec, json_string_value(json_object_get(d, "Name"))) != NULL);
+    json_decref(rec);
+    json_decref(pm);
+}
+
+static void test_config_from_env(void)
+{
+    ig_handler_config c;
+    ig_error err;
+    unsetenv("IMAGEGEN_BUCKET");
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    IG_CHECK(strstr(err.message, "IMAGEGEN_BUCKET") != NULL);
+    setenv("IMAGEGEN_BUCKET", "Bad_Bucket", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    setenv("IMAGEGEN_BUCKET", "images-bucket", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_OK);
+    IG_CHECK_EQ_STR(c.bucket, "images-bucket");
+    IG_CHECK_EQ_INT(c.margin_ms, 500);
+    setenv("IMAGEGEN_TIMEOUT_MARGIN_MS", "10abc", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    IG_CHECK(strstr(err.message, "IMAGEGEN_TIMEOUT_MARGIN_MS") != NULL);
+    unsetenv("IMAGEGEN_TIMEOUT_MARGIN_MS");
+    setenv("IMAGEGEN_SSE", "rot13", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    unsetenv("IMAGEGEN_SSE");
+}
+
+int main(void)
+{
+    IG_RUN(test_emf_record);
+    IG_RUN(test_config_from_env);
+    return ig_test_finish("handler");
+}
