@@ -48,13 +48,14 @@ static ig_err check_metadata(json_t *md, const char *where, ig_error *err)
     return IG_OK;
 }
 
-/* A body is a table (encoded here) or a string (sent as it is). */
+/* A body is a table (encoded here, keys sorted: the same request always gives the same bytes)
+ * or a string (sent as it is). */
 static ig_err encode_body(json_t *body, ig_plan_call *c, const char *where, ig_error *err)
 {
     if (json_is_string(body))
         c->body = strdup(json_string_value(body));
     else if (json_is_object(body))
-        c->body = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+        c->body = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
     else
         return ig_error_set(err, IG_ERR_POLICY, "admit(): %s must be a table or a string", where);
     if (!c->body)
