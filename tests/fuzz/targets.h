@@ -30,8 +30,8 @@
 
 /* The gateway's event builder lives in the gateway executable, not in a library: compile its
  * pure parts (routes, event) here. */
-#include "../../runtime/local/gateway_event.c"
-#include "../../runtime/local/gateway_routes.c"
+#include "../../runtime/local/gateway/event.c"
+#include "../../runtime/local/gateway/routes.c"
 
 #define FZ_CHECK(cond)                                                                         \
     do {                                                                                       \
@@ -440,7 +440,8 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
     const char *method = f.line[0][0] ? f.line[0] : "GET";
     const char *path = f.line[1][0] == '/' ? f.line[1] : "/";
 
-    gw_pairs headers = {0}, query = {0};
+    ig_header headers[FZ_MAX_LINES], query[FZ_MAX_LINES];
+    size_t n_headers = 0, n_query = 0;
     int section = 0;
     for (size_t i = 2; i < f.n; i++) {
         char *line = f.line[i];
@@ -456,7 +457,10 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
             while (section == 0 && *value == ' ')
                 value++;
         }
-        FZ_CHECK(gw_pairs_add(section == 0 ? &headers : &query, line, value) == IG_OK);
+        if (section == 0)
+            headers[n_headers++] = (ig_header){line, value};
+        else
+            query[n_query++] = (ig_header){line, value};
     }
 
     static char *const templates[] = {"/generate-image", "/models", "/images/{id}", "/files/{rest+}"};
@@ -472,7 +476,8 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
     FZ_CHECK(params == NULL || json_is_object(params));
 
     gw_request r = {
-        .method = method, .path = path, .protocol = "HTTP/1.1", .headers = &headers, .query = &query,
+        .method = method, .path = path, .protocol = "HTTP/1.1", .headers = headers, .n_headers = n_headers,
+        .query = query, .n_query = n_query,
         .body = body_len ? body : NULL, .body_len = body_len, .resource = resource,
         .path_parameters = params, .stage = "prod", .request_id = "c0ffee00-0000-4000-8000-000000000002",
         .extended_request_id = "AbCdEfGhIjKlMnO=", .api_id = "local0api1", .account_id = "123456789012",
@@ -527,8 +532,6 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
     free(event);
     json_decref(params);
     gw_routes_free(routes);
-    gw_pairs_free(&headers);
-    gw_pairs_free(&query);
     free(f.copy);
     return 0;
 }

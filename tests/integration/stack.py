@@ -246,7 +246,7 @@ class Stack:
             raise StackError("node is not installed (Debian package nodejs)")
         data = os.path.join(self.tmp, "s3")
         os.makedirs(data)
-        self.s3 = Proc("s3rver", [node, os.path.join(SOURCE_DIR, "runtime", "local", "s3-local.js"),
+        self.s3 = Proc("s3rver", [node, os.path.join(SOURCE_DIR, "runtime", "local", "s3", "s3-local.js"),
                                   "--directory", data, "--address", "127.0.0.1", "--port", "0",
                                   "--configure-bucket", self.bucket], self.base_env())
         m = self.s3.wait_for(r"S3rver listening on [\d.]+:(\d+)", timeout=60)

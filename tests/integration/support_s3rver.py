@@ -15,7 +15,7 @@ SECRET_KEY = "S3RVER"
 
 
 class S3rver:
-    """plain: s3rver's own command instead of the local stack's runtime/local/s3-local.js (s3rver
+    """plain: s3rver's own command instead of the local stack's runtime/local/s3/s3-local.js (s3rver
     with its PutObject acknowledged only once the object is written). node_options: NODE_OPTIONS
     for the server process."""
 
@@ -30,7 +30,7 @@ class S3rver:
     def __enter__(self):
         src = os.environ.get("IMAGEGEN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
         s3rver = os.path.join(src, "node_modules", "s3rver", "bin", "s3rver.js")
-        script = s3rver if self.plain else os.path.join(src, "runtime", "local", "s3-local.js")
+        script = s3rver if self.plain else os.path.join(src, "runtime", "local", "s3", "s3-local.js")
         node = shutil.which("node")
         if not node or not os.path.exists(s3rver):
             raise RuntimeError("s3rver is not installed: run `npm ci` in %s (node: %s)" % (src, node))

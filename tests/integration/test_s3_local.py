@@ -1,4 +1,4 @@
-"""test_s3_local.py - the local stack's S3 (runtime/local/s3-local.js) reads what it acknowledged.
+"""test_s3_local.py - the local stack's S3 (runtime/local/s3/s3-local.js) reads what it acknowledged.
 
 s3rver 3.7.1 answers PutObject before the object's bytes are on disk. slow_writes.js delays
 s3rver's file writes by 300 ms, which turns that rare race into a certainty: s3rver alone then

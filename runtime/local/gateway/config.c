@@ -1,0 +1,420 @@
+/* config.c - parses and checks imagegen-gateway's flags and variables. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+
+#define GW_DEFAULT_PORT 8080
+#define GW_DEFAULT_TIMEOUT_S 29.0
+#define GW_DEFAULT_INIT_TIMEOUT_S 10.0
+#define GW_DEFAULT_CONCURRENCY 2
+#define GW_DEFAULT_QUEUE 100
+#define GW_DEFAULT_MEMORY_MB 512
+/* The deployed API's resources (terraform/apigateway.tf): /health needs no key. */
+#define GW_DEFAULT_ROUTES "/generate-image,/models"
+#define GW_DEFAULT_PUBLIC_ROUTES "/health"
+
+void gw_config_usage(const char *prog)
+{
+    printf("usage: %s [options] [-- COMMAND [ARG...]]\n"
+           "\n"
+           "API Gateway (REST, Lambda proxy, payload 1.0) and the Lambda service on 127.0.0.1:\n"
+           "turns HTTP requests into proxy events, runs N execution environments of the function\n"
+           "and serves each its own Runtime API (2018-06-01).\n"
+           "\n"
+           "  --port N              client port (IMAGEGEN_PORT, default 8080; 0 picks a free port)\n"
+           "  --timeout S           integration timeout in seconds (IMAGEGEN_TIMEOUT, default 29)\n"
+           "  --function-timeout S  function timeout (IMAGEGEN_FUNCTION_TIMEOUT, default: --timeout)\n"
+           "  --init-timeout S      init phase limit (default 10)\n"
+           "  --concurrency N       execution environments (IMAGEGEN_CONCURRENCY, default 2)\n"
+           "  --queue-size N        invocations waiting for an environment (IMAGEGEN_QUEUE_SIZE,\n"
+           "                        default 100; beyond it: 429)\n"
+           "  --memory-size MB      AWS_LAMBDA_FUNCTION_MEMORY_SIZE (IMAGEGEN_MEMORY_SIZE, default 512)\n"
+           "  --function PATH       the function executable (default: bootstrap beside this program)\n"
+           "  -- COMMAND [ARG...]   the function as a command with arguments (instead of --function)\n"
+           "  --task-root DIR       LAMBDA_TASK_ROOT and the function's working directory (default: .)\n"
+           "  --handler NAME        _HANDLER (default: bootstrap)\n"
+           "  --function-name NAME  AWS_LAMBDA_FUNCTION_NAME (default: imagegen)\n"
+           "  --stage NAME          API stage (IMAGEGEN_STAGE, default: local)\n"
+           "  --route TEMPLATE      a resource, e.g. /generate-image or /images/{id}; repeatable\n"
+           "                        (IMAGEGEN_ROUTES, comma-separated; default /generate-image,/models);\n"
+           "                        other paths reach the function as /{proxy+}\n"
+           "  --public-route T      a resource that needs no API key; repeatable\n"
+           "                        (IMAGEGEN_PUBLIC_ROUTES, comma-separated; default /health)\n"
+           "  --api-keys FILE       require x-api-key (IMAGEGEN_API_KEYS_FILE): JSON\n"
+           "                        [{\"id\": \"k1\", \"value\": \"...\", \"name\": \"...\"}]\n"
+           "  --help                this text\n",
+           prog);
+}
+
+static char *gw_strdup(const char *s)
+{
+    char *p = strdup(s ? s : "");
+    if (!p) {
+        fputs("imagegen-gateway: out of memory\n", stderr);
+        exit(1);
+    }
+    return p;
+}
+
+static void gw_set(char **field, const char *value)
+{
+    free(*field);
+    *field = gw_strdup(value);
+}
+
+/* An absolute version of path (relative to the working directory). */
+static char *gw_absolute(const char *path)
+{
+    if (path[0] == '/')
+        return gw_strdup(path);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return gw_strdup(path);
+    size_t n = strlen(cwd) + strlen(path) + 2;
+    char *p = malloc(n);
+    if (!p)
+        return gw_strdup(path);
+    snprintf(p, n, "%s/%s", cwd, path);
+    return p;
+}
+
+/* argv[0] of the function as an absolute path: searched on PATH when it has no slash. */
+static char *gw_resolve_command(const char *cmd, ig_error *err)
+{
+    if (strchr(cmd, '/')) {
+        char *abs = gw_absolute(cmd);
+        if (access(abs, X_OK) != 0) {
+            ig_error_set(err, IG_ERR_CONFIG, "the function %s is not an executable file (%s)", abs,
+                         strerror(errno));
+            free(abs);
+            return NULL;
+        }
+        return abs;
+    }
+    const char *path = getenv("PATH");
+    char *copy = gw_strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+    char *save = NULL;
+    for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+        size_t n = strlen(dir) + strlen(cmd) + 2;
+        char *candidate = malloc(n);
+        if (!candidate)
+            break;
+        snprintf(candidate, n, "%s/%s", dir, cmd);
+        if (access(candidate, X_OK) == 0) {
+            free(copy);
+            char *abs = gw_absolute(candidate);
+            free(candidate);
+            return abs;
+        }
+        free(candidate);
+    }
+    free(copy);
+    ig_error_set(err, IG_ERR_CONFIG, "the function command \"%s\" is not on PATH", cmd);
+    return NULL;
+}
+
+/* The bootstrap that was built beside this program (build/bootstrap next to build/imagegen-gateway). */
+static char *gw_default_function(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return gw_strdup("bootstrap");
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        slash[1] = '\0';
+    size_t len = strlen(self) + sizeof "bootstrap";
+    char *p = malloc(len);
+    if (!p)
+        return gw_strdup("bootstrap");
+    snprintf(p, len, "%sbootstrap", self);
+    return p;
+}
+
+static void gw_add_route(char ***list, size_t *n, const char *r, size_t len)
+{
+    while (len && (*r == ' ' || *r == '\t')) {
+        r++;
+        len--;
+    }
+    while (len && (r[len - 1] == ' ' || r[len - 1] == '\t'))
+        len--;
+    if (!len)
+        return;
+    char **p = realloc(*list, (*n + 1) * sizeof *p);
+    if (!p || !(p[*n] = strndup(r, len))) {
+        fputs("imagegen-gateway: out of memory\n", stderr);
+        exit(1);
+    }
+    *list = p;
+    (*n)++;
+}
+
+static void gw_clear_routes(char **list, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        free(list[i]);
+    *n = 0;
+}
+
+static void gw_add_route_list(char ***list, size_t *n, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        gw_add_route(list, n, p, len);
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+}
+
+static int gw_valid_name(const char *s)
+{
+    if (!*s || strlen(s) > 64)
+        return 0;
+    for (const char *p = s; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+
+/* ---- the options: one table, one apply function per kind of value ---- */
+
+/* What parsing fills besides the configuration itself. */
+typedef struct {
+    gw_config *c;
+    char *function;   /* --function */
+    char *task_root;  /* --task-root */
+    int flag_routes;  /* a --route was given: it replaces IMAGEGEN_ROUTES */
+    int flag_public;  /* a --public-route was given: it replaces IMAGEGEN_PUBLIC_ROUTES */
+} gw_parsing;
+
+/* The int field of gw_config named by the option's arg, and its bounds. */
+typedef struct {
+    size_t offset;
+    long long min, max;
+} gw_int_field;
+
+static const gw_int_field gw_port_field = {offsetof(gw_config, port), 0, 65535};
+static const gw_int_field gw_concurrency_field = {offsetof(gw_config, concurrency), 1, 64};
+static const gw_int_field gw_queue_field = {offsetof(gw_config, queue_size), 0, 100000};
+static const gw_int_field gw_memory_field = {offsetof(gw_config, memory_mb), 128, 10240};
+
+static ig_err gw_apply_int(void *target, const lo_source *src, const char *v, ig_error *err)
+{
+    gw_parsing *p = target;
+    const gw_int_field *f = (const gw_int_field *)src->opt->arg;
+    long long n;
+    ig_err e = lo_whole_number(src, v, f->min, f->max, &n, err);
+    if (!e)
+        *(int *)((char *)p->c + f->offset) = (int)n;
+    return e;
+}
+
+static ig_err gw_apply_seconds(void *target, const lo_source *src, const char *v, ig_error *err)
+{
+    gw_parsing *p = target;
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d) || d < 0.05 || d > 900.0)
+        return ig_error_set(err, IG_ERR_CONFIG, "%s must be a number of seconds from 0.05 to 900, not \"%s\"",
+                            src->as, v);
+    *(double *)((char *)p->c + (size_t)src->opt->arg) = d;
+    return IG_OK;
+}
+
+/* A string field of gw_config (arg: its offset). */
+static ig_err gw_apply_text(void *target, const lo_source *src, const char *v, ig_error *err)
+{
+    (void)err;
+    gw_parsing *p = target;
+    gw_set((char **)((char *)p->c + (size_t)src->opt->arg), v);
+    return IG_OK;
+}
+
+/* A string of the parse itself (arg: its offset in gw_parsing). */
+static ig_err gw_apply_path(void *target, const lo_source *src, const char *v, ig_error *err)
+{
+    (void)err;
+    gw_set((char **)((char *)target + (size_t)src->opt->arg), v);
+    return IG_OK;
+}
+
+/* --route: the first flag replaces the variable's list; the variable's value is a list. */
+static ig_err gw_apply_route(void *target, const lo_source *src, const char *v, ig_error *err)
+{
+    (void)err;
+    gw_parsing *p = target;
+    if (src->from_env) {
+        gw_add_route_list(&p->c->routes, &p->c->n_routes, v);
+        return IG_OK;
+    }
+    if (!p->flag_routes)
+        gw_clear_routes(p->c->routes, &p->c->n_routes);
+    p->flag_routes = 1;
+    gw_add_route(&p->c->routes, &p->c->n_routes, v, strlen(v));
+    return IG_OK;
+}
+
+/* --public-route: set, even to "", it replaces the default (/health). */
+static ig_err gw_apply_public_route(void *target, const lo_source *src, const char *v, ig_error *err)
+{
+    (void)err;
+    gw_parsing *p = target;
+    p->c->public_set = 1;
+    if (src->from_env) {
+        gw_add_route_list(&p->c->public_routes, &p->c->n_public_routes, v);
+        return IG_OK;
+    }
+    if (!p->flag_public)
+        gw_clear_routes(p->c->public_routes, &p->c->n_public_routes);
+    p->flag_public = 1;
+    gw_add_route(&p->c->public_routes, &p->c->n_public_routes, v, strlen(v));
+    return IG_OK;
+}
+
+#define GW_FIELD(name) ((intptr_t)offsetof(gw_config, name))
+#define GW_PARSING(name) ((intptr_t)offsetof(gw_parsing, name))
+
+static const lo_option gw_options[] = {
+    {"port", LO_VALUE, "IMAGEGEN_PORT", gw_apply_int, (intptr_t)&gw_port_field},
+    {"timeout", LO_VALUE, "IMAGEGEN_TIMEOUT", gw_apply_seconds, GW_FIELD(timeout_s)},
+    {"function-timeout", LO_VALUE, "IMAGEGEN_FUNCTION_TIMEOUT", gw_apply_seconds, GW_FIELD(function_timeout_s)},
+    {"init-timeout", LO_VALUE, NULL, gw_apply_seconds, GW_FIELD(init_timeout_s)},
+    {"concurrency", LO_VALUE, "IMAGEGEN_CONCURRENCY", gw_apply_int, (intptr_t)&gw_concurrency_field},
+    {"queue-size", LO_VALUE, "IMAGEGEN_QUEUE_SIZE", gw_apply_int, (intptr_t)&gw_queue_field},
+    {"memory-size", LO_VALUE, "IMAGEGEN_MEMORY_SIZE", gw_apply_int, (intptr_t)&gw_memory_field},
+    {"stage", LO_VALUE, "IMAGEGEN_STAGE", gw_apply_text, GW_FIELD(stage)},
+    {"api-keys", LO_VALUE, "IMAGEGEN_API_KEYS_FILE", gw_apply_text, GW_FIELD(api_keys_file)},
+    {"route", LO_VALUE, "IMAGEGEN_ROUTES", gw_apply_route, 0},
+    {"public-route", LO_VALUE | LO_ENV_EMPTY, "IMAGEGEN_PUBLIC_ROUTES", gw_apply_public_route, 0},
+    {"function", LO_VALUE, NULL, gw_apply_path, GW_PARSING(function)},
+    {"task-root", LO_VALUE, NULL, gw_apply_path, GW_PARSING(task_root)},
+    {"handler", LO_VALUE, NULL, gw_apply_text, GW_FIELD(handler)},
+    {"function-name", LO_VALUE, NULL, gw_apply_text, GW_FIELD(function_name)},
+};
+
+
+static void gw_defaults(gw_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->port = GW_DEFAULT_PORT;
+    c->timeout_s = GW_DEFAULT_TIMEOUT_S;
+    c->init_timeout_s = GW_DEFAULT_INIT_TIMEOUT_S;
+    c->concurrency = GW_DEFAULT_CONCURRENCY;
+    c->queue_size = GW_DEFAULT_QUEUE;
+    c->memory_mb = GW_DEFAULT_MEMORY_MB;
+    c->stage = gw_strdup("local");
+    c->function_name = gw_strdup("imagegen");
+    c->handler = gw_strdup("bootstrap");
+    const char *region = getenv("AWS_REGION");
+    if (!region || !*region)
+        region = getenv("AWS_DEFAULT_REGION");
+    c->region = gw_strdup(region && *region ? region : "us-east-1");
+}
+
+/* The function command: after "--" (argv[cmd..argc); cmd -1: none), else --function, else the
+ * bootstrap beside this program. */
+static ig_err gw_function_command(gw_config *c, const gw_parsing *p, int argc, char **argv, int cmd, ig_error *err)
+{
+    int nargs = cmd >= 0 ? argc - cmd : 0;
+    if (cmd >= 0 && nargs == 0)
+        return ig_error_set(err, IG_ERR_CONFIG, "\"--\" must be followed by the function command");
+    if (cmd >= 0 && p->function)
+        return ig_error_set(err, IG_ERR_CONFIG, "give the function either with --function or after \"--\", not both");
+    c->function_argv = calloc((size_t)(nargs > 0 ? nargs : 1) + 1, sizeof(char *));
+    if (!c->function_argv)
+        return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
+    char *resolved;
+    if (nargs > 0) {
+        resolved = gw_resolve_command(argv[cmd], err);
+    } else {
+        char *chosen = p->function ? gw_absolute(p->function) : gw_default_function();
+        resolved = gw_resolve_command(chosen, err);
+        free(chosen);
+    }
+    if (!resolved)
+        return IG_ERR_CONFIG;
+    c->function_argv[0] = resolved;
+    for (int k = 1; k < nargs; k++)
+        c->function_argv[k] = gw_strdup(argv[cmd + k]);
+    c->runtime_dir = gw_strdup(resolved);
+    char *slash = strrchr(c->runtime_dir, '/');
+    if (slash && slash != c->runtime_dir)
+        *slash = '\0';
+    return IG_OK;
+}
+
+/* What holds between settings, once every one is read. */
+static ig_err gw_finish(gw_config *c, const gw_parsing *p, int argc, char **argv, int cmd, ig_error *err)
+{
+    if (c->function_timeout_s <= 0)
+        c->function_timeout_s = c->timeout_s;
+    if (!gw_valid_name(c->stage) || !gw_valid_name(c->function_name))
+        return ig_error_set(err, IG_ERR_CONFIG, "the stage and the function name may hold only letters, digits, '-', '_' and '.' (at most 64)");
+    if (c->n_routes == 0)
+        gw_add_route_list(&c->routes, &c->n_routes, GW_DEFAULT_ROUTES);
+    if (!c->public_set)
+        gw_add_route_list(&c->public_routes, &c->n_public_routes, GW_DEFAULT_PUBLIC_ROUTES);
+    ig_err e = gw_function_command(c, p, argc, argv, cmd, err);
+    if (e)
+        return e;
+    char real[PATH_MAX];
+    const char *root = p->task_root ? p->task_root : ".";
+    if (!realpath(root, real) || access(real, X_OK) != 0)
+        return ig_error_set(err, IG_ERR_CONFIG, "the task root %s is not a directory we can enter", root);
+    c->task_root = gw_strdup(real);
+    return IG_OK;
+}
+
+gw_config_outcome gw_config_parse(gw_config *c, int argc, char **argv, ig_error *err)
+{
+    gw_defaults(c);
+    gw_parsing p = {c, NULL, NULL, 0, 0};
+    int cmd = -1;
+    lo_outcome o = lo_parse(gw_options, sizeof gw_options / sizeof gw_options[0], &p, argc, argv, &cmd, err);
+    ig_err e = o == LO_RUN ? gw_finish(c, &p, argc, argv, cmd, err) : IG_OK;
+    free(p.function);
+    free(p.task_root);
+    if (o == LO_HELP)
+        return GW_CONFIG_HELP;
+    return o == LO_ERROR || e ? GW_CONFIG_ERROR : GW_CONFIG_RUN;
+}
+
+void gw_config_free(gw_config *c)
+{
+    free(c->stage);
+    free(c->function_name);
+    free(c->handler);
+    free(c->task_root);
+    free(c->runtime_dir);
+    free(c->region);
+    free(c->api_keys_file);
+    if (c->function_argv) {
+        for (char **p = c->function_argv; *p; p++)
+            free(*p);
+        free(c->function_argv);
+    }
+    gw_clear_routes(c->routes, &c->n_routes);
+    free(c->routes);
+    gw_clear_routes(c->public_routes, &c->n_public_routes);
+    free(c->public_routes);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,43 @@
+/* config.h - imagegen-gateway's settings: command-line flags over IMAGEGEN_* variables.
+ *
+ * Every setting has one flag and, where a script wants to set it from outside, one variable;
+ * the flag wins. Values are checked here, once, so the rest of the gateway trusts them.
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+
+typedef struct {
+    int port;                  /* --port / IMAGEGEN_PORT (0: any free port) */
+    double timeout_s;          /* --timeout / IMAGEGEN_TIMEOUT: API Gateway integration timeout */
+    double function_timeout_s; /* --function-timeout / IMAGEGEN_FUNCTION_TIMEOUT: Lambda timeout */
+    double init_timeout_s;     /* --init-timeout: the init phase limit */
+    int concurrency;           /* --concurrency / IMAGEGEN_CONCURRENCY: execution environments */
+    int queue_size;            /* --queue-size / IMAGEGEN_QUEUE_SIZE: invocations waiting at most */
+    int memory_mb;             /* --memory-size / IMAGEGEN_MEMORY_SIZE */
+    char *stage;               /* --stage / IMAGEGEN_STAGE */
+    char *function_name;       /* --function-name */
+    char *handler;             /* --handler (_HANDLER) */
+    char *task_root;           /* --task-root (LAMBDA_TASK_ROOT and working directory), absolute */
+    char *runtime_dir;         /* LAMBDA_RUNTIME_DIR: the function executable's directory */
+    char *region;              /* AWS_REGION, AWS_DEFAULT_REGION, or us-east-1 */
+    char *api_keys_file;       /* --api-keys / IMAGEGEN_API_KEYS_FILE, NULL for none */
+    char **function_argv;      /* the function command, NULL-terminated, argv[0] absolute */
+    char **routes;             /* --route / IMAGEGEN_ROUTES resource templates */
+    size_t n_routes;
+    char **public_routes;      /* --public-route / IMAGEGEN_PUBLIC_ROUTES: no API key needed */
+    size_t n_public_routes;
+    int public_set;            /* the public list was given (possibly empty) */
+} gw_config;
+
+typedef enum { GW_CONFIG_RUN, GW_CONFIG_HELP, GW_CONFIG_ERROR } gw_config_outcome;
+
+/* Fills c from argv and the environment. GW_CONFIG_ERROR leaves a sentence in err. */
+gw_config_outcome gw_config_parse(gw_config *c, int argc, char **argv, ig_error *err);
+void gw_config_usage(const char *prog);
+void gw_config_free(gw_config *c);
+
+#endif
