@@ -89,7 +89,8 @@ local function tokenize(src)
     end
   end
   add("eof", nil, line)
-  return tokens
+  -- past the end, every token is the end
+  return setmetatable(tokens, { __index = function() return tokens[#tokens] end })
 end
 
 local CLOSE = { ["{"] = "}", ["("] = ")", ["["] = "]" }

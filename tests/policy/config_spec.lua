@@ -161,6 +161,18 @@ describe("every problem at once, each where it was set", function()
     assert.are.equal("config.lua:4: storage.url_ttl must be between 1 and 604800; got 0", logged[1].fields.problem)
   end)
 
+  it("reads long strings, long comments and cut-off text without losing its place", function()
+    local source = loader.load().require("configsource")
+    local tree = source.parse('return { a = 1, ["b"] = { 2, [[x\ny]], c = 3 }, --[[ z = 1\n]] d = "}{" }')
+    assert.are.same({ 2, true }, { source.line_of(tree, { "b", "c" }) })
+    assert.are.same({ 3, true }, { source.line_of(tree, { "d" }) })
+    assert.are.same({ 1, false }, { source.line_of(tree, { "b", "nope" }) })
+    for _, cut in ipairs({ "return { a = [", "return { [", "return { a = { b = ", "return {", "local x = 1" }) do
+      local tree_of_cut = source.parse(cut)
+      assert.is_nil((source.line_of(tree_of_cut, { "zz" })), cut)
+    end
+  end)
+
   it("finds every knob of the schema in the shipped config.lua", function()
     local h = loader.load()
     local schema, source = h.require("schema"), h.require("configsource")
