@@ -4,4 +4,4 @@
 -- generation. Building the policy checks config.lua (and the IMAGEGEN_* overrides) once; a
 -- bad setting fails the start-up with a sentence naming it. See README.md.
 
-return require("handler").new(require("config"))
+return require("service").new(require("config"))

@@ -624,6 +624,28 @@ static void test_cors_origins_for_the_runtime(void)
     IG_CHECK(strstr(err.message, "cors_origins[2] must be an origin") != NULL);
 }
 
+static void test_policy_file_reads_the_folder_only(void)
+{
+    ig_policy *p = load_fixture("probe", NULL);
+    if (!p)
+        return;
+    json_t *out = NULL;
+    ig_error err;
+    IG_CHECK_EQ_INT(probe(p, "policy_file", json_pack("{s:s}", "name", "init.lua"), &out, &err), IG_OK);
+    IG_CHECK(json_is_true(json_object_get(out, "found")));
+    IG_CHECK(strncmp(json_string_value(json_object_get(out, "starts")), "-- A policy that does", 21) == 0);
+    json_decref(out);
+    static const char *refused[] = {"../../../../etc/passwd", "lib/helper.lua", "init", ".lua", "x.lua.bak",
+                                    "missing.lua"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        IG_CHECK_EQ_INT(probe(p, "policy_file", json_pack("{s:s}", "name", refused[i]), &out, &err), IG_OK);
+        if (json_is_true(json_object_get(out, "found")) || !json_is_string(json_object_get(out, "message")))
+            ig_test_fail(__FILE__, __LINE__, "policy_file(%s) was not refused", refused[i]);
+        json_decref(out);
+    }
+    ig_policy_free(p);
+}
+
 int main(void)
 {
     IG_RUN(test_admit_round_trip);
@@ -637,6 +659,7 @@ int main(void)
     IG_RUN(test_modules_load_once);
     IG_RUN(test_env_allow_list);
     IG_RUN(test_cors_origins_for_the_runtime);
+    IG_RUN(test_policy_file_reads_the_folder_only);
     IG_RUN(test_api_functions);
     IG_RUN(test_state_persists_between_calls);
     IG_RUN(test_metrics_collected_and_emptied);

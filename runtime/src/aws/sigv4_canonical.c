@@ -560,8 +560,11 @@ ig_err ig_sigv4_hdr_add(ig_sigv4_hdr_list *l, const char *name, const char *valu
     size_t nlen = strlen(name);
     char *n = malloc(nlen + 1);
     char *v = malloc(strlen(value) + 1);
-    if (!n || !v)
-        return pairs_push(l, n, v);
+    if (!n || !v) {
+        free(n);
+        free(v); /* nothing written into it yet */
+        return IG_ERR_NOMEM;
+    }
     for (size_t i = 0; i <= nlen; i++)
         n[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
     /* Trimall: white space (space, tab) at either end dropped, inner runs become one space. */

@@ -39,7 +39,7 @@ const char *ig_err_name(ig_err err);
 /* A short human sentence for the code. */
 const char *ig_strerror(ig_err err);
 
-#define IG_ERROR_MESSAGE_MAX 512
+#define IG_ERROR_MESSAGE_MAX 2048
 
 /* A code with a specific sentence: "S3 key contains a control character at byte 12". */
 typedef struct {

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -316,13 +317,50 @@ static int api_array(lua_State *L)
     return 1;
 }
 
+/* imagegen.policy_file(name): the text of a file of the policy folder's top level ("config.lua"),
+ * so that a policy can point at the line of a setting it refuses. Names are plain file names
+ * ending in .lua: nothing outside the folder, nothing but policy code. nil and a message when
+ * the name is refused or the file cannot be read. */
+static int api_policy_file(lua_State *L)
+{
+    size_t n;
+    const char *name = luaL_checklstring(L, 1, &n);
+    int ok = n > 4 && n <= 68 && strcmp(name + n - 4, ".lua") == 0;
+    for (size_t i = 0; ok && i < n - 4; i++)
+        ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+             (name[i] >= '0' && name[i] <= '9') || name[i] == '_' || name[i] == '-';
+    if (!ok) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "imagegen.policy_file takes a file name of the policy folder ending in .lua");
+        return 2;
+    }
+    char msg[512];
+    size_t len = 0;
+    char *text = ig_lua_read_policy_file(ig_lua_policy(L)->dir, name, &len, msg, sizeof msg);
+    if (!text) {
+        lua_pushnil(L);
+        lua_pushstring(L, msg);
+        return 2;
+    }
+    ig_policy *p = ig_lua_policy(L);
+    if (len + 64 > p->mem_limit - (p->mem_used < p->mem_limit ? p->mem_used : p->mem_limit)) {
+        free(text);
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s does not fit in the policy's memory", name);
+        return 2;
+    }
+    lua_pushlstring(L, text, len);
+    free(text);
+    return 1;
+}
+
 void ig_lua_api_open(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"log", api_log},         {"metric", api_metric}, {"clock", api_clock},
         {"monotonic", api_monotonic}, {"sha256", api_sha256}, {"uuid", api_uuid},
         {"random", api_random},   {"env", api_env},       {"date", api_date},
-        {"array", api_array},     {NULL, NULL},
+        {"array", api_array},     {"policy_file", api_policy_file}, {NULL, NULL},
     };
     luaL_newlib(L, fns);
 }

@@ -65,6 +65,11 @@ struct ig_policy {
     size_t warning_len;
 };
 
+/* ---- sandbox.c ---- */
+/* Reads dir/rel (at most IG_LUA_MAX_FILE_BYTES) into a malloc'd, NUL-terminated buffer; NULL
+ * with a sentence in msg. */
+char *ig_lua_read_policy_file(const char *dir, const char *rel, size_t *len, char *msg, size_t msglen);
+
 /* ---- limits.c ---- */
 ig_policy *ig_lua_policy(lua_State *L);
 void *ig_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);

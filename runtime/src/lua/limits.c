@@ -194,9 +194,14 @@ void ig_lua_limits_begin(ig_policy *p)
     arm_watchdog(p, left);
 }
 
-/* 1 when msg already starts with "file:line:" (as Lua's own messages do). */
+/* 1 when msg already starts with "file:line:" (as Lua's own messages do), or names a policy
+ * file itself ("config.lua: ...", a message about a file rather than from a line of code). */
 static int has_position(const char *msg)
 {
+    const char *lua = strstr(msg, ".lua: ");
+    if (lua && lua > msg && strspn(msg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./") ==
+                                (size_t)(lua + 4 - msg))
+        return 1;
     const char *c = strchr(msg, ':');
     if (!c || c == msg || !(c[1] >= '0' && c[1] <= '9'))
         return 0;

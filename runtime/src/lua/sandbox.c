@@ -23,9 +23,7 @@
 
 /* ---- file loading --------------------------------------------------------------------- */
 
-/* Reads dir/rel into a malloc'd buffer; NULL with a sentence in msg. */
-static char *read_policy_file(const char *dir, const char *rel, size_t *len, char *msg,
-                                 size_t msglen)
+char *ig_lua_read_policy_file(const char *dir, const char *rel, size_t *len, char *msg, size_t msglen)
 {
     char path[4096 + IG_LUA_MODULE_NAME_MAX + 8];
     snprintf(path, sizeof path, "%s/%s", dir, rel);
@@ -78,7 +76,7 @@ void ig_lua_load_file(lua_State *L, const char *rel)
     ig_policy *p = ig_lua_policy(L);
     char msg[4096 + IG_LUA_MODULE_NAME_MAX + 128]; /* room for the whole path */
     size_t len = 0;
-    char *src = read_policy_file(p->dir, rel, &len, msg, sizeof msg);
+    char *src = ig_lua_read_policy_file(p->dir, rel, &len, msg, sizeof msg);
     if (!src)
         luaL_error(L, "%s: %s", rel, msg);
     char chunkname[IG_LUA_MODULE_NAME_MAX + 8];

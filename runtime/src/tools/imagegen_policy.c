@@ -122,7 +122,12 @@ static int check(const char *dir)
         o.dir = dir;
     ig_policy *p = ig_policy_load(&o, &err);
     if (!p) {
-        say("imagegen-policy: %s: the policy does not load:\n  %s\n", o.dir, err.message);
+        say("imagegen-policy: %s: the policy does not load:\n", o.dir);
+        for (const char *line = err.message; *line;) {
+            size_t n = strcspn(line, "\n");
+            say("  %.*s\n", (int)n, line);
+            line += n + (line[n] == '\n');
+        }
         return 1;
     }
     json_t *models = NULL;

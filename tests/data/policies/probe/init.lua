@@ -166,6 +166,10 @@ function actions.change_strings()
   return { body = out }
 end
 function actions.strings_after() return { body = { upper = ("abc"):upper(), format = string.format("%d", 7) } } end
+function actions.policy_file(req)
+  local text, message = imagegen.policy_file(req.name)
+  return { found = text ~= nil, starts = text and text:sub(1, 40) or nil, message = message }
+end
 function actions.ok(req) return { status = 200, body = { echo = req.body } } end
 
 function M.admit(req, ctx)

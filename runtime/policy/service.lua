@@ -1,4 +1,4 @@
--- handler.lua - admit() and respond(): the policy's two entry points, built from settings.
+-- service.lua - admit() and respond(): the policy's two entry points, built from settings.
 --
 -- admit(req, ctx) routes the request and either answers at once (health, models, CORS
 -- preflight, every refusal) or returns the plan for one generation. respond(result, req)
@@ -251,7 +251,7 @@ function M.new(config)
       f.retry_after and { ["Retry-After"] = f.retry_after } or nil)
   end
 
-  return { admit = admit, respond = respond_to }
+  return { admit = admit, respond = respond_to, cors_origins = settings.cors.origins }
 end
 
 return M
