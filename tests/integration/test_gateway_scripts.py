@@ -109,6 +109,7 @@ class RunLocalServes(unittest.TestCase):
                                      env=full, start_new_session=True)
         self.addCleanup(self.stop)
         line = self.proc.stdout.readline()
+        self.ready_line = line
         m = re.match(r"imagegen local stack: (http://127\.0\.0\.1:(\d+)) ", line)
         self.assertTrue(m, f"first line {line!r}; stderr: {self.proc.stderr.read() if self.proc.poll() is not None else ''}")
         self.assertEqual(int(m.group(2)), port)
@@ -163,13 +164,40 @@ class RunLocalServes(unittest.TestCase):
         self.assertEqual(r.json()["error"]["code"], "rate_limited")
         self.assertTrue(r.headers.get("Retry-After"))
 
+    def start_failing(self, **env):
+        """run-local that must stop before its ready line: (exit status, stderr)."""
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        full = {k: v for k, v in os.environ.items() if k != "IMAGEGEN_RATE_LIMIT"}
+        full.update(IMAGEGEN_PORT=str(free_port()), IMAGEGEN_BUILD_DIR=BUILD_DIR, TMPDIR=self.tmp.name, **env)
+        p = subprocess.run([RUN_LOCAL], capture_output=True, text=True, env=full, timeout=300,
+                           start_new_session=True)
+        self.assertNotIn("imagegen local stack:", p.stdout)
+        return p.returncode, p.stderr
+
     def test_a_bad_rate_limit_value_stops_the_start_with_the_reason(self):
-        api = self.start(IMAGEGEN_RATE_LIMIT="maybe")
-        r = http_call(api + "/generate-image?prompt=cup", timeout=60)
-        self.assertEqual(r.status, 502, r)
-        with open(self.gateway_log()) as f:
-            log = f.read()
-        self.assertIn('IMAGEGEN_RATE_LIMIT must be \\"on\\" or \\"off\\"', log)
+        rc, err = self.start_failing(IMAGEGEN_RATE_LIMIT="maybe")
+        self.assertNotEqual(rc, 0)
+        self.assertIn('IMAGEGEN_RATE_LIMIT must be "on" or "off"', err)
+
+    def test_a_broken_policy_stops_the_start_with_file_and_line(self):
+        fixture = os.path.join(SOURCE_DIR, "tests", "data", "policies", "syntax_error")
+        rc, err = self.start_failing(IMAGEGEN_POLICY_DIR=fixture)
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(err, r"init\.lua:\d+: .*expected near 'return'")
+        self.assertIn("cannot be used", err)
+
+    def test_the_ready_line_suggests_a_command_for_its_port(self):
+        api = self.start()
+        line = self.ready_line
+        self.assertIn("scripts/generate --url %s " % api, line)
+        cmd = line.split("try: ", 1)[1].split(";", 1)[0]
+        out = tempfile.mkdtemp(dir=self.tmp.name)
+        env = {k: v for k, v in os.environ.items() if k not in ("IMAGEGEN_PORT", "IMAGEGEN_URL", "IMAGEGEN_API")}
+        p = subprocess.run(cmd + " --out " + out, shell=True, cwd=SOURCE_DIR, capture_output=True, text=True,
+                           timeout=120, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(p.stdout.split()), 1)
 
     def gateway_log(self):
         for root, _dirs, files in os.walk(self.tmp.name):
