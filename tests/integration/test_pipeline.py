@@ -2,6 +2,7 @@
 s3rver), with a policy that passes bodies through and echoes the runtime's result: every way
 Bedrock and S3 can fail maps to an honest status, no URL is ever returned for an object that was
 not stored, and the next request is healthy."""
+import base64
 import json
 import os
 import signal
@@ -90,6 +91,30 @@ class PipelineTest(unittest.TestCase):
         self.assertGreater(res["expires_at_epoch"], time.time() + 500)
         self.assertRegex(res["expires_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         self.assertEqual(self.stats()["reached_model"], 1)
+
+    def test_inline_images_come_back_in_the_answer_and_are_not_stored(self):
+        # The policy's respond() echoes the result: where it put b64_ref, the runtime swapped in
+        # the image's base64 after respond(), so the bytes never entered Lua.
+        r, res = self.generate(body=titan_body(n=2), expected=2, deliver="inline")
+        self.assertEqual(r.status, 200, res)
+        self.assertEqual(len(res["images"]), 2)
+        for img in res["images"]:
+            self.assertNotIn("url", img)
+            self.assertNotIn("key", img)
+            data = base64.b64decode(img["b64_ref"], validate=True)
+            self.assertEqual(data[:8], b"\x89PNG\r\n\x1a\n")
+            self.assertEqual(len(data), img["bytes"])
+        self.assertNotIn("expires_at", res)
+        r, res = self.generate(body=titan_body(), deliver="both")
+        self.assertEqual(r.status, 200, res)
+        img = res["images"][0]
+        self.assertEqual(fetch(img["url"])[2], base64.b64decode(img["b64_ref"]))
+
+    def test_an_inline_answer_too_large_for_lambda_is_refused(self):
+        r, res = self.generate(body=titan_body(n=5, width=1024, height=1024), expected=5, deliver="inline")
+        self.assertEqual(r.status, 400, res)
+        self.assert_failure(res, 400, "response_too_large")
+        self.assertIn("URLs", res["message"])
 
     def test_cache_key_reuses_stored_images(self):
         body = titan_body(seed=99)

@@ -243,6 +243,24 @@ static void test_fallback_response_shape(void)
     ig_buf_free(&out);
 }
 
+static void test_inline_payloads_fill_the_answer(void)
+{
+    json_t *answer = json_pack("{s:i, s:{s:[{s:s, s:s}, {s:s}], s:s}}", "status", 200, "body", "data", "b64_json",
+                               "ref:1", "revised_prompt", "ref:1 is not a whole value here", "b64_json", "ref:2",
+                               "note", "ref:3");
+    json_t *payloads = json_pack("{s:s, s:s}", "ref:1", "QUJD", "ref:2", "REVG");
+    ig_response_fill(answer, payloads);
+    json_t *data = json_object_get(json_object_get(answer, "body"), "data");
+    IG_CHECK_EQ_STR(str_at(json_array_get(data, 0), "b64_json", NULL), "QUJD");
+    IG_CHECK_EQ_STR(str_at(json_array_get(data, 0), "revised_prompt", NULL), "ref:1 is not a whole value here");
+    IG_CHECK_EQ_STR(str_at(json_array_get(data, 1), "b64_json", NULL), "REVG");
+    IG_CHECK_EQ_STR(str_at(json_object_get(answer, "body"), "note", NULL), "ref:3"); /* no such payload */
+    ig_response_fill(answer, NULL); /* nothing to fill: nothing changes */
+    IG_CHECK_EQ_STR(str_at(json_array_get(data, 1), "b64_json", NULL), "REVG");
+    json_decref(payloads);
+    json_decref(answer);
+}
+
 int main(void)
 {
     IG_RUN(test_event_get_with_query);
@@ -255,5 +273,6 @@ int main(void)
     IG_RUN(test_response_from_answer);
     IG_RUN(test_response_size_limit);
     IG_RUN(test_fallback_response_shape);
+    IG_RUN(test_inline_payloads_fill_the_answer);
     return ig_test_finish("apigw");
 }

@@ -98,6 +98,10 @@ static void test_broken_plans_name_the_member(void)
     refused("{\"model\":\"m\",\"body\":{}," STORAGE ",\"cache_key\":\"a/b\"}", "cache_key");
     refused("{\"model\":\"m\",\"body\":{}," STORAGE ",\"metadata\":{\"Seed\":\"1\"}}", "generate.metadata[\"Seed\"]");
     refused("{\"model\":\"m\",\"body\":{}," STORAGE ",\"metadata\":{\"seed\":1}}", "generate.metadata[\"seed\"]");
+    refused("{\"model\":\"m\",\"body\":{}," STORAGE ",\"deliver\":\"email\"}", "generate.deliver must be");
+    refused("{\"model\":\"m\",\"body\":{}," STORAGE ",\"deliver\":1}", "generate.deliver must be");
+    refused("{\"model\":\"m\",\"body\":{}," STORAGE ",\"deliver\":\"inline\",\"cache_key\":\"k\"}",
+            "cache_key serves stored images");
     refused("{" STORAGE ",\"attempts\":[]}", "generate.attempts must be a list of 1 to 4");
     refused("{" STORAGE ",\"attempts\":{}}", "generate.attempts must be a list");
     refused("{" STORAGE ",\"attempts\":[{},{},{},{},{}]}", "1 to 4 attempts");

@@ -107,3 +107,39 @@ ig_err ig_response_fallback(int status, const char *code, const char *message, c
     free(rt);
     return e;
 }
+
+/* Replaces, in v, every string equal to a key of payloads by that payload (depth-bounded). */
+static void fill_value(json_t *v, json_t *payloads, int depth)
+{
+    if (depth > 64)
+        return;
+    const char *k;
+    json_t *item;
+    size_t i;
+    if (json_is_object(v)) {
+        void *tmp;
+        json_object_foreach_safe(v, tmp, k, item)
+        {
+            json_t *payload = json_is_string(item) ? json_object_get(payloads, json_string_value(item)) : NULL;
+            if (payload)
+                json_object_set(v, k, payload);
+            else
+                fill_value(item, payloads, depth + 1);
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, item)
+        {
+            json_t *payload = json_is_string(item) ? json_object_get(payloads, json_string_value(item)) : NULL;
+            if (payload)
+                json_array_set(v, i, payload);
+            else
+                fill_value(item, payloads, depth + 1);
+        }
+    }
+}
+
+void ig_response_fill(json_t *answer, json_t *payloads)
+{
+    if (json_object_size(payloads))
+        fill_value(json_object_get(answer, "body"), payloads, 0);
+}

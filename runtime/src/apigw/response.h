@@ -17,6 +17,10 @@
  * string nor a table, or an answer over 6 MB gives IG_ERR_POLICY with a sentence. */
 ig_err ig_response_from_answer(json_t *answer, ig_buf *out, ig_error *err);
 
+/* Puts large values the policy only placed by reference into the answer's body: every string
+ * equal to a key of payloads becomes that payload (inline images, which never enter Lua). */
+void ig_response_fill(json_t *answer, json_t *payloads);
+
 /* The runtime's own answer, used only when the policy cannot answer:
  * {"error":{"code","message","requestId"}} with Content-Type application/json, and, when
  * allow_origin is not NULL (an origin the policy allows), Access-Control-Allow-Origin with it

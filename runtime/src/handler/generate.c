@@ -423,13 +423,56 @@ static bool upload_images(const ig_generate_env *env, const ig_plan *p, const ig
 
 /* ---- the result ------------------------------------------------------------------------ */
 
+/* The inline images of an answer: ref -> base64, kept in C; the result carries only the refs. */
+#define INLINE_REF_PREFIX "imagegen-inline-image:"
+
+static bool inline_images(const image_set *s, json_t *images, json_t *payloads, failure *f)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < s->count; i++)
+        total += ig_base64_encoded_len(s->items[i].bytes.len);
+    if (total > IG_GENERATE_INLINE_MAX) {
+        ig_log(IG_LOG_WARN, "the images do not fit in an inline answer",
+               json_pack("{s:I, s:I}", "base64Bytes", (json_int_t)total, "limit", (json_int_t)IG_GENERATE_INLINE_MAX));
+        set_failure(f, 400, "response_too_large",
+                    "The images are too large to return inline; ask for URLs or fewer images.", 0);
+        return false;
+    }
+    for (size_t i = 0; i < s->count; i++) {
+        ig_buf b64;
+        ig_buf_init(&b64, 0);
+        char ref[64];
+        snprintf(ref, sizeof ref, INLINE_REF_PREFIX "%zu", i + 1);
+        json_t *text = ig_base64_encode_buf(s->items[i].bytes.data, s->items[i].bytes.len, &b64) == IG_OK
+                           ? json_stringn(ig_buf_cstr(&b64), b64.len)
+                           : NULL;
+        ig_buf_free(&b64);
+        if (!text) {
+            set_failure(f, 502, "upstream_error", "The images could not be returned; try again.", 0);
+            return false;
+        }
+        json_object_set_new(payloads, ref, text);
+        json_object_set_new(json_array_get(images, i), "b64_ref", json_string(ref));
+    }
+    return true;
+}
+
 static json_t *success_result(const ig_generate_env *env, const ig_plan *p, const image_set *s, bool cached,
-                              failure *f)
+                              json_t *payloads, failure *f)
 {
     int64_t now_s = ig_now_ms() / 1000;
+    bool stored = p->deliver != IG_DELIVER_INLINE;
     json_t *images = json_array();
     for (size_t i = 0; i < s->count; i++) {
         const image *im = &s->items[i];
+        uint64_t bytes = cached ? im->bytes_stored : im->bytes.len;
+        json_t *entry = json_pack("{s:i, s:i, s:I, s:s, s:s, s:I, s:I}", "width", (int)im->width, "height",
+                                  (int)im->height, "bytes", (json_int_t)bytes, "content_type",
+                                  ig_image_content_type(im->type), "format", ig_image_format_name(im->type), "call",
+                                  (json_int_t)im->call + 1, "index", (json_int_t)im->index + 1);
+        json_array_append_new(images, entry);
+        if (!stored)
+            continue;
         ig_buf url;
         ig_buf_init(&url, 0);
         ig_error perr;
@@ -440,26 +483,27 @@ static json_t *success_result(const ig_generate_env *env, const ig_plan *p, cons
             set_failure(f, 502, "storage_error", "The image could not be shared; try again.", 0);
             return NULL;
         }
-        uint64_t bytes = cached ? im->bytes_stored : im->bytes.len;
-        json_array_append_new(images, json_pack("{s:s, s:s, s:i, s:i, s:I, s:s, s:s, s:I, s:I}", "url",
-                                                ig_buf_cstr(&url), "key", im->key, "width", (int)im->width, "height",
-                                                (int)im->height, "bytes", (json_int_t)bytes, "content_type",
-                                                ig_image_content_type(im->type), "format",
-                                                ig_image_format_name(im->type), "call", (json_int_t)im->call + 1,
-                                                "index", (json_int_t)im->index + 1));
+        json_object_set_new(entry, "url", json_string(ig_buf_cstr(&url)));
+        json_object_set_new(entry, "key", json_string(im->key));
         ig_buf_free(&url);
     }
-    char expires[40];
-    ig_format_rfc3339_ms((now_s + p->url_ttl) * 1000, expires, sizeof expires);
-    char *dot = strchr(expires, '.'); /* "2026-11-29T15:20:55.000Z" -> "2026-11-29T15:20:55Z" */
-    if (dot)
-        memcpy(dot, "Z", 2);
+    if (p->deliver != IG_DELIVER_URL && !inline_images(s, images, payloads, f)) {
+        json_decref(images);
+        return NULL;
+    }
     json_t *r = json_object();
     json_object_set_new(r, "ok", json_true());
     json_object_set_new(r, "cached", json_boolean(cached));
     json_object_set_new(r, "images", images);
-    json_object_set_new(r, "expires_at", json_string(expires));
-    json_object_set_new(r, "expires_at_epoch", json_integer(now_s + p->url_ttl));
+    if (stored) {
+        char expires[40];
+        ig_format_rfc3339_ms((now_s + p->url_ttl) * 1000, expires, sizeof expires);
+        char *dot = strchr(expires, '.'); /* "2026-11-29T15:20:55.000Z" -> "2026-11-29T15:20:55Z" */
+        if (dot)
+            memcpy(dot, "Z", 2);
+        json_object_set_new(r, "expires_at", json_string(expires));
+        json_object_set_new(r, "expires_at_epoch", json_integer(now_s + p->url_ttl));
+    }
     json_object_set_new(r, "timings", json_pack("{s:I, s:I}", "model_ms", (json_int_t)env->metrics->model_ms,
                                                 "upload_ms", (json_int_t)env->metrics->upload_ms));
     if (s->missing)
@@ -482,7 +526,7 @@ static void note_fallback(json_t *from, const ig_plan_attempt *a, const failure 
            json_pack("{s:s, s:s, s:s}", "model", a->model, "code", f->code, "next", next->model));
 }
 
-json_t *ig_generate(const ig_generate_env *env, const ig_plan *p, const char **outcome)
+json_t *ig_generate(const ig_generate_env *env, const ig_plan *p, json_t *payloads, const char **outcome)
 {
     image_set s;
     memset(&s, 0, sizeof s);
@@ -490,7 +534,7 @@ json_t *ig_generate(const ig_generate_env *env, const ig_plan *p, const char **o
     memset(&f, 0, sizeof f);
     json_t *from = json_array();
     const ig_plan_attempt *served = &p->attempts[0];
-    bool cached = p->cache_key && cache_lookup(env, p, &s);
+    bool cached = p->cache_key && p->deliver == IG_DELIVER_URL && cache_lookup(env, p, &s);
     bool ok = cached;
     if (!cached) {
         image_set_free(&s);
@@ -504,10 +548,10 @@ json_t *ig_generate(const ig_generate_env *env, const ig_plan *p, const char **o
                 break;
             }
         }
-        if (ok)
+        if (ok && p->deliver != IG_DELIVER_INLINE)
             ok = upload_images(env, p, served, &s, &f);
     }
-    json_t *r = ok ? success_result(env, p, &s, cached, &f) : NULL;
+    json_t *r = ok ? success_result(env, p, &s, cached, payloads, &f) : NULL;
     if (r) {
         *outcome = cached ? "cached" : "success";
         env->metrics->images = (int)s.count;

@@ -26,9 +26,18 @@ typedef struct {
     ig_metrics *metrics;        /* model and upload figures are added here */
 } ig_generate_env;
 
+/* Base64 bytes an inline answer may hold in all (Lambda's response limit is 6 MB). */
+#define IG_GENERATE_INLINE_MAX 5500000u
+
 /* Runs the plan. Returns the result for respond() (ok true or false; the caller adds the
  * request id) and sets *outcome to a static word for logs and metrics ("success", "cached" or
- * the failure code). Never NULL unless memory ran out. */
-json_t *ig_generate(const ig_generate_env *env, const ig_plan *p, const char **outcome);
+ * the failure code). Never NULL unless memory ran out.
+ *
+ * With deliver "inline" or "both", each result image carries b64_ref, a token; payloads (an
+ * object the caller owns) maps each token to the image's base64. The policy's respond() puts
+ * the token where the image belongs, and the runtime swaps the base64 in after it, so image
+ * bytes never enter Lua. An inline answer over IG_GENERATE_INLINE_MAX is a failure,
+ * response_too_large (400). */
+json_t *ig_generate(const ig_generate_env *env, const ig_plan *p, json_t *payloads, const char **outcome);
 
 #endif

@@ -108,7 +108,7 @@ static json_t *ctx_json(const ig_invocation_state *st)
 /* The policy's respond() shapes every answer after admit, failures included, so errors carry
  * the same JSON shape and CORS headers as successes. When the policy itself is broken, the
  * runtime answers on its own. */
-static ig_err respond(ig_invocation_state *st, json_t *result, ig_buf *out)
+static ig_err respond(ig_invocation_state *st, json_t *result, json_t *payloads, ig_buf *out)
 {
     json_t *answer = NULL;
     ig_error perr;
@@ -117,8 +117,10 @@ static ig_err respond(ig_invocation_state *st, json_t *result, ig_buf *out)
     ig_err e = ig_policy_respond(st->h->policy, result, req, &answer, &perr);
     if (!st->req)
         json_decref(req);
-    if (e == IG_OK)
+    if (e == IG_OK) {
+        ig_response_fill(answer, payloads);
         e = ig_response_from_answer(answer, out, &perr);
+    }
     json_decref(answer);
     if (e == IG_OK) {
         json_t *status = json_object_get(result, "status");
@@ -146,7 +148,7 @@ static ig_err respond_failure(ig_invocation_state *st, int status, const char *c
     if (retry_after_s > 0)
         json_object_set_new(r, "retry_after", json_integer(retry_after_s));
     st->outcome = code;
-    ig_err e = respond(st, r, out);
+    ig_err e = respond(st, r, NULL, out);
     json_decref(r);
     return e;
 }
@@ -165,15 +167,17 @@ static ig_err run_plan(ig_invocation_state *st, json_t *g, ig_buf *out)
     }
     ig_generate_env env = {.bedrock = st->h->bedrock, .s3 = st->h->s3, .cfg = &st->h->cfg,
                            .deadline_ms = st->deadline_ms, .metrics = &st->metrics};
-    json_t *result = ig_generate(&env, &p, &st->outcome);
+    json_t *payloads = json_object();
+    json_t *result = ig_generate(&env, &p, payloads, &st->outcome);
     ig_err e;
     if (!result) {
         e = respond_failure(st, 502, "upstream_error", "The request could not be completed; try again.", 0, out);
     } else {
         json_object_set_new(result, "request_id", jstr(st->ctx->request_id));
-        e = respond(st, result, out);
+        e = respond(st, result, payloads, out);
         json_decref(result);
     }
+    json_decref(payloads);
     ig_plan_free(&p);
     return e;
 }

@@ -186,6 +186,19 @@ ig_err ig_plan_parse(json_t *g, ig_plan *p, ig_error *err)
                             IG_PLAN_MAX_IMAGES);
     if ((e = parse_storage(g, p, err)) != IG_OK)
         return e;
+    const char *deliver = ig_json_str(g, "deliver");
+    if (json_object_get(g, "deliver") && !deliver)
+        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.deliver must be \"url\", \"inline\" or \"both\"");
+    if (!deliver || strcmp(deliver, "url") == 0)
+        p->deliver = IG_DELIVER_URL;
+    else if (strcmp(deliver, "inline") == 0)
+        p->deliver = IG_DELIVER_INLINE;
+    else if (strcmp(deliver, "both") == 0)
+        p->deliver = IG_DELIVER_BOTH;
+    else
+        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.deliver must be \"url\", \"inline\" or \"both\"");
+    if (p->deliver != IG_DELIVER_URL && p->cache_key)
+        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.cache_key serves stored images: it needs deliver = \"url\"");
     p->context = json_object_get(g, "context");
     return IG_OK;
 }

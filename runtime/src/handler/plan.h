@@ -37,10 +37,15 @@ typedef struct {
     json_t *context;              /* replaces the plan's context when this attempt serves; may be NULL */
 } ig_plan_attempt;
 
+/* How the images reach the client: stored in S3 and presigned (url), inline in the answer
+ * (inline: nothing stored), or both. */
+typedef enum { IG_DELIVER_URL = 0, IG_DELIVER_INLINE, IG_DELIVER_BOTH } ig_deliver;
+
 typedef struct {
     ig_plan_attempt attempts[IG_PLAN_MAX_ATTEMPTS];
     size_t n_attempts;
     int expected;                 /* images wanted, over all calls */
+    ig_deliver deliver;           /* "deliver": "url" (default), "inline" or "both" */
     const char *key_prefix;
     int64_t url_ttl;
     const char *cache_control;    /* may be NULL */

@@ -15,6 +15,7 @@ function M.admit(req, ctx)
     model = b.model or "amazon.titan-image-generator-v1",
     body = b.body,
     attempts = b.attempts,
+    deliver = b.deliver,
     images = b.images or "images",
     error_field = "error",
     expected_images = b.expected or 1,
