@@ -11,7 +11,10 @@ Both bedrock-locals stand for us-west-2, which serves Titan G1 v1 and the Stabil
 Measured per runtime:
   cold     Init Duration from the gateway's REPORT (process start to its first GET /next) and
            the end-to-end latency of the first request, sent as soon as the gateway listens
-           (the gateway listens once its environment has finished init), and their sum;
+           (the gateway listens once its environment has finished init), their sum, and the CPU
+           time the function process used for both (from /proc/<pid>/task/*/schedstat, in ns);
+  cold TLS the same with Bedrock and S3 behind HTTPS (tls_front.py), as on AWS, for a 3-image
+           Stable Image Core request: three Bedrock and three S3 connections opened at once;
   warm     end-to-end latency p50/p99 and CPU time per invocation (utime+stime of the function
            process from /proc/<pid>/stat over the round) for 1 and for 5 images of 1024x1024
            (Titan G1 v1: one call makes all the images);
@@ -37,6 +40,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import stack  # noqa: E402
+import tls_front  # noqa: E402
 from policy_copy import policy_with  # noqa: E402
 
 NODE_DIR = os.path.join(HERE, "node")
@@ -120,12 +124,25 @@ class Shared:
             self.st.stop()
             raise
         self.policy = policy_with(f'c.rate_limit.enabled = false\nc.allowed_models = {{ "{STABILITY}", "{TITAN}" }}')
+        self.certs = tls_front.Certificates()
+        self.tls_s3 = tls_front.TlsFront(self.certs, self.st.s3_url)
+        self.tls_bedrock = tls_front.TlsFront(self.certs, self.st.bedrock_url)
 
-    def gateway(self, rt, concurrency, slow=False):
-        g = stack.Stack(s3=False, bedrock=False, function=rt.function, task_root=rt.task_root,
+    def gateway(self, rt, concurrency, slow=False, tls=False):
+        """A gateway with `concurrency` environments of runtime rt. tls: Bedrock and S3 through
+        the HTTPS fronts; the function then starts through /usr/bin/env, which sets the variable
+        that makes it trust the fronts (the gateway passes on only AWS_* and IMAGEGEN_*)."""
+        function = rt.function
+        if tls:
+            function = (["/usr/bin/env"] + [f"{k}={v}" for k, v in self.certs.env().items()]
+                        + (rt.function or [os.path.join(stack.BUILD_DIR, "bootstrap")]))
+        g = stack.Stack(s3=False, bedrock=False, function=function, task_root=rt.task_root,
                         concurrency=concurrency, bucket=BUCKET, policy_dir=self.policy)
-        g.s3_url = self.st.s3_url
-        g.bedrock_url = (self.slow if slow else self.st).bedrock_url
+        if tls:
+            g.s3_url, g.bedrock_url = self.tls_s3.url, self.tls_bedrock.url
+        else:
+            g.s3_url = self.st.s3_url
+            g.bedrock_url = (self.slow if slow else self.st).bedrock_url
         return g.start()
 
     def slow_stats(self):
@@ -137,6 +154,9 @@ class Shared:
             raise RuntimeError(f"bedrock-local's reset answered {status}")
 
     def stop(self):
+        for front in (self.tls_s3, self.tls_bedrock):
+            front.close()
+        self.certs.remove()
         if self.slow is not None:
             self.slow.stop()
         self.st.stop()
@@ -202,6 +222,18 @@ def proc_cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
 
 
+def proc_cpu_ns(pid):
+    """CPU time of every live thread of pid since it started, in ns (schedstat's first field)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # the thread ended meanwhile
+    return total
+
+
 def proc_status_kb(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -228,7 +260,7 @@ def percentile(values, q):
 def answer_shape(doc):
     """What two runtimes must agree on: the members, and per image everything but its uuid."""
     return {"members": sorted(doc), "model": doc["model"],
-            "images": [{"members": sorted(im), **{k: im.get(k) for k in ("width", "height", "seed", "format", "contentType")},
+            "images": [{"members": sorted(im), **{k: im.get(k) for k in ("width", "height", "seed", "format", "contentType", "batchIndex", "batchSize")},
                         "key": im["key"].rsplit("/", 1)[0] + "/*." + im["key"].rsplit(".", 1)[-1]}
                        for im in doc["images"]]}
 
@@ -256,11 +288,16 @@ def check_same_answers(clients, n, model):
     return digests
 
 
-def measure_cold(shared, rt):
-    g = shared.gateway(rt, 1)
+def measure_cold(shared, rt, tls=False, n=1, model=TITAN):
+    """Init Duration, the first request's end-to-end latency, and the CPU time and resident
+    memory of the function process right after the answer, before anything else runs in it."""
+    g = shared.gateway(rt, 1, tls=tls)
     try:
         client = Client(g.api_url)
-        ms, doc = timed_generate(client, 1)
+        ms, doc = timed_generate(client, n, model=model)
+        pid = function_pid(g)
+        cpu_ms = proc_cpu_ns(pid) / 1e6
+        rss_mb = proc_status_kb(pid, "VmRSS") / 1024.0
         client.close()
         reports = [r for r in g.reports() if r["init_ms"] is not None]
         deadline = time.monotonic() + 10
@@ -269,7 +306,25 @@ def measure_cold(shared, rt):
             reports = [r for r in g.reports() if r["init_ms"] is not None]
         if not reports:
             raise RuntimeError(f"{rt.short}: no REPORT with an Init Duration")
-        return reports[0]["init_ms"], ms
+        return reports[0]["init_ms"], ms, cpu_ms, rss_mb
+    finally:
+        g.stop()
+
+
+def check_tls_trust(shared):
+    """Over TLS, the C runtime refuses a certificate its bundle does not hold: the system bundle
+    alone does not trust the local fronts, so a generation must fail (and then succeed with it)."""
+    g = stack.Stack(s3=False, bedrock=False, bucket=BUCKET, policy_dir=shared.policy, concurrency=1,
+                    function=["/usr/bin/env", f"SSL_CERT_FILE={tls_front.system_bundle()}",
+                              os.path.join(stack.BUILD_DIR, "bootstrap")])
+    g.s3_url, g.bedrock_url = shared.tls_s3.url, shared.tls_bedrock.url
+    g.start()
+    try:
+        client = Client(g.api_url)
+        status, payload = client.call("POST", "/generate-image", generate_body(1))
+        client.close()
+        if status != 502:
+            raise RuntimeError(f"C trusted a certificate outside its CA bundle: {status} {payload[:200]!r}")
     finally:
         g.stop()
 
@@ -363,10 +418,22 @@ def run(cfg):
         log("bench: cold starts")
         for i in range(cfg["cold_runs"]):
             for rt in rts:
-                init_ms, first_ms = measure_cold(shared, rt)
+                init_ms, first_ms, cpu_ms, rss_mb = measure_cold(shared, rt)
+                res[rt.short].setdefault("cold_rss", []).append(rss_mb)
                 res[rt.short].setdefault("init", []).append(init_ms)
                 res[rt.short].setdefault("first", []).append(first_ms)
                 res[rt.short].setdefault("cold_total", []).append(init_ms + first_ms)
+                res[rt.short].setdefault("cold_cpu", []).append(cpu_ms)
+        log("bench: cold starts over TLS")
+        check_tls_trust(shared)
+        for i in range(cfg["cold_runs"]):
+            for rt in rts:
+                init_ms, first_ms, cpu_ms, rss_mb = measure_cold(shared, rt, tls=True, n=3, model=STABILITY)
+                res[rt.short].setdefault("tls_rss", []).append(rss_mb)
+                res[rt.short].setdefault("tls_init", []).append(init_ms)
+                res[rt.short].setdefault("tls_first", []).append(first_ms)
+                res[rt.short].setdefault("tls_total", []).append(init_ms + first_ms)
+                res[rt.short].setdefault("tls_cpu", []).append(cpu_ms)
         warm = {}
         par = {}
         try:
@@ -431,7 +498,10 @@ def summarize(res):
     out = {}
     for short, r in res.items():
         s = {"name": r["name"], "init_ms": med(r["init"]), "first_ms": med(r["first"]),
-             "cold_total_ms": med(r["cold_total"]),
+             "cold_total_ms": med(r["cold_total"]), "cold_cpu_ms": med(r["cold_cpu"]),
+             "tls_init_ms": med(r["tls_init"]), "tls_first_ms": med(r["tls_first"]),
+             "tls_total_ms": med(r["tls_total"]), "tls_cpu_ms": med(r["tls_cpu"]),
+             "cold_rss_mb": med(r["cold_rss"]), "tls_rss_mb": med(r["tls_rss"]),
              "rss_mb": r["rss_kb"] / 1024.0, "invocations": r["invocations"], **r["load"]}
         for key in ("warm1", "warm5", "par1", "par3"):
             for f in ("p50", "p99", "cpu_ms"):
@@ -449,6 +519,13 @@ ROWS = [
     ("init_ms", "cold: init duration (ms)", "", "{:.1f}", 0.1),
     ("first_ms", "cold: first request after init, end-to-end (ms)", T, "{:.1f}", None),
     ("cold_total_ms", "cold: init + first request (ms)", T, "{:.1f}", None),
+    ("cold_cpu_ms", "cold: CPU time of init + first request (ms)", T, "{:.1f}", None),
+    ("cold_rss_mb", "cold: RSS after the first request (MB)", T, "{:.1f}", None),
+    ("tls_init_ms", "cold, HTTPS: init duration (ms)", "", "{:.1f}", None),
+    ("tls_first_ms", "cold, HTTPS: first request, 3 images (ms)", S, "{:.1f}", None),
+    ("tls_total_ms", "cold, HTTPS: init + first request (ms)", S, "{:.1f}", None),
+    ("tls_cpu_ms", "cold, HTTPS: CPU time of init + first request (ms)", S, "{:.1f}", None),
+    ("tls_rss_mb", "cold, HTTPS: RSS after the first request (MB)", S, "{:.1f}", None),
     ("warm1_p50", "warm, 1 image: p50 (ms)", T, "{:.2f}", None),
     ("warm1_p99", "warm, 1 image: p99 (ms)", T, "{:.2f}", None),
     ("warm1_cpu_ms", "warm, 1 image: CPU per invocation (ms)", T, "{:.2f}", 1 / 3),
@@ -493,7 +570,8 @@ def table(summary, py_reason, micro):
     lines.append("")
     lines.append(f"Models: {T} = {TITAN} (one call makes all n images); {S} = {STABILITY} (one image per "
                  f"call: n calls at once). bedrock-local stands for us-west-2; \"calls held 1 s\" rows use a "
-                 f"second one started with --latency-ms {SLOW_MS}.")
+                 f"second one started with --latency-ms {SLOW_MS}; \"HTTPS\" rows reach Bedrock and S3 "
+                 f"through local TLS fronts, the function started through /usr/bin/env to trust them.")
     lines.append("")
     lines.append("| micro-benchmark (one core, median) | value | target | |")
     lines.append("|---|---|---|---|")

@@ -7,7 +7,8 @@
 //
 // Two families, for the models scripts/bench asks for:
 //   Titan Image Generator G1 (amazon.titan-image-generator-v1): one call makes numberOfImages
-//     images, width x height from Titan's list (default 1024 x 1024);
+//     images, width x height from Titan's list (default 1024 x 1024); each image of a batch of
+//     more than one says its batchIndex and batchSize, as the policy's answers do;
 //   Stability (stability.stable-image-core-v1:1, the policy's default model, and its siblings):
 //     one image per call, so numberOfImages=n is n InvokeModel calls at once (Promise.all) with
 //     seeds s, s+1, ...; an aspect ratio, given as aspectRatio or as a width x height in its
@@ -129,7 +130,10 @@ async function invoke(modelId, model, call) {
   );
   const result = JSON.parse(Buffer.from(out.body).toString("utf8"));
   if (model.family === "titan") {
-    return { made: result.images.map((b64) => ({ b64, seed: call.seed })), missing: [] };
+    // A batch: its images share the call's seed, so each also says where it stands in it.
+    const batch = call.body.imageGenerationConfig.numberOfImages;
+    const place = (i) => (batch > 1 ? { batchIndex: i + 1, batchSize: batch } : {});
+    return { made: result.images.map((b64, i) => ({ b64, seed: call.seed, ...place(i) })), missing: [] };
   }
   const reason = (result.finish_reasons || [null])[0];
   if (reason !== null && reason !== undefined) {
@@ -178,7 +182,7 @@ exports.handler = async (event, context) => {
   const now = new Date();
   const prefix = keyPrefix(now);
   const images = await Promise.all(
-    made.map(async ({ b64, seed }) => {
+    made.map(async ({ b64, seed, ...place }) => {
       const bytes = Buffer.from(b64, "base64");
       const key = `${prefix}${crypto.randomUUID()}.${EXTENSIONS[format]}`;
       await s3.send(
@@ -192,7 +196,7 @@ exports.handler = async (event, context) => {
         }),
       );
       const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: URL_TTL });
-      return { url, key, width: size.width, height: size.height, format, contentType: CONTENT_TYPES[format], seed };
+      return { url, key, width: size.width, height: size.height, format, contentType: CONTENT_TYPES[format], seed, ...place };
     }),
   );
   const expiresAt = new Date(now.getTime() + URL_TTL * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
