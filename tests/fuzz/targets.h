@@ -463,15 +463,16 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
             query[n_query++] = (ig_header){line, value};
     }
 
-    static char *const templates[] = {"/generate-image", "/models", "/images/{id}", "/files/{rest+}"};
+    static char *const templates[] = {"/generate-image", "/models", "/images/{id}", "/files/{rest+}", "/",
+                                      "/{proxy+}"};
     static char *const public_templates[] = {"/health"};
     ig_error err;
     ig_error_clear(&err);
-    gw_routes *routes = gw_routes_new(templates, 4, public_templates, 1, &err);
+    gw_routes *routes = gw_routes_new(templates, 6, public_templates, 1, &err);
     FZ_CHECK(routes != NULL);
     json_t *params = NULL;
     int is_public = 0;
-    const char *resource = gw_routes_match(routes, path, &params, &is_public);
+    const char *resource = gw_routes_match(routes, method, path, &params, &is_public);
     FZ_CHECK(resource != NULL);
     FZ_CHECK(params == NULL || json_is_object(params));
 

@@ -16,9 +16,22 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stack import BUILD_DIR, FAKE_FUNCTION, SANITIZE, Stack, http_call, pid_alive, run_tests  # noqa: E402
+from stack import BUILD_DIR, FAKE_FUNCTION, SANITIZE, SOURCE_DIR, Stack, http_call, pid_alive, run_tests  # noqa: E402
 
 SLOW = 3 if SANITIZE else 1  # timing allowances scale in the sanitizer build
+TERRAFORM_RESPONSES = os.path.join(SOURCE_DIR, "terraform", "gateway_responses.tf")
+
+
+def terraform_gateway_errors():
+    """response type -> (status, code, message) as terraform/gateway_responses.tf defines them."""
+    with open(TERRAFORM_RESPONSES) as f:
+        text = f.read()
+    found = {}
+    for m in re.finditer(r'^\s*([A-Z_0-9]+)\s*=\s*\{\s*status\s*=\s*(\d+|null),\s*code\s*=\s*"([^"]*)",'
+                         r'\s*message\s*=\s*"((?:[^"\\]|\\.)*)"\s*\}', text, re.M):
+        status = None if m.group(2) == "null" else int(m.group(2))
+        found.setdefault(m.group(1), (status, m.group(3), m.group(4)))
+    return found
 
 
 def event_of(resp):
@@ -27,13 +40,29 @@ def event_of(resp):
     return resp.json()["event"]
 
 
+def gateway_error(test, r, status, code):
+    """Checks an answer the gateway made itself (a gateway response): status, the API's error
+    shape with API Gateway's request id, and x-amzn-ErrorType. Returns the error object."""
+    test.assertEqual(r.status, status, r)
+    test.assertEqual(r.headers["Content-Type"], "application/json")
+    body = json.loads(r.body)
+    test.assertEqual(list(body), ["error"], body)
+    err = body["error"]
+    test.assertEqual(sorted(err), ["code", "message", "requestId"], err)
+    test.assertEqual(err["code"], code)
+    test.assertTrue(err["message"].endswith("."), err)
+    test.assertEqual(err["requestId"], r.headers["x-amzn-RequestId"])
+    test.assertTrue(r.headers["x-amzn-ErrorType"])
+    return err
+
+
 class EventShape(unittest.TestCase):
     """The proxy event, field by field, as API Gateway (REST, payload 1.0) fills it."""
 
     @classmethod
     def setUpClass(cls):
         cls.st = Stack(s3=False, bedrock=False, function=[FAKE_FUNCTION],
-                       routes=["/generate-image", "/images/{id}", "/files/{path+}"],
+                       routes=["/generate-image", "/images/{id}", "/files/{path+}", "/", "/{proxy+}"],
                        env={"IMAGEGEN_TEST_MARKER": "passed-through", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9"}).start()
 
     @classmethod
@@ -111,7 +140,7 @@ class EventShape(unittest.TestCase):
         self.assertIsNone(ev["queryStringParameters"])
         self.assertIsNone(ev["multiValueQueryStringParameters"])
 
-    def test_unknown_path_goes_to_the_catch_all(self):
+    def test_a_catch_all_route_takes_every_other_path(self):
         ev = event_of(self.st.request("DELETE", "/some/where/else"))
         self.assertEqual(ev["resource"], "/{proxy+}")
         self.assertEqual(ev["requestContext"]["resourcePath"], "/{proxy+}")
@@ -200,8 +229,7 @@ class Answers(unittest.TestCase):
         cls.st.stop()
 
     def assertInternalError(self, r):
-        self.assertEqual(r.status, 502, r)
-        self.assertEqual(json.loads(r.body), {"message": "Internal server error"})
+        gateway_error(self, r, 502, "bad_gateway")
         self.assertTrue(r.headers["x-amzn-RequestId"])
         self.assertTrue(r.headers["x-amz-apigw-id"])
 
@@ -256,15 +284,14 @@ class Answers(unittest.TestCase):
     def test_request_body_limits(self):
         r = self.st.request("POST", "/generate-image", b"x" * (10 * 1024 * 1024 + 1),
                             headers={"Content-Type": "application/octet-stream"}, timeout=120)
-        self.assertEqual(r.status, 413)
-        self.assertEqual(json.loads(r.body), {"message": "Request Entity Too Large"})
+        gateway_error(self, r, 413, "payload_too_large")
         # A declared length far over the limit is answered before the body is read.
         port = int(self.st.api_url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
             s.sendall(b"POST /generate-image HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n" + b"z" * 65536)
             head = s.recv(65536)
         self.assertTrue(head.startswith(b"HTTP/1.1 413 "), head)
-        self.assertTrue(head.endswith(b'{"message":"Request Entity Too Large"}'), head)
+        self.assertIn(b'{"error":{"code":"payload_too_large","message":"', head)
         r = self.st.request("POST", "/generate-image", b"y" * (1024 * 1024), headers={"Content-Type": "text/plain"})
         self.assertEqual(r.status, 200)
         self.assertEqual(len(event_of(r)["body"]), 1024 * 1024)
@@ -380,8 +407,8 @@ class Throttling(unittest.TestCase):
             b.start()
             time.sleep(0.3)
             r = st.request("GET", "/generate-image")
-            self.assertEqual(r.status, 429)
-            self.assertEqual(json.loads(r.body), {"message": "Rate Exceeded."})
+            gateway_error(self, r, 429, "throttled_by_gateway")
+            self.assertEqual(r.headers["Retry-After"], "1")
             a.join()
             b.join()
             self.assertEqual(out["running"].status, 200)
@@ -396,8 +423,7 @@ class Timeouts(unittest.TestCase):
             t0 = time.monotonic()
             r = st.request("GET", "/generate-image?mode=sleep&seconds=5")
             self.assertLess(time.monotonic() - t0, 1 + 1.5 * SLOW)
-            self.assertEqual(r.status, 504)
-            self.assertEqual(json.loads(r.body), {"message": "Endpoint request timed out"})
+            gateway_error(self, r, 504, "gateway_timeout")
             lambda_id = st.lambda_request_id(r.headers["x-amzn-RequestId"])
             report = st.report_for(lambda_id)
             self.assertEqual(report["status"], "timeout")
@@ -416,8 +442,7 @@ class Timeouts(unittest.TestCase):
     def test_function_timeout_shorter_than_the_integration_is_502(self):
         with Stack(s3=False, bedrock=False, function=[FAKE_FUNCTION], concurrency=1, timeout=5, function_timeout=1) as st:
             r = st.request("GET", "/generate-image?mode=sleep&seconds=4")
-            self.assertEqual(r.status, 502)
-            self.assertEqual(json.loads(r.body), {"message": "Internal server error"})
+            gateway_error(self, r, 502, "bad_gateway")
 
 
 class Crashes(unittest.TestCase):
@@ -431,8 +456,7 @@ class Crashes(unittest.TestCase):
             pid = st.env_pids()[m.group(1)]
             os.kill(pid, signal.SIGKILL)
             t.join(15)
-            self.assertEqual(out["r"].status, 502)
-            self.assertEqual(json.loads(out["r"].body), {"message": "Internal server error"})
+            gateway_error(self, out["r"], 502, "bad_gateway")
             report = st.report_for(m.group(2))
             self.assertEqual((report["status"], report["error_type"]), ("error", "Runtime.ExitError"))
             self.assertTrue(any("Runtime exited with error: signal: killed" in t for _, t in st.env_lines(m.group(1))))
@@ -453,8 +477,7 @@ class InitFailures(unittest.TestCase):
         with Stack(s3=False, bedrock=False, function=[FAKE_FUNCTION, flag], concurrency=1) as st:
             t0 = time.monotonic()
             r = st.request("GET", "/generate-image")
-            self.assertEqual(r.status, 502)
-            self.assertEqual(json.loads(r.body), {"message": "Internal server error"})
+            gateway_error(self, r, 502, "bad_gateway")
             self.assertLess(time.monotonic() - t0, 6 * SLOW)
             st.gateway.wait_for(r"^\[env-\d+\] INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\t"
                                 r"Error Type: " + re.escape(error_type) + "$")
@@ -490,8 +513,9 @@ class ApiKeys(unittest.TestCase):
         for headers in ({}, {"x-api-key": "wrong"}, {"x-api-key": self.SECRET + "x"}, {"x-api-key": ""}):
             with self.subTest(headers=headers):
                 r = self.st.request("POST", "/generate-image", {"prompt": "x"}, headers=headers)
-                self.assertEqual(r.status, 403)
-                self.assertEqual(json.loads(r.body), {"message": "Forbidden"})
+                err = gateway_error(self, r, 403, "forbidden")
+                self.assertIn("x-api-key", err["message"])
+                self.assertEqual(r.headers["x-amzn-ErrorType"], "ForbiddenException")
 
     def test_right_key_reaches_the_function_with_its_identity(self):
         r = self.st.request("GET", "/generate-image", headers={"X-API-Key": self.SECRET})
@@ -506,10 +530,13 @@ class ApiKeys(unittest.TestCase):
         r = self.st.request("GET", "/models", headers={"x-api-key": self.SECRET})
         self.assertEqual(event_of(r)["resource"], "/models")  # the deployed API's resources by default
         self.assertIsNone(ev["requestContext"]["identity"]["apiKeyId"])
-        for path in ("/models", "/not/a/route", "/"):
-            with self.subTest(path=path):
-                self.assertEqual(self.st.request("GET", path).status, 403)
-                self.assertEqual(self.st.request("GET", path, headers={"x-api-key": self.SECRET}).status, 200)
+        gateway_error(self, self.st.request("GET", "/models"), 403, "forbidden")
+        # A path with no route is refused as such, key or not: the route is checked first.
+        for path in ("/not/a/route", "/"):
+            for headers in ({}, {"x-api-key": self.SECRET}):
+                with self.subTest(path=path, headers=headers):
+                    gateway_error(self, self.st.request("GET", path, headers=headers), 403,
+                                  "missing_authentication_token")
 
     def test_options_needs_no_key(self):
         r = self.st.request("OPTIONS", "/generate-image")
@@ -534,6 +561,103 @@ class ApiKeys(unittest.TestCase):
         self.assertIn("entry 0 needs a non-empty \"id\" and \"value\"", p.stderr)
 
 
+class GatewayResponses(unittest.TestCase):
+    """API Gateway's own errors, as the deployed API's gateway responses answer them: the API's
+    error shape, API Gateway's request id, and the CORS headers of the one allowed origin."""
+    KEY = "gateway-responses-key-0123456789"
+    ORIGIN = "https://app.example"
+
+    @classmethod
+    def setUpClass(cls):
+        # One environment, a queue of one and a 3 s integration timeout: every response can be provoked.
+        cls.st = Stack(s3=False, bedrock=False, function=[FAKE_FUNCTION], concurrency=1, queue_size=1, timeout=3,
+                       api_keys=[{"id": "k1", "value": cls.KEY, "name": "tests"}],
+                       env={"IMAGEGEN_CORS_ORIGINS": cls.ORIGIN}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.st.stop()
+
+    def call(self, method, path, body=None, headers=None):
+        h = {"x-api-key": self.KEY}
+        h.update(headers or {})
+        return self.st.request(method, path, body, h, timeout=60)
+
+    def provoke(self):
+        """response type -> the answer that provoked it."""
+        got = {"MISSING_AUTHENTICATION_TOKEN": self.call("DELETE", "/generate-image"),
+               "INVALID_API_KEY": self.st.request("GET", "/models", headers={"x-api-key": "wrong"}),
+               "REQUEST_TOO_LARGE": self.call("POST", "/generate-image", b"x" * (10 * 1024 * 1024 + 1),
+                                              {"Content-Type": "application/octet-stream"}),
+               "INTEGRATION_FAILURE": self.call("GET", "/generate-image?mode=error")}
+        # One invocation running, then two more: one waits in the queue, the other is throttled.
+        out = {}
+
+        def one(name, query):
+            out[name] = self.call("GET", "/generate-image" + query)
+
+        running = threading.Thread(target=one, args=("running", "?mode=sleep&seconds=1"))
+        mark = len(self.st.gateway.lines())
+        running.start()
+        self.st.gateway.wait_for(r"START RequestId", start=mark)
+        others = [threading.Thread(target=one, args=(name, "")) for name in ("b", "c")]
+        for t in others:
+            t.start()
+        for t in others + [running]:
+            t.join()
+        self.assertEqual(out["running"].status, 200)
+        self.assertEqual(sorted((out["b"].status, out["c"].status)), [200, 429])
+        got["THROTTLED"] = out["b"] if out["b"].status == 429 else out["c"]
+        got["INTEGRATION_TIMEOUT"] = self.call("GET", "/generate-image?mode=sleep&seconds=6")
+        return got
+
+    def test_each_answers_as_the_terraform_gateway_response_defines_it(self):
+        if not os.path.exists(TERRAFORM_RESPONSES):
+            self.skipTest(f"{TERRAFORM_RESPONSES} is not there to compare with")
+        defined = terraform_gateway_errors()
+        with open(TERRAFORM_RESPONSES) as f:
+            terraform = f.read()
+        for kind, r in self.provoke().items():
+            with self.subTest(response_type=kind):
+                status, code, message = defined[kind]
+                err = gateway_error(self, r, status, code)
+                self.assertEqual(err["message"], message)
+                self.assertEqual(self.st.access_line(r.headers["x-amzn-RequestId"])["responseType"], kind)
+                # The CORS headers a gateway response carries, with the same values as Terraform's.
+                self.assertEqual(r.headers["Access-Control-Allow-Origin"], self.ORIGIN)
+                for name in ("Access-Control-Allow-Headers", "Access-Control-Allow-Methods"):
+                    self.assertIn(f'"gatewayresponse.header.{name}" = "\'{r.headers[name]}\'"', terraform)
+                if kind == "THROTTLED":
+                    self.assertEqual(r.headers["Retry-After"], "1")
+
+    def test_no_route_for_the_method_and_path_never_reaches_the_function(self):
+        for method, path in (("DELETE", "/generate-image"), ("PUT", "/models"), ("POST", "/health"), ("GET", "/"),
+                             ("GET", "/nope"), ("GET", "/generate-image/more"), ("OPTIONS", "/nope")):
+            with self.subTest(method=method, path=path):
+                r = self.call(method, path)
+                err = gateway_error(self, r, 403, "missing_authentication_token")
+                self.assertEqual(err["message"], "No route matches this method and path: the API serves GET and POST "
+                                                 "/generate-image, GET /models and GET /health.")
+                self.assertEqual(r.headers["x-amzn-ErrorType"], "MissingAuthenticationTokenException")
+                self.assertNotIn("lambdaRequestId", self.st.access_line(r.headers["x-amzn-RequestId"]))
+        # The deployed API's routes reach the function; OPTIONS (a CORS preflight) without a key.
+        for method, path, headers in (("GET", "/generate-image", None), ("POST", "/generate-image", None),
+                                      ("GET", "/models", None), ("OPTIONS", "/generate-image", {"x-api-key": ""}),
+                                      ("OPTIONS", "/models", {"x-api-key": ""}), ("GET", "/health", {"x-api-key": ""})):
+            with self.subTest(method=method, path=path):
+                self.assertEqual(event_of(self.call(method, path, headers=headers))["httpMethod"], method)
+
+    def test_the_origin_is_added_only_when_exactly_one_is_allowed(self):
+        for origins, expected in (("https://a.example,https://b.example", None), ("*", "*"), ("", None)):
+            with self.subTest(origins=origins):
+                with Stack(s3=False, bedrock=False, function=[FAKE_FUNCTION], concurrency=1,
+                           env={"IMAGEGEN_CORS_ORIGINS": origins}) as st:
+                    r = st.request("GET", "/nope")
+                    gateway_error(self, r, 403, "missing_authentication_token")
+                    self.assertEqual(r.headers.get("Access-Control-Allow-Origin"), expected)
+                    self.assertEqual(r.headers.get("Access-Control-Allow-Methods"), expected and "GET,POST,OPTIONS")
+
+
 class Lifecycle(unittest.TestCase):
     def test_port_in_use_is_reported_and_nothing_starts(self):
         with socket.socket() as s:
@@ -550,6 +674,8 @@ class Lifecycle(unittest.TestCase):
         for args, sentence in ((["--concurrency", "0"], "--concurrency must be a whole number from 1 to 64"),
                                (["--timeout", "abc"], "--timeout must be a number of seconds"),
                                (["--route", "no-slash"], "must start with '/'"),
+                               (["--route", "FETCH /x"], "must start with '/'"),
+                               (["--cors-origins", "https://a.example\u0001"], "cannot be a header value"),
                                (["--bogus"], "unknown option"),
                                (["--function", "/nonexistent/bootstrap"], "is not an executable file")):
             with self.subTest(args=args):

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/headers.h"
 #include "options.h"
 
 #define GW_DEFAULT_PORT 8080
@@ -19,9 +20,10 @@
 #define GW_DEFAULT_CONCURRENCY 2
 #define GW_DEFAULT_QUEUE 100
 #define GW_DEFAULT_MEMORY_MB 512
-/* The deployed API's resources (terraform/apigateway.tf): /health needs no key. */
-#define GW_DEFAULT_ROUTES "/generate-image,/models"
-#define GW_DEFAULT_PUBLIC_ROUTES "/health"
+/* The deployed API's routes (terraform/apigateway.tf): every resource's methods and OPTIONS;
+ * GET /health needs no key. */
+#define GW_DEFAULT_ROUTES "GET /generate-image,POST /generate-image,OPTIONS /generate-image,GET /models,OPTIONS /models"
+#define GW_DEFAULT_PUBLIC_ROUTES "GET /health,OPTIONS /health"
 
 void gw_config_usage(const char *prog)
 {
@@ -45,11 +47,18 @@ void gw_config_usage(const char *prog)
            "  --handler NAME        _HANDLER (default: bootstrap)\n"
            "  --function-name NAME  AWS_LAMBDA_FUNCTION_NAME (default: imagegen)\n"
            "  --stage NAME          API stage (IMAGEGEN_STAGE, default: local)\n"
-           "  --route TEMPLATE      a resource, e.g. /generate-image or /images/{id}; repeatable\n"
-           "                        (IMAGEGEN_ROUTES, comma-separated; default /generate-image,/models);\n"
-           "                        other paths reach the function as /{proxy+}\n"
-           "  --public-route T      a resource that needs no API key; repeatable\n"
-           "                        (IMAGEGEN_PUBLIC_ROUTES, comma-separated; default /health)\n"
+           "  --route ROUTE         \"METHOD /template\" (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS,\n"
+           "                        ANY) or a bare template for every method, e.g. \"GET /images/{id}\"\n"
+           "                        or /{proxy+}; repeatable (IMAGEGEN_ROUTES, comma-separated;\n"
+           "                        default: the deployed API's GET and POST /generate-image, GET\n"
+           "                        /models, and OPTIONS on each). Anything else is answered 403\n"
+           "                        missing_authentication_token, as API Gateway does\n"
+           "  --public-route ROUTE  a route that needs no API key; repeatable\n"
+           "                        (IMAGEGEN_PUBLIC_ROUTES, comma-separated; default GET and\n"
+           "                        OPTIONS /health)\n"
+           "  --cors-origins LIST   the allowed origins (IMAGEGEN_CORS_ORIGINS, comma-separated):\n"
+           "                        exactly one (or *) puts it in the gateway's own errors'\n"
+           "                        Access-Control-Allow-Origin, as the deployed gateway responses\n"
            "  --api-keys FILE       require x-api-key (IMAGEGEN_API_KEYS_FILE): JSON\n"
            "                        [{\"id\": \"k1\", \"value\": \"...\", \"name\": \"...\"}]\n"
            "  --help                this text\n",
@@ -142,7 +151,7 @@ static char *gw_default_function(void)
     return p;
 }
 
-static void gw_add_route(char ***list, size_t *n, const char *r, size_t len)
+static void gw_list_add(char ***list, size_t *n, const char *r, size_t len)
 {
     while (len && (*r == ' ' || *r == '\t')) {
         r++;
@@ -161,20 +170,20 @@ static void gw_add_route(char ***list, size_t *n, const char *r, size_t len)
     (*n)++;
 }
 
-static void gw_clear_routes(char **list, size_t *n)
+static void gw_list_clear(char **list, size_t *n)
 {
     for (size_t i = 0; i < *n; i++)
         free(list[i]);
     *n = 0;
 }
 
-static void gw_add_route_list(char ***list, size_t *n, const char *text)
+static void gw_list_add_csv(char ***list, size_t *n, const char *text)
 {
     const char *p = text;
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        gw_add_route(list, n, p, len);
+        gw_list_add(list, n, p, len);
         p += len;
         if (*p == ',')
             p++;
@@ -263,30 +272,49 @@ static ig_err gw_apply_route(void *target, const lo_source *src, const char *v, 
     (void)err;
     gw_parsing *p = target;
     if (src->from_env) {
-        gw_add_route_list(&p->c->routes, &p->c->n_routes, v);
+        gw_list_add_csv(&p->c->routes, &p->c->n_routes, v);
         return IG_OK;
     }
     if (!p->flag_routes)
-        gw_clear_routes(p->c->routes, &p->c->n_routes);
+        gw_list_clear(p->c->routes, &p->c->n_routes);
     p->flag_routes = 1;
-    gw_add_route(&p->c->routes, &p->c->n_routes, v, strlen(v));
+    gw_list_add(&p->c->routes, &p->c->n_routes, v, strlen(v));
     return IG_OK;
 }
 
-/* --public-route: set, even to "", it replaces the default (/health). */
+/* --cors-origins: a gateway response carries one static origin, so only a list of exactly one
+ * gives its errors an Access-Control-Allow-Origin. */
+static ig_err gw_apply_cors(void *target, const lo_source *src, const char *v, ig_error *err)
+{
+    gw_parsing *p = target;
+    char **list = NULL;
+    size_t n = 0;
+    gw_list_add_csv(&list, &n, v);
+    ig_err e = IG_OK;
+    for (size_t i = 0; i < n && !e; i++)
+        if (!ig_header_value_valid(list[i]))
+            e = ig_error_set(err, IG_ERR_CONFIG, "%s: \"%.64s\" cannot be a header value", src->as, list[i]);
+    free(p->c->cors_origin);
+    p->c->cors_origin = !e && n == 1 ? gw_strdup(list[0]) : NULL;
+    gw_list_clear(list, &n);
+    free(list);
+    return e;
+}
+
+/* --public-route: set, even to "", it replaces the default (GET and OPTIONS /health). */
 static ig_err gw_apply_public_route(void *target, const lo_source *src, const char *v, ig_error *err)
 {
     (void)err;
     gw_parsing *p = target;
     p->c->public_set = 1;
     if (src->from_env) {
-        gw_add_route_list(&p->c->public_routes, &p->c->n_public_routes, v);
+        gw_list_add_csv(&p->c->public_routes, &p->c->n_public_routes, v);
         return IG_OK;
     }
     if (!p->flag_public)
-        gw_clear_routes(p->c->public_routes, &p->c->n_public_routes);
+        gw_list_clear(p->c->public_routes, &p->c->n_public_routes);
     p->flag_public = 1;
-    gw_add_route(&p->c->public_routes, &p->c->n_public_routes, v, strlen(v));
+    gw_list_add(&p->c->public_routes, &p->c->n_public_routes, v, strlen(v));
     return IG_OK;
 }
 
@@ -305,6 +333,7 @@ static const lo_option gw_options[] = {
     {"api-keys", LO_VALUE, "IMAGEGEN_API_KEYS_FILE", gw_apply_text, GW_FIELD(api_keys_file)},
     {"route", LO_VALUE, "IMAGEGEN_ROUTES", gw_apply_route, 0},
     {"public-route", LO_VALUE | LO_ENV_EMPTY, "IMAGEGEN_PUBLIC_ROUTES", gw_apply_public_route, 0},
+    {"cors-origins", LO_VALUE | LO_ENV_EMPTY, "IMAGEGEN_CORS_ORIGINS", gw_apply_cors, 0},
     {"function", LO_VALUE, NULL, gw_apply_path, GW_PARSING(function)},
     {"task-root", LO_VALUE, NULL, gw_apply_path, GW_PARSING(task_root)},
     {"handler", LO_VALUE, NULL, gw_apply_text, GW_FIELD(handler)},
@@ -370,9 +399,9 @@ static ig_err gw_finish(gw_config *c, const gw_parsing *p, int argc, char **argv
     if (!gw_valid_name(c->stage) || !gw_valid_name(c->function_name))
         return ig_error_set(err, IG_ERR_CONFIG, "the stage and the function name may hold only letters, digits, '-', '_' and '.' (at most 64)");
     if (c->n_routes == 0)
-        gw_add_route_list(&c->routes, &c->n_routes, GW_DEFAULT_ROUTES);
+        gw_list_add_csv(&c->routes, &c->n_routes, GW_DEFAULT_ROUTES);
     if (!c->public_set)
-        gw_add_route_list(&c->public_routes, &c->n_public_routes, GW_DEFAULT_PUBLIC_ROUTES);
+        gw_list_add_csv(&c->public_routes, &c->n_public_routes, GW_DEFAULT_PUBLIC_ROUTES);
     ig_err e = gw_function_command(c, p, argc, argv, cmd, err);
     if (e)
         return e;
@@ -407,14 +436,15 @@ void gw_config_free(gw_config *c)
     free(c->runtime_dir);
     free(c->region);
     free(c->api_keys_file);
+    free(c->cors_origin);
     if (c->function_argv) {
         for (char **p = c->function_argv; *p; p++)
             free(*p);
         free(c->function_argv);
     }
-    gw_clear_routes(c->routes, &c->n_routes);
+    gw_list_clear(c->routes, &c->n_routes);
     free(c->routes);
-    gw_clear_routes(c->public_routes, &c->n_public_routes);
+    gw_list_clear(c->public_routes, &c->n_public_routes);
     free(c->public_routes);
     memset(c, 0, sizeof *c);
 }

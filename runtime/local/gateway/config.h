@@ -26,11 +26,14 @@ typedef struct {
     char *region;              /* AWS_REGION, AWS_DEFAULT_REGION, or us-east-1 */
     char *api_keys_file;       /* --api-keys / IMAGEGEN_API_KEYS_FILE, NULL for none */
     char **function_argv;      /* the function command, NULL-terminated, argv[0] absolute */
-    char **routes;             /* --route / IMAGEGEN_ROUTES resource templates */
+    char **routes;             /* --route / IMAGEGEN_ROUTES: "METHOD /template" or "/template" */
     size_t n_routes;
     char **public_routes;      /* --public-route / IMAGEGEN_PUBLIC_ROUTES: no API key needed */
     size_t n_public_routes;
     int public_set;            /* the public list was given (possibly empty) */
+    char *cors_origin;         /* --cors-origins / IMAGEGEN_CORS_ORIGINS when it names exactly one
+                                  origin (or "*"): the gateway responses' Access-Control-Allow-Origin;
+                                  NULL otherwise */
 } gw_config;
 
 typedef enum { GW_CONFIG_RUN, GW_CONFIG_HELP, GW_CONFIG_ERROR } gw_config_outcome;

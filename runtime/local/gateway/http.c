@@ -23,6 +23,7 @@
 #include "net.h"
 #include "out.h"
 #include "rapi.h"
+#include "responses.h"
 
 /* How long a stopping gateway waits for the answers in flight to be sent. */
 #define GW_HTTP_DRAIN_S 5
@@ -38,6 +39,7 @@ struct gw_http {
     const gw_routes *routes;
     const gw_keys *keys;
     int port;
+    char no_route_message[1024]; /* GW_NO_ROUTE's sentence, naming the routes served */
     struct MHD_Daemon *daemon;
     pthread_mutex_t mu;
     pthread_cond_t idle;
@@ -60,7 +62,8 @@ typedef struct {
     const char *api_key_id;
     gw_result result;
     unsigned status;
-    const char *error_type;
+    const char *error_type;     /* a gateway response's x-amzn-ErrorType */
+    const char *response_type;  /* and its response type */
 } gw_exchange;
 
 /* The values of one kind (headers, query arguments), into an array with room for `spare` more. */
@@ -110,29 +113,41 @@ static void gw_add_standard_headers(struct MHD_Response *r, const gw_exchange *x
     MHD_add_response_header(r, "X-Amzn-Trace-Id", x->trace_root);
 }
 
-/* An answer API Gateway itself makes: {"message": "..."} and x-amzn-ErrorType. */
-static enum MHD_Result gw_reply_gateway(struct MHD_Connection *c, gw_exchange *x, unsigned status,
-                                        const char *error_type, const char *body)
+/* An answer API Gateway itself makes: a gateway response (responses.h) with the CORS header a
+ * gateway response can carry. message replaces the table's sentence when not NULL. */
+static enum MHD_Result gw_reply_gateway(gw_http *h, struct MHD_Connection *c, gw_exchange *x, gw_response_kind kind,
+                                        const char *message)
 {
-    x->status = status;
-    x->error_type = error_type;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!r)
+    const gw_response *def = gw_response_get(kind);
+    x->status = (unsigned)def->status;
+    x->error_type = def->error_type;
+    x->response_type = def->type;
+    if (kind == GW_NO_ROUTE && !message)
+        message = h->no_route_message;
+    char *body = gw_response_body(kind, message, x->request_id);
+    if (!body)
         return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
     MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "x-amzn-ErrorType", error_type);
+    MHD_add_response_header(r, "x-amzn-ErrorType", def->error_type);
+    if (h->cfg->cors_origin) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", h->cfg->cors_origin);
+        MHD_add_response_header(r, "Access-Control-Allow-Headers", GW_CORS_ALLOW_HEADERS);
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", GW_CORS_ALLOW_METHODS);
+    }
+    if (kind == GW_THROTTLED)
+        MHD_add_response_header(r, "Retry-After", "1");
     gw_add_standard_headers(r, x);
-    enum MHD_Result ok = MHD_queue_response(c, status, r);
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)def->status, r);
     MHD_destroy_response(r);
     return ok;
 }
 
-static enum MHD_Result gw_reply_bad_gateway(struct MHD_Connection *c, gw_exchange *x)
-{
-    return gw_reply_gateway(c, x, 502, "InternalServerErrorException", "{\"message\": \"Internal server error\"}");
-}
-
-static enum MHD_Result gw_reply_function(struct MHD_Connection *c, gw_exchange *x)
+static enum MHD_Result gw_reply_function(gw_http *h, struct MHD_Connection *c, gw_exchange *x)
 {
     gw_answer a;
     gw_answer_init(&a);
@@ -143,7 +158,7 @@ static enum MHD_Result gw_reply_function(struct MHD_Connection *c, gw_exchange *
         gw_log(IG_LOG_ERROR, "Execution failed due to configuration error: Malformed Lambda proxy response",
                json_pack("{s:s, s:s, s:s}", "requestId", x->request_id, "lambdaRequestId",
                          x->result.request_id, "error", err.message));
-        return gw_reply_bad_gateway(c, x);
+        return gw_reply_gateway(h, c, x, GW_FAILURE, NULL);
     }
     struct MHD_Response *r = MHD_create_response_from_buffer(a.body.len, a.body.data ? a.body.data : (void *)"",
                                                              MHD_RESPMEM_MUST_COPY);
@@ -167,19 +182,19 @@ static enum MHD_Result gw_reply_function(struct MHD_Connection *c, gw_exchange *
     return ok;
 }
 
-static enum MHD_Result gw_reply_result(struct MHD_Connection *c, gw_exchange *x)
+static enum MHD_Result gw_reply_result(gw_http *h, struct MHD_Connection *c, gw_exchange *x)
 {
     switch (x->result.kind) {
     case GW_RESULT_RESPONSE:
-        return gw_reply_function(c, x);
+        return gw_reply_function(h, c, x);
     case GW_RESULT_TIMEOUT:
-        return gw_reply_gateway(c, x, 504, "InternalServerErrorException", "{\"message\": \"Endpoint request timed out\"}");
+        return gw_reply_gateway(h, c, x, GW_TIMEOUT, NULL);
     case GW_RESULT_THROTTLED:
-        return gw_reply_gateway(c, x, 429, "TooManyRequestsException", "{\"message\":\"Rate Exceeded.\"}");
+        return gw_reply_gateway(h, c, x, GW_THROTTLED, NULL);
     case GW_RESULT_FUNCTION_ERROR:
     case GW_RESULT_UNAVAILABLE:
     default:
-        return gw_reply_bad_gateway(c, x);
+        return gw_reply_gateway(h, c, x, GW_FAILURE, NULL);
     }
 }
 
@@ -226,8 +241,10 @@ static void gw_access_log(const gw_exchange *x, const char *method, const char *
     if (x->result.env[0])
         json_object_set_new(f, "env", json_string(x->result.env));
     json_object_set_new(f, "apiKeyId", x->api_key_id ? json_string(x->api_key_id) : json_null());
-    if (x->error_type)
+    if (x->error_type) {
         json_object_set_new(f, "errorType", json_string(x->error_type));
+        json_object_set_new(f, "responseType", json_string(x->response_type));
+    }
     if (x->result.error_type[0])
         json_object_set_new(f, "functionErrorType", json_string(x->result.error_type));
     gw_log(x->status >= 500 ? IG_LOG_WARN : IG_LOG_INFO, "request", f);
@@ -254,21 +271,23 @@ static enum MHD_Result gw_handle(gw_http *h, struct MHD_Connection *c, const cha
     const char *path = url && url[0] == '/' ? url : "/";
     json_t *params = NULL;
     int is_public = 0;
-    const char *resource = gw_routes_match(h->routes, path, &params, &is_public);
+    const char *resource = gw_routes_match(h->routes, method, path, &params, &is_public);
     enum MHD_Result ok;
 
     /* As api_key_required: on every method of a non-public resource but OPTIONS. Where no key
      * is required API Gateway checks none, and the identity carries none. */
-    int key_required = h->keys && !is_public && strcmp(method, "OPTIONS") != 0;
+    int key_required = resource && h->keys && !is_public && strcmp(method, "OPTIONS") != 0;
     const gw_key *key = NULL;
     if (key_required) {
         key = gw_keys_find(h->keys, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key"));
         x.api_key_id = key ? key->id : NULL;
     }
-    if (key_required && !key) {
-        ok = gw_reply_gateway(c, &x, 403, "ForbiddenException", "{\"message\":\"Forbidden\"}");
+    if (!resource) {
+        ok = gw_reply_gateway(h, c, &x, GW_NO_ROUTE, NULL);
+    } else if (key_required && !key) {
+        ok = gw_reply_gateway(h, c, &x, GW_BAD_API_KEY, NULL);
     } else if (cl->too_large) {
-        ok = gw_reply_gateway(c, &x, 413, "RequestEntityTooLargeException", "{\"message\":\"Request Entity Too Large\"}");
+        ok = gw_reply_gateway(h, c, &x, GW_TOO_LARGE, NULL);
     } else {
         /* The client's headers but X-Forwarded-For, and room for the four API Gateway adds. */
         gw_collect headers, query;
@@ -300,14 +319,14 @@ static enum MHD_Result gw_handle(gw_http *h, struct MHD_Connection *c, const cha
         free(headers.items);
         free(query.items);
         if (!event) {
-            ok = gw_reply_bad_gateway(c, &x);
+            ok = gw_reply_gateway(h, c, &x, GW_FAILURE, NULL);
         } else if (len > GW_RAPI_MAX_RESPONSE) {
             /* Lambda takes at most 6 MB per synchronous invocation, event included. */
             free(event);
-            ok = gw_reply_gateway(c, &x, 413, "RequestEntityTooLargeException", "{\"message\":\"Request Entity Too Large\"}");
+            ok = gw_reply_gateway(h, c, &x, GW_EVENT_TOO_LARGE, NULL);
         } else {
             gw_pool_invoke(h->pool, event, len, x.trace_root, &x.result);
-            ok = gw_reply_result(c, &x);
+            ok = gw_reply_result(h, c, &x);
             free(x.result.payload);
         }
     }
@@ -386,6 +405,9 @@ gw_http *gw_http_start(const gw_config *cfg, gw_pool *pool, const gw_routes *rou
     h->routes = routes;
     h->keys = keys;
     h->port = port;
+    char served[768];
+    gw_routes_describe(routes, served, sizeof served);
+    gw_response_no_route_message(served, h->no_route_message, sizeof h->no_route_message);
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->idle, NULL);
     h->daemon = MHD_start_daemon(gw_mhd_flags(), 0, NULL, NULL, gw_http_access, h, MHD_OPTION_LISTEN_SOCKET, fd,

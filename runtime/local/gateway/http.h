@@ -1,11 +1,12 @@
 /* http.h - API Gateway's client side: HTTP in, proxy event to the pool, HTTP out.
  *
- * Limits and errors follow a REST API with Lambda proxy integration: a body over 10 MB is 413
- * {"message":"Request Entity Too Large"}; with API keys a missing or unknown x-api-key is 403
- * {"message":"Forbidden"} (OPTIONS needs none); a function error or a malformed proxy
- * response is 502 {"message": "Internal server error"}; past the integration timeout 504
- * {"message": "Endpoint request timed out"}; a full queue is 429 {"message":"Rate Exceeded."}.
- * Every answer carries x-amzn-RequestId and x-amz-apigw-id.
+ * Limits and errors follow a REST API with Lambda proxy integration and the deployed API's
+ * gateway responses (responses.h): no route for the method and path is 403
+ * missing_authentication_token; with API keys a missing or unknown x-api-key is 403 forbidden
+ * (OPTIONS needs none); a body over 10 MB is 413 payload_too_large; a full queue is 429
+ * throttled_by_gateway; a function error or a malformed proxy response is 502 bad_gateway; past
+ * the integration timeout, 504 gateway_timeout. Every answer carries x-amzn-RequestId,
+ * x-amz-apigw-id and X-Amzn-Trace-Id.
  */
 #ifndef GW_HTTP_H
 #define GW_HTTP_H

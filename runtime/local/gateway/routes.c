@@ -1,11 +1,13 @@
-/* routes.c - resource template matching. */
+/* routes.c - route parsing and matching: methods, then resource templates. */
 #include "routes.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
-    char *text;  /* "/images/{id}" */
+    char method[8]; /* "GET", ..., or "ANY" */
+    char *text;     /* "/images/{id}" */
     int is_public;
 } gw_route;
 
@@ -14,8 +16,8 @@ struct gw_routes {
     size_t n;
 };
 
-static const char gw_catch_all[] = "/{proxy+}";
-static const char gw_root[] = "/";
+/* The methods a REST API resource can have. */
+static const char *const gw_methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY"};
 
 static int gw_param_char(char c)
 {
@@ -57,7 +59,33 @@ static ig_err gw_route_check(const char *t, ig_error *err)
     }
 }
 
-gw_routes *gw_routes_new(char *const *templates, size_t n, char *const *public_templates, size_t n_public,
+/* Splits "METHOD /template" (or "/template") into r's method and a copy of the template. */
+static ig_err gw_route_parse(const char *spec, gw_route *r, ig_error *err)
+{
+    const char *t = spec;
+    snprintf(r->method, sizeof r->method, "ANY");
+    if (spec[0] != '/') {
+        size_t len = strcspn(spec, " ");
+        int known = 0;
+        for (size_t i = 0; i < sizeof gw_methods / sizeof gw_methods[0]; i++)
+            known |= strlen(gw_methods[i]) == len && strncmp(spec, gw_methods[i], len) == 0;
+        if (!known || spec[len] != ' ')
+            return ig_error_set(err, IG_ERR_CONFIG,
+                                "route \"%s\" must start with '/' (a path), or with a method (GET, POST, PUT, "
+                                "DELETE, PATCH, HEAD, OPTIONS or ANY) and a space",
+                                spec);
+        snprintf(r->method, sizeof r->method, "%.*s", (int)len, spec);
+        t = spec + len + 1;
+    }
+    ig_err e = gw_route_check(t, err);
+    if (e)
+        return e;
+    if (!(r->text = strdup(t)))
+        return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
+    return IG_OK;
+}
+
+gw_routes *gw_routes_new(char *const *routes, size_t n, char *const *public_routes, size_t n_public,
                          ig_error *err)
 {
     gw_routes *r = calloc(1, sizeof *r);
@@ -67,19 +95,11 @@ gw_routes *gw_routes_new(char *const *templates, size_t n, char *const *public_t
         return NULL;
     }
     for (size_t i = 0; i < n + n_public; i++) {
-        const char *t = i < n ? templates[i] : public_templates[i - n];
-        if (gw_route_check(t, err) != IG_OK) {
+        if (gw_route_parse(i < n ? routes[i] : public_routes[i - n], &r->items[r->n], err) != IG_OK) {
             gw_routes_free(r);
             return NULL;
         }
-        r->items[r->n].is_public = i >= n;
-        r->items[r->n].text = strdup(t);
-        if (!r->items[r->n].text) {
-            gw_routes_free(r);
-            ig_error_set(err, IG_ERR_NOMEM, "out of memory");
-            return NULL;
-        }
-        r->n++;
+        r->items[r->n++].is_public = i >= n;
     }
     return r;
 }
@@ -144,20 +164,77 @@ static int gw_route_try(const char *t, const char *path, json_t **params)
     return 0;
 }
 
-const char *gw_routes_match(const gw_routes *r, const char *path, json_t **params, int *is_public)
+static int gw_method_allows(const gw_route *route, const char *method)
+{
+    return strcmp(route->method, "ANY") == 0 || strcmp(route->method, method) == 0;
+}
+
+const char *gw_routes_match(const gw_routes *r, const char *method, const char *path, json_t **params,
+                            int *is_public)
 {
     *params = NULL;
     *is_public = 0;
     if (!path || path[0] != '/')
         path = "/";
-    for (size_t i = 0; i < r->n; i++) {
-        if (gw_route_try(r->items[i].text, path, params)) {
+    const char *resource = NULL;
+    for (size_t i = 0; i < r->n && !resource; i++)
+        if (gw_route_try(r->items[i].text, path, params))
+            resource = r->items[i].text;
+    /* The resource is the first template that matches; its methods are those of every route
+     * with that template. */
+    for (size_t i = 0; resource && i < r->n; i++) {
+        if (strcmp(r->items[i].text, resource) == 0 && gw_method_allows(&r->items[i], method)) {
             *is_public = r->items[i].is_public;
-            return r->items[i].text;
+            return resource;
         }
     }
-    if (strcmp(path, "/") == 0)
-        return gw_root;
-    gw_route_try(gw_catch_all, path, params);
-    return gw_catch_all;
+    json_decref(*params);
+    *params = NULL;
+    return NULL;
+}
+
+/* Appends "A", "A and B", "A, B and C" item by item: index i of n. */
+static void gw_append_listed(char *out, size_t outlen, const char *item, size_t i, size_t n)
+{
+    size_t used = strlen(out);
+    const char *sep = i == 0 ? "" : i + 1 == n ? " and " : ", ";
+    snprintf(out + used, outlen - used, "%s%s", sep, item);
+}
+
+/* The methods but OPTIONS of every route with template t, as "GET and POST"; how many. */
+static size_t gw_methods_of(const gw_routes *r, const char *t, char *out, size_t outlen)
+{
+    size_t total = 0, k = 0;
+    for (size_t j = 0; j < r->n; j++)
+        total += strcmp(r->items[j].text, t) == 0 && strcmp(r->items[j].method, "OPTIONS") != 0;
+    out[0] = '\0';
+    for (size_t j = 0; j < r->n; j++)
+        if (strcmp(r->items[j].text, t) == 0 && strcmp(r->items[j].method, "OPTIONS") != 0)
+            gw_append_listed(out, outlen, r->items[j].method, k++, total);
+    return total;
+}
+
+/* 1 when route i is the first with its template, and that template has a method to list. */
+static int gw_listed(const gw_routes *r, size_t i, char *methods, size_t len)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(r->items[j].text, r->items[i].text) == 0)
+            return 0;
+    return gw_methods_of(r, r->items[i].text, methods, len) > 0;
+}
+
+void gw_routes_describe(const gw_routes *r, char *out, size_t outlen)
+{
+    char methods[128];
+    size_t n_items = 0, k = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n_items += (size_t)gw_listed(r, i, methods, sizeof methods);
+    snprintf(out, outlen, "%s", n_items ? "" : "no route");
+    for (size_t i = 0; i < r->n; i++) {
+        if (!gw_listed(r, i, methods, sizeof methods))
+            continue;
+        char item[512];
+        snprintf(item, sizeof item, "%s %s", methods, r->items[i].text);
+        gw_append_listed(out, outlen, item, k++, n_items);
+    }
 }
