@@ -90,6 +90,39 @@ return {
     max_images_per_request = nil,
   },
 
+  -- The OpenAI-compatible Images API (POST /v1/images/generations, GET /v1/models).
+  openai = {
+    -- OpenAI model names clients may send, each served by the first model of its list that
+    -- allowed_models holds (or an allowed us. profile of it); a name none of whose models is
+    -- allowed is not offered (a warning at start-up says so). Allowed model ids work as names too.
+    models = {
+      ["gpt-image-1"] = { "stability.stable-image-ultra-v1:1", "stability.sd3-5-large-v1:0",
+        "stability.stable-image-core-v1:1" },
+      ["gpt-image-1-mini"] = { "stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0",
+        "stability.stable-image-ultra-v1:1" },
+      ["dall-e-3"] = { "stability.sd3-5-large-v1:0", "stability.stable-image-ultra-v1:1",
+        "stability.stable-image-core-v1:1" },
+      ["dall-e-2"] = { "stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0",
+        "stability.stable-image-ultra-v1:1" },
+    },
+    -- The response_format of a request that names none: "url" or "b64_json".
+    response_format = "url",
+    -- b64_json answers: "inline" (the images are only in the answer) or "both" (also stored in
+    -- S3, as a url answer's are).
+    b64_json_delivery = "inline",
+  },
+
+  -- Keys for the OpenAI-compatible routes, sent as "Authorization: Bearer KEY". Only the
+  -- SHA-256 of each key is written here (hex; `printf %s KEY | sha256sum`), with an id that
+  -- names the caller in rate limits and logs and, optionally, its rate-limit tier:
+  --   keys = { { id = "team-a", sha256 = "9f86d0...", tier = "premium" } }
+  -- With keys listed, a wrong key is 401 invalid_api_key; required = true refuses requests
+  -- without one too. With none listed, the header is ignored.
+  api_keys = {
+    required = false,
+    keys = {},
+  },
+
   logging = {
     -- Put the prompt in the decision log line. IMAGEGEN_LOG_PROMPTS=1 turns it on.
     prompts = false,

@@ -37,6 +37,17 @@ local STABILITY_RATIOS = {
   { ratio = "9:21", width = 640, height = 1536 },
 }
 
+-- The most bytes one image can take, per pixel and output format, for answers that carry the
+-- images inline (OpenAI's b64_json), which must fit in Lambda's 6 MB response. PNG: an 8-bit RGB
+-- image whose pixels do not compress (the grain of real photos comes close: 2.7-2.8 bytes per
+-- pixel measured, noise 3.0) is its raw size plus a filter byte per row and the container;
+-- JPEG and WebP: measured on one-megapixel photo-like images with grain, at quality 95 (JPEG
+-- with full-resolution colour), with a margin. docs/models.md says how they were measured.
+local PNG_RGB_WORST_BYTES_PER_PIXEL = 3.01
+local STABILITY_WORST_BYTES_PER_PIXEL = { png = PNG_RGB_WORST_BYTES_PER_PIXEL, jpeg = 1.5, webp = 1.0 }
+-- Bytes of an image file beyond its pixels (headers, metadata a model adds), at most.
+M.IMAGE_OVERHEAD_BYTES = 16384
+
 -- width and height given to a ratio model are only a way to name a ratio: any side up to this
 -- many pixels is read, and the pair must then reduce to one of the model's ratios.
 M.RATIO_SIDE_MAX = 16384
@@ -134,6 +145,7 @@ local function stability(id, name, status, eol)
     -- says 4294967295, SD3.5 Large's and Stability's own API 4294967294).
     seed = { min = 0, max = 4294967294, random = 0 },
     images = { min = 1, max = 5 },
+    worst_bytes_per_pixel = STABILITY_WORST_BYTES_PER_PIXEL,
     defaults = { aspectRatio = "1:1", outputFormat = "png", numberOfImages = 1 },
   }
 end
@@ -157,6 +169,7 @@ local function titan(id, name, status, eol)
     seed = { min = 0, max = 2147483647 },
     images = { min = 1, max = 5 },
     qualities = { "standard", "premium" },
+    worst_bytes_per_pixel = { png = PNG_RGB_WORST_BYTES_PER_PIXEL },
     -- Titan documents a default size of 1408x1408, which is not a permitted size: always
     -- send an explicit one.
     defaults = { width = 1024, height = 1024, cfgScale = 8, numberOfImages = 1, quality = "standard",
@@ -188,6 +201,7 @@ M.list = {
     seed = { min = 0, max = 858993459 },
     images = { min = 1, max = 5 },
     qualities = { "standard", "premium" },
+    worst_bytes_per_pixel = { png = PNG_RGB_WORST_BYTES_PER_PIXEL },
     defaults = { width = 1024, height = 1024, cfgScale = 6.5, numberOfImages = 1, quality = "standard",
       outputFormat = "png" },
   },
@@ -244,6 +258,14 @@ end
 -- True when the date "YYYY-MM-DD" `today` is on or after the model's end of life.
 function M.past_end_of_life(model, today)
   return model.eol ~= nil and today >= model.eol
+end
+
+-- The most bytes one image of width x height in `format` can take from this model (see
+-- worst_bytes_per_pixel), or nil when the catalogue has no figure for that format.
+function M.worst_image_bytes(model, format, width, height)
+  local bpp = model.worst_bytes_per_pixel and model.worst_bytes_per_pixel[format]
+  if not bpp then return nil end
+  return math.ceil(width * height * bpp) + M.IMAGE_OVERHEAD_BYTES
 end
 
 -- The public parameters a model takes, in the order params.lua checks them. width and height

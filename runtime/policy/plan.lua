@@ -9,8 +9,10 @@
 -- context handed back to respond(). A seed is always sent: when the client gave none (or, on
 -- Stability, 0, which asks for a random one), one is drawn here and returned to the client, so
 -- any image can be made again. The prompt never goes into object metadata unless
--- storage.prompt_metadata says so. The old single-call members (model, body, images,
--- error_field) are kept, copied from the first attempt, for runtimes that read only those.
+-- storage.prompt_metadata says so. A request of the OpenAI-compatible API also says how the
+-- images are delivered (deliver: "url", "inline" or "both"). The old single-call members
+-- (model, body, images, error_field) are kept, copied from the first attempt, for runtimes
+-- that read only those.
 
 local models = require("models")
 local text = require("text")
@@ -74,7 +76,8 @@ local function seed_string(s)
 end
 
 -- One attempt for checked parameters `p` (validate.check) on `p.model`, starting at `seed`.
-local function attempt_for(p, seed, n, limit)
+-- `openai`: the OpenAI request's own values (openai.lua), copied into the context for respond().
+local function attempt_for(p, seed, n, limit, openai)
   local model = p.model
   local family = models.family(model)
   local per_call = family.one_image_per_call
@@ -114,6 +117,12 @@ local function attempt_for(p, seed, n, limit)
     quality = p.quality,
     numberOfImages = n,
   }
+  if openai then
+    context.api = "openai"
+    context.response_format = openai.response_format
+    context.openai_quality = openai.quality
+    context.openai_model = openai.model
+  end
   if limit then
     context.ratelimit = {
       key = limit.key, cost = limit.cost, limit = limit.limit,
@@ -146,7 +155,7 @@ local function fallback_attempts(p, settings, first_seed, limit)
         local lo, hi = draw_range(model)
         seed = (first_seed >= lo and first_seed <= hi) and first_seed or draw_seed(model)
       end
-      out[#out + 1] = attempt_for(fp, seed, p.numberOfImages, limit)
+      out[#out + 1] = attempt_for(fp, seed, p.numberOfImages, limit, p.openai)
     else
       imagegen.log("info", "fallback model skipped: it cannot serve this request", {
         model = p.model.id, fallback = id, reason = problem.message,
@@ -161,7 +170,7 @@ end
 function M.build(p, settings, limit)
   local model = p.model
   local seed = p.seed or draw_seed(model)
-  local attempts = { attempt_for(p, seed, p.numberOfImages, limit) }
+  local attempts = { attempt_for(p, seed, p.numberOfImages, limit, p.openai) }
   if p.input then
     for _, a in ipairs(fallback_attempts(p, settings, seed, limit)) do attempts[#attempts + 1] = a end
   end
@@ -192,6 +201,11 @@ function M.build(p, settings, limit)
     metadata = metadata,
     context = first.context,
   }
+  if p.openai then
+    -- "url": stored and presigned; "inline": each image comes back as base64 (b64), nothing
+    -- stored; "both": stored, presigned and base64
+    g.deliver = p.openai.deliver
+  end
   if storage.cache_control ~= "" then
     g.cache_control = storage.cache_control
   end

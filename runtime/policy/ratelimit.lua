@@ -1,6 +1,7 @@
 -- ratelimit.lua - token buckets per client, kept in this Lua state.
 --
--- A client is its API key id when API Gateway reports one, else its source IP. Each client
+-- A client is its API key id when API Gateway reports one (or the id of the bearer key it
+-- presented on the OpenAI-compatible routes), else its source IP. Each client
 -- has a bucket of `burst` tokens refilled at `rate` tokens per second, by tier. The buckets
 -- live as long as the execution environment, so limits hold per container only: two warm
 -- containers each grant the full budget. Global limits belong to API Gateway usage plans or
@@ -32,9 +33,16 @@ function M.new(opts, clock)
   }, Limiter)
 end
 
--- The bucket key and tier name for a request's identity.
+-- The bucket key and tier name for a request's identity. A key presented as a bearer token
+-- (keys.lua) is its own bucket, in the tier its api_keys entry names.
 function Limiter:identify(identity)
   identity = identity or {}
+  local bearer = identity.bearer_key_id
+  if type(bearer) == "string" and bearer ~= "" then
+    local tier = identity.tier
+    if type(tier) ~= "string" or not self.opts.tiers[tier] then tier = self.opts.key_tier end
+    return "bearer:" .. text.clean_for_output(bearer, MAX_ID_BYTES), tier
+  end
   local key_id = identity.api_key_id
   if type(key_id) == "string" and key_id ~= "" then
     return "key:" .. text.clean_for_output(key_id, MAX_ID_BYTES), self.opts.keys[key_id] or self.opts.key_tier

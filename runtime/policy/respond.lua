@@ -26,6 +26,10 @@ M.FAILURES = {
   throttled = { status = 503, message = "the model is busy; try again later" },
   timeout = { status = 504, refund = true, message = "the model did not answer in time; try again" },
   storage_error = { status = 502, refund = true, message = "the image could not be stored; try again" },
+  -- inline images (OpenAI's b64_json) larger than one answer can carry, though the policy's
+  -- worst case said they would fit
+  response_too_large = { status = 400, refund = true,
+    message = "the images are too large to return inline; use response_format url or a smaller n" },
   -- the request itself could not be handed to the policy (too large, or nested too deeply)
   payload_too_large = { status = 413, message = "the request is too large" },
   -- the runtime found the plan unusable (a policy bug): the operator must act

@@ -2,8 +2,9 @@
 --
 -- A route is an exact path, the methods it answers and the name of the handler that serves
 -- it. OPTIONS (CORS preflight) is answered on every route without being listed. Only routes
--- marked `limited` spend rate-limit tokens. A path not listed is 404; a listed path with a
--- method it does not answer is 405 with an Allow header.
+-- marked `limited` spend rate-limit tokens; routes marked `api = "openai"` answer in OpenAI's
+-- shapes. A path not listed is 404; a listed path with a method it does not answer is 405 with
+-- an Allow header.
 
 local M = {}
 
@@ -11,7 +12,14 @@ M.list = {
   { path = "/generate-image", methods = { "GET", "POST" }, handler = "generate", limited = true },
   { path = "/models", methods = { "GET" }, handler = "models" },
   { path = "/health", methods = { "GET" }, handler = "health" },
+  -- The OpenAI-compatible Images API (openai.lua): its answers and errors take OpenAI's shape.
+  { path = "/v1/images/generations", methods = { "POST" }, handler = "openai_generate", limited = true, api = "openai" },
+  { path = "/v1/models", methods = { "GET" }, handler = "openai_models", api = "openai" },
 }
+
+-- Paths under this prefix belong to the OpenAI-compatible API: even unknown ones are answered
+-- in its error shape.
+M.OPENAI_PREFIX = "/v1/"
 
 local by_path = {}
 for _, r in ipairs(M.list) do

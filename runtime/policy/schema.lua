@@ -57,6 +57,25 @@ local function check_deny_entry(v)
   return nil
 end
 
+-- An API key's id: it names the caller in rate limits and log lines.
+local function check_key_id(v)
+  if v:match("^[%w._%-]+$") and #v <= 64 then return nil end
+  return "must be 1 to 64 letters, digits, '.', '_' or '-'"
+end
+
+-- The SHA-256 of an API key, in hex: never the key itself.
+local function check_sha256(v)
+  if #v == 64 and v:match("^%x+$") then return nil end
+  return "must be the key's SHA-256 as 64 hex digits (printf %s KEY | sha256sum), never the key itself"
+end
+
+-- An OpenAI model name clients may send.
+local function check_model_name(v)
+  if v:match("^[%w._:%-]+$") and #v <= 128 then return nil end
+  return "must be 1 to 128 letters, digits, '.', '_', ':' or '-'"
+end
+M.check_model_name = check_model_name
+
 local TIER = record({
   { "rate", { type = "number", gt = 0, default = 1 } },
   { "burst", { type = "integer", between = { 1, 1000000 }, default = 10 } },
@@ -110,6 +129,28 @@ M.SCHEMA = record({
       -- Most images one request may ask for, on every model; nil (the default): each model's
       -- own maximum.
       { "max_images_per_request", { type = "integer", between = { 1, 1000 } } },
+    }) },
+  { "openai", record({
+      { "models", { type = "map", values = array({ type = "string" }, { min_items = 1 }), default = {
+          ["gpt-image-1"] = { "stability.stable-image-ultra-v1:1", "stability.sd3-5-large-v1:0",
+            "stability.stable-image-core-v1:1" },
+          ["gpt-image-1-mini"] = { "stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0",
+            "stability.stable-image-ultra-v1:1" },
+          ["dall-e-3"] = { "stability.sd3-5-large-v1:0", "stability.stable-image-ultra-v1:1",
+            "stability.stable-image-core-v1:1" },
+          ["dall-e-2"] = { "stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0",
+            "stability.stable-image-ultra-v1:1" },
+        } } },
+      { "response_format", { type = "string", one_of = { "url", "b64_json" }, default = "url" } },
+      { "b64_json_delivery", { type = "string", one_of = { "inline", "both" }, default = "inline" } },
+    }) },
+  { "api_keys", record({
+      { "required", { type = "boolean", default = false } },
+      { "keys", array(record({
+          { "id", { type = "string", check = check_key_id } },
+          { "sha256", { type = "string", check = check_sha256 } },
+          { "tier", { type = "string" } },
+        }), { default = {} }) },
     }) },
   { "logging", record({
       { "prompts", { type = "boolean", default = false } },
@@ -374,6 +415,45 @@ end
 -- Checks between settings. `failed` holds the paths (M.path) of the settings, and of their
 -- tables, that already had a problem: a check that reads one of them is skipped rather than
 -- reporting a consequence as a second problem.
+-- openai.models: names a client can send, lists of catalogued models.
+local function check_openai(s, problems, failed)
+  if failed["openai.models"] then return end
+  for _, name in ipairs(sorted(s.openai.models)) do
+    local bad = check_model_name(name)
+    if bad then add(problems, { "openai", "models", name }, bad) end
+    for i, id in ipairs(s.openai.models[name]) do
+      if not models.get(id) then
+        add(problems, { "openai", "models", name, i }, "names an unknown model " .. string.format("%q", id)
+          .. "; the catalogue holds " .. table.concat(models.ids(), ", "))
+      end
+    end
+  end
+end
+
+-- api_keys: every key has an id and a hash, no id or hash twice, tiers that exist, and
+-- required only with at least one key.
+local function check_api_keys(s, problems, failed)
+  if failed["api_keys.keys"] then return end
+  local ids, hashes = {}, {}
+  for i, k in ipairs(s.api_keys.keys) do
+    local keys = { "api_keys", "keys", i }
+    if k.id == nil then add(problems, keys, "needs an id, the name the caller is known by in rate limits and logs") end
+    if k.sha256 == nil then add(problems, keys, "needs sha256, the SHA-256 of the key in hex") end
+    if k.id and ids[k.id] then add(problems, with(keys, "id"), "names " .. string.format("%q", k.id) .. " twice") end
+    if k.sha256 and hashes[k.sha256:lower()] then add(problems, with(keys, "sha256"), "repeats the hash of key "
+      .. hashes[k.sha256:lower()]) end
+    if k.id then ids[k.id] = true end
+    if k.sha256 then hashes[k.sha256:lower()] = string.format("%d", i) end
+    if k.tier and not failed["rate_limit.tiers"] and not s.rate_limit.tiers[k.tier] then
+      add(problems, with(keys, "tier"), "names an unknown tier " .. string.format("%q", k.tier))
+    end
+  end
+  if s.api_keys.required and #s.api_keys.keys == 0 and not failed["api_keys.required"] then
+    add(problems, { "api_keys", "required" }, "is true but api_keys.keys lists no key: no client could call the "
+      .. "OpenAI-compatible routes")
+  end
+end
+
 local function cross_check(s, problems, failed, env_allowed, env_default)
   if not failed.allowed_models then
     for i, id in ipairs(s.allowed_models) do
@@ -398,6 +478,8 @@ local function cross_check(s, problems, failed, env_allowed, env_default)
     end
   end
   if not failed.allowed_models and not failed.fallback then check_fallback(s, problems) end
+  check_openai(s, problems, failed)
+  check_api_keys(s, problems, failed)
   local rl = s.rate_limit
   if not failed["rate_limit.tiers"] then
     for _, name in ipairs({ "key_tier", "anonymous_tier" }) do

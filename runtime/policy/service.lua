@@ -3,8 +3,11 @@
 -- admit(req, ctx) routes the request and either answers at once (health, models, CORS
 -- preflight, every refusal) or returns the plan for one generation. respond(result, req)
 -- shapes the answer after the C runtime has run the plan. The order of checks for a
--- generation is: route, method, parameters (validate.lua), deny-list, rate limit, plan. A
--- refused request spends no rate-limit tokens. Every request leaves one decision log line.
+-- generation is: route, method, parameters (validate.lua), deny-list, rate limit, plan; on the
+-- OpenAI-compatible routes (openai.lua) the bearer key (keys.lua) comes before the parameters,
+-- and answers and errors take OpenAI's shape. A refused request spends no rate-limit tokens.
+-- Every request leaves one decision log line, which names a caller by its key id, never by a
+-- key or a hash.
 
 local schema = require("schema")
 local models = require("models")
@@ -17,6 +20,8 @@ local plan = require("plan")
 local respond = require("respond")
 local text = require("text")
 local params = require("params")
+local openai = require("openai")
+local keys_module = require("keys")
 
 local M = {}
 
@@ -57,6 +62,13 @@ function M.new(config)
   local rl = settings.rate_limit
   local limiter = rl.enabled and ratelimit.new(rl, imagegen.monotonic) or nil
   local ROUTES = route_list()
+  local api_keys = keys_module.new(settings.api_keys, rl.key_tier)
+  local aliases, unresolved = openai.resolve_aliases(settings.openai.models, settings.allowed_models)
+  for _, name in ipairs(unresolved) do
+    imagegen.log("warn", "OpenAI model name not offered: none of its models is in allowed_models", {
+      name = name, models = table.concat(settings.openai.models[name], ", "),
+    })
+  end
 
   -- Lifecycle: a model past its end of life no longer answers at Bedrock. Say so at start-up,
   -- once per model, so the operator learns it from the log before clients do.
@@ -91,7 +103,8 @@ function M.new(config)
       route = text.clean_for_output(tostring(req.method), 16) .. " " .. path,
       status = status,
       outcome = outcome,
-      key_id = type(identity.api_key_id) == "string" and text.clean_for_output(identity.api_key_id, 128) or nil,
+      key_id = (type(identity.bearer_key_id) == "string" and text.clean_for_output(identity.bearer_key_id, 128))
+        or (type(identity.api_key_id) == "string" and text.clean_for_output(identity.api_key_id, 128)) or nil,
       source_ip = type(identity.source_ip) == "string" and text.clean_for_output(identity.source_ip, 64) or nil,
     }
     for k, v in pairs(extra or {}) do fields[k] = v end
@@ -100,10 +113,14 @@ function M.new(config)
     imagegen.log(level, "policy decision", fields)
   end
 
-  -- A refusal: error answer, decision line and metric.
-  local function refuse(req, ctx, base, status, code, message, extra_headers, log_fields)
+  -- A refusal: error answer (in OpenAI's shape on its routes, naming the field at fault in
+  -- `param`), decision line and metric.
+  local function refuse(req, ctx, base, status, code, message, extra_headers, log_fields, param)
     log_decision(req, status, code, log_fields)
     imagegen.metric("Rejected", 1, "Count")
+    if ctx.openai then
+      return openai.error(status, code, message, param, ctx.request_id, base, extra_headers)
+    end
     return respond.error(status, code, message, ctx.request_id, base, extra_headers)
   end
 
@@ -128,12 +145,9 @@ function M.new(config)
       { ["Cache-Control"] = "max-age=300" })
   end
 
-  function handlers.generate(req, ctx, base)
-    local p, problem = validate.generate(req, settings)
-    if not p then
-      return refuse(req, ctx, base, problem.status, problem.code, problem.message)
-    end
-
+  -- A generation whose parameters are checked (p: validate.check's values): deny-list, rate
+  -- limit, plan. `count` names the number of images as the client's API does.
+  local function generate_checked(req, ctx, base, p, count)
     -- Every text parameter (prompt, negativePrompt, and any a model adds) is checked: a
     -- negative prompt reaches the model as text too.
     for _, param in ipairs(params) do
@@ -143,7 +157,7 @@ function M.new(config)
         imagegen.metric("PromptRejected", 1, "Count")
         return refuse(req, ctx, base, 400, "prompt_rejected",
           param.name .. " contains a word or phrase this service does not accept; rephrase it",
-          nil, { deny_entry = hit, parameter = param.name, prompt = p.prompt, model = p.model.id })
+          nil, { deny_entry = hit, parameter = param.name, prompt = p.prompt, model = p.model.id }, param.name)
       end
     end
 
@@ -155,14 +169,14 @@ function M.new(config)
       if evicted > 0 then imagegen.metric("RateLimitEvictions", evicted, "Count") end
       if decision.over_burst then
         return refuse(req, ctx, base, 400, "invalid_parameter", string.format(
-          "numberOfImages %d is more than this client may ask for at once; ask for at most %d",
-          p.numberOfImages, decision.limit), ratelimit.headers(decision), { tier = decision.tier })
+          "%s %d is more than this client may ask for at once; ask for at most %d",
+          count, p.numberOfImages, decision.limit), ratelimit.headers(decision), { tier = decision.tier }, count)
       end
       if not decision.allowed then
         imagegen.metric("RateLimited", 1, "Count")
         return refuse(req, ctx, base, 429, "rate_limited", string.format(
           "rate limit reached for this %s; try again in %d second%s",
-          decision.key:sub(1, 4) == "key:" and "API key" or "IP address",
+          decision.key:sub(1, 3) == "ip:" and "IP address" or "API key",
           decision.retry_after, decision.retry_after == 1 and "" or "s"),
           ratelimit.headers(decision), { tier = decision.tier })
       end
@@ -173,8 +187,53 @@ function M.new(config)
     log_decision(req, 200, "generate", {
       model = p.model.id, images = p.numberOfImages, seed = answer.generate.context.seed,
       tier = decision and decision.tier, prompt = p.prompt,
+      openai_model = p.openai and p.openai.model or nil,
+      response_format = p.openai and p.openai.response_format or nil,
     })
     return answer
+  end
+
+  function handlers.generate(req, ctx, base)
+    local p, problem = validate.generate(req, settings)
+    if not p then
+      return refuse(req, ctx, base, problem.status, problem.code, problem.message)
+    end
+    return generate_checked(req, ctx, base, p, "numberOfImages")
+  end
+
+  -- The caller of an OpenAI-compatible route, by its bearer key: nil when it may go on (the
+  -- request's identity then names the key), else the 401 answer.
+  local function authenticate(req, ctx, base)
+    local caller, problem = api_keys:identify(req.headers)
+    if not caller then
+      return refuse(req, ctx, base, problem.status, problem.code, problem.message,
+        { ["WWW-Authenticate"] = "Bearer" })
+    end
+    if caller.key_id then
+      local identity = type(req.identity) == "table" and req.identity or {}
+      req.identity = {
+        source_ip = identity.source_ip, api_key_id = identity.api_key_id,
+        bearer_key_id = caller.key_id, tier = caller.tier,
+      }
+    end
+    return nil
+  end
+
+  function handlers.openai_generate(req, ctx, base)
+    local refused = authenticate(req, ctx, base)
+    if refused then return refused end
+    local p, problem = openai.generate(req, settings, aliases)
+    if not p then
+      return refuse(req, ctx, base, problem.status, problem.code, problem.message, nil, nil, problem.param)
+    end
+    return generate_checked(req, ctx, base, p, "n")
+  end
+
+  function handlers.openai_models(req, ctx, base)
+    local refused = authenticate(req, ctx, base)
+    if refused then return refused end
+    log_decision(req, 200, "models")
+    return respond.json(200, openai.models_body(settings, aliases), base, { ["Cache-Control"] = "max-age=300" })
   end
 
   local function preflight(req, ctx, base, route)
@@ -198,6 +257,8 @@ function M.new(config)
     ctx = { request_id = ctx.request_id or req.request_id }
     local base = cors:headers((req.headers or {}).origin)
     local route = type(req.path) == "string" and routes.find(req.path) or nil
+    ctx.openai = (route and route.api == "openai")
+      or (route == nil and type(req.path) == "string" and req.path:sub(1, #routes.OPENAI_PREFIX) == routes.OPENAI_PREFIX)
     if not route then
       return refuse(req, ctx, base, 404, "not_found", string.format(
         "no route %s; this API serves %s", text.show(req.path or ""), ROUTES))
@@ -220,7 +281,10 @@ function M.new(config)
     local base = cors:headers((req.headers or {}).origin)
     local limit = context.ratelimit
     local limit_headers = type(limit) == "table" and ratelimit.headers(limit) or nil
+    local path = type(req.path) == "string" and req.path or ""
+    local as_openai = context.api == "openai" or path:sub(1, #routes.OPENAI_PREFIX) == routes.OPENAI_PREFIX
 
+    local f
     if result.ok == true and type(result.images) == "table" and #result.images > 0 then
       imagegen.metric("ImagesDelivered", #result.images, "Count")
       local body = respond.success_body(result, context)
@@ -230,11 +294,13 @@ function M.new(config)
         imagegen.log("warn", "generation served by a fallback model",
           { model = body.model, fallback_from = body.fallbackFrom[1].model, code = body.fallbackFrom[1].code })
       end
-      return respond.json(200, body, base, limit_headers)
-    end
-
-    local f
-    if result.ok == true then
+      if not as_openai then return respond.json(200, body, base, limit_headers) end
+      local answer, why = openai.success_body(result, context, req)
+      if answer then return respond.json(200, answer, base, limit_headers) end
+      imagegen.log("error", "the runtime's result lacks what the request asked for", { problem = why })
+      f = respond.failure({ code = "policy_error", message = "the images could not be returned as asked; see the "
+        .. "function's log" })
+    elseif result.ok == true then
       f = respond.failure({ code = "upstream_error", message = "the model returned no images" })
     else
       f = respond.failure(result, active)
@@ -247,8 +313,12 @@ function M.new(config)
     imagegen.metric("GenerationFailed", 1, "Count")
     imagegen.log(f.status >= 500 and "error" or "warn", "generation failed",
       { code = f.code, status = f.status, model = type(result.model) == "string" and result.model or context.model })
-    return respond.error(f.status, f.code, f.message, result.request_id or req.request_id, base, limit_headers,
-      f.retry_after and { ["Retry-After"] = f.retry_after } or nil)
+    local retry = f.retry_after and { ["Retry-After"] = f.retry_after } or nil
+    if as_openai then
+      return openai.error(f.status, f.code, f.message, nil, result.request_id or req.request_id, base, limit_headers,
+        retry)
+    end
+    return respond.error(f.status, f.code, f.message, result.request_id or req.request_id, base, limit_headers, retry)
   end
 
   return { admit = admit, respond = respond_to, cors_origins = settings.cors.origins }

@@ -218,6 +218,37 @@ end
 
 local function always() return true end
 
+-- The JSON object body of a POST to `route` ("/generate-image"), or nil and a problem: no
+-- body, a declared type that is not JSON (415), a body the runtime could not decode, or JSON
+-- that is not an object.
+function M.json_object(req, route)
+  local raw = req.raw_body
+  local blank = type(raw) == "string" and not raw:find("%S")
+  if blank or (raw == nil and req.body_error == nil) then
+    return nil, problem(400, "invalid_body",
+      "POST " .. route .. " needs a JSON object body, e.g. {\"prompt\":\"a lighthouse at dusk\"}")
+  end
+  local headers = req.headers or {}
+  local mt = media_type(headers["content-type"])
+  -- A JSON object sent without a type, or with the type curl -d, urllib and HTML forms give
+  -- by default, is what the client meant: served. Any other declared type is refused.
+  local undeclared = mt == nil or mt == "" or UNDECLARED_JSON[mt]
+  if not is_json_media_type(mt) and not (undeclared and req.body_error == nil and body_is_object(req)) then
+    return nil, problem(415, "unsupported_media_type", string.format(
+      "Content-Type must be application/json; got %s", mt and text.show(mt) or "none"))
+  end
+  if req.body_error then
+    -- the runtime's sentence: invalid JSON (with line and column), UTF-8 or base64
+    return nil, problem(400, "invalid_body", (text.clean_for_output(tostring(req.body_error), 300)))
+  end
+  if not body_is_object(req) then
+    local got = req.body == nil and "nothing" or
+      (type(req.body) == "table" and "an array" or json_kind(req.body))
+    return nil, problem(400, "invalid_body", "the body must be a JSON object; got " .. got)
+  end
+  return req.body
+end
+
 -- The client's raw values: { values = {name -> raw}, from = "query"|"json" } or a problem.
 function M.read(req)
   local query = req.query or {}
@@ -250,30 +281,8 @@ function M.read(req)
       "POST /generate-image takes its parameters from the JSON body, not the query string; move %s into the body",
       text.show(tostring(q[1]))))
   end
-  local raw = req.raw_body
-  local blank = type(raw) == "string" and not raw:find("%S")
-  if blank or (raw == nil and req.body_error == nil) then
-    return nil, problem(400, "invalid_body",
-      "POST /generate-image needs a JSON object body, e.g. {\"prompt\":\"a lighthouse at dusk\"}")
-  end
-  local headers = req.headers or {}
-  local mt = media_type(headers["content-type"])
-  -- A JSON object sent without a type, or with the type curl -d, urllib and HTML forms give
-  -- by default, is what the client meant: served. Any other declared type is refused.
-  local undeclared = mt == nil or mt == "" or UNDECLARED_JSON[mt]
-  if not is_json_media_type(mt) and not (undeclared and req.body_error == nil and body_is_object(req)) then
-    return nil, problem(415, "unsupported_media_type", string.format(
-      "Content-Type must be application/json; got %s", mt and text.show(mt) or "none"))
-  end
-  if req.body_error then
-    -- the runtime's sentence: invalid JSON (with line and column), UTF-8 or base64
-    return nil, problem(400, "invalid_body", (text.clean_for_output(tostring(req.body_error), 300)))
-  end
-  if not body_is_object(req) then
-    local got = req.body == nil and "nothing" or
-      (type(req.body) == "table" and "an array" or json_kind(req.body))
-    return nil, problem(400, "invalid_body", "the body must be a JSON object; got " .. got)
-  end
+  local _, bad = M.json_object(req, "/generate-image")
+  if bad then return nil, bad end
   local p = unknown_problem(req.body)
   if p then return nil, p end
   return { values = req.body, from = "json" }
@@ -346,7 +355,11 @@ end
 function M.check(values, from, model, settings)
   local out = { model = model }
   local max_bytes = settings.prompt.max_input_bytes
-  local function bad(param, message) return nil, problem(400, param.code, message) end
+  local function bad(param, message)
+    local p = problem(400, param.code, message)
+    p.param = param.name -- the parameter at fault, for answers that name it apart (OpenAI's `param`)
+    return nil, p
+  end
 
   for _, param in ipairs(params) do
     local name, raw = param.name, values[param.name]

@@ -39,8 +39,26 @@ local function check_json_value(v, path)
   for k, x in pairs(v) do check_json_value(x, path .. "." .. tostring(k)) end
 end
 
--- Checks an immediate answer { status, headers, body }.
-function M.check_answer(a, request_id)
+-- An error in OpenAI's shape {"error":{"message","type","param","code"}}, the request id in
+-- X-Request-Id.
+local function check_openai_error(a, request_id)
+  local e = type(a.body) == "table" and a.body.error
+  if type(e) ~= "table" or type(e.message) ~= "string" or e.message == "" or type(e.type) ~= "string" then
+    fail("error body is not OpenAI's {error:{message,type,param,code}}")
+  end
+  if e.param ~= cjson.null and type(e.param) ~= "string" then fail("error.param must be a string or null") end
+  if e.code ~= cjson.null and type(e.code) ~= "string" then fail("error.code must be a string or null") end
+  for k in pairs(e) do
+    if k ~= "message" and k ~= "type" and k ~= "param" and k ~= "code" then fail("error has an extra member %s", k) end
+  end
+  if request_id and a.headers["X-Request-Id"] ~= request_id then
+    fail("X-Request-Id %s, want %s", tostring(a.headers["X-Request-Id"]), request_id)
+  end
+end
+
+-- Checks an immediate answer { status, headers, body }. shape: "openai" for the answers of the
+-- OpenAI-compatible routes, whose errors take OpenAI's shape; nil for ours.
+function M.check_answer(a, request_id, shape)
   if type(a) ~= "table" then fail("answer is a %s", type(a)) end
   if math.type(a.status) ~= "integer" or a.status < 100 or a.status > 599 then
     fail("status %s is not an HTTP status", tostring(a.status))
@@ -54,6 +72,7 @@ function M.check_answer(a, request_id)
   check_json_value(a.body, "body")
   if a.status >= 400 then
     if a.headers["Content-Type"] ~= "application/json" then fail("error without Content-Type application/json") end
+    if shape == "openai" then return check_openai_error(a, request_id) end
     local e = type(a.body) == "table" and a.body.error
     if type(e) ~= "table" or type(e.code) ~= "string" or type(e.message) ~= "string" or e.message == "" then
       fail("error body is not {error:{code,message,requestId}}")
@@ -86,6 +105,9 @@ function M.check_plan(p)
     fail("cache_key %s", tostring(g.cache_key))
   end
   check_json_value(g.context, "generate.context")
+  if g.deliver ~= nil and g.deliver ~= "url" and g.deliver ~= "inline" and g.deliver ~= "both" then
+    fail("deliver %s is not url, inline or both", tostring(g.deliver))
+  end
   if g.attempts ~= nil then M.check_attempts(g) end
 end
 
@@ -149,17 +171,25 @@ function M.titan_harness(opts)
   return M.harness(o)
 end
 
+-- "openai" for a request to the OpenAI-compatible API (a path under /v1/), nil otherwise.
+function M.shape(req)
+  local path = type(req) == "table" and req.path or nil
+  if type(path) == "string" and path:sub(1, 4) == "/v1/" then return "openai" end
+  return nil
+end
+
 -- A loaded policy whose answers are checked against the contract.
 function M.harness(opts)
   local h = loader.load(opts)
   function h.admit(req, ctx)
     local a = loader.with_budget(h.budget, h.policy.admit, req, ctx or R.ctx())
-    if type(a) == "table" and a.generate ~= nil then M.check_plan(a) else M.check_answer(a, R.REQUEST_ID) end
+    if type(a) == "table" and a.generate ~= nil then M.check_plan(a) else M.check_answer(a, R.REQUEST_ID, M.shape(req)) end
     return a
   end
   function h.respond(result, req)
     local a = loader.with_budget(h.budget, h.policy.respond, result, req)
-    M.check_answer(a, R.REQUEST_ID)
+    local context = type(result) == "table" and type(result.context) == "table" and result.context or {}
+    M.check_answer(a, R.REQUEST_ID, context.api == "openai" and "openai" or M.shape(req))
     return a
   end
   -- admit, expecting an error: returns status, code, message, answer.
@@ -168,6 +198,16 @@ function M.harness(opts)
     if a.generate then error("expected a refusal, got a plan", 2) end
     local e = a.body.error or {}
     return a.status, e.code, e.message, a
+  end
+  -- admit on an OpenAI-compatible route, expecting an error: returns status, code, param (nil
+  -- for JSON null), message, answer.
+  function h.openai_refusal(req)
+    local a = h.admit(req)
+    if a.generate then error("expected a refusal, got a plan", 2) end
+    local e = a.body.error or {}
+    local param = e.param
+    if param == cjson.null then param = nil end
+    return a.status, e.code, param, e.message, a
   end
   -- admit, expecting a plan: returns the generate table.
   function h.plan(req)
