@@ -258,7 +258,7 @@ static void read_cors_origins(lua_State *L, ig_policy *p)
         luaL_error(L, "init.lua: cors_origins must be a list of origins, not a %s value", lua_typename(L, t));
     lua_Integer n = luaL_len(L, -1);
     for (lua_Integer i = 1; i <= n && i <= 100; i++) {
-        size_t len;
+        size_t len = 0;
         const char *o = lua_rawgeti(L, -1, i) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
         if (!o || len == 0 || len > 256)
             luaL_error(L, "init.lua: cors_origins[%d] must be an origin such as \"https://app.example.com\"", (int)i);
