@@ -28,7 +28,8 @@ M.ALIASES = {
   resolution = { say = "did you mean width and height, or aspectRatio?" },
   ratio = "aspectRatio",
   -- OpenAI `response_format` ("url" or "b64_json")
-  response_format = { say = "not needed: every image is returned as a URL" },
+  response_format = { say = "not needed: every image is returned as a URL; POST /v1/images/generations takes "
+    .. "OpenAI's request, b64_json included" },
   -- Titan's body
   text = "prompt",
   negativeText = "negativePrompt", negative_text = "negativePrompt", negative = "negativePrompt",

@@ -407,7 +407,8 @@ describe("names from other image APIs", function()
     { { n = 2 }, '"n" (did you mean numberOfImages?)' },
     { { num_images = 2 }, '"num_images" (did you mean numberOfImages?)' },
     { { size = "1024x1024" }, '"size" (did you mean width and height, or aspectRatio?)' },
-    { { response_format = "b64_json" }, '"response_format" (not needed: every image is returned as a URL)' },
+    { { response_format = "b64_json" }, '"response_format" (not needed: every image is returned as a URL; '
+      .. "POST /v1/images/generations takes OpenAI's request, b64_json included)" },
     { { negative_prompt = "fog" }, '"negative_prompt" (did you mean negativePrompt?)' },
     { { negativeText = "fog" }, '"negativeText" (did you mean negativePrompt?)' },
     { { cfg_scale = 7 }, '"cfg_scale" (did you mean cfgScale?)' },
