@@ -482,10 +482,14 @@ function M.success_body(result, context, req)
   for i, img in ipairs(result.images) do
     local item = {}
     if b64 then
-      if type(img.b64) ~= "string" or img.b64 == "" then
-        return nil, "the runtime returned no inline image data (b64); it may predate inline delivery"
+      -- b64_ref: a token the runtime replaces by the image's base64 once respond() has
+      -- answered, so the bytes never enter Lua (b64: the base64 itself, from a runtime that
+      -- hands it over)
+      local data = img.b64_ref or img.b64
+      if type(data) ~= "string" or data == "" then
+        return nil, "the runtime returned no inline image (b64_ref); it may predate inline delivery"
       end
-      item.b64_json = img.b64
+      item.b64_json = data
     else
       if type(img.url) ~= "string" then return nil, "the runtime returned an image without a URL" end
       item.url = img.url

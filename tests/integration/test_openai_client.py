@@ -1,6 +1,6 @@
 """The official openai npm client (pinned in tests/openai/package-lock.json) against the local
 stack with the shipped policy: images.generate with response_format url (each image downloaded
-and its size checked) and b64_json, n=2 under OpenAI model names, models.list, and our
+and its size checked) and b64_json (decoded), n=2 under OpenAI model names, models.list, and our
 400, 401 and 429 arriving as the client's BadRequestError, AuthenticationError and
 RateLimitError. Keys are required, by their SHA-256 in config.lua; no key or hash may appear in
 any line the stack writes."""
@@ -149,6 +149,25 @@ class OpenAIClientTest(unittest.TestCase):
         self.assertIn((ULTRA, "gpt-image-1"), [(d.get("model"), d.get("openai_model")) for d in decisions])
 
     # ---- b64_json ----
+
+    def test_b64_json_n2_decodes_to_two_images(self):
+        r = self.generate(model="gpt-image-1-mini", prompt="two teacups", n=2, response_format="b64_json",
+                          output_format="webp")
+        self.assertTrue(r["ok"], r)
+        doc = r["result"]
+        self.assertEqual(len(doc["data"]), 2)
+        self.assertEqual((doc["size"], doc["output_format"]), ("1024x1024", "webp"))
+        for item in doc["data"]:
+            self.assertNotIn("url", item)
+            data = base64.b64decode(item["b64_json"], validate=True)
+            self.assertEqual(webp_size(data), (1024, 1024))
+        self.assertEqual(self.reached_model(), 2)
+
+    def test_b64_json_png_n1_decodes(self):
+        r = self.generate(model="dall-e-3", prompt="a red kite", response_format="b64_json")
+        self.assertTrue(r["ok"], r)
+        data = base64.b64decode(r["result"]["data"][0]["b64_json"], validate=True)
+        self.assertEqual(png_size(data), (1024, 1024))
 
     def test_b64_json_that_cannot_fit_is_a_bad_request_before_any_model_call(self):
         r = self.generate(prompt="two big pictures", n=2, response_format="b64_json")

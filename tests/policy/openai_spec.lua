@@ -574,16 +574,24 @@ describe("the answer", function()
     assert.is_string(a.headers["RateLimit-Remaining"])
   end)
 
-  it("for b64_json: data[{b64_json}] from the runtime's inline images", function()
-    local h, req, plan = generated({ prompt = "a kite", n = 2, output_format = "webp", response_format = "b64_json" })
+  it("for b64_json: data[{b64_json}] holds each image's b64_ref, which the runtime replaces by its base64",
+    function()
+      local h, req, plan = generated({ prompt = "a kite", n = 2, output_format = "webp", response_format = "b64_json" })
+      local result = R.success(plan)
+      for i, img in ipairs(result.images) do
+        img.url, img.key = nil, nil
+        img.b64_ref = "imagegen-inline-image:" .. i
+      end
+      local body = C.client_body(h.respond(result, req))
+      assert.are.same({ { b64_json = "imagegen-inline-image:1" }, { b64_json = "imagegen-inline-image:2" } }, body.data)
+      assert.are.equal("webp", body.output_format)
+    end)
+
+  it("for b64_json from a runtime that hands over the base64 itself (b64)", function()
+    local h, req, plan = generated({ prompt = "a kite", response_format = "b64_json" })
     local result = R.success(plan)
-    for i, img in ipairs(result.images) do
-      img.url, img.key = nil, nil
-      img.b64 = "UklGRg" .. i
-    end
-    local body = C.client_body(h.respond(result, req))
-    assert.are.same({ { b64_json = "UklGRg1" }, { b64_json = "UklGRg2" } }, body.data)
-    assert.are.equal("webp", body.output_format)
+    result.images[1].b64 = "iVBORw0KGgo="
+    assert.are.equal("iVBORw0KGgo=", C.client_body(h.respond(result, req)).data[1].b64_json)
   end)
 
   it("for b64_json without the runtime's inline data: 500 in OpenAI's shape, and a log line", function()
