@@ -21,9 +21,12 @@
 #define GW_DEFAULT_QUEUE 100
 #define GW_DEFAULT_MEMORY_MB 512
 /* The deployed API's routes (terraform/apigateway.tf): every resource's methods and OPTIONS;
- * GET /health needs no key. */
+ * GET /health needs no key, and neither do the OpenAI-compatible routes: OpenAI clients send
+ * their key as Authorization: Bearer, which the policy checks. */
 #define GW_DEFAULT_ROUTES "GET /generate-image,POST /generate-image,OPTIONS /generate-image,GET /models,OPTIONS /models"
-#define GW_DEFAULT_PUBLIC_ROUTES "GET /health,OPTIONS /health"
+#define GW_DEFAULT_PUBLIC_ROUTES                                                                                  \
+    "GET /health,OPTIONS /health,POST /v1/images/generations,OPTIONS /v1/images/generations,GET /v1/models,"   \
+    "OPTIONS /v1/models"
 
 void gw_config_usage(const char *prog)
 {
