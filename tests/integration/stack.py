@@ -181,7 +181,8 @@ def http_call(url, method="GET", body=None, headers=None, timeout=60.0):
 
 
 class Stack:
-    """The local stack. Parts: s3 (s3rver), bedrock (bedrock-local), gateway (imagegen-gateway).
+    """The local stack. Parts: s3 (s3rver, and s3-verify in front of it: s3_url is s3-verify's),
+    bedrock (bedrock-local), gateway (imagegen-gateway).
 
     function: None runs the real bootstrap; a list runs that command as the function, e.g.
     [FAKE_FUNCTION] or ["node_modules/.bin/aws-lambda-ric", "handler.handler"] (with task_root).
@@ -202,8 +203,8 @@ class Stack:
         self.bedrock_region = bedrock_region
         self.policy_dir = policy_dir or os.path.join(SOURCE_DIR, "runtime", "policy")
         self.tmp = None
-        self.s3 = self.bedrock = self.gateway = None
-        self.s3_url = self.bedrock_url = self.api_url = None
+        self.s3 = self.s3_verify = self.bedrock = self.gateway = None
+        self.s3_url = self.s3rver_url = self.bedrock_url = self.api_url = None
         self.exit_codes = {}
 
     # ---- lifecycle ----
@@ -250,7 +251,12 @@ class Stack:
                                   "--directory", data, "--address", "127.0.0.1", "--port", "0",
                                   "--configure-bucket", self.bucket], self.base_env())
         m = self.s3.wait_for(r"S3rver listening on [\d.]+:(\d+)", timeout=60)
-        self.s3_url = f"http://127.0.0.1:{m.group(1)}"
+        self.s3rver_url = f"http://127.0.0.1:{m.group(1)}"
+        # Every S3 call goes through S3's signature checks, which s3rver does not make.
+        self.s3_verify = Proc("s3-verify", [os.path.join(BUILD_DIR, "s3-verify"), "--port", "0", "--upstream",
+                                            self.s3rver_url, "--region", REGION], self.base_env())
+        m = self.s3_verify.wait_for(r"^s3-verify listening on (http://127\.0\.0\.1:\d+)$", timeout=30)
+        self.s3_url = m.group(1)
 
     def _start_bedrock(self):
         exe = os.path.join(BUILD_DIR, "bedrock-local")
@@ -325,7 +331,7 @@ class Stack:
 
     def stop(self):
         """Stops every part (gateway first); their exit codes land in self.exit_codes."""
-        for name in ("gateway", "bedrock", "s3"):
+        for name in ("gateway", "bedrock", "s3_verify", "s3"):
             proc = getattr(self, name)
             if proc is not None and name not in self.exit_codes:
                 self.exit_codes[name] = proc.stop()
@@ -446,7 +452,7 @@ class Stack:
     def dump(self, tail=80):
         """The last lines of every part, for a failing test's report."""
         parts = []
-        for name in ("gateway", "bedrock", "s3"):
+        for name in ("gateway", "bedrock", "s3_verify", "s3"):
             proc = getattr(self, name)
             if proc is not None:
                 parts.append(f"---- {proc.name} ----\n" + "\n".join(proc.lines()[-tail:]))

@@ -66,25 +66,9 @@ void bl_config_usage(FILE *out)
           out);
 }
 
-static char *dup_secret(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
 void bl_config_free(bl_config *cfg)
 {
-    wipe_free(cfg->access_key_id);
-    wipe_free(cfg->secret_access_key);
-    wipe_free(cfg->session_token);
-    cfg->access_key_id = cfg->secret_access_key = cfg->session_token = NULL;
+    lo_credentials_free(&cfg->creds);
     json_decref(cfg->startup_faults);
     cfg->startup_faults = NULL;
 }
@@ -92,13 +76,8 @@ void bl_config_free(bl_config *cfg)
 ig_err bl_config_copy(bl_config *dst, const bl_config *src)
 {
     *dst = *src;
-    dst->access_key_id = dup_secret(src->access_key_id);
-    dst->secret_access_key = dup_secret(src->secret_access_key);
-    dst->session_token = dup_secret(src->session_token);
     dst->startup_faults = src->startup_faults ? json_deep_copy(src->startup_faults) : json_object();
-    if ((src->access_key_id && !dst->access_key_id) ||
-        (src->secret_access_key && !dst->secret_access_key) ||
-        (src->session_token && !dst->session_token) || !dst->startup_faults) {
+    if (lo_credentials_copy(&dst->creds, &src->creds) != IG_OK || !dst->startup_faults) {
         bl_config_free(dst);
         return IG_ERR_NOMEM;
     }
@@ -116,18 +95,6 @@ static ig_err parse_rate(const lo_source *src, const char *v, double *out, ig_er
         return ig_error_set(err, IG_ERR_CONFIG, "%s wants a probability from 0 to 1, not \"%.32s\"",
                             src->as, v);
     *out = d;
-    return IG_OK;
-}
-
-static ig_err check_region(const char *v, ig_error *err)
-{
-    size_t n = strlen(v);
-    if (n == 0 || n >= 64)
-        return ig_error_set(err, IG_ERR_CONFIG, "--region must be 1 to 63 characters");
-    for (size_t i = 0; i < n; i++)
-        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
-            return ig_error_set(err, IG_ERR_CONFIG,
-                                "--region may hold only a-z, 0-9 and '-' (like us-east-1)");
     return IG_OK;
 }
 
@@ -168,34 +135,6 @@ static ig_err merge_faults_json(json_t *doc, const char *text, ig_error *err)
 }
 
 /* ---- the options: one table, one apply function each ---- */
-
-static ig_err apply_port(void *cfg, const lo_source *src, const char *v, ig_error *err)
-{
-    long long n;
-    ig_err e = lo_whole_number(src, v, 0, 65535, &n, err);
-    if (!e)
-        ((bl_config *)cfg)->port = (unsigned)n;
-    return e;
-}
-
-static ig_err apply_region(void *cfg, const lo_source *src, const char *v, ig_error *err)
-{
-    (void)src;
-    ig_err e = check_region(v, err);
-    if (!e)
-        snprintf(((bl_config *)cfg)->region, sizeof ((bl_config *)cfg)->region, "%s", v);
-    return e;
-}
-
-/* A secret field (arg: its offset): the old value is wiped. */
-static ig_err apply_secret(void *cfg, const lo_source *src, const char *v, ig_error *err)
-{
-    (void)err;
-    char **field = (char **)((char *)cfg + (size_t)src->opt->arg);
-    wipe_free(*field);
-    *field = dup_secret(v);
-    return IG_OK;
-}
 
 static ig_err apply_no_verify(void *cfg, const lo_source *src, const char *v, ig_error *err)
 {
@@ -298,11 +237,11 @@ static ig_err apply_trigger(void *cfg, const lo_source *src, const char *v, ig_e
 #define BL_OFFSET(field) ((intptr_t)offsetof(bl_config, field))
 
 static const lo_option fixed_options[] = {
-    {"port", LO_VALUE, NULL, apply_port, 0},
-    {"region", LO_VALUE, NULL, apply_region, 0},
-    {"access-key-id", LO_VALUE, NULL, apply_secret, BL_OFFSET(access_key_id)},
-    {"secret-access-key", LO_VALUE, NULL, apply_secret, BL_OFFSET(secret_access_key)},
-    {"session-token", LO_VALUE, NULL, apply_secret, BL_OFFSET(session_token)},
+    {"port", LO_VALUE, NULL, lo_apply_port, BL_OFFSET(port)},
+    {"region", LO_VALUE, NULL, lo_apply_region, BL_OFFSET(region)},
+    {"access-key-id", LO_VALUE, NULL, lo_apply_secret, BL_OFFSET(creds.access_key_id)},
+    {"secret-access-key", LO_VALUE, NULL, lo_apply_secret, BL_OFFSET(creds.secret_access_key)},
+    {"session-token", LO_VALUE, NULL, lo_apply_secret, BL_OFFSET(creds.session_token)},
     {"no-verify", 0, NULL, apply_no_verify, 0},
     {"max-skew-s", LO_VALUE, NULL, apply_max_skew, 0},
     {"cache-mb", LO_VALUE, NULL, apply_cache_mb, 0},
@@ -332,29 +271,6 @@ static void build_table(lo_option *table, char names[][48])
     }
 }
 
-static ig_err credentials_from_env(bl_config *cfg, ig_error *err)
-{
-    if (!cfg->access_key_id) {
-        const char *id = getenv("AWS_ACCESS_KEY_ID"), *token = getenv("AWS_SESSION_TOKEN");
-        if (id && *id) {
-            cfg->access_key_id = dup_secret(id);
-            if (!cfg->session_token && token && *token)
-                cfg->session_token = dup_secret(token);
-        }
-    }
-    if (!cfg->secret_access_key) {
-        const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
-        if (secret && *secret)
-            cfg->secret_access_key = dup_secret(secret);
-    }
-    if (cfg->verify && (!cfg->access_key_id || !*cfg->access_key_id || !cfg->secret_access_key ||
-                        !*cfg->secret_access_key))
-        return ig_error_set(err, IG_ERR_CONFIG,
-                            "no credentials: give --access-key-id and --secret-access-key (or set "
-                            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or --no-verify");
-    return IG_OK;
-}
-
 ig_err bl_config_parse(bl_config *cfg, int argc, char **argv, ig_error *err)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -374,7 +290,7 @@ ig_err bl_config_parse(bl_config *cfg, int argc, char **argv, ig_error *err)
     ig_err e = o == LO_ERROR ? IG_ERR_CONFIG : IG_OK;
     cfg->help = o == LO_HELP;
     if (!e && !cfg->help)
-        e = credentials_from_env(cfg, err);
+        e = lo_credentials_from_env(&cfg->creds, cfg->verify, ", or --no-verify", err);
     if (e)
         bl_config_free(cfg);
     return e;

@@ -14,13 +14,13 @@
 #include <stdio.h>
 
 #include "core/error.h"
+#include "credentials.h"
+#include "options.h"
 
 typedef struct {
     unsigned port;              /* 0: any free port */
-    char region[64];
-    char *access_key_id;        /* owned; wiped when freed */
-    char *secret_access_key;
-    char *session_token;        /* NULL when none */
+    char region[LO_REGION_MAX];
+    lo_credentials creds;       /* owned; wiped when freed */
     int verify;                 /* 0 only with --no-verify */
     int64_t max_skew_s;
     int log_prompts;

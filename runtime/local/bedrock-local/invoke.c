@@ -34,8 +34,8 @@ static int authenticate(bl_server *s, const bl_request *req, bl_reply *reply)
                        "Missing Authentication Token");
         return 0;
     }
-    ig_sigv4_credentials known = {s->cfg.access_key_id, s->cfg.secret_access_key,
-                                  s->cfg.session_token};
+    ig_sigv4_credentials known = {s->cfg.creds.access_key_id, s->cfg.creds.secret_access_key,
+                                  s->cfg.creds.session_token};
     ig_sigv4_request r = {req->method, req->path, req->query, req->headers, req->n_headers,
                           req->body, req->body_len, NULL};
     ig_error err;

@@ -13,6 +13,7 @@
 #include "models.h"
 #include "server.h"
 #include "core/log.h"
+#include "httpd.h"
 
 int main(int argc, char **argv)
 {
@@ -29,14 +30,10 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    /* Block the stop signals before any thread exists, so that every libmicrohttpd thread
-     * inherits the mask and only sigwait below receives them. */
+    /* Before any thread exists, so that every libmicrohttpd thread inherits the mask and only
+     * sigwait below receives them. */
     sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    lo_block_stop_signals(&stop);
 
     bl_server server;
     ig_err e = bl_server_start(&server, &cfg, &err);
@@ -63,7 +60,7 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&stop, &sig);
     ig_log(IG_LOG_INFO, "stopping",
-                  json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+                  json_pack("{s:s}", "signal", lo_signal_name(sig)));
     bl_server_stop(&server);
     return 0;
 }

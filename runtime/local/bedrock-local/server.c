@@ -7,7 +7,6 @@
  */
 #include "server.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -22,6 +21,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "httpd.h"
 
 #define IDLE_TIMEOUT_S 120
 #define TRUNCATE_BLOCK (32u * 1024u)
@@ -35,47 +35,6 @@ typedef struct {
 } bl_exchange;
 
 /* ---- collecting the request ---- */
-
-/* Every header as received, into an array libmicrohttpd has counted. */
-typedef struct {
-    ig_header *items;
-    size_t len, cap;
-} header_array;
-
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-    (void)kind;
-    header_array *a = cls;
-    if (a->len == a->cap)
-        return MHD_NO;
-    a->items[a->len++] = (ig_header){key, value ? value : ""};
-    return MHD_YES;
-}
-
-/* The query string rebuilt from the arguments, which arrive unescaped-off (as sent). */
-static enum MHD_Result collect_argument(void *cls, enum MHD_ValueKind kind, const char *key,
-                                        const char *value)
-{
-    (void)kind;
-    ig_buf *q = cls;
-    if (q->len)
-        ig_buf_append_char(q, '&');
-    ig_buf_append_str(q, key);
-    if (value) {
-        ig_buf_append_char(q, '=');
-        ig_buf_append_str(q, value);
-    }
-    return MHD_YES;
-}
-
-/* Leaves escapes alone so that paths and queries stay as sent. */
-static size_t keep_escapes(void *cls, struct MHD_Connection *c, char *s)
-{
-    (void)cls;
-    (void)c;
-    return strlen(s);
-}
 
 /* "/model/{modelId}/invoke": a copy of the encoded id (caller frees), or NULL. */
 static char *invoke_route(const char *path)
@@ -214,16 +173,12 @@ static void log_request(const bl_request *req, const bl_reply *reply,
 static enum MHD_Result dispatch(bl_server *s, struct MHD_Connection *c, const char *url,
                                 const char *method, bl_exchange *x)
 {
-    int n_headers = MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL);
-    header_array headers = {NULL, 0, n_headers > 0 ? (size_t)n_headers : 0};
-    headers.items = calloc(headers.cap + 1, sizeof *headers.items);
+    size_t n_headers = 0;
+    ig_header *headers = lo_received_headers(c, &n_headers);
     ig_buf query;
     ig_buf_init(&query, 0);
-    if (headers.items)
-        MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &headers);
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_argument, &query);
-    bl_request req = {method,        url,          ig_buf_cstr(&query), headers.items,
-                      headers.len,   x->body.data, x->body.len,         x->too_large};
+    lo_received_query(c, &query);
+    bl_request req = {method, url, ig_buf_cstr(&query), headers, n_headers, x->body.data, x->body.len, x->too_large};
     bl_reply reply;
     bl_reply_init(&reply);
     bl_trace trace;
@@ -231,7 +186,7 @@ static enum MHD_Result dispatch(bl_server *s, struct MHD_Connection *c, const ch
     trace.fault = BL_FAULT_NONE;
 
     char *model = NULL;
-    if (!headers.items) {
+    if (!headers) {
         bl_reply_error(&reply, 500, "InternalServerException", BL_NS_BEDROCK, "Out of memory.");
     } else if (strncmp(url, BL_CONTROL_PREFIX, sizeof BL_CONTROL_PREFIX - 1) == 0) {
         bl_control(s, &req, &reply);
@@ -252,7 +207,7 @@ static enum MHD_Result dispatch(bl_server *s, struct MHD_Connection *c, const ch
 
     size_t bytes = reply.delivery == BL_DELIVER_RESET ? 0 : reply.body.len;
     log_request(&req, &reply, x, &trace, bytes);
-    free(headers.items);
+    free(headers);
     ig_buf_free(&query);
     free(trace.prompt);
     free(model);
@@ -292,12 +247,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_size) {
-        /* Over the cap, the rest is read and dropped so the connection stays usable. */
-        if (!x->too_large && ig_buf_append(&x->body, upload, *upload_size) != IG_OK) {
-            x->too_large = 1;
-            ig_buf_free(&x->body);
-        }
-        *upload_size = 0;
+        lo_received_body(&x->body, &x->too_large, upload, upload_size);
         return MHD_YES;
     }
     return dispatch(s, c, url, method, x);
@@ -358,10 +308,7 @@ ig_err bl_server_start(bl_server *s, const bl_config *cfg, ig_error *err)
         e = ig_error_set(err, IG_ERR_CONFIG, "bad fault settings: %s", err->message);
     if (!e) {
         struct sockaddr_in addr;
-        memset(&addr, 0, sizeof addr);
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons((uint16_t)cfg->port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        lo_loopback_address(&addr, (int)cfg->port);
         s->daemon = MHD_start_daemon(
             MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                 MHD_USE_ERROR_LOG,
@@ -372,7 +319,7 @@ ig_err bl_server_start(bl_server *s, const bl_config *cfg, ig_error *err)
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
+            MHD_OPTION_UNESCAPE_CALLBACK, lo_keep_escapes, NULL,
             MHD_OPTION_END);
         if (!s->daemon)
             e = ig_error_set(err, IG_ERR_CONNECT, "cannot listen on 127.0.0.1:%u", cfg->port);

@@ -97,3 +97,26 @@ ig_err lo_whole_number(const lo_source *src, const char *value, long long min, l
     *out = v;
     return IG_OK;
 }
+
+ig_err lo_apply_port(void *target, const lo_source *src, const char *value, ig_error *err)
+{
+    long long n;
+    ig_err e = lo_whole_number(src, value, 0, 65535, &n, err);
+    if (!e)
+        *(unsigned *)((char *)target + (size_t)src->opt->arg) = (unsigned)n;
+    return e;
+}
+
+ig_err lo_apply_region(void *target, const lo_source *src, const char *value, ig_error *err)
+{
+    size_t n = strlen(value);
+    int ok = n > 0 && n < LO_REGION_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (value[i] >= 'a' && value[i] <= 'z') || (value[i] >= '0' && value[i] <= '9') || value[i] == '-';
+    if (!ok)
+        return ig_error_set(err, IG_ERR_CONFIG,
+                            "%s must be a region such as us-east-1 (1 to 63 of a-z, 0-9 and '-'), not \"%.64s\"",
+                            src->as, value);
+    snprintf((char *)target + (size_t)src->opt->arg, LO_REGION_MAX, "%s", value);
+    return IG_OK;
+}

@@ -57,4 +57,13 @@ lo_outcome lo_parse(const lo_option *table, size_t n, void *target, int argc, ch
 ig_err lo_whole_number(const lo_source *src, const char *value, long long min, long long max, long long *out,
                        ig_error *err);
 
+/* An apply function for a port on 127.0.0.1 (0 to 65535; 0: any free one), stored in the
+ * unsigned at the option's arg (an offset in the target). */
+ig_err lo_apply_port(void *target, const lo_source *src, const char *value, ig_error *err);
+
+/* An apply function for an AWS region ("us-east-1": 1 to 63 of a-z, 0-9 and '-'), stored in
+ * the char[LO_REGION_MAX] at the option's arg (an offset in the target). */
+#define LO_REGION_MAX 64
+ig_err lo_apply_region(void *target, const lo_source *src, const char *value, ig_error *err);
+
 #endif

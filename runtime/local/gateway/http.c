@@ -20,6 +20,7 @@
 #include "core/random.h"
 #include "answer.h"
 #include "event.h"
+#include "httpd.h"
 #include "net.h"
 #include "out.h"
 #include "rapi.h"
@@ -364,11 +365,7 @@ static enum MHD_Result gw_http_access(void *cls, struct MHD_Connection *c, const
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!cl->too_large && ig_buf_append(&cl->body, upload, *upload_size) != IG_OK) {
-            cl->too_large = 1;
-            ig_buf_free(&cl->body);
-        }
-        *upload_size = 0;
+        lo_received_body(&cl->body, &cl->too_large, upload, upload_size);
         return MHD_YES;
     }
     return cl->answered ? MHD_YES : gw_handle(h, c, url, method, version, cl);

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "httpd.h"
+
 ig_err gw_listen(int port, int *fd_out, int *bound_port, ig_error *err)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -17,10 +19,7 @@ ig_err gw_listen(int port, int *fd_out, int *bound_port, ig_error *err)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    lo_loopback_address(&addr, port);
     if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
         int saved = errno;
         close(fd);
