@@ -255,7 +255,7 @@ class SandboxTest(unittest.TestCase):
                "IMAGEGEN_TEST_SECRET_TOKEN": TOKEN}
         st = SecretStack(policy_dir=HOSTILE_POLICY, env=env, function_timeout=10, timeout=15).start()
         try:
-            r = st.request("GET", "/anything")
+            r = st.request("GET", "/models")  # a declared route: the hostile policy answers any
             self.assertEqual(r.status, 200, r.body)
             got = r.json()["attempts"]
             self.assertNotIn(SECRET, r.body.decode())
