@@ -154,6 +154,7 @@ static char *gw_default_function(void)
     return p;
 }
 
+/* Lists of strings (routes, origins): r[0..len), trimmed, appended unless blank. */
 static void gw_list_add(char ***list, size_t *n, const char *r, size_t len)
 {
     while (len && (*r == ' ' || *r == '\t')) {
@@ -180,6 +181,7 @@ static void gw_list_clear(char **list, size_t *n)
     *n = 0;
 }
 
+/* Every comma-separated item of text. */
 static void gw_list_add_csv(char ***list, size_t *n, const char *text)
 {
     const char *p = text;
