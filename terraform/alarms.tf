@@ -16,6 +16,7 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+  tags                = local.tags
 
   metric_query {
     id          = "rate"
@@ -69,6 +70,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+  tags                = local.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
@@ -88,4 +90,5 @@ resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
   treat_missing_data = "notBreaching"
   alarm_actions      = local.alarm_actions
   ok_actions         = local.alarm_actions
+  tags               = local.tags
 }

@@ -41,7 +41,7 @@ locals {
   # Each allowed id, split: a profile id is "<geography>.<model id>" (variables.tf refuses any other
   # prefix), a bare id has no geography.
   bedrock_models = [
-    for id in var.allowed_models : {
+    for id in local.allowed_models : {
       id    = id
       geo   = try(regex("^(us-gov|us|eu|apac|jp|au)\\.", id)[0], null)
       model = try(regex("^(?:us-gov|us|eu|apac|jp|au)\\.(.+)$", id)[0], id)
@@ -57,7 +57,7 @@ locals {
   ]
   bedrock_region_constraints = [for regions in local.bedrock_source_regions : toset(regions) if regions != null]
   bedrock_region_candidates = (
-    length(local.bedrock_region_constraints) == 0 ? toset([var.aws_region]) : setintersection(local.bedrock_region_constraints...)
+    length(local.bedrock_region_constraints) == 0 ? toset([local.region]) : setintersection(local.bedrock_region_constraints...)
   )
 
   # An explicit bedrock_region wins. Otherwise the stack's region when it serves every allowed model,
@@ -65,7 +65,7 @@ locals {
   # Empty when no single region serves them all; the precondition in iam.tf then stops the plan.
   bedrock_region = (
     var.bedrock_region != null ? var.bedrock_region :
-    contains(local.bedrock_region_candidates, var.aws_region) ? var.aws_region :
+    contains(local.bedrock_region_candidates, local.region) ? local.region :
     try(sort(local.bedrock_region_candidates)[0], "")
   )
 

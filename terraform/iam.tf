@@ -1,4 +1,5 @@
-# The function's role, with least privilege: invoke exactly the allowed Bedrock models (bedrock.tf
+# The roles the module creates, each with the organisation's path and permissions boundary when given
+# (iam_role_path, iam_permissions_boundary_arn). The function's role, with least privilege: invoke exactly the allowed Bedrock models (bedrock.tf
 # computes their ARNs in the Bedrock region, and for a cross-region profile in its regions), read and write
 # objects under the image prefix only, write to its own log group only. Statements are plain locals so
 # that tests can read them both from the parsed configuration and from the planned policy document.
@@ -17,7 +18,7 @@ locals {
     Sid      = "ReadWriteGeneratedImages"
     Effect   = "Allow"
     Action   = ["s3:PutObject", "s3:GetObject"]
-    Resource = ["${aws_s3_bucket.images.arn}/${var.image_prefix}*"]
+    Resource = ["${aws_s3_bucket.images.arn}/${local.image_prefix}*"]
   }
 
   # The provider strips the ":*" suffix from log group ARNs; log streams need it back.
@@ -58,20 +59,37 @@ locals {
 }
 
 resource "aws_iam_role" "lambda" {
-  name_prefix        = "${var.name}-lambda-"
-  description        = "Execution role of the ${var.name} image generation function."
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [local.lambda_trust_statement] })
+  name_prefix          = "${var.name}-lambda-"
+  description          = "Execution role of the ${var.name} image generation function."
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_permissions_boundary_arn
+  assume_role_policy   = jsonencode({ Version = "2012-10-17", Statement = [local.lambda_trust_statement] })
+  tags                 = local.tags
 }
 
+#tfsec:ignore:aws-iam-no-policy-wildcards
 resource "aws_iam_role_policy" "lambda" {
+  #checkov:skip=CKV_AWS_290:The only "*" resource is X-Ray's (PutTraceSegments, PutTelemetryRecords), present only with tracing: X-Ray has no resource-level permissions.
+  #checkov:skip=CKV_AWS_355:Same X-Ray statement: X-Ray actions cannot be scoped to a resource.
+
   name   = "least-privilege"
   role   = aws_iam_role.lambda.id
   policy = jsonencode({ Version = "2012-10-17", Statement = local.lambda_policy_statements })
 
   lifecycle {
     precondition {
+      condition     = !local.manifest_ok || local.image_prefix != ""
+      error_message = "The policy's storage.key_prefix (\"${local.policy_key_prefix}\") has no folder before its first strftime conversion, so the function's object access could not be limited to a prefix: set image_prefix (such as images/), or start key_prefix in config.lua with a folder."
+    }
+
+    precondition {
+      condition     = !local.manifest_ok || var.image_prefix != null || !try(local.policy.cache_enabled, false) || startswith(try(local.policy.cache_key_prefix, ""), local.image_prefix)
+      error_message = "The policy's image cache is on, but its cache.key_prefix (\"${try(local.policy.cache_key_prefix, "")}\") is outside the image prefix ${local.image_prefix} that IAM grants and the lifecycle rule expires: move it under ${local.image_prefix} in config.lua, or set image_prefix (which sets both prefixes)."
+    }
+
+    precondition {
       condition     = local.bedrock_region != ""
-      error_message = "No single region serves every model of allowed_models (${join(", ", var.allowed_models)}) as far as this module knows (bedrock.tf): set bedrock_region, or allow models that one region serves (the Stability models: us-west-2; us.-prefixed profiles of them: us-east-1, us-east-2 or us-west-2)."
+      error_message = "No single region serves every model of allowed_models (${join(", ", local.allowed_models)}) as far as this module knows (bedrock.tf): set bedrock_region, or allow models that one region serves (the Stability models: us-west-2; us.-prefixed profiles of them: us-east-1, us-east-2 or us-west-2)."
     }
   }
 }
@@ -91,9 +109,12 @@ locals {
 resource "aws_iam_role" "api_gateway_cloudwatch" {
   count = var.manage_api_gateway_account ? 1 : 0
 
-  name_prefix        = "${var.name}-apigw-logs-"
-  description        = "Lets API Gateway write access and execution logs in this account and region."
-  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [local.api_gateway_trust_statement] })
+  name_prefix          = "${var.name}-apigw-logs-"
+  description          = "Lets API Gateway write access and execution logs in this account and region."
+  path                 = var.iam_role_path
+  permissions_boundary = var.iam_permissions_boundary_arn
+  assume_role_policy   = jsonencode({ Version = "2012-10-17", Statement = [local.api_gateway_trust_statement] })
+  tags                 = local.tags
 }
 
 resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {

@@ -2,10 +2,20 @@
 # encrypted at rest, reachable over TLS only, and deleted after image_retention_days. Every setting is
 # a standalone resource: the inline aws_s3_bucket blocks are deprecated in both provider majors.
 
+#tfsec:ignore:aws-s3-enable-versioning
+#tfsec:ignore:aws-s3-enable-bucket-logging
+#tfsec:ignore:aws-s3-encryption-customer-key
 resource "aws_s3_bucket" "images" {
+  #checkov:skip=CKV_AWS_21:Generated images are disposable and expire after image_retention_days; versioning would keep every deleted or overwritten image.
+  #checkov:skip=CKV_AWS_18:Server access logging is optional (s3_access_log_bucket): each presigned GET is one log line.
+  #checkov:skip=CKV_AWS_144:Cross-region replication of disposable images would double their storage for nothing.
+  #checkov:skip=CKV_AWS_145:SSE-S3 by default; SSE-KMS with a customer key is optional (kms_key_arn).
+  #checkov:skip=CKV2_AWS_62:Nothing consumes events of new images: the API answers with their URLs.
+
   # A prefix, not a fixed name: bucket names are global, and a fixed one collides across accounts.
   bucket_prefix = "${var.name}-images-"
   force_destroy = var.bucket_force_destroy
+  tags          = local.tags
 }
 
 resource "aws_s3_bucket_public_access_block" "images" {
@@ -47,7 +57,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
     status = "Enabled"
 
     filter {
-      prefix = var.image_prefix
+      prefix = local.image_prefix
     }
 
     expiration {
@@ -103,4 +113,13 @@ resource "aws_s3_bucket_policy" "images" {
 
   # Writing the policy while the public access block is being applied fails with OperationAborted.
   depends_on = [aws_s3_bucket_public_access_block.images]
+}
+
+# Optional server access logs of the image bucket, to a bucket the organisation already keeps them in.
+resource "aws_s3_bucket_logging" "images" {
+  count = var.s3_access_log_bucket == null ? 0 : 1
+
+  bucket        = aws_s3_bucket.images.id
+  target_bucket = var.s3_access_log_bucket
+  target_prefix = var.s3_access_log_prefix
 }

@@ -5,19 +5,8 @@
 # General
 # ---------------------------------------------------------------------------------------------------
 
-variable "aws_region" {
-  description = "AWS region to deploy the stack into (API, function, bucket, logs). Bedrock may be called in another one: see bedrock_region."
-  type        = string
-  default     = "us-east-1"
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
-    error_message = "aws_region must be a region code such as us-east-1 or eu-west-2."
-  }
-}
-
 variable "name" {
-  description = "Name of the deployment: the Lambda function name, and the prefix of the bucket, role, API and alarm names."
+  description = "Name of the deployment: the Lambda function name, and the prefix of the bucket, role, API, key, web ACL and alarm names."
   type        = string
   default     = "imagegen"
 
@@ -28,7 +17,7 @@ variable "name" {
 }
 
 variable "tags" {
-  description = "Tags added to every resource (through the provider's default_tags)."
+  description = "Tags added to every resource of the module that takes tags, besides Application = name (the root may add more with the provider's default_tags)."
   type        = map(string)
   default     = {}
 }
@@ -38,24 +27,68 @@ variable "tags" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "lambda_zip_path" {
-  description = "Path of the deployment package built by scripts/package-lambda, relative to the directory where terraform runs. It must exist at plan time."
+  description = "Path of the deployment package built by scripts/package-lambda, relative to the directory where terraform runs. null: build/lambda.zip of this repository (path.module/../build/lambda.zip). It must exist at plan time, unless the function is deployed from S3 (lambda_s3_bucket)."
   type        = string
-  default     = "../build/lambda.zip"
+  default     = null
 
   validation {
-    condition     = can(regex("\\.zip$", var.lambda_zip_path)) && fileexists(var.lambda_zip_path)
-    error_message = "lambda_zip_path must name an existing .zip file: build it first with scripts/package-lambda (it writes build/lambda.zip)."
+    condition     = var.lambda_zip_path == null ? true : can(regex("\\.zip$", var.lambda_zip_path))
+    error_message = "lambda_zip_path must be null or the path of a .zip file built by scripts/package-lambda."
+  }
+}
+
+variable "manifest_path" {
+  description = "Path of the package manifest scripts/package-lambda writes beside the zip (architecture, glibc floor, sha256, the policy's settings and model catalogue). null: beside lambda_zip_path (build/lambda.manifest.json). Required at plan time, also when deploying from S3."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.manifest_path == null ? true : can(regex("\\.json$", var.manifest_path))
+    error_message = "manifest_path must be null or the path of a .json manifest written by scripts/package-lambda."
+  }
+}
+
+variable "lambda_s3_bucket" {
+  description = "Deploy the function from an S3 object instead of the local zip (a CI-built artifact): the bucket, in the stack's region. Needs lambda_s3_key, and the manifest CI wrote with the zip (manifest_path); its sha256 decides when the function is updated."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_s3_bucket == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lambda_s3_bucket))
+    error_message = "lambda_s3_bucket must be null or an S3 bucket name."
+  }
+}
+
+variable "lambda_s3_key" {
+  description = "Key of the package object in lambda_s3_bucket, such as imagegen/lambda-<sha>.zip."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_s3_key == null ? true : can(regex("\\.zip$", var.lambda_s3_key))
+    error_message = "lambda_s3_key must be null or the key of a .zip object."
+  }
+}
+
+variable "lambda_s3_object_version" {
+  description = "Version id of the package object, for a versioned bucket; null takes the current version."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_s3_object_version == null ? true : length(var.lambda_s3_object_version) > 0
+    error_message = "lambda_s3_object_version must be null or a non-empty version id."
   }
 }
 
 variable "lambda_architecture" {
-  description = "Instruction set of the function; it must match the bootstrap binary inside the package (x86_64 or arm64)."
+  description = "Instruction set of the function (x86_64 or arm64). null follows the package's manifest; a value that differs from the package's stops the plan (its bootstrap would not start)."
   type        = string
-  default     = "x86_64"
+  default     = null
 
   validation {
-    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
-    error_message = "lambda_architecture must be x86_64 or arm64."
+    condition     = var.lambda_architecture == null ? true : contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be null, x86_64 or arm64."
   }
 }
 
@@ -82,13 +115,24 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Reserved concurrent executions of the function; null leaves it unreserved, 0 stops all invocations."
+  description = "Reserved concurrent executions of the function; null leaves it unreserved, 0 stops all invocations. The plan refuses more than the account's concurrent executions quota minus the 100 Lambda keeps unreserved (the quota is read from Service Quotas unless account_concurrency_limit gives it)."
   type        = number
   default     = null
 
   validation {
     condition     = var.lambda_reserved_concurrency == null ? true : (var.lambda_reserved_concurrency >= 0 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency)
     error_message = "lambda_reserved_concurrency must be null or a whole number >= 0."
+  }
+}
+
+variable "account_concurrency_limit" {
+  description = "The account's Lambda concurrent executions quota in this region (Service Quotas L-B99A9384), to check lambda_reserved_concurrency against without reading Service Quotas at plan time. null reads it when a reservation is set."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.account_concurrency_limit == null ? true : (var.account_concurrency_limit >= 1 && floor(var.account_concurrency_limit) == var.account_concurrency_limit)
+    error_message = "account_concurrency_limit must be null or a whole number >= 1."
   }
 }
 
@@ -115,7 +159,7 @@ variable "lambda_log_level" {
 }
 
 variable "lambda_environment" {
-  description = "Extra environment variables of the function (policy settings such as IMAGEGEN_LUA_MEMORY_MB). Variables the module sets itself, and AWS_* names, are not allowed here."
+  description = "Extra environment variables of the function (policy settings such as IMAGEGEN_LUA_MEMORY_MB). Variables the module sets or has a variable for, and AWS_* names, are not allowed here."
   type        = map(string)
   default     = {}
 
@@ -128,14 +172,14 @@ variable "lambda_environment" {
         "IMAGEGEN_KMS_KEY_ID", "IMAGEGEN_KEY_PREFIX", "IMAGEGEN_CACHE_KEY_PREFIX", "LD_LIBRARY_PATH",
       ], k)
     ])
-    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, LD_LIBRARY_PATH)."
+    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets or has a variable for (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, LD_LIBRARY_PATH)."
   }
 }
 
 variable "log_prompts" {
-  description = "Whether the runtime may write prompt text to its logs (IMAGEGEN_LOG_PROMPTS=1). Off by default: prompts can carry personal data."
+  description = "Whether the runtime may write prompt text to its logs (IMAGEGEN_LOG_PROMPTS). null: the policy's logging.prompts decides (off as shipped: prompts can carry personal data)."
   type        = bool
-  default     = false
+  default     = null
 }
 
 variable "log_retention_days" {
@@ -154,25 +198,36 @@ variable "log_retention_days" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "allowed_models" {
-  description = "Bedrock model ids the function may invoke; the first is the default model (IMAGEGEN_DEFAULT_MODEL). Each is a foundation-model id (stability.stable-image-core-v1:1) or a geographic cross-region inference profile id (us.stability.sd3-5-large-v1:0: us., eu., apac., jp., au. or us-gov. before a model id). The same list grants bedrock:InvokeModel on exactly these models in bedrock_region (a profile: its ARN and its model in every region it routes to) and reaches the policy as IMAGEGEN_ALLOWED_MODELS; each id must be in the policy's model catalogue (runtime/policy/models.lua). The default lists the active Stability models, Stable Image Core first."
+  description = "Bedrock model ids the function may invoke (IMAGEGEN_ALLOWED_MODELS). null: the policy's config.lua decides (allowed_models, read from the package manifest). Either way IAM grants bedrock:InvokeModel on exactly these models in bedrock_region (a cross-region profile: its ARN and its model in every region it routes to), and each id must be in the package's model catalogue (runtime/policy/models.lua) or the plan stops. Each is a foundation-model id (stability.stable-image-core-v1:1) or a geographic cross-region inference profile id (us., eu., apac., jp., au. or us-gov. before a model id)."
   type        = list(string)
-  default     = ["stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0", "stability.stable-image-ultra-v1:1"]
+  default     = null
 
   validation {
-    condition     = length(var.allowed_models) > 0 && length(var.allowed_models) == length(distinct(var.allowed_models))
-    error_message = "allowed_models must list at least one model id, each once."
+    condition     = var.allowed_models == null ? true : length(var.allowed_models) > 0 && length(var.allowed_models) == length(distinct(var.allowed_models))
+    error_message = "allowed_models must be null (the policy decides) or list at least one model id, each once."
   }
 
   # A bare id is <provider>.<model>[:<version>]; a profile id puts one geography prefix before it.
   # Kept in step with the prefixes of bedrock_profile_geo_regions (bedrock.tf).
   validation {
-    condition     = alltrue([for m in var.allowed_models : can(regex("^((us-gov|us|eu|apac|jp|au)\\.)?[a-z0-9-]+\\.[a-z0-9][a-z0-9-]*(:[0-9]+)?$", m))])
+    condition     = var.allowed_models == null ? true : alltrue([for m in var.allowed_models : can(regex("^((us-gov|us|eu|apac|jp|au)\\.)?[a-z0-9-]+\\.[a-z0-9][a-z0-9-]*(:[0-9]+)?$", m))])
     error_message = "Each allowed_models entry must be a foundation-model id such as stability.stable-image-core-v1:1 or amazon.titan-image-generator-v1, or a geographic cross-region inference profile id: us., eu., apac., jp., au. or us-gov. followed by a model id, such as us.stability.sd3-5-large-v1:0. Wildcards, ARNs, application inference profiles and global. profiles (which route to every commercial region) are refused."
   }
 }
 
+variable "default_model" {
+  description = "The model used when a request names none (IMAGEGEN_DEFAULT_MODEL). null: the policy's default_model when it is among the allowed models, else the first allowed model (the policy's own rule). It must be one of the allowed models."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.default_model == null ? true : can(regex("^((us-gov|us|eu|apac|jp|au)\\.)?[a-z0-9-]+\\.[a-z0-9][a-z0-9-]*(:[0-9]+)?$", var.default_model))
+    error_message = "default_model must be null or a model id such as stability.stable-image-core-v1:1."
+  }
+}
+
 variable "bedrock_region" {
-  description = "Region of the Bedrock endpoint the function calls (IMAGEGEN_BEDROCK_REGION) and of the model ARNs IAM grants; S3, Lambda and the API stay in aws_region. null picks one: aws_region when it serves every allowed model the module knows (bedrock.tf), otherwise the region that does, which is us-west-2 for the default Stability models. The output bedrock_region shows the choice."
+  description = "Region of the Bedrock endpoint the function calls (IMAGEGEN_BEDROCK_REGION) and of the model ARNs IAM grants; S3, Lambda and the API stay in the provider's region. null picks one: the stack's region when it serves every allowed model the module knows (bedrock.tf), otherwise the region that does, which is us-west-2 for the default Stability models. The output bedrock_region shows the choice."
   type        = string
   default     = null
 
@@ -198,13 +253,13 @@ variable "bedrock_profile_regions" {
 }
 
 variable "image_prefix" {
-  description = "S3 key prefix of generated images: the function may only read and write under it, and the lifecycle rule expires objects under it. It must be the literal start of the policy's storage.key_prefix (runtime/policy/config.lua, images/%Y/%m/%d/ as shipped)."
+  description = "S3 key prefix of generated images: the function may only read and write under it, and the lifecycle rule expires objects under it. null: the literal start of the policy's storage.key_prefix (images/ for images/%Y/%m/%d/ as shipped). Set, it also replaces the policy's key prefixes (IMAGEGEN_KEY_PREFIX = <prefix>%Y/%m/%d/, IMAGEGEN_CACHE_KEY_PREFIX = <prefix>cache/)."
   type        = string
-  default     = "images/"
+  default     = null
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*/$", var.image_prefix))
-    error_message = "image_prefix must be one or more lower-case path segments ending with a slash, such as images/ or out/images/."
+    condition     = var.image_prefix == null ? true : can(regex("^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*/$", var.image_prefix))
+    error_message = "image_prefix must be null or one or more lower-case path segments ending with a slash, such as images/ or out/images/."
   }
 }
 
@@ -220,13 +275,13 @@ variable "image_retention_days" {
 }
 
 variable "url_ttl_seconds" {
-  description = "Lifetime in seconds of the presigned image URLs (IMAGEGEN_URL_TTL). A URL also stops working when the function's temporary credentials that signed it expire."
+  description = "Lifetime in seconds of the presigned image URLs (IMAGEGEN_URL_TTL). null: the policy's storage.url_ttl (3600 as shipped). A URL also stops working when the function's temporary credentials that signed it expire."
   type        = number
-  default     = 3600
+  default     = null
 
   validation {
-    condition     = var.url_ttl_seconds >= 60 && var.url_ttl_seconds <= 43200 && floor(var.url_ttl_seconds) == var.url_ttl_seconds
-    error_message = "url_ttl_seconds must be a whole number from 60 to 43200 (12 hours, beyond which the signing credentials have expired)."
+    condition     = var.url_ttl_seconds == null ? true : var.url_ttl_seconds >= 60 && var.url_ttl_seconds <= 43200 && floor(var.url_ttl_seconds) == var.url_ttl_seconds
+    error_message = "url_ttl_seconds must be null or a whole number from 60 to 43200 (12 hours, beyond which the signing credentials have expired)."
   }
 }
 
@@ -240,6 +295,28 @@ variable "bucket_force_destroy" {
   default     = false
 }
 
+variable "s3_access_log_bucket" {
+  description = "Name of an existing bucket that receives the image bucket's S3 server access logs (it must let the logging service write: a bucket policy for logging.s3.amazonaws.com). null: no access logging (each presigned GET would be one log line)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.s3_access_log_bucket == null ? true : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.s3_access_log_bucket))
+    error_message = "s3_access_log_bucket must be null or an S3 bucket name."
+  }
+}
+
+variable "s3_access_log_prefix" {
+  description = "Key prefix of the access logs in s3_access_log_bucket."
+  type        = string
+  default     = "imagegen/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*'()/-]*$", var.s3_access_log_prefix))
+    error_message = "s3_access_log_prefix may hold only letters, digits and !_.*'()/-."
+  }
+}
+
 variable "kms_key_arn" {
   description = "ARN of a customer-managed KMS key for the bucket's default encryption (SSE-KMS). null uses SSE-S3 (AES256)."
   type        = string
@@ -248,6 +325,32 @@ variable "kms_key_arn" {
   validation {
     condition     = var.kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
     error_message = "kms_key_arn must be null or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# IAM guardrails
+# ---------------------------------------------------------------------------------------------------
+
+variable "iam_role_path" {
+  description = "Path of the IAM roles the module creates (the function's, and API Gateway's logging role), for organisations whose policies allow CreateRole only under a path."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9+=,.@_-]+/)*$", var.iam_role_path)) && length(var.iam_role_path) <= 512
+    error_message = "iam_role_path must start and end with a slash, such as / or /workloads/imagegen/."
+  }
+}
+
+variable "iam_permissions_boundary_arn" {
+  description = "ARN of a managed policy set as the permissions boundary of every role the module creates; null sets none. Organisations that allow CreateRole only with a boundary require it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.iam_permissions_boundary_arn == null ? true : can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.iam_permissions_boundary_arn))
+    error_message = "iam_permissions_boundary_arn must be null or an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)."
   }
 }
 
@@ -300,13 +403,13 @@ variable "api_logging_level" {
 }
 
 variable "manage_api_gateway_account" {
-  description = "Whether this stack sets the region-wide API Gateway CloudWatch Logs role (aws_api_gateway_account). Needed once per account and region before any stage can log; leave false when another stack already manages it."
+  description = "Whether this stack sets the region-wide API Gateway CloudWatch Logs role (aws_api_gateway_account), which every stage with logging needs. true (the default) makes the first apply succeed in a fresh account and region. Set false when another stack already manages it: the setting is one per account and region, and the last stack to set it wins."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "cors_allow_origins" {
-  description = "Origins allowed to call the API from a browser (IMAGEGEN_CORS_ORIGINS): [\"*\"], or origins such as https://app.example.com. Empty leaves the choice to the policy's config.lua. With exactly one entry, API Gateway's own 4XX/5XX answers carry it too (a gateway response cannot pick among several)."
+  description = "Origins allowed to call the API from a browser (IMAGEGEN_CORS_ORIGINS): [\"*\"], or origins such as https://app.example.com. Empty: the policy's cors.origins decides (read from the package manifest). With exactly one origin in effect, API Gateway's own error answers carry it too (a gateway response cannot pick among several)."
   type        = list(string)
   default     = []
 
@@ -322,13 +425,32 @@ variable "cors_allow_origins" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# API keys and usage plan
+# Who may call: API keys and usage plan, authorizers, opening the API
 # ---------------------------------------------------------------------------------------------------
 
-variable "create_api_key" {
-  description = "Whether to require an API key (x-api-key header) on /generate-image and /models, with one generated key and a usage plan. /health and CORS preflight stay open."
+variable "allow_anonymous_access" {
+  description = "The one switch that opens the API: true lets anyone call /generate-image and /models without a key or token (only the stage throttle, the policy's per-IP buckets and an optional WAF limit them), and creates no keys. false (the default) requires what api_keys and the authorizer variables configure, and refuses a configuration that would require nothing."
   type        = bool
   default     = false
+}
+
+variable "api_keys" {
+  description = "API keys to create, by name (the key's name in API Gateway is <name>-<key name>). Each is attached to the usage plan (rate, burst, daily quota) and required in the x-api-key header on /generate-image and /models. tier optionally names the policy's rate-limit tier for the key (a tier of config.lua's rate_limit.tiers): the policy maps key ids to tiers, so the output rate_limit_keys_lua gives the lines to paste into config.lua's rate_limit.keys, and a check warns until the package carries them. Empty: no key is required (an authorizer, or allow_anonymous_access, must then decide)."
+  type = map(object({
+    tier    = optional(string)
+    enabled = optional(bool, true)
+  }))
+  default = { default = {} }
+
+  validation {
+    condition     = alltrue([for k in keys(var.api_keys) : can(regex("^[A-Za-z0-9_-]{1,64}$", k))])
+    error_message = "api_keys names must be 1 to 64 letters, digits, hyphens or underscores."
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.api_keys : v.tier == null ? true : can(regex("^[A-Za-z0-9_-]+$", v.tier))])
+    error_message = "An api_keys tier must be the name of a tier of the policy's rate_limit.tiers, such as premium."
+  }
 }
 
 variable "usage_plan_rate_limit" {
@@ -354,7 +476,7 @@ variable "usage_plan_burst_limit" {
 }
 
 variable "usage_plan_quota_limit" {
-  description = "Requests allowed per API key in each quota period."
+  description = "Requests allowed per API key in each quota period (a day by default): the cap on what one key can spend, since each request may generate up to five billed images."
   type        = number
   default     = 1000
 
@@ -372,6 +494,87 @@ variable "usage_plan_quota_period" {
   validation {
     condition     = contains(["DAY", "WEEK", "MONTH"], var.usage_plan_quota_period)
     error_message = "usage_plan_quota_period must be DAY, WEEK or MONTH."
+  }
+}
+
+variable "cognito_user_pool_arns" {
+  description = "ARNs of Cognito user pools whose tokens (Authorization: <ID or access token>) an authorizer checks on /generate-image and /models; empty: no Cognito authorizer. Combined with api_keys, a caller needs both."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.cognito_user_pool_arns : can(regex("^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/[A-Za-z0-9_-]+$", a))])
+    error_message = "Each cognito_user_pool_arns entry must be a user pool ARN (arn:aws:cognito-idp:<region>:<account>:userpool/<id>)."
+  }
+}
+
+variable "cognito_oauth_scopes" {
+  description = "OAuth scopes an access token must carry (any one of them) when the Cognito authorizer is on; empty accepts ID tokens and access tokens without a scope check."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.cognito_oauth_scopes : can(regex("^[!-~]+$", s))])
+    error_message = "cognito_oauth_scopes entries must be scope names without spaces, such as imagegen/generate."
+  }
+}
+
+variable "lambda_authorizer_function_arn" {
+  description = "ARN of a Lambda function that validates the Authorization header as a TOKEN authorizer, for a JWT issuer other than Cognito (a REST API has no built-in JWT authorizer); null: none. The module lets API Gateway invoke it. Combined with api_keys, a caller needs both."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_authorizer_function_arn == null ? true : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$", var.lambda_authorizer_function_arn))
+    error_message = "lambda_authorizer_function_arn must be null or a Lambda function ARN."
+  }
+}
+
+variable "authorizer_cache_ttl_seconds" {
+  description = "How long API Gateway caches an authorizer's decision for the same token (0 to 3600 s; 0 turns caching off)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.authorizer_cache_ttl_seconds >= 0 && var.authorizer_cache_ttl_seconds <= 3600 && floor(var.authorizer_cache_ttl_seconds) == var.authorizer_cache_ttl_seconds
+    error_message = "authorizer_cache_ttl_seconds must be a whole number from 0 to 3600."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# AWS WAF
+# ---------------------------------------------------------------------------------------------------
+
+variable "waf_rate_limit" {
+  description = "Requests one client IP may make in waf_rate_limit_window_seconds before AWS WAF blocks it (answered 429 throttled_by_firewall): creates a regional web ACL with this rate-based rule and associates it with the stage. null: no web ACL from this module. WAF is billed per web ACL, rule and request."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.waf_rate_limit == null ? true : var.waf_rate_limit >= 10 && var.waf_rate_limit <= 2000000000 && floor(var.waf_rate_limit) == var.waf_rate_limit
+    error_message = "waf_rate_limit must be null or a whole number from 10 to 2000000000 (AWS WAF's range for rate-based rules)."
+  }
+}
+
+variable "waf_rate_limit_window_seconds" {
+  description = "Evaluation window of the WAF rate-based rule: 60, 120, 300 or 600 seconds."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = contains([60, 120, 300, 600], var.waf_rate_limit_window_seconds)
+    error_message = "waf_rate_limit_window_seconds must be 60, 120, 300 or 600."
+  }
+}
+
+variable "waf_web_acl_arn" {
+  description = "ARN of an existing regional AWS WAF web ACL (an organisation's own) to associate with the stage instead of creating one; null: none. Its blocks are answered 403 blocked_by_firewall. Not together with waf_rate_limit."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.waf_web_acl_arn == null ? true : can(regex("^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/.+$", var.waf_web_acl_arn))
+    error_message = "waf_web_acl_arn must be null or a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>)."
   }
 }
 

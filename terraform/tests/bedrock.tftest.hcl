@@ -1,5 +1,7 @@
 # The Bedrock region and the models the function may invoke there, applied against a mocked AWS
-# provider (whose role ARN carries the account 123456789012). Each run reads the one statement that
+# provider (whose role ARN carries the account 123456789012; the stack's region is the provider's,
+# us-east-1 unless a run overrides data.aws_region.current). The fixture catalogue holds the example.*
+# ids next to the shipped models. Each run reads the one statement that
 # grants bedrock:InvokeModel and compares its resources, in order, with the exact list expected.
 
 mock_provider "aws" {
@@ -7,15 +9,19 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_zip_path = "dummy-lambda.zip"
+  lambda_zip_path = "tests/fixtures/lambda.zip"
 }
 
 run "stack_in_us_west_2_calls_bedrock_there" {
   command = apply
 
-  variables {
-    aws_region = "us-west-2"
+  override_data {
+    target = data.aws_region.current
+    values = {
+      name = "us-west-2"
+    }
   }
+
 
   assert {
     condition = [
@@ -37,8 +43,14 @@ run "stack_in_us_west_2_calls_bedrock_there" {
 run "explicit_bedrock_region_reaches_the_function_and_the_grant" {
   command = apply
 
+  override_data {
+    target = data.aws_region.current
+    values = {
+      name = "eu-central-1"
+    }
+  }
+
   variables {
-    aws_region     = "eu-central-1"
     bedrock_region = "us-west-2"
     allowed_models = ["stability.sd3-5-large-v1:0", "stability.stable-image-ultra-v1:1"]
   }
@@ -56,14 +68,17 @@ run "explicit_bedrock_region_reaches_the_function_and_the_grant" {
   assert {
     condition = (
       aws_lambda_function.this.environment[0].variables.IMAGEGEN_BEDROCK_REGION == "us-west-2" &&
-      aws_lambda_function.this.environment[0].variables.IMAGEGEN_DEFAULT_MODEL == "stability.sd3-5-large-v1:0"
+      output.default_model == "stability.sd3-5-large-v1:0"
     )
-    error_message = "bedrock_region must reach the function as IMAGEGEN_BEDROCK_REGION; the first allowed model stays the default."
+    error_message = "bedrock_region must reach the function as IMAGEGEN_BEDROCK_REGION; the first allowed model becomes the default (the policy's own default is not allowed)."
   }
 }
 
 run "legacy_titan_in_us_east_1_stays_in_the_stack_region" {
   command = apply
+
+  # Titan G1 is legacy: the plan warns.
+  expect_failures = [check.allowed_models_are_current]
 
   variables {
     allowed_models = ["amazon.titan-image-generator-v1"]
@@ -85,8 +100,14 @@ run "legacy_titan_in_us_east_1_stays_in_the_stack_region" {
 run "model_the_module_does_not_know_uses_the_stack_region" {
   command = apply
 
+  override_data {
+    target = data.aws_region.current
+    values = {
+      name = "eu-west-1"
+    }
+  }
+
   variables {
-    aws_region     = "eu-west-1"
     allowed_models = ["example.image-model-v2:0"]
   }
 
@@ -129,8 +150,14 @@ run "us_profile_grants_the_profile_and_its_model_in_every_us_region" {
 run "profile_and_bare_model_meet_in_the_region_serving_both" {
   command = apply
 
+  override_data {
+    target = data.aws_region.current
+    values = {
+      name = "eu-west-1"
+    }
+  }
+
   variables {
-    aws_region     = "eu-west-1"
     allowed_models = ["stability.sd3-5-large-v1:0", "us.stability.stable-image-ultra-v1:1"]
   }
 
@@ -156,8 +183,14 @@ run "profile_and_bare_model_meet_in_the_region_serving_both" {
 run "profile_regions_can_be_overridden_per_geography" {
   command = apply
 
+  override_data {
+    target = data.aws_region.current
+    values = {
+      name = "eu-west-3"
+    }
+  }
+
   variables {
-    aws_region              = "eu-west-3"
     allowed_models          = ["eu.example.image-model-v1:0"]
     bedrock_profile_regions = { eu = ["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"] }
   }
@@ -204,5 +237,6 @@ run "no_single_region_for_all_models_stops_the_plan" {
     allowed_models = ["stability.stable-image-core-v1:1", "amazon.nova-canvas-v1:0"]
   }
 
-  expect_failures = [aws_iam_role_policy.lambda]
+  # Nova Canvas is also legacy: the plan warns about it as well.
+  expect_failures = [aws_iam_role_policy.lambda, check.allowed_models_are_current]
 }

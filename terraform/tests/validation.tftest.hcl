@@ -1,53 +1,62 @@
-# Variable validation: each run gives one bad value and expects the plan to stop at that variable,
-# with the module's own error message instead of an API error during apply. The last runs check that
-# the boundary values are accepted.
+# Variable validation: each run gives bad values and expects the plan to stop at exactly those
+# variables, each with the module's own error message instead of an API error during apply. Runs
+# group several variables (every variable's validation is evaluated in one plan, and a run fails
+# naming any variable that was not refused); the last runs check that the boundary values are
+# accepted.
 
 mock_provider "aws" {
   source = "./tests/mocks"
 }
 
 variables {
-  lambda_zip_path = "dummy-lambda.zip"
+  lambda_zip_path = "tests/fixtures/lambda.zip"
 }
 
-run "rejects_timeout_above_api_gateway_limit" {
+run "rejects_bad_function_settings" {
   command = plan
 
   variables {
-    lambda_timeout_seconds = 30
+    lambda_timeout_seconds      = 30 # above API Gateway's 29 s
+    lambda_memory_mb            = 64 # below Lambda's minimum
+    lambda_architecture         = "arm"
+    lambda_tracing_mode         = "On"
+    lambda_reserved_concurrency = -1
+    log_retention_days          = 15 # not in CloudWatch's list
+    lambda_log_level            = "VERBOSE"
   }
 
-  expect_failures = [var.lambda_timeout_seconds]
+  expect_failures = [
+    var.lambda_timeout_seconds, var.lambda_memory_mb, var.lambda_architecture, var.lambda_tracing_mode,
+    var.lambda_reserved_concurrency, var.log_retention_days, var.lambda_log_level,
+  ]
 }
 
-run "rejects_timeout_fractional" {
+run "rejects_fractional_and_out_of_range_numbers" {
   command = plan
 
   variables {
-    lambda_timeout_seconds = 10.5
+    lambda_timeout_seconds    = 10.5
+    image_retention_days      = 0
+    url_ttl_seconds           = 604800 # seven days: beyond the signing credentials
+    alarm_duration_percent    = 120
+    account_concurrency_limit = 0
   }
 
-  expect_failures = [var.lambda_timeout_seconds]
+  expect_failures = [
+    var.lambda_timeout_seconds, var.image_retention_days, var.url_ttl_seconds, var.alarm_duration_percent,
+    var.account_concurrency_limit,
+  ]
 }
 
-run "rejects_retention_not_in_cloudwatch_list" {
-  command = plan
-
-  variables {
-    log_retention_days = 15
-  }
-
-  expect_failures = [var.log_retention_days]
-}
-
-run "rejects_wildcard_model" {
+run "rejects_wildcard_model_and_arn_default" {
   command = plan
 
   variables {
     allowed_models = ["*"]
+    default_model  = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v1"
   }
 
-  expect_failures = [var.allowed_models]
+  expect_failures = [var.allowed_models, var.default_model]
 }
 
 run "rejects_model_arn_instead_of_id" {
@@ -100,24 +109,35 @@ run "rejects_application_inference_profile_arn" {
   expect_failures = [var.allowed_models]
 }
 
-run "rejects_bedrock_region_typo" {
+run "rejects_duplicate_models" {
   command = plan
 
   variables {
-    bedrock_region = "us-west"
+    allowed_models = ["amazon.titan-image-generator-v1", "amazon.titan-image-generator-v1"]
   }
 
-  expect_failures = [var.bedrock_region]
+  expect_failures = [var.allowed_models]
 }
 
-run "rejects_profile_regions_for_unknown_geography" {
+run "rejects_no_models" {
   command = plan
 
   variables {
+    allowed_models = []
+  }
+
+  expect_failures = [var.allowed_models]
+}
+
+run "rejects_bad_bedrock_regions" {
+  command = plan
+
+  variables {
+    bedrock_region          = "us-west"
     bedrock_profile_regions = { global = ["us-east-1"] }
   }
 
-  expect_failures = [var.bedrock_profile_regions]
+  expect_failures = [var.bedrock_region, var.bedrock_profile_regions]
 }
 
 run "rejects_profile_regions_empty_list" {
@@ -140,96 +160,6 @@ run "rejects_environment_overrides_bedrock_region" {
   expect_failures = [var.lambda_environment]
 }
 
-run "rejects_duplicate_models" {
-  command = plan
-
-  variables {
-    allowed_models = ["amazon.titan-image-generator-v1", "amazon.titan-image-generator-v1"]
-  }
-
-  expect_failures = [var.allowed_models]
-}
-
-run "rejects_no_models" {
-  command = plan
-
-  variables {
-    allowed_models = []
-  }
-
-  expect_failures = [var.allowed_models]
-}
-
-run "rejects_unknown_architecture" {
-  command = plan
-
-  variables {
-    lambda_architecture = "arm"
-  }
-
-  expect_failures = [var.lambda_architecture]
-}
-
-run "rejects_prefix_without_trailing_slash" {
-  command = plan
-
-  variables {
-    image_prefix = "images"
-  }
-
-  expect_failures = [var.image_prefix]
-}
-
-run "rejects_prefix_with_leading_slash" {
-  command = plan
-
-  variables {
-    image_prefix = "/images/"
-  }
-
-  expect_failures = [var.image_prefix]
-}
-
-run "rejects_quota_period_hour" {
-  command = plan
-
-  variables {
-    usage_plan_quota_period = "HOUR"
-  }
-
-  expect_failures = [var.usage_plan_quota_period]
-}
-
-run "rejects_missing_package" {
-  command = plan
-
-  variables {
-    lambda_zip_path = "no-such-package.zip"
-  }
-
-  expect_failures = [var.lambda_zip_path]
-}
-
-run "rejects_kms_alias_instead_of_key_arn" {
-  command = plan
-
-  variables {
-    kms_key_arn = "alias/imagegen"
-  }
-
-  expect_failures = [var.kms_key_arn]
-}
-
-run "rejects_tracing_mode_on" {
-  command = plan
-
-  variables {
-    lambda_tracing_mode = "On"
-  }
-
-  expect_failures = [var.lambda_tracing_mode]
-}
-
 run "rejects_reserved_aws_environment_name" {
   command = plan
 
@@ -250,34 +180,91 @@ run "rejects_environment_overrides_bucket" {
   expect_failures = [var.lambda_environment]
 }
 
-run "rejects_upper_case_name" {
+run "rejects_bad_names_and_prefixes" {
   command = plan
 
   variables {
-    name = "ImageGen"
+    name                 = "ImageGen"
+    image_prefix         = "images" # no trailing slash
+    stage_name           = "my stage"
+    s3_access_log_prefix = "logs with spaces/"
   }
 
-  expect_failures = [var.name]
+  expect_failures = [var.name, var.image_prefix, var.stage_name, var.s3_access_log_prefix]
 }
 
-run "rejects_name_too_long_for_bucket_prefix" {
+run "rejects_name_too_long_and_prefix_with_leading_slash" {
   command = plan
 
   variables {
-    name = "imagegen-with-a-very-long-name"
+    name         = "imagegen-with-a-very-long-name"
+    image_prefix = "/images/"
   }
 
-  expect_failures = [var.name]
+  expect_failures = [var.name, var.image_prefix]
 }
 
-run "rejects_url_ttl_seven_days" {
+run "rejects_bad_package_locations" {
   command = plan
 
   variables {
-    url_ttl_seconds = 604800
+    lambda_zip_path          = "tests/fixtures/lambda.manifest.json"
+    manifest_path            = "tests/fixtures/lambda.zip"
+    lambda_s3_bucket         = "CI_Artifacts"
+    lambda_s3_object_version = ""
   }
 
-  expect_failures = [var.url_ttl_seconds]
+  expect_failures = [var.lambda_zip_path, var.manifest_path, var.lambda_s3_bucket, var.lambda_s3_object_version]
+}
+
+run "rejects_s3_key_that_is_not_a_zip" {
+  command = plan
+
+  variables {
+    lambda_s3_bucket = "ci-artifacts"
+    lambda_s3_key    = "imagegen/lambda.tar.gz"
+  }
+
+  expect_failures = [var.lambda_s3_key]
+}
+
+run "rejects_bad_arns" {
+  command = plan
+
+  variables {
+    kms_key_arn                    = "alias/imagegen"
+    alarm_sns_topic_arn            = "imagegen-alerts"
+    iam_permissions_boundary_arn   = "arn:aws:iam::123456789012:role/boundary"
+    cognito_user_pool_arns         = ["us-east-1_AbCdEf123"]
+    lambda_authorizer_function_arn = "jwt-authorizer"
+    waf_web_acl_arn                = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/0f1e2d3c"
+    s3_access_log_bucket           = "Logs_Bucket"
+  }
+
+  expect_failures = [
+    var.kms_key_arn, var.alarm_sns_topic_arn, var.iam_permissions_boundary_arn, var.cognito_user_pool_arns,
+    var.lambda_authorizer_function_arn, var.waf_web_acl_arn, var.s3_access_log_bucket,
+  ]
+}
+
+run "rejects_bad_api_settings" {
+  command = plan
+
+  variables {
+    api_logging_level             = "DEBUG"
+    usage_plan_quota_period       = "HOUR"
+    iam_role_path                 = "imagegen"
+    waf_rate_limit                = 5
+    waf_rate_limit_window_seconds = 90
+    authorizer_cache_ttl_seconds  = 7200
+    api_keys                      = { "my key" = {} }
+    cognito_oauth_scopes          = ["two words"]
+  }
+
+  expect_failures = [
+    var.api_logging_level, var.usage_plan_quota_period, var.iam_role_path, var.waf_rate_limit,
+    var.waf_rate_limit_window_seconds, var.authorizer_cache_ttl_seconds, var.api_keys, var.cognito_oauth_scopes,
+  ]
 }
 
 run "rejects_cors_origin_with_path" {
@@ -298,86 +285,6 @@ run "rejects_cors_star_among_origins" {
   }
 
   expect_failures = [var.cors_allow_origins]
-}
-
-run "rejects_sns_topic_not_an_arn" {
-  command = plan
-
-  variables {
-    alarm_sns_topic_arn = "imagegen-alerts"
-  }
-
-  expect_failures = [var.alarm_sns_topic_arn]
-}
-
-run "rejects_stage_name_with_space" {
-  command = plan
-
-  variables {
-    stage_name = "my stage"
-  }
-
-  expect_failures = [var.stage_name]
-}
-
-run "rejects_memory_below_lambda_minimum" {
-  command = plan
-
-  variables {
-    lambda_memory_mb = 64
-  }
-
-  expect_failures = [var.lambda_memory_mb]
-}
-
-run "rejects_logging_level_debug" {
-  command = plan
-
-  variables {
-    api_logging_level = "DEBUG"
-  }
-
-  expect_failures = [var.api_logging_level]
-}
-
-run "rejects_negative_reserved_concurrency" {
-  command = plan
-
-  variables {
-    lambda_reserved_concurrency = -1
-  }
-
-  expect_failures = [var.lambda_reserved_concurrency]
-}
-
-run "rejects_retention_zero_days" {
-  command = plan
-
-  variables {
-    image_retention_days = 0
-  }
-
-  expect_failures = [var.image_retention_days]
-}
-
-run "rejects_region_typo" {
-  command = plan
-
-  variables {
-    aws_region = "us-east"
-  }
-
-  expect_failures = [var.aws_region]
-}
-
-run "rejects_duration_alarm_percent_above_100" {
-  command = plan
-
-  variables {
-    alarm_duration_percent = 120
-  }
-
-  expect_failures = [var.alarm_duration_percent]
 }
 
 run "accepts_boundary_values" {
@@ -407,7 +314,9 @@ run "accepts_boundary_values" {
   }
 
   assert {
-    condition     = length(aws_api_gateway_gateway_response.cors) == 0
+    condition = alltrue([
+      for t, r in aws_api_gateway_gateway_response.error : !contains(keys(r.response_parameters), "gatewayresponse.header.Access-Control-Allow-Origin")
+    ])
     error_message = "With several origins API Gateway's own answers cannot name one, so they carry none."
   }
 }

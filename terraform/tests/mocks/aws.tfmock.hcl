@@ -58,3 +58,37 @@ mock_resource "aws_api_gateway_api_key" {
     value = "mocked-api-key-value-0123456789abcdef"
   }
 }
+
+# The provider's region: us-east-1 unless a run overrides data.aws_region.current.
+mock_data "aws_region" {
+  defaults = {
+    name = "us-east-1"
+    id   = "us-east-1"
+  }
+}
+
+mock_data "aws_servicequotas_service_quota" {
+  defaults = {
+    value = 1000
+  }
+}
+
+mock_resource "aws_api_gateway_authorizer" {
+  defaults = {
+    id  = "auth01"
+    arn = "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/authorizers/auth01"
+  }
+}
+
+mock_resource "aws_api_gateway_usage_plan" {
+  defaults = {
+    id = "plan01"
+  }
+}
+
+mock_resource "aws_wafv2_web_acl" {
+  defaults = {
+    id  = "0f1e2d3c-0000-4000-8000-000000000001"
+    arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/imagegen-rate-limit/0f1e2d3c-0000-4000-8000-000000000001"
+  }
+}
