@@ -1,35 +1,29 @@
 # The REST API in front of the function. Every route is a Lambda proxy integration: the Lua policy
 # inside the function does routing, validation, CORS preflight answers and error shapes, so API
-# Gateway only adds keys, throttling and logs. New routes are one more entry in local.api_routes.
+# Gateway only adds who may call (access.tf: keys, usage plan, authorizers), throttling and logs, and
+# answers its own errors in the API's error shape (gateway_responses.tf). New routes are one more
+# entry in local.api_routes.
 
 locals {
-  # path part => methods served besides OPTIONS, and whether an API key is required when keys are on.
+  # path part => methods served besides OPTIONS, and whether the route is protected (API key and
+  # authorizer, access.tf) unless allow_anonymous_access opens the API.
   api_routes = {
-    "generate-image" = { methods = ["GET", "POST"], api_key = true }
-    "models"         = { methods = ["GET"], api_key = true }
-    "health"         = { methods = ["GET"], api_key = false }
+    "generate-image" = { methods = ["GET", "POST"], protected = true }
+    "models"         = { methods = ["GET"], protected = true }
+    "health"         = { methods = ["GET"], protected = false }
   }
 
-  # One entry per (method, path), OPTIONS included. Browsers send no x-api-key on a CORS preflight,
-  # so OPTIONS never requires a key.
+  # One entry per (method, path), OPTIONS included. Browsers send no x-api-key and no Authorization
+  # on a CORS preflight, so OPTIONS is never protected.
   api_methods = merge([
     for path, route in local.api_routes : {
       for method in concat(route.methods, ["OPTIONS"]) : "${method} /${path}" => {
-        path             = path
-        method           = method
-        api_key_required = var.create_api_key && route.api_key && method != "OPTIONS"
+        path      = path
+        method    = method
+        protected = route.protected && method != "OPTIONS"
       }
     }
   ]...)
-
-  # A gateway response carries one static origin, so API Gateway's own errors get CORS headers only
-  # when exactly one origin (or "*") is allowed.
-  api_cors_origin = length(var.cors_allow_origins) == 1 ? var.cors_allow_origins[0] : ""
-  api_cors_headers = {
-    "gatewayresponse.header.Access-Control-Allow-Origin"  = "'${local.api_cors_origin}'"
-    "gatewayresponse.header.Access-Control-Allow-Headers" = "'Content-Type,X-Api-Key,Authorization'"
-    "gatewayresponse.header.Access-Control-Allow-Methods" = "'GET,POST,OPTIONS'"
-  }
 
   # One JSON object per request in the access log; no query string or body: they carry prompts.
   api_access_log_format = jsonencode({
@@ -59,6 +53,27 @@ resource "aws_api_gateway_rest_api" "this" {
   endpoint_configuration {
     types = ["REGIONAL"]
   }
+
+  tags = local.tags
+
+  # Closed by default: a configuration that would let anyone generate (and bill) images stops here,
+  # unless allow_anonymous_access says so.
+  lifecycle {
+    precondition {
+      condition     = var.allow_anonymous_access || local.api_key_required || local.authorizer_type != "NONE"
+      error_message = "This configuration requires neither an API key nor a token on /generate-image and /models, so anyone could generate billed images: keep at least one entry in api_keys (the default), set cognito_user_pool_arns or lambda_authorizer_function_arn, or set allow_anonymous_access = true to open the API on purpose."
+    }
+
+    precondition {
+      condition     = !var.allow_anonymous_access || local.authorizer_requested == "NONE"
+      error_message = "allow_anonymous_access = true opens the API, but an authorizer is configured (cognito_user_pool_arns or lambda_authorizer_function_arn): remove the authorizer, or leave allow_anonymous_access false."
+    }
+
+    precondition {
+      condition     = length(var.cognito_user_pool_arns) == 0 || var.lambda_authorizer_function_arn == null
+      error_message = "Set cognito_user_pool_arns or lambda_authorizer_function_arn, not both: a method has one authorizer."
+    }
+  }
 }
 
 resource "aws_api_gateway_resource" "route" {
@@ -69,14 +84,19 @@ resource "aws_api_gateway_resource" "route" {
   path_part   = each.key
 }
 
+#tfsec:ignore:aws-api-gateway-no-public-access
 resource "aws_api_gateway_method" "route" {
+  #checkov:skip=CKV_AWS_59:OPTIONS (CORS preflight) and /health are open by design; /generate-image and /models require an API key or a token unless allow_anonymous_access opens them.
+  #checkov:skip=CKV2_AWS_53:Requests are validated by the function's policy, which answers every error in the API's error shape.
   for_each = local.api_methods
 
-  rest_api_id      = aws_api_gateway_rest_api.this.id
-  resource_id      = aws_api_gateway_resource.route[each.value.path].id
-  http_method      = each.value.method
-  authorization    = "NONE"
-  api_key_required = each.value.api_key_required
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  resource_id          = aws_api_gateway_resource.route[each.value.path].id
+  http_method          = each.value.method
+  authorization        = each.value.protected ? local.authorizer_type : "NONE"
+  authorizer_id        = each.value.protected ? local.authorizer_id : null
+  authorization_scopes = each.value.protected && local.authorizer_type == "COGNITO_USER_POOLS" && length(var.cognito_oauth_scopes) > 0 ? var.cognito_oauth_scopes : null
+  api_key_required     = each.value.protected && local.api_key_required
 }
 
 resource "aws_api_gateway_integration" "route" {
@@ -104,16 +124,6 @@ resource "aws_lambda_permission" "api" {
   source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/${var.stage_name}/${each.value.method}/${each.value.path}"
 }
 
-# API Gateway's own errors (missing key 403, throttling 429, integration failures 5XX) carry the CORS
-# headers too, so a browser can read them.
-resource "aws_api_gateway_gateway_response" "cors" {
-  for_each = local.api_cors_origin == "" ? toset([]) : toset(["DEFAULT_4XX", "DEFAULT_5XX"])
-
-  rest_api_id         = aws_api_gateway_rest_api.this.id
-  response_type       = each.key
-  response_parameters = local.api_cors_headers
-}
-
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "Managed by Terraform."
@@ -124,7 +134,8 @@ resource "aws_api_gateway_deployment" "this" {
       aws_api_gateway_resource.route,
       aws_api_gateway_method.route,
       aws_api_gateway_integration.route,
-      aws_api_gateway_gateway_response.cors,
+      aws_api_gateway_gateway_response.error,
+      aws_api_gateway_authorizer.this,
     ]))
   }
 
@@ -134,8 +145,12 @@ resource "aws_api_gateway_deployment" "this" {
   }
 }
 
-# The account-wide CloudWatch Logs role API Gateway needs before any stage can log. Region-wide: with
-# provider 6.x, destroying it resets the account setting, so only one stack should manage it.
+# The account-wide CloudWatch Logs role API Gateway needs before any stage can log: without it the
+# first apply fails with "CloudWatch Logs role ARN must be set in account settings". One per account
+# and region, shared by every API there: the last stack to set it wins, and (with provider 5, pinned
+# here) destroying this resource leaves the setting as it is, pointing at a role that no longer exists
+# if this stack's role was the one set. Manage it from one stack per region (README, "Several stacks
+# in one region").
 resource "aws_api_gateway_account" "this" {
   count = var.manage_api_gateway_account ? 1 : 0
 
@@ -144,7 +159,14 @@ resource "aws_api_gateway_account" "this" {
   depends_on = [aws_iam_role_policy_attachment.api_gateway_cloudwatch]
 }
 
+#tfsec:ignore:aws-api-gateway-enable-tracing
+#tfsec:ignore:aws-api-gateway-enable-cache
 resource "aws_api_gateway_stage" "this" {
+  #checkov:skip=CKV_AWS_73:X-Ray tracing is optional (lambda_tracing_mode = "Active" turns it on for the stage too).
+  #checkov:skip=CKV_AWS_120:Caching is off on purpose: every request is a new generation, and cached answers would carry expired URLs.
+  #checkov:skip=CKV2_AWS_51:A public API for API-key or token clients; client certificates authenticate API Gateway to a backend, which Lambda proxy does not use.
+  #checkov:skip=CKV2_AWS_29:A WAF web ACL is optional (waf_rate_limit or waf_web_acl_arn).
+
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
   stage_name           = var.stage_name
@@ -155,10 +177,17 @@ resource "aws_api_gateway_stage" "this" {
     format          = local.api_access_log_format
   }
 
+  tags = local.tags
+
   depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.api_execution]
 }
 
+#tfsec:ignore:aws-api-gateway-enable-cache
+#tfsec:ignore:aws-api-gateway-enable-cache-encryption
 resource "aws_api_gateway_method_settings" "all" {
+  #checkov:skip=CKV_AWS_225:Caching is off on purpose: every request is a new generation.
+  #checkov:skip=CKV_AWS_308:No cache, so nothing to encrypt.
+
   rest_api_id = aws_api_gateway_rest_api.this.id
   stage_name  = aws_api_gateway_stage.this.stage_name
   method_path = "*/*"
@@ -170,46 +199,4 @@ resource "aws_api_gateway_method_settings" "all" {
     throttling_rate_limit  = var.api_throttling_rate_limit
     throttling_burst_limit = var.api_throttling_burst_limit
   }
-}
-
-# ---------------------------------------------------------------------------------------------------
-# API key and usage plan (only with create_api_key)
-# ---------------------------------------------------------------------------------------------------
-
-resource "aws_api_gateway_api_key" "this" {
-  count = var.create_api_key ? 1 : 0
-
-  name        = "${var.name}-default"
-  description = "API key of the ${var.name} image generation API."
-  enabled     = true
-}
-
-resource "aws_api_gateway_usage_plan" "this" {
-  count = var.create_api_key ? 1 : 0
-
-  name        = "${var.name}-default"
-  description = "Per-key rate, burst and quota of the ${var.name} image generation API."
-
-  api_stages {
-    api_id = aws_api_gateway_rest_api.this.id
-    stage  = aws_api_gateway_stage.this.stage_name
-  }
-
-  throttle_settings {
-    rate_limit  = var.usage_plan_rate_limit
-    burst_limit = var.usage_plan_burst_limit
-  }
-
-  quota_settings {
-    limit  = var.usage_plan_quota_limit
-    period = var.usage_plan_quota_period
-  }
-}
-
-resource "aws_api_gateway_usage_plan_key" "this" {
-  count = var.create_api_key ? 1 : 0
-
-  key_id        = aws_api_gateway_api_key.this[0].id
-  key_type      = "API_KEY"
-  usage_plan_id = aws_api_gateway_usage_plan.this[0].id
 }

@@ -1,4 +1,7 @@
-# What a user needs after apply: the URL to call, where images land, what to look at when it fails.
+# What a user needs after apply: the URL to call, the keys to call it with, where images land, what the
+# function runs with, what to look at when it fails. Secrets (the key values) are sensitive: terraform
+# shows them only when asked by name (terraform output -json api_key_values); the state holds them in
+# clear text, as it holds every attribute (README, "Secrets in the state").
 
 output "generate_image_url" {
   description = "Invoke URL of /generate-image (GET with ?prompt=..., or POST with a JSON body)."
@@ -40,10 +43,49 @@ output "lambda_role_arn" {
   value       = aws_iam_role.lambda.arn
 }
 
-output "api_key_value" {
-  description = "Value of the generated API key, to send as the x-api-key header; null unless create_api_key is true."
-  value       = var.create_api_key ? aws_api_gateway_api_key.this[0].value : null
+output "api_key_ids" {
+  description = "Id of each API key, by its name in api_keys: what the policy's rate_limit.keys (config.lua) and the access log's apiKeyId name. Not secret."
+  value       = local.api_key_ids
+}
+
+output "api_key_values" {
+  description = "Value of each API key, by its name in api_keys, to send as the x-api-key header. Sensitive: read with terraform output -json api_key_values."
+  value       = { for k, key in aws_api_gateway_api_key.this : k => key.value }
   sensitive   = true
+}
+
+output "api_key_value" {
+  description = "Value of the key named default (else of the first key by name), for a quick test: curl -H \"x-api-key: $(terraform output -raw api_key_value)\" ...; null when no key is created."
+  value = length(aws_api_gateway_api_key.this) == 0 ? null : (
+    contains(keys(aws_api_gateway_api_key.this), "default") ? aws_api_gateway_api_key.this["default"].value :
+    aws_api_gateway_api_key.this[sort(keys(aws_api_gateway_api_key.this))[0]].value
+  )
+  sensitive = true
+}
+
+output "rate_limit_keys_lua" {
+  description = "The lines to put in rate_limit.keys of runtime/policy/config.lua so that the keys given a tier in api_keys get it (the policy names keys by id); empty when no key has a tier."
+  value       = local.rate_limit_keys_lua
+}
+
+output "allowed_models" {
+  description = "The models the function serves and IAM grants: allowed_models, or the policy's config.lua (from the package manifest)."
+  value       = local.allowed_models
+}
+
+output "default_model" {
+  description = "The model used when a request names none: default_model, or the policy's choice."
+  value       = local.default_model
+}
+
+output "image_prefix" {
+  description = "The S3 key prefix the function may write under and the lifecycle rule expires: image_prefix, or the literal start of the policy's storage.key_prefix."
+  value       = local.image_prefix
+}
+
+output "web_acl_arn" {
+  description = "ARN of the AWS WAF web ACL associated with the stage (the module's own or waf_web_acl_arn); null without WAF."
+  value       = try(aws_wafv2_web_acl_association.this[0].web_acl_arn, null)
 }
 
 output "bedrock_region" {

@@ -1,16 +1,19 @@
-# The module with its defaults, applied against a mocked AWS provider: the bucket is locked down,
-# the role has exactly the least-privilege statements, the API has exactly its routes, and nothing
-# optional is created.
+# The module with its defaults, applied against a mocked AWS provider (region us-east-1) and the
+# fixture package (tests/fixtures: a stand-in zip and the manifest of the shipped policy): the bucket
+# is locked down, the role has exactly the least-privilege statements, the function runs with the
+# policy's own settings, the API has exactly its routes and is closed (one API key, a usage plan with
+# a daily quota), and nothing else optional is created.
 
 mock_provider "aws" {
   source = "./tests/mocks"
 }
 
 variables {
-  lambda_zip_path = "dummy-lambda.zip"
+  lambda_zip_path = "tests/fixtures/lambda.zip"
 }
 
-run "bucket_is_private_encrypted_and_expiring" {
+# One apply of the defaults, checked in two runs (each run costs a plan against the mocked provider).
+run "storage_permissions_and_function" {
   command = apply
 
   assert {
@@ -72,10 +75,6 @@ run "bucket_is_private_encrypted_and_expiring" {
     }]
     error_message = "The bucket policy must deny every non-TLS request on the bucket and its objects."
   }
-}
-
-run "role_has_least_privilege" {
-  command = apply
 
   assert {
     condition     = length(jsondecode(aws_iam_role_policy.lambda.policy).Statement) == 3
@@ -132,10 +131,6 @@ run "role_has_least_privilege" {
     condition     = jsondecode(aws_iam_role.lambda.assume_role_policy).Statement[0].Principal.Service == "lambda.amazonaws.com"
     error_message = "Only Lambda may assume the function's role."
   }
-}
-
-run "function_runs_the_custom_runtime" {
-  command = apply
 
   assert {
     condition     = aws_lambda_function.this.runtime == "provided.al2023" && aws_lambda_function.this.handler == "bootstrap"
@@ -148,28 +143,33 @@ run "function_runs_the_custom_runtime" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256("dummy-lambda.zip")
-    error_message = "source_code_hash must be the hash of the package file."
+    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256("tests/fixtures/lambda.zip") && aws_lambda_function.this.filename == "tests/fixtures/lambda.zip"
+    error_message = "The function must be deployed from the zip, with source_code_hash the hash of the package file."
   }
 
   assert {
     condition = (
       aws_lambda_function.this.environment[0].variables.IMAGEGEN_BUCKET == aws_s3_bucket.images.id &&
-      aws_lambda_function.this.environment[0].variables.IMAGEGEN_ALLOWED_MODELS == "stability.stable-image-core-v1:1,stability.sd3-5-large-v1:0,stability.stable-image-ultra-v1:1" &&
-      aws_lambda_function.this.environment[0].variables.IMAGEGEN_DEFAULT_MODEL == "stability.stable-image-core-v1:1" &&
       aws_lambda_function.this.environment[0].variables.IMAGEGEN_BEDROCK_REGION == "us-west-2" &&
-      aws_lambda_function.this.environment[0].variables.IMAGEGEN_URL_TTL == "3600" &&
-      aws_lambda_function.this.environment[0].variables.IMAGEGEN_LOG_PROMPTS == "0" &&
       aws_lambda_function.this.environment[0].variables.IMAGEGEN_POLICY_DIR == "/var/task/policy"
     )
-    error_message = "The function's environment must carry the bucket, the active models with Stable Image Core as the default, Bedrock's region us-west-2, the URL lifetime, the policy directory and prompt logging off."
+    error_message = "The function's environment must carry the bucket, Bedrock's region us-west-2 and the policy directory."
+  }
+
+  # One source of truth: with no Terraform variable set, config.lua decides everything it knows.
+  assert {
+    condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
+      "IMAGEGEN_BUCKET", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_POLICY_DIR", "LD_LIBRARY_PATH",
+    ])
+    error_message = "By default the module must set no IMAGEGEN_* variable that overrides config.lua (allowed or default model, CORS origins, key prefixes, URL lifetime, prompt logging)."
   }
 
   assert {
-    condition = length(setintersection(keys(aws_lambda_function.this.environment[0].variables), [
-      "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_SSE", "IMAGEGEN_KMS_KEY_ID",
-    ])) == 0
-    error_message = "Without origins or a KMS key, the policy's CORS setting and the bucket's default encryption apply."
+    condition = (
+      output.allowed_models == tolist(["stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0", "stability.stable-image-ultra-v1:1"]) &&
+      output.default_model == "stability.stable-image-core-v1:1" && output.image_prefix == "images/"
+    )
+    error_message = "The module must read the policy's allowed models, default model and image folder from the manifest."
   }
 
   assert {
@@ -207,7 +207,7 @@ run "function_runs_the_custom_runtime" {
   }
 }
 
-run "api_has_exactly_its_routes" {
+run "api_routes_closed_by_default" {
   command = apply
 
   assert {
@@ -224,8 +224,18 @@ run "api_has_exactly_its_routes" {
   }
 
   assert {
-    condition     = alltrue([for k, m in aws_api_gateway_method.route : m.api_key_required == false && m.authorization == "NONE"])
-    error_message = "Without create_api_key no method requires a key."
+    condition = {
+      for k, m in aws_api_gateway_method.route : k => [m.api_key_required, m.authorization]
+      } == {
+      "GET /generate-image"     = [true, "NONE"]
+      "POST /generate-image"    = [true, "NONE"]
+      "OPTIONS /generate-image" = [false, "NONE"]
+      "GET /models"             = [true, "NONE"]
+      "OPTIONS /models"         = [false, "NONE"]
+      "GET /health"             = [false, "NONE"]
+      "OPTIONS /health"         = [false, "NONE"]
+    }
+    error_message = "Closed by default: an API key is required on /generate-image and /models, never on /health or a CORS preflight."
   }
 
   assert {
@@ -266,37 +276,77 @@ run "api_has_exactly_its_routes" {
   }
 
   assert {
-    condition     = length(aws_api_gateway_gateway_response.cors) == 0
-    error_message = "Without a configured origin, API Gateway's own answers carry no CORS headers."
+    condition = alltrue([
+      for t, r in aws_api_gateway_gateway_response.error :
+      length([for h in keys(r.response_parameters) : h if startswith(h, "gatewayresponse.header.Access-Control-")]) == 0
+    ])
+    error_message = "Without an allowed origin (the policy allows none as shipped), API Gateway's own answers carry no CORS headers."
   }
 
   assert {
     condition     = output.generate_image_url == "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/generate-image"
     error_message = "generate_image_url must be the stage's invoke URL followed by /generate-image."
   }
-}
-
-run "nothing_optional_by_default" {
-  command = apply
 
   assert {
     condition = (
-      length(aws_api_gateway_api_key.this) == 0 && length(aws_api_gateway_usage_plan.this) == 0 &&
-      length(aws_api_gateway_usage_plan_key.this) == 0 && output.api_key_value == null
+      keys(aws_api_gateway_api_key.this) == ["default"] && aws_api_gateway_api_key.this["default"].name == "imagegen-default" &&
+      aws_api_gateway_api_key.this["default"].enabled && length(aws_api_gateway_usage_plan.this) == 1 &&
+      aws_api_gateway_usage_plan_key.this["default"].key_id == aws_api_gateway_api_key.this["default"].id
     )
-    error_message = "No API key or usage plan without create_api_key."
+    error_message = "By default one API key, named default, is created and attached to the usage plan."
   }
 
   assert {
-    condition     = length(aws_api_gateway_account.this) == 0 && length(aws_iam_role.api_gateway_cloudwatch) == 0
-    error_message = "The account-wide API Gateway setting is left alone by default."
+    condition = (
+      one(aws_api_gateway_usage_plan.this[0].quota_settings).limit == 1000 &&
+      one(aws_api_gateway_usage_plan.this[0].quota_settings).period == "DAY" &&
+      one(aws_api_gateway_usage_plan.this[0].throttle_settings).rate_limit == 5 &&
+      one(aws_api_gateway_usage_plan.this[0].api_stages).stage == aws_api_gateway_stage.this.stage_name
+    )
+    error_message = "The default usage plan caps each key at 5 requests per second and 1000 requests a day on this stage."
+  }
+
+  assert {
+    condition     = output.api_key_ids == { default = "k3yk3yk3y1" } && output.api_key_value == "mocked-api-key-value-0123456789abcdef"
+    error_message = "The key's id and value must be outputs."
+  }
+
+  assert {
+    condition     = issensitive(output.api_key_value) && issensitive(output.api_key_values) && !issensitive(output.api_key_ids)
+    error_message = "Key values are sensitive outputs; key ids are not secret."
+  }
+
+  assert {
+    condition     = output.rate_limit_keys_lua == ""
+    error_message = "Without a tier in api_keys there is nothing to add to config.lua."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_authorizer.this) == 0 && length(aws_wafv2_web_acl.this) == 0 && length(aws_wafv2_web_acl_association.this) == 0
+    error_message = "No authorizer and no WAF by default."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 1 && aws_api_gateway_account.this[0].cloudwatch_role_arn == aws_iam_role.api_gateway_cloudwatch[0].arn
+    error_message = "The region's API Gateway logging role is set by default, so that the first apply succeeds in a fresh account."
   }
 
   assert {
     condition = (
       length(aws_cloudwatch_metric_alarm.api_5xx_rate) == 0 && length(aws_cloudwatch_metric_alarm.lambda_throttles) == 0 &&
-      length(aws_cloudwatch_metric_alarm.lambda_duration) == 0
+      length(aws_cloudwatch_metric_alarm.lambda_duration) == 0 && length(aws_s3_bucket_logging.images) == 0 &&
+      length(data.aws_servicequotas_service_quota.lambda_concurrency) == 0
     )
-    error_message = "No alarms without create_alarms."
+    error_message = "No alarms, no S3 access logging and no Service Quotas read by default."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_iam_role.lambda.path == "/", aws_iam_role.lambda.permissions_boundary == null,
+      aws_s3_bucket.images.tags.Application == "imagegen", aws_lambda_function.this.tags.Application == "imagegen",
+      aws_api_gateway_rest_api.this.tags.Application == "imagegen",
+    ])
+    error_message = "Roles have the default path and no boundary; resources carry the Application tag."
   }
 }

@@ -1,0 +1,78 @@
+# API Gateway's own errors, in the API's error shape. Whatever API Gateway refuses before the function
+# runs (a missing or wrong key, an unknown route, throttling, a quota, a too large request, a token an
+# authorizer rejects, a WAF block) or cannot get from it (timeout, failure) would otherwise answer in
+# API Gateway's shape, {"message": "Forbidden"}. Each response below answers
+#   {"error": {"code": "<code>", "message": "<sentence>", "requestId": "<API Gateway's request id>"}}
+# with the CORS headers of the allowed origin, as the function's own errors do. The local gateway
+# (runtime/local) answers the same codes; terraform/README.md lists every status a client can see.
+
+locals {
+  # response type => status (null keeps API Gateway's own status for the type), code, message.
+  gateway_errors = merge(
+    {
+      # A missing or wrong x-api-key (INVALID_API_KEY), or a request an authorizer denies (ACCESS_DENIED).
+      INVALID_API_KEY = { status = 403, code = "forbidden", message = "A valid API key is required: send it in the x-api-key header." }
+      ACCESS_DENIED   = { status = 403, code = "forbidden", message = "The credentials of this request do not allow this call." }
+      # REST APIs answer an unknown path or method this way, not with 404.
+      MISSING_AUTHENTICATION_TOKEN = { status = 403, code = "missing_authentication_token", message = "No route matches this method and path: the API serves GET and POST /generate-image, GET /models and GET /health." }
+      RESOURCE_NOT_FOUND           = { status = 404, code = "not_found", message = "No route matches this method and path: the API serves GET and POST /generate-image, GET /models and GET /health." }
+      # The stage's or the usage plan's per-key throttle, and the usage plan's quota.
+      THROTTLED              = { status = 429, code = "throttled_by_gateway", message = "Too many requests: the API's request rate limit was exceeded; retry after a short wait." }
+      QUOTA_EXCEEDED         = { status = 429, code = "quota_exceeded", message = "This API key has used its request quota for the current period; it is renewed at the start of the next one." }
+      REQUEST_TOO_LARGE      = { status = 413, code = "payload_too_large", message = "The request is larger than API Gateway accepts (10 MB)." }
+      UNSUPPORTED_MEDIA_TYPE = { status = 415, code = "unsupported_media_type", message = "API Gateway does not accept this Content-Type: send JSON (application/json)." }
+      # The function did not answer in API Gateway's 29 s, or failed without an answer.
+      INTEGRATION_TIMEOUT = { status = 504, code = "gateway_timeout", message = "The image generation did not answer in time; retry, or ask for fewer images." }
+      INTEGRATION_FAILURE = { status = 502, code = "bad_gateway", message = "The image generation function failed without an answer; retry, and report the requestId if it persists." }
+      # Every other type: API Gateway's status, in our shape.
+      DEFAULT_4XX = { status = null, code = "bad_request", message = "API Gateway refused the request before it reached the API." }
+      DEFAULT_5XX = { status = null, code = "bad_gateway", message = "API Gateway could not get an answer from the image generation function; retry, and report the requestId if it persists." }
+    },
+    local.authorizer_type == "NONE" ? {} : {
+      UNAUTHORIZED                   = { status = 401, code = "unauthorized", message = "A valid bearer token is required: send it in the Authorization header." }
+      AUTHORIZER_FAILURE             = { status = 500, code = "authorizer_error", message = "The API's authorizer failed to check the token; retry, and report the requestId if it persists." }
+      AUTHORIZER_CONFIGURATION_ERROR = { status = 500, code = "authorizer_error", message = "The API's authorizer failed to check the token; retry, and report the requestId if it persists." }
+    },
+    # The module's own web ACL has one rule, the per-IP rate: its blocks are rate limits. An
+    # organisation's web ACL blocks for its own reasons.
+    var.waf_rate_limit != null ? {
+      WAF_FILTERED = { status = 429, code = "throttled_by_firewall", message = "Too many requests from this address: the firewall's rate limit was exceeded; retry in a few minutes." }
+    } : {},
+    var.waf_web_acl_arn != null ? {
+      WAF_FILTERED = { status = 403, code = "blocked_by_firewall", message = "The firewall blocked this request." }
+    } : {},
+  )
+
+  # A gateway response carries one static origin, so API Gateway's own errors get the CORS headers
+  # only when exactly one origin (or "*") is allowed, by cors_allow_origins or by the policy.
+  gateway_cors_origin = length(local.cors_origins) == 1 ? local.cors_origins[0] : ""
+  gateway_cors_headers = local.gateway_cors_origin == "" ? {} : {
+    "gatewayresponse.header.Access-Control-Allow-Origin"  = "'${local.gateway_cors_origin}'"
+    "gatewayresponse.header.Access-Control-Allow-Headers" = "'Content-Type,X-Api-Key,Authorization'"
+    "gatewayresponse.header.Access-Control-Allow-Methods" = "'GET,POST,OPTIONS'"
+  }
+}
+
+resource "aws_api_gateway_gateway_response" "error" {
+  for_each = local.gateway_errors
+
+  rest_api_id   = aws_api_gateway_rest_api.this.id
+  response_type = each.key
+  status_code   = each.value.status == null ? null : tostring(each.value.status)
+
+  # $context.requestId is substituted by API Gateway inside the JSON string.
+  response_templates = {
+    "application/json" = jsonencode({
+      error = {
+        code      = each.value.code
+        message   = each.value.message
+        requestId = "$context.requestId"
+      }
+    })
+  }
+
+  response_parameters = merge(
+    local.gateway_cors_headers,
+    each.key == "THROTTLED" ? { "gatewayresponse.header.Retry-After" = "'1'" } : {},
+  )
+}
