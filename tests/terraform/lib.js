@@ -52,11 +52,17 @@ function mergeInto(config, parsed) {
   return config;
 }
 
-// Parses every .tf file of the module. Returns { config, files: [{file, error}] }.
-async function loadModule() {
+// Parses the .tf files of one configuration directory (the module's own top level by default; the
+// examples under examples/ are configurations of their own). Returns { config, files: [{file, error}] }.
+async function loadModule(dir = moduleDir) {
   const config = {};
   const files = [];
-  for (const file of moduleFiles().filter((f) => f.endsWith(".tf"))) {
+  const tfFiles = fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith(".tf"))
+    .sort()
+    .map((n) => path.join(dir, n));
+  for (const file of tfFiles) {
     try {
       mergeInto(config, await parseFile(file));
       files.push({ file, error: null });
