@@ -73,6 +73,7 @@ int main(int argc, char **argv)
     sigset_t set;
     gw_block_signals(&set);
     ig_log_init();
+    gw_out_start();
 
     gw_config cfg;
     ig_error err;

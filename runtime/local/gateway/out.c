@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "core/clock.h"
 
 /* Held-back output is bounded: a function that floods its init phase cannot exhaust memory. */
 #define GW_OUT_HOLD_MAX (8u * 1024 * 1024)
@@ -58,37 +57,22 @@ void gw_out_printf(const char *prefix, const char *fmt, ...)
     gw_out_line(prefix, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
+static void gw_out_json_line(const char *line, size_t len)
+{
+    gw_out_line(NULL, line, len);
+}
+
+void gw_out_start(void)
+{
+    ig_log_set_writer(gw_out_json_line);
+}
+
 void gw_log(ig_log_level level, const char *message, json_t *fields)
 {
-    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
-    if (!ig_log_enabled(level)) {
-        json_decref(fields);
-        return;
-    }
-    char ts[40];
-    ig_format_rfc3339_ms(ig_now_ms(), ts, sizeof ts);
-    json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "timestamp", ts, "level", names[level], "logger",
-                             "imagegen-gateway", "message", message);
-    if (!line) {
-        json_decref(fields);
-        return;
-    }
-    if (json_is_object(fields)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(fields, k, v)
-        {
-            if (!json_object_get(line, k))
-                json_object_set(line, k, v);
-        }
-    }
-    json_decref(fields);
-    char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(line);
-    if (text) {
-        gw_out_line(NULL, text, strlen(text));
-        free(text);
-    }
+    if (!fields)
+        fields = json_object();
+    json_object_set_new(fields, "logger", json_string("imagegen-gateway"));
+    ig_log(level, message, fields);
 }
 
 void gw_out_ready(const char *first_line)

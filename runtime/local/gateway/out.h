@@ -17,8 +17,10 @@
 /* Writes prefix (may be NULL) and line[0..len) and a newline as one line. */
 void gw_out_line(const char *prefix, const char *line, size_t len);
 void gw_out_printf(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A JSON log line shaped like the core's (timestamp, level, message, fields); steals fields. */
+/* The core logger's line (core/log.h) with "logger": "imagegen-gateway"; steals fields.
+ * gw_out_start routes the core logger's lines through this output. */
 void gw_log(ig_log_level level, const char *message, json_t *fields);
+void gw_out_start(void);
 /* Writes first_line, then every line held back so far; later lines go straight out. */
 void gw_out_ready(const char *first_line);
 /* Frees what is still held back (when the gateway stops before it was ready, it is printed). */

@@ -11,6 +11,7 @@
 
 static ig_log_level ig_log_min = IG_LOG_INFO;
 static char ig_log_request_id[128];
+static ig_log_writer ig_log_write;
 
 static const char *const ig_level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 
@@ -58,19 +59,26 @@ void ig_log_set_request_id(const char *request_id)
     snprintf(ig_log_request_id, sizeof ig_log_request_id, "%s", request_id);
 }
 
+void ig_log_set_writer(ig_log_writer writer)
+{
+    ig_log_write = writer;
+}
+
 void ig_log_raw_json(json_t *obj)
 {
     if (!obj)
         return;
     char *line = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
-    if (line) {
+    if (line && ig_log_write) {
+        ig_log_write(line, strlen(line));
+    } else if (line) {
         flockfile(stdout); /* one whole line per record, even from several threads */
         fputs(line, stdout);
         fputc('\n', stdout);
         fflush(stdout);
         funlockfile(stdout);
-        free(line);
     }
+    free(line);
     json_decref(obj);
 }
 

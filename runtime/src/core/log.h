@@ -27,4 +27,10 @@ void ig_logf(ig_log_level level, const char *fmt, ...) __attribute__((format(pri
 /* Writes a prepared JSON object (an EMF record, say) as one line on stdout. Steals obj. */
 void ig_log_raw_json(json_t *obj);
 
+/* Where finished lines go instead of stdout: a program that orders its own output (the local
+ * gateway holds lines back until it is ready) passes a writer, which gets each line without
+ * its newline and must write it whole; NULL restores stdout. Set it before any thread logs. */
+typedef void (*ig_log_writer)(const char *line, size_t len);
+void ig_log_set_writer(ig_log_writer writer);
+
 #endif
