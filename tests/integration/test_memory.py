@@ -40,7 +40,7 @@ class MemoryTest(unittest.TestCase):
                 ("GET", "/generate-image?prompt=x&width=10abc", None),
                 ("POST", "/generate-image", "{broken"),
                 ("GET", "/models", None),
-                ("GET", "/nope", None),
+                ("GET", "/generate-image?prompt=x&aspectRatio=7:3", None),
             ]
             rss = {}
             for i in range(1, total + 1):

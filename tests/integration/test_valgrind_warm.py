@@ -44,7 +44,7 @@ class ValgrindWarmLoopTest(unittest.TestCase):
                     statuses.append(r.status)
                     self.assertEqual(r.status, 200, r.body)
                 else:
-                    path = ["/health", "/models", "/generate-image?prompt=x&width=10abc", "/nope"][i % 4]
+                    path = ["/health", "/models", "/generate-image?prompt=x&width=10abc", "/generate-image?prompt=x&outputFormat=gif"][i % 4]
                     r = st.request("GET", path, timeout=120)
                     self.assertLess(r.status, 500, (path, r.body))
             st.bedrock_control("POST", "faults", {"throttle": {"every": 1}})
