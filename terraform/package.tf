@@ -64,13 +64,13 @@ locals {
   unknown_models = [for id in local.allowed_models : id if !contains(keys(local.catalogue), id)]
 
   # Allowed models Bedrock has retired or will retire: legacy status, or an end of life on or before
-  # the day of the plan. Only warned about (check below): the runtime answers model_retired for them.
+  # the day of the plan (dates compared as numbers: 2026-09-30 -> 20260930). Only warned about (check below): the runtime answers model_retired for them.
   plan_day = formatdate("YYYY-MM-DD", plantimestamp())
   outdated_models = [
     for id in local.allowed_models : "${id} (${local.catalogue[id].status}${try(local.catalogue[id].end_of_life, null) == null ? "" : ", end of life ${local.catalogue[id].end_of_life}"})"
     if contains(keys(local.catalogue), id) && (
       try(local.catalogue[id].status, "active") != "active" ||
-      try(local.catalogue[id].end_of_life, null) != null && try(local.catalogue[id].end_of_life <= local.plan_day, false)
+      try(local.catalogue[id].end_of_life, null) != null && try(tonumber(replace(local.catalogue[id].end_of_life, "-", "")) <= tonumber(replace(local.plan_day, "-", "")), false)
     )
   ]
 

@@ -220,6 +220,31 @@ run "refuses_a_cache_outside_the_image_prefix" {
   expect_failures = [aws_iam_role_policy.lambda]
 }
 
+run "warns_about_a_model_past_its_end_of_life" {
+  command = plan
+
+  variables {
+    allowed_models = ["example.retired-model-v1:0"]
+  }
+
+  expect_failures = [check.allowed_models_are_current]
+}
+
+# An active model whose end of life is announced but ahead plans without a warning (a warning would
+# fail this run).
+run "an_end_of_life_ahead_does_not_warn" {
+  command = plan
+
+  variables {
+    allowed_models = ["example.future-eol-v1:0"]
+  }
+
+  assert {
+    condition     = output.allowed_models == tolist(["example.future-eol-v1:0"])
+    error_message = "The model must be allowed."
+  }
+}
+
 run "warns_about_a_url_lifetime_beyond_the_credentials" {
   command = plan
 
