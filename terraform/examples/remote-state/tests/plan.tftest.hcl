@@ -9,7 +9,7 @@ run "plans_with_the_s3_backend_configured" {
   command = plan
 
   assert {
-    condition     = module.imagegen.default_model == "stability.stable-image-core-v1:1"
-    error_message = "The module must plan with the policy's default model."
+    condition     = module.imagegen.default_model == jsondecode(file("../../../build/lambda.manifest.json")).policy.settings.default_model
+    error_message = "The module must plan with the default model of the package's config.lua."
   }
 }
