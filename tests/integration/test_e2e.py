@@ -158,6 +158,19 @@ class EndToEndTest(unittest.TestCase):
         # "a\0\1" is sanitized to "a" and generated: exactly one call reached the model
         self.assertEqual(self.reached() - before, 1)
 
+    def test_invalid_utf8_gets_one_answer_by_get_and_by_post(self):
+        # API Gateway (no binary media types) turns bytes that are not UTF-8 into U+FFFD in the
+        # query string and in the body alike: both paths reach the policy as U+FFFD, refused the same.
+        before = self.reached()
+        r_get = self.st.request("GET", "/generate-image?prompt=caf%e9%20au%20lait")
+        r_post = self.st.request("POST", "/generate-image", b'{"prompt":"caf\xe9 au lait"}', JSON)
+        for r in (r_get, r_post):
+            self.assertEqual(r.status, 400, r.body)
+            err = r.json()["error"]
+            self.assertEqual(err["code"], "invalid_prompt", err)
+            self.assertIn("U+FFFD", err["message"])
+        self.assertEqual(self.reached(), before)
+
     def test_throttling_is_retried_and_succeeds(self):
         self.st.bedrock_control("POST", "faults", {"throttle": {"next": 2}})
         r = self.st.request("POST", "/generate-image", {"prompt": "retry me", "width": 512, "height": 512}, JSON)

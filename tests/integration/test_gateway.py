@@ -166,16 +166,28 @@ class EventShape(unittest.TestCase):
         self.assertEqual(json.loads(ev["body"]), {"prompt": "a red coffee cup"})
         self.assertEqual(ev["headers"]["Content-Type"], "application/json")
 
-    def test_binary_body_is_base64(self):
-        raw = bytes(range(256)) * 3
+    def test_bodies_are_text_unless_a_binary_media_type_says_otherwise(self):
+        # As the deployed API (no binary media types): every body is a string, and bytes that are
+        # not UTF-8 become U+FFFD, whatever the Content-Type.
+        raw = bytes(range(1, 256)) * 3
         ev = event_of(self.st.request("POST", "/generate-image", raw, headers={"Content-Type": "image/png"}))
-        self.assertIs(ev["isBase64Encoded"], True)
-        self.assertEqual(base64.b64decode(ev["body"]), raw)
-        # Text types stay text; a text type whose bytes are not UTF-8 cannot be a JSON string.
+        self.assertIs(ev["isBase64Encoded"], False)
+        self.assertEqual(ev["body"], raw.decode("utf-8", "replace"))
         ev = event_of(self.st.request("POST", "/generate-image", "plain words", headers={"Content-Type": "text/plain; charset=utf-8"}))
         self.assertEqual((ev["body"], ev["isBase64Encoded"]), ("plain words", False))
         ev = event_of(self.st.request("POST", "/generate-image", b"\xff\xfe", headers={"Content-Type": "text/plain"}))
-        self.assertEqual((base64.b64decode(ev["body"]), ev["isBase64Encoded"]), (b"\xff\xfe", True))
+        self.assertEqual((ev["body"], ev["isBase64Encoded"]), ("\ufffd\ufffd", False))
+
+    def test_binary_media_types_are_base64(self):
+        with Stack(s3=False, bedrock=False, function=[FAKE_FUNCTION],
+                   gateway_args=["--binary-media-types", "image/png,application/*"]) as st:
+            raw = bytes(range(256)) * 3
+            for ct in ("image/png", "application/octet-stream; x=1"):
+                ev = event_of(st.request("POST", "/generate-image", raw, headers={"Content-Type": ct}))
+                self.assertIs(ev["isBase64Encoded"], True, ct)
+                self.assertEqual(base64.b64decode(ev["body"]), raw)
+            ev = event_of(st.request("POST", "/generate-image", b"\xff", headers={"Content-Type": "image/jpeg"}))
+            self.assertEqual((ev["body"], ev["isBase64Encoded"]), ("\ufffd", False))
 
     def test_function_sees_lambdas_environment(self):
         r = self.st.request("GET", "/generate-image")

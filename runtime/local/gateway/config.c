@@ -59,6 +59,10 @@ void gw_config_usage(const char *prog)
            "  --public-route ROUTE  a route that needs no API key; repeatable\n"
            "                        (IMAGEGEN_PUBLIC_ROUTES, comma-separated; default GET and\n"
            "                        OPTIONS /health)\n"
+           "  --binary-media-types LIST  Content-Types whose bodies reach the function base64-encoded\n"
+           "                        (IMAGEGEN_BINARY_MEDIA_TYPES, comma-separated: image/png, image/*, */*);\n"
+           "                        default none, as the deployed API: every body is text, non-UTF-8\n"
+           "                        bytes become U+FFFD\n"
            "  --cors-origins LIST   the allowed origins (IMAGEGEN_CORS_ORIGINS, comma-separated):\n"
            "                        exactly one (or *) puts it in the gateway's own errors'\n"
            "                        Access-Control-Allow-Origin, as the deployed gateway responses\n"
@@ -306,6 +310,16 @@ static ig_err gw_apply_cors(void *target, const lo_source *src, const char *v, i
     return e;
 }
 
+/* --binary-media-types: a comma-separated list, replacing what was set before. */
+static ig_err gw_apply_binary_types(void *target, const lo_source *src, const char *v, ig_error *err)
+{
+    (void)src, (void)err;
+    gw_parsing *p = target;
+    gw_list_clear(p->c->binary_media_types, &p->c->n_binary_media_types);
+    gw_list_add_csv(&p->c->binary_media_types, &p->c->n_binary_media_types, v);
+    return IG_OK;
+}
+
 /* --public-route: set, even to "", it replaces the default (GET and OPTIONS /health). */
 static ig_err gw_apply_public_route(void *target, const lo_source *src, const char *v, ig_error *err)
 {
@@ -339,6 +353,7 @@ static const lo_option gw_options[] = {
     {"route", LO_VALUE, "IMAGEGEN_ROUTES", gw_apply_route, 0},
     {"public-route", LO_VALUE | LO_ENV_EMPTY, "IMAGEGEN_PUBLIC_ROUTES", gw_apply_public_route, 0},
     {"cors-origins", LO_VALUE | LO_ENV_EMPTY, "IMAGEGEN_CORS_ORIGINS", gw_apply_cors, 0},
+    {"binary-media-types", LO_VALUE | LO_ENV_EMPTY, "IMAGEGEN_BINARY_MEDIA_TYPES", gw_apply_binary_types, 0},
     {"function", LO_VALUE, NULL, gw_apply_path, GW_PARSING(function)},
     {"task-root", LO_VALUE, NULL, gw_apply_path, GW_PARSING(task_root)},
     {"handler", LO_VALUE, NULL, gw_apply_text, GW_FIELD(handler)},
@@ -442,6 +457,8 @@ void gw_config_free(gw_config *c)
     free(c->region);
     free(c->api_keys_file);
     free(c->cors_origin);
+    gw_list_clear(c->binary_media_types, &c->n_binary_media_types);
+    free(c->binary_media_types);
     if (c->function_argv) {
         for (char **p = c->function_argv; *p; p++)
             free(*p);

@@ -31,6 +31,9 @@ typedef struct {
     char **public_routes;      /* --public-route / IMAGEGEN_PUBLIC_ROUTES: no API key needed */
     size_t n_public_routes;
     int public_set;            /* the public list was given (possibly empty) */
+    char **binary_media_types; /* --binary-media-types / IMAGEGEN_BINARY_MEDIA_TYPES: bodies of these
+                                  types reach the function base64-encoded; others as text */
+    size_t n_binary_media_types;
     char *cors_origin;         /* --cors-origins / IMAGEGEN_CORS_ORIGINS when it names exactly one
                                   origin (or "*"): the gateway responses' Access-Control-Allow-Origin;
                                   NULL otherwise */

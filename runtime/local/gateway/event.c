@@ -46,19 +46,6 @@ static size_t gw_utf8_seq(const unsigned char *s, size_t n)
     return len;
 }
 
-static int gw_is_utf8(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        size_t n = gw_utf8_seq(p + i, len - i);
-        if (!n || (n == 1 && p[i] == 0))
-            return 0;
-        i += n;
-    }
-    return 1;
-}
-
 json_t *gw_json_text(const char *s, size_t len)
 {
     json_t *j = json_stringn(s, len);
@@ -83,29 +70,29 @@ json_t *gw_json_text(const char *s, size_t len)
     return j;
 }
 
-int gw_media_type_is_text(const char *ct)
+/* API Gateway's rule: a body is passed base64-encoded when its Content-Type matches one of the
+ * API's binary media types (an exact type, a family, or any), and as text otherwise. */
+int gw_media_type_is_binary(const char *ct, char *const *types, size_t n_types)
 {
-    if (!ct)
-        return 1;
+    if (!ct || !n_types)
+        return 0;
     while (*ct == ' ' || *ct == '\t')
         ct++;
     size_t len = strcspn(ct, ";");
     while (len && (ct[len - 1] == ' ' || ct[len - 1] == '\t'))
         len--;
-    if (len == 0)
-        return 1;
-    static const char *const exact[] = {"application/json", "application/xml", "application/javascript",
-                                        "application/x-www-form-urlencoded", "application/graphql",
-                                        "application/x-ndjson", "application/yaml"};
-    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-        if (strlen(exact[i]) == len && strncasecmp(ct, exact[i], len) == 0)
+    const char *slash = memchr(ct, '/', len);
+    for (size_t i = 0; i < n_types; i++) {
+        const char *t = types[i];
+        size_t tl = strlen(t);
+        if (strcmp(t, "*/*") == 0)
             return 1;
-    if (len >= 5 && strncasecmp(ct, "text/", 5) == 0)
-        return 1;
-    if (len >= 5 && strncasecmp(ct + len - 5, "+json", 5) == 0)
-        return 1;
-    if (len >= 4 && strncasecmp(ct + len - 4, "+xml", 4) == 0)
-        return 1;
+        if (tl == len && strncasecmp(ct, t, len) == 0)
+            return 1;
+        if (slash && tl >= 2 && strcmp(t + tl - 2, "/*") == 0 && (size_t)(slash - ct) == tl - 2 &&
+            strncasecmp(ct, t, tl - 2) == 0)
+            return 1;
+    }
     return 0;
 }
 
@@ -235,6 +222,8 @@ static json_t *gw_request_context(const gw_request *r)
     return ctx;
 }
 
+/* Without a binary media type, API Gateway hands the body over as a UTF-8 string: bytes that
+ * are not UTF-8 become U+FFFD, as they do in query strings. */
 static void gw_set_body(json_t *ev, const gw_request *r)
 {
     if (!r->body || r->body_len == 0) {
@@ -243,8 +232,8 @@ static void gw_set_body(json_t *ev, const gw_request *r)
         return;
     }
     const char *ct = gw_header_last(r->headers, r->n_headers, "Content-Type");
-    if (gw_media_type_is_text(ct) && gw_is_utf8(r->body, r->body_len)) {
-        json_object_set_new(ev, "body", json_stringn(r->body, r->body_len));
+    if (!gw_media_type_is_binary(ct, r->binary_media_types, r->n_binary_media_types)) {
+        json_object_set_new(ev, "body", gw_json_text(r->body, r->body_len));
         json_object_set_new(ev, "isBase64Encoded", json_false());
         return;
     }

@@ -39,6 +39,8 @@ typedef struct {
     const char *api_key;         /* NULL without API keys */
     const char *api_key_id;
     int64_t time_ms;             /* when the request arrived, epoch ms */
+    char *const *binary_media_types; /* the API's binary media types (none: every body is text) */
+    size_t n_binary_media_types;
 } gw_request;
 
 /* The event as JSON text (caller frees), or NULL when out of memory. */
@@ -48,8 +50,9 @@ char *gw_event_build(const gw_request *r, size_t *len);
  * single value in the event is its last one. */
 const char *gw_header_last(const ig_header *h, size_t n, const char *name);
 
-/* 1 when a body of this Content-Type (NULL: none) travels as text. */
-int gw_media_type_is_text(const char *content_type);
+/* 1 when API Gateway would pass a body of this Content-Type base64-encoded: it matches one of
+ * types (an exact type such as image/png, a family such as image/ followed by a star, or any). */
+int gw_media_type_is_binary(const char *content_type, char *const *types, size_t n_types);
 
 /* A JSON string of s[0..len); bytes that are not UTF-8 become U+FFFD. Never NULL but on OOM. */
 json_t *gw_json_text(const char *s, size_t len);

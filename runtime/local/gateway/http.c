@@ -314,6 +314,7 @@ static enum MHD_Result gw_handle(gw_http *h, struct MHD_Connection *c, const cha
             .stage = h->cfg->stage, .request_id = x.request_id, .extended_request_id = x.extended_id,
             .api_id = gw_api_id, .account_id = gw_account_id, .domain_name = domain, .source_ip = ip,
             .api_key = key ? key->value : NULL, .api_key_id = key ? key->id : NULL, .time_ms = cl->start_ms,
+            .binary_media_types = h->cfg->binary_media_types, .n_binary_media_types = h->cfg->n_binary_media_types,
         };
         size_t len = 0;
         char *event = headers.items && query.items ? gw_event_build(&req, &len) : NULL;
