@@ -219,6 +219,9 @@ static inline void fz_extract_differential(const uint8_t *data, size_t size, int
     json_t *ref[IG_EXTRACT_MAX_IMAGES];
     size_t n = 0;
     int rc = fz_ref_images(doc, sdxl, ref, &n);
+    json_t *reasons = json_object_get(doc, "error");
+    if (rc == 0 && json_is_array(reasons) && json_array_size(reasons) > IG_EXTRACT_MAX_IMAGES)
+        rc = -1; /* more reasons than a call has images: refused */
     if ((rc == 0) != (e == IG_OK)) {
         fprintf(stderr, "extract disagrees with jansson on whether the answer holds images (path %s)\n",
                 sdxl ? "artifacts[].base64" : "images");
@@ -234,6 +237,23 @@ static inline void fz_extract_differential(const uint8_t *data, size_t size, int
             FZ_CHECK(x->error != NULL);
             size_t c = json_string_length(ev) < sizeof x->error_buf ? json_string_length(ev) : sizeof x->error_buf - 1;
             FZ_CHECK(strncmp(x->error, json_string_value(ev), c) == 0);
+        } else if (json_is_array(ev)) {
+            /* one reason per image: a non-empty string, or none; the first one is the error */
+            FZ_CHECK(x->n_reasons == json_array_size(ev));
+            const char *first = NULL;
+            for (size_t k = 0; k < x->n_reasons; k++) {
+                json_t *r = json_array_get(ev, k);
+                int text = json_is_string(r) && json_string_length(r) > 0;
+                FZ_CHECK((x->reasons[k] != NULL) == text);
+                if (text) {
+                    size_t c = json_string_length(r) < sizeof x->reason_buf[k] ? json_string_length(r)
+                                                                              : sizeof x->reason_buf[k] - 1;
+                    FZ_CHECK(strncmp(x->reasons[k], json_string_value(r), c) == 0);
+                    if (!first)
+                        first = x->reasons[k];
+                }
+            }
+            FZ_CHECK(x->error == first);
         } else {
             FZ_CHECK(x->error == NULL);
         }
@@ -466,6 +486,7 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
     static char *const templates[] = {"/generate-image", "/models", "/images/{id}", "/files/{rest+}", "/",
                                       "/{proxy+}"};
     static char *const public_templates[] = {"/health"};
+    static char *const binary_types[] = {"image/png"};
     ig_error err;
     ig_error_clear(&err);
     gw_routes *routes = gw_routes_new(templates, 6, public_templates, 1, &err);
@@ -483,18 +504,21 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
         .path_parameters = params, .stage = "prod", .request_id = "c0ffee00-0000-4000-8000-000000000002",
         .extended_request_id = "AbCdEfGhIjKlMnO=", .api_id = "local0api1", .account_id = "123456789012",
         .domain_name = "127.0.0.1", .source_ip = "127.0.0.1", .api_key = NULL, .api_key_id = NULL,
-        .time_ms = 1764427255123,
+        .time_ms = 1764427255123, .binary_media_types = binary_types, .n_binary_media_types = 1,
     };
     size_t len = 0;
     char *event = gw_event_build(&r, &len);
     FZ_CHECK(event != NULL);
 
     json_error_t jerr;
-    json_t *doc = json_loadb(event, len, 0, &jerr);
+    json_t *doc = json_loadb(event, len, JSON_ALLOW_NUL, &jerr); /* a text body may hold \u0000 */
     FZ_CHECK(doc != NULL);
-    /* The body arrives byte for byte, as text or as base64. */
+    /* The body arrives byte for byte as base64 when its type is a binary media type, else as
+     * text: byte for byte when it is UTF-8, with U+FFFD in place of what is not. */
     json_t *jb = json_object_get(doc, "body");
     int b64 = json_is_true(json_object_get(doc, "isBase64Encoded"));
+    FZ_CHECK(b64 == gw_media_type_is_binary(gw_header_last(headers, n_headers, "Content-Type"), binary_types, 1) ||
+             body_len == 0);
     if (body_len == 0) {
         FZ_CHECK(jb == NULL || json_is_null(jb) || (json_is_string(jb) && json_string_length(jb) == 0));
     } else {
@@ -505,7 +529,12 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
             FZ_CHECK(dec.len == body_len && memcmp(dec.data, body, body_len) == 0);
             ig_buf_free(&dec);
         } else {
-            FZ_CHECK(json_string_length(jb) == body_len && memcmp(json_string_value(jb), body, body_len) == 0);
+            json_t *as_text = json_stringn(body, body_len);
+            if (as_text)
+                FZ_CHECK(json_string_length(jb) == body_len && memcmp(json_string_value(jb), body, body_len) == 0);
+            else
+                FZ_CHECK(strstr(json_string_value(jb), "\xef\xbf\xbd") != NULL);
+            json_decref(as_text);
         }
     }
     /* The gateway passes any method token on (bytes that are not UTF-8 become U+FFFD); the

@@ -186,7 +186,7 @@ ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_e
 {
     *req_out = NULL;
     json_error_t jerr;
-    json_t *ev = json_loadb(event, len, 0, &jerr);
+    json_t *ev = json_loadb(event, len, JSON_ALLOW_NUL, &jerr); /* a body may hold \u0000 */
     if (!ev)
         return ig_error_set(err, IG_ERR_PARSE, "the event is not valid JSON (line %d, column %d: %s)",
                             jerr.line, jerr.column, jerr.text);
