@@ -293,7 +293,14 @@ static bool run_attempt(const ig_generate_env *env, const ig_plan *p, const ig_p
     for (size_t k = 0; k < a->n_calls; k++) {
         env->metrics->model_attempts += res[k].attempts;
         rep[k].outcome = ig_bedrock_classify(&res[k]);
-        if (rep[k].outcome == IG_BEDROCK_SUCCEEDED) {
+        /* Reading answers of many megabytes takes time too: none is read past the deadline. */
+        if (rep[k].outcome == IG_BEDROCK_SUCCEEDED && ig_remaining_ms(model_deadline + env->cfg->upload_reserve_ms) <= 0) {
+            ig_log(IG_LOG_WARN, "no time left to read the model's answer",
+                   json_pack("{s:s, s:I, s:I}", "model", a->model, "call", (json_int_t)k + 1, "bytes",
+                             (json_int_t)res[k].body.len));
+            rep[k].outcome = IG_BEDROCK_TIMED_OUT;
+            add_missing(s, k, 0, outcome_reason(rep[k].outcome));
+        } else if (rep[k].outcome == IG_BEDROCK_SUCCEEDED) {
             read_answer(a, k, &res[k].body, per_call, s, &rep[k]);
             images += (size_t)rep[k].images;
         } else {
