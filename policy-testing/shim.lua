@@ -1,4 +1,5 @@
 -- shim.lua - a plain-Lua `imagegen` table with the functions the C runtime gives scripts.
+-- Part of the policy test harness (harness.lua is the entry point operators use).
 --
 -- The policy tests run the real scripts against this table. It behaves like the C functions
 -- (argument checks included, so a script calling one wrongly fails here too) and adds a

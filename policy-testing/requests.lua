@@ -1,5 +1,6 @@
 -- requests.lua - builds `req` and `ctx` tables the way the C runtime does from an API Gateway
 -- REST proxy event, and `result` tables the way it reports a generation.
+-- Part of the policy test harness (harness.lua is the entry point operators use).
 --
 -- JSON bodies are decoded with dkjson so that integers stay integers and 512.0 stays a float
 -- (as the runtime's jansson conversion does), null becomes cjson.null, arrays carry the

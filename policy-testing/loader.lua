@@ -1,4 +1,5 @@
 -- loader.lua - loads the policy scripts the way the C runtime does, once per test.
+-- Part of the policy test harness (see harness.lua, the entry point operators use).
 --
 -- Each call builds a fresh sandbox: only string (without dump), table, math, utf8, cjson, the
 -- base functions the runtime keeps, `imagegen` (the shim) and a require() that loads nothing
@@ -12,7 +13,9 @@ local shim = require("shim")
 local M = {}
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
-M.POLICY_DIR = here .. "/../../../runtime/policy"
+-- The policy folder the specs load: IMAGEGEN_POLICY_DIR (scripts/policy-test --policy-dir sets
+-- it), else the shipped runtime/policy beside this harness. opts.policy_dir overrides it per load.
+M.POLICY_DIR = os.getenv("IMAGEGEN_POLICY_DIR") or (here .. "/../runtime/policy")
 
 local BASE = {
   "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen", "rawset",
@@ -64,6 +67,7 @@ function M.with_budget(budget, fn, ...)
 end
 
 -- opts:
+--   policy_dir the policy folder to load (default M.POLICY_DIR)
 --   budget     instruction budget of the load and of each call (default INSTRUCTION_BUDGET)
 --   env        environment variables seen through imagegen.env
 --   config     function(cfg) changing the shipped config.lua table before the policy is built
@@ -75,12 +79,13 @@ end
 -- Returns { policy = {admit, respond}, imagegen = shim, ctl = shim control, require = fn }.
 function M.load(opts)
   opts = opts or {}
+  local policy_dir = opts.policy_dir or M.POLICY_DIR
   local shim_opts = setmetatable({}, { __index = opts })
   if opts.policy_file then
     -- imagegen.policy_file, as the runtime is asked to offer it: the text of a policy file
     local text = opts.config_source
     if not text then
-      local f = assert(io.open(M.POLICY_DIR .. "/config.lua"))
+      local f = assert(io.open(policy_dir .. "/config.lua"))
       text = f:read("a")
       f:close()
     end
@@ -96,7 +101,7 @@ function M.load(opts)
     if name == "cjson" then return cjson end
     if cache[name] ~= nil then return cache[name] end
     assert(name:match("^[%w_]+[%w_.]*$"), "bad module name " .. name)
-    local path = M.POLICY_DIR .. "/" .. name:gsub("%.", "/") .. ".lua"
+    local path = policy_dir .. "/" .. name:gsub("%.", "/") .. ".lua"
     local chunk, err
     if name == "config" and opts.config_source then
       chunk, err = load(opts.config_source, "=config.lua", "t", env)
@@ -117,7 +122,8 @@ function M.load(opts)
   strict(env)
   local budget = opts.budget or M.INSTRUCTION_BUDGET
   local policy = M.with_budget(budget, policy_require, "init")
-  return { policy = policy, imagegen = api, ctl = ctl, require = policy_require, budget = budget }
+  return { policy = policy, imagegen = api, ctl = ctl, require = policy_require, budget = budget,
+           policy_dir = policy_dir }
 end
 
 -- Loads the policy and returns the error message, for tests of start-up failures.

@@ -1,4 +1,5 @@
 -- contract.lua - checks that what the policy returns is what the C runtime accepts.
+-- Part of the policy test harness (harness.lua is the entry point operators use).
 --
 -- Every admit() and respond() answer in the tests passes through here: an immediate answer
 -- needs an integer status, string headers and a JSON-encodable body (sequences or
