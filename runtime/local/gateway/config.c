@@ -66,6 +66,10 @@ void gw_config_usage(const char *prog)
            "  --cors-origins LIST   the allowed origins (IMAGEGEN_CORS_ORIGINS, comma-separated):\n"
            "                        exactly one (or *) puts it in the gateway's own errors'\n"
            "                        Access-Control-Allow-Origin, as the deployed gateway responses\n"
+           "  --watch-policy DIR    follow the policy in DIR: when a *.lua file changes, check it\n"
+           "                        (imagegen-policy check) and, if it loads, replace every execution\n"
+           "                        environment (busy ones finish first); if not, keep the old ones and\n"
+           "                        print the error on stderr\n"
            "  --api-keys FILE       require x-api-key (IMAGEGEN_API_KEYS_FILE): JSON\n"
            "                        [{\"id\": \"k1\", \"value\": \"...\", \"name\": \"...\"}]\n"
            "  --help                this text\n",
@@ -355,6 +359,7 @@ static const lo_option gw_options[] = {
     {"cors-origins", LO_VALUE | LO_ENV_EMPTY, "IMAGEGEN_CORS_ORIGINS", gw_apply_cors, 0},
     {"binary-media-types", LO_VALUE | LO_ENV_EMPTY, "IMAGEGEN_BINARY_MEDIA_TYPES", gw_apply_binary_types, 0},
     {"function", LO_VALUE, NULL, gw_apply_path, GW_PARSING(function)},
+    {"watch-policy", LO_VALUE, NULL, gw_apply_text, GW_FIELD(watch_policy)},
     {"task-root", LO_VALUE, NULL, gw_apply_path, GW_PARSING(task_root)},
     {"handler", LO_VALUE, NULL, gw_apply_text, GW_FIELD(handler)},
     {"function-name", LO_VALUE, NULL, gw_apply_text, GW_FIELD(function_name)},
@@ -457,6 +462,7 @@ void gw_config_free(gw_config *c)
     free(c->region);
     free(c->api_keys_file);
     free(c->cors_origin);
+    free(c->watch_policy);
     gw_list_clear(c->binary_media_types, &c->n_binary_media_types);
     free(c->binary_media_types);
     if (c->function_argv) {

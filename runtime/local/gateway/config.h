@@ -37,6 +37,7 @@ typedef struct {
     char *cors_origin;         /* --cors-origins / IMAGEGEN_CORS_ORIGINS when it names exactly one
                                   origin (or "*"): the gateway responses' Access-Control-Allow-Origin;
                                   NULL otherwise */
+    char *watch_policy;        /* --watch-policy DIR: recycle the environments when its policy changes */
 } gw_config;
 
 typedef enum { GW_CONFIG_RUN, GW_CONFIG_HELP, GW_CONFIG_ERROR } gw_config_outcome;

@@ -5,7 +5,10 @@
  * "imagegen-gateway listening on http://127.0.0.1:PORT" is written once each has asked for its
  * first event or failed its init. The main thread supervises (spawns, times out, reaps) and
  * waits for SIGTERM or SIGINT, on which it stops accepting, stops every environment and exits 0.
+ * With --watch-policy it also follows the policy folder (watch.h): a change that loads recycles
+ * the environments; one that does not is reported on stderr, for the operator's terminal.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "config.h"
 #include "http.h"
@@ -22,6 +26,7 @@
 #include "out.h"
 #include "pool.h"
 #include "routes.h"
+#include "watch.h"
 
 /* How often the supervisor looks at timeouts and respawns: the precision of both. */
 #define GW_TICK_MS 20
@@ -50,8 +55,44 @@ static void gw_block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Each line of text on stderr, indented, after a headline. */
+static void gw_report_stderr(const char *headline, const char *text)
+{
+    fprintf(stderr, "imagegen-gateway: %s\n", headline);
+    while (text && *text) {
+        const char *nl = strchr(text, '\n');
+        int len = (int)(nl ? (size_t)(nl - text) : strlen(text));
+        if (len > 0)
+            fprintf(stderr, "  %.*s\n", len, text);
+        text += len + (nl ? 1 : 0);
+    }
+    fflush(stderr);
+}
+
+/* A change in the watched policy folder: check it, then recycle or keep the old environments. */
+static void gw_follow_policy(gw_pool *pool, gw_watch *watch)
+{
+    if (!watch || !gw_watch_changed(watch, (int64_t)(ig_mono_s() * 1000.0)))
+        return;
+    char *output = NULL;
+    char headline[PATH_MAX + 160];
+    if (gw_watch_check(watch, &output)) {
+        int started = gw_pool_recycle(pool);
+        snprintf(headline, sizeof headline, "policy reloaded from %s: %d new execution environment%s the next requests",
+                 gw_watch_dir(watch), started, started == 1 ? " takes" : "s take");
+        gw_report_stderr(headline, NULL);
+        gw_log(IG_LOG_INFO, "policy reloaded", json_pack("{s:s, s:i}", "policyDir", gw_watch_dir(watch), "environments", started));
+    } else {
+        snprintf(headline, sizeof headline, "policy in %s not reloaded, the previous one keeps serving:", gw_watch_dir(watch));
+        gw_report_stderr(headline, output);
+        gw_log(IG_LOG_ERROR, "policy not reloaded",
+               json_pack("{s:s, s:s}", "policyDir", gw_watch_dir(watch), "error", output ? output : ""));
+    }
+    free(output);
+}
+
 /* Supervises until SIGTERM, SIGINT or SIGHUP. */
-static void gw_supervise(gw_pool *pool, const sigset_t *set, int port)
+static void gw_supervise(gw_pool *pool, gw_watch *watch, const sigset_t *set, int port)
 {
     struct timespec tick = {0, GW_TICK_MS * 1000000L};
     for (;;) {
@@ -60,6 +101,7 @@ static void gw_supervise(gw_pool *pool, const sigset_t *set, int port)
             snprintf(line, sizeof line, "imagegen-gateway listening on http://127.0.0.1:%d", port);
             gw_out_ready(line);
         }
+        gw_follow_policy(pool, watch);
         int sig = sigtimedwait(set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
             gw_log(IG_LOG_INFO, "stopping", json_pack("{s:s}", "signal", sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM"));
@@ -99,8 +141,16 @@ int main(int argc, char **argv)
         return gw_fail("cannot use the API keys", &err);
     }
 
+    gw_watch *watch = NULL;
+    if (cfg.watch_policy && !(watch = gw_watch_new(cfg.watch_policy, &err))) {
+        gw_keys_free(keys);
+        gw_routes_free(routes);
+        gw_config_free(&cfg);
+        return gw_fail("cannot watch the policy", &err);
+    }
     int fd = -1, port = 0;
     if (gw_listen(cfg.port, &fd, &port, &err) != IG_OK) {
+        gw_watch_free(watch);
         gw_keys_free(keys);
         gw_routes_free(routes);
         gw_config_free(&cfg);
@@ -114,7 +164,7 @@ int main(int argc, char **argv)
             close(fd);
         rc = gw_fail("cannot start", &err);
     } else {
-        gw_supervise(pool, &set, port);
+        gw_supervise(pool, watch, &set, port);
         gw_http_quiesce(http);
     }
     if (pool)
@@ -122,6 +172,7 @@ int main(int argc, char **argv)
     gw_http_stop(http);
     gw_pool_free(pool);
     gw_out_finish();
+    gw_watch_free(watch);
     gw_keys_free(keys);
     gw_routes_free(routes);
     gw_config_free(&cfg);

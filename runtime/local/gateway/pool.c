@@ -9,6 +9,11 @@
  * Platform lines (START, END, REPORT, ...) are written after the mutex is released, each time
  * after the environment's pending output has been relayed, so a function's lines sit between
  * its START and its END.
+ *
+ * Recycling (a new policy): every environment leaves its slot for the retiring list and a new
+ * one starts in the slot at once; new invocations go only to slots. A retiring environment
+ * that holds an invocation runs it to its end (its timeout still applies), then gets SIGTERM,
+ * as does every other retiring one at once; SIGKILL follows after the stop grace period.
  */
 #include "pool.h"
 
@@ -87,6 +92,10 @@ struct gw_env {
     char exit_how[64];
     ig_buf pending;         /* platform lines for the main thread to write */
     pthread_cond_t cond;
+    int retired;            /* on the retiring list: no slot, no new invocation */
+    int term_sent;          /* retiring: SIGTERM sent at term_at_us */
+    int64_t term_at_us;
+    struct gw_env *next_retiring;
     struct gw_env *next_dead;
 };
 
@@ -109,6 +118,7 @@ struct gw_pool {
     int shutting_down;
     int ready;
     gw_env *dead;
+    gw_env *retiring;       /* environments of an older generation, until they exit */
     char arn[256];
     char last_init_error[64];
 };
@@ -356,6 +366,37 @@ static const char *gw_signal_word(int sig, char *buf, size_t len)
     }
 }
 
+static void gw_bury_locked(gw_pool *p, gw_env *e)
+{
+    e->proc.pid = -1;
+    e->stopping = 1;
+    pthread_cond_broadcast(&e->cond);
+    e->next_dead = p->dead;
+    p->dead = e;
+}
+
+/* A retiring environment exited: it fails only the invocation it still held (a crash). */
+static void gw_handle_retired_exit_locked(gw_pool *p, gw_env *e)
+{
+    if (e->inv) {
+        gw_invocation *inv = e->inv;
+        ig_buf_appendf(&e->pending, "RequestId: %s Error: Runtime exited with error: %s\nRuntime.ExitError\n",
+                       inv->id, e->exit_how);
+        double ms = e->delivered ? (double)(gw_us() - e->inv_start_us) / 1000.0 : 0.0;
+        gw_report_locked(p, e, &e->pending, inv->id, ms, "error", "Runtime.ExitError");
+        gw_inv_complete_locked(inv, GW_RESULT_FUNCTION_ERROR, "Runtime.ExitError", NULL, 0);
+        e->inv = NULL;
+        gw_inv_unref_locked(inv);
+    }
+    for (gw_env **it = &p->retiring; *it; it = &(*it)->next_retiring) {
+        if (*it == e) {
+            *it = e->next_retiring;
+            break;
+        }
+    }
+    gw_bury_locked(p, e);
+}
+
 static void gw_handle_exit_locked(gw_pool *p, gw_env *e, int wstatus)
 {
     char sigbuf[16];
@@ -364,6 +405,10 @@ static void gw_handle_exit_locked(gw_pool *p, gw_env *e, int wstatus)
     else
         snprintf(e->exit_how, sizeof e->exit_how, "exit status %d", WEXITSTATUS(wstatus));
     int init_failure = 0;
+    if (e->retired) {
+        gw_handle_retired_exit_locked(p, e);
+        return;
+    }
     if (e->state == GW_ENV_BUSY && e->inv) {
         gw_invocation *inv = e->inv;
         ig_buf_appendf(&e->pending, "RequestId: %s Error: Runtime exited with error: %s\nRuntime.ExitError\n",
@@ -392,11 +437,7 @@ static void gw_handle_exit_locked(gw_pool *p, gw_env *e, int wstatus)
     } else {
         s->respawn_at_us = gw_us();
     }
-    e->proc.pid = -1;
-    e->stopping = 1;
-    pthread_cond_broadcast(&e->cond);
-    e->next_dead = p->dead;
-    p->dead = e;
+    gw_bury_locked(p, e);
 }
 
 static void gw_timeout_locked(gw_pool *p, gw_env *e)
@@ -532,26 +573,75 @@ static void gw_flush_and_bury(gw_env *dead)
     }
 }
 
+static gw_env *gw_env_of_pid_locked(gw_pool *p, pid_t pid)
+{
+    for (int i = 0; i < p->n_slots; i++)
+        if (p->slots[i].env && p->slots[i].env->proc.pid == pid)
+            return p->slots[i].env;
+    for (gw_env *e = p->retiring; e; e = e->next_retiring)
+        if (e->proc.pid == pid)
+            return e;
+    return NULL;
+}
+
+/* Retiring environments: the one still running an invocation keeps its timeout; the others
+ * get SIGTERM, then SIGKILL after the stop grace period. */
+static void gw_retiring_tick_locked(gw_pool *p, int64_t now)
+{
+    for (gw_env *e = p->retiring; e; e = e->next_retiring) {
+        if (e->state == GW_ENV_BUSY && e->inv) {
+            if (now >= e->inv_deadline_us)
+                gw_timeout_locked(p, e);
+            continue;
+        }
+        if (!e->term_sent) {
+            gw_process_signal(&e->proc, SIGTERM);
+            e->term_sent = 1;
+            e->term_at_us = now;
+        } else if (!e->killed && now >= e->term_at_us + (int64_t)GW_STOP_GRACE_MS * 1000) {
+            gw_process_signal(&e->proc, SIGKILL);
+            e->killed = 1;
+        }
+    }
+}
+
+/* Takes the pending lines of up to max environments (slots, then retiring ones). */
+static int gw_collect_pending_locked(gw_pool *p, gw_env **envs, char **texts, int max)
+{
+    int n = 0;
+    for (int i = 0; i < p->n_slots && n < max; i++) {
+        gw_env *e = p->slots[i].env;
+        if (e && e->pending.len) {
+            envs[n] = e;
+            texts[n++] = ig_buf_steal(&e->pending, NULL);
+        }
+    }
+    for (gw_env *e = p->retiring; e && n < max; e = e->next_retiring) {
+        if (e->pending.len) {
+            envs[n] = e;
+            texts[n++] = ig_buf_steal(&e->pending, NULL);
+        }
+    }
+    return n;
+}
+
 int gw_pool_tick(gw_pool *p)
 {
     int became_ready = 0;
-    gw_env *live[64];
-    char *texts[64];
+    gw_env *live[128];
+    char *texts[128];
     int n_live = 0;
 
     pthread_mutex_lock(&p->mu);
     int wstatus;
     pid_t pid;
     while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
-        for (int i = 0; i < p->n_slots; i++) {
-            gw_env *e = p->slots[i].env;
-            if (e && e->proc.pid == pid) {
-                gw_handle_exit_locked(p, e, wstatus);
-                break;
-            }
-        }
+        gw_env *e = gw_env_of_pid_locked(p, pid);
+        if (e)
+            gw_handle_exit_locked(p, e, wstatus);
     }
     int64_t now = gw_us();
+    gw_retiring_tick_locked(p, now);
     for (int i = 0; i < p->n_slots; i++) {
         gw_slot *s = &p->slots[i];
         gw_env *e = s->env;
@@ -578,13 +668,7 @@ int gw_pool_tick(gw_pool *p)
         if (all)
             p->ready = became_ready = 1;
     }
-    for (int i = 0; i < p->n_slots && n_live < 64; i++) {
-        gw_env *e = p->slots[i].env;
-        if (e && e->pending.len) {
-            live[n_live] = e;
-            texts[n_live++] = ig_buf_steal(&e->pending, NULL);
-        }
-    }
+    n_live = gw_collect_pending_locked(p, live, texts, 128);
     gw_env *dead = p->dead;
     p->dead = NULL;
     pthread_mutex_unlock(&p->mu);
@@ -597,6 +681,28 @@ int gw_pool_tick(gw_pool *p)
     return became_ready;
 }
 
+int gw_pool_recycle(gw_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int started = 0;
+    for (int i = 0; i < p->n_slots && !p->shutting_down; i++) {
+        gw_slot *s = &p->slots[i];
+        gw_env *e = s->env;
+        if (e) {
+            e->retired = 1;
+            e->next_retiring = p->retiring;
+            p->retiring = e;
+            s->env = NULL;
+        }
+        s->failures = 0;
+        s->respawn_at_us = gw_us();
+        gw_spawn_locked(p, i);
+        started += s->env != NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return started;
+}
+
 void gw_pool_shutdown(gw_pool *p)
 {
     pthread_mutex_lock(&p->mu);
@@ -605,6 +711,8 @@ void gw_pool_shutdown(gw_pool *p)
     for (int i = 0; i < p->n_slots; i++)
         if (p->slots[i].env)
             gw_process_signal(&p->slots[i].env->proc, SIGTERM);
+    for (gw_env *e = p->retiring; e; e = e->next_retiring)
+        gw_process_signal(&e->proc, SIGTERM);
     pthread_mutex_unlock(&p->mu);
 
     int64_t kill_at = gw_us() + (int64_t)GW_STOP_GRACE_MS * 1000;
@@ -615,10 +723,13 @@ void gw_pool_shutdown(gw_pool *p)
         int alive = 0;
         for (int i = 0; i < p->n_slots; i++)
             alive += p->slots[i].env != NULL;
+        alive += p->retiring != NULL;
         if (alive && !killed && gw_us() >= kill_at) {
             for (int i = 0; i < p->n_slots; i++)
                 if (p->slots[i].env)
                     gw_process_signal(&p->slots[i].env->proc, SIGKILL);
+            for (gw_env *e = p->retiring; e; e = e->next_retiring)
+                gw_process_signal(&e->proc, SIGKILL);
             killed = 1;
         }
         pthread_mutex_unlock(&p->mu);
@@ -715,8 +826,10 @@ int gw_env_next(gw_env *e, gw_next *out, int *status)
     if (e->state == GW_ENV_STARTING) {
         e->init_ms = (double)(gw_us() - e->spawn_us) / 1000.0;
         e->cold = 1;
-        p->slots[e->slot].failures = 0;
-        p->slots[e->slot].first_done = 1;
+        if (!e->retired) {
+            p->slots[e->slot].failures = 0;
+            p->slots[e->slot].first_done = 1;
+        }
     }
     e->state = GW_ENV_IDLE;
     e->waiting = 1;
@@ -858,6 +971,10 @@ gw_post_outcome gw_env_post_init_error(gw_env *e, const char *error_type, const 
     if (e->state != GW_ENV_STARTING) {
         pthread_mutex_unlock(&e->pool->mu);
         return (gw_post_outcome){403, "InvalidStateTransition", "State transition is not allowed: init has already finished"};
+    }
+    if (e->retired) { /* already being stopped: its failure fails nothing */
+        pthread_mutex_unlock(&e->pool->mu);
+        return (gw_post_outcome){202, NULL, NULL};
     }
     gw_init_failed_locked(e->pool, e, type, "error");
     pthread_mutex_unlock(&e->pool->mu);

@@ -47,6 +47,12 @@ void gw_pool_free(gw_pool *p);
  * first time every slot's first environment has reached next or failed its init. */
 int gw_pool_tick(gw_pool *p);
 
+/* Main thread: a new generation of environments (after a policy change). Each slot's
+ * environment retires: one running an invocation finishes it, then every retiring one is
+ * stopped; a new environment starts in each slot at once and takes every new or queued
+ * invocation. Returns how many new environments started. */
+int gw_pool_recycle(gw_pool *p);
+
 /* Client side: runs event (taken over, malloc'd) and blocks until a result or the timeout. */
 void gw_pool_invoke(gw_pool *p, char *event, size_t len, const char *trace_root, gw_result *out);
 
