@@ -282,6 +282,8 @@ class PackageTest(unittest.TestCase):
         self.assertEqual(settings["key_prefix"], raw["storage"]["key_prefix"])
         self.assertEqual(settings["cache_key_prefix"], raw["cache"]["key_prefix"])
         self.assertEqual(sorted(settings["rate_limit"]["tiers"]), sorted(raw["rate_limit"]["tiers"]))
+        self.assertEqual(settings["api_keys"], {"required": raw["api_keys"]["required"],
+                                                "count": len(raw["api_keys"]["keys"])})
 
     def test_manifest_follows_an_edited_config_and_refuses_an_unknown_model(self):
         policy_copy = os.path.join(self.tmp, "policy-edited")
@@ -294,6 +296,11 @@ class PackageTest(unittest.TestCase):
         edited = re.sub(r'default_model = "[^"]*"', 'default_model = "stability.stable-image-ultra-v1:1"',
                         edited, count=1)
         edited = edited.replace("origins = {},", 'origins = { "https://app.example.com" },', 1)
+        # Bearer keys required on the OpenAI routes, two keys listed by hash.
+        hashes = [hashlib.sha256(k).hexdigest() for k in (b"sk-first", b"sk-second")]
+        edited = re.sub(r"api_keys = \{\s*required = false,\s*keys = \{\},\s*\}",
+                        'api_keys = { required = true, keys = { { id = "team-a", sha256 = "%s" }, '
+                        '{ id = "team-b", sha256 = "%s" } } }' % tuple(hashes), edited, count=1)
         self.assertNotEqual(edited, text)
         with open(config, "w") as f:
             f.write(edited)
@@ -304,6 +311,12 @@ class PackageTest(unittest.TestCase):
         self.assertEqual(settings["allowed_models"], ["stability.stable-image-ultra-v1:1"])
         self.assertEqual(settings["default_model"], "stability.stable-image-ultra-v1:1")
         self.assertEqual(settings["cors_origins"], ["https://app.example.com"])
+        # Whether a key is required and how many there are, never the keys' ids or hashes.
+        self.assertEqual(settings["api_keys"], {"required": True, "count": 2})
+        with open(out_zip[: -len(".zip")] + ".manifest.json") as f:
+            manifest_text = f.read()
+        for secret in hashes + ["team-a", "team-b"]:
+            self.assertNotIn(secret, manifest_text)
         # A model the catalogue does not hold: no package, and the message names it.
         with open(config, "w") as f:
             f.write(edited.replace('{ "stability.stable-image-ultra-v1:1" }', '{ "example.unknown-v1:0" }', 1))
