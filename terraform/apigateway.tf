@@ -2,16 +2,50 @@
 # inside the function does routing, validation, CORS preflight answers and error shapes, so API
 # Gateway only adds who may call (access.tf: keys, usage plan, authorizers), throttling and logs, and
 # answers its own errors in the API's error shape (gateway_responses.tf). New routes are one more
-# entry in local.api_routes.
+# entry in local.api_route_list; a path of up to three parts ("v1/images/generations") gets its
+# parent resources ("v1", "v1/images") without routes of their own.
 
 locals {
-  # path part => methods served besides OPTIONS, and whether the route is protected (API key and
-  # authorizer, access.tf) unless allow_anonymous_access opens the API.
-  api_routes = {
-    "generate-image" = { methods = ["GET", "POST"], protected = true }
-    "models"         = { methods = ["GET"], protected = true }
-    "health"         = { methods = ["GET"], protected = false }
-  }
+  # The routes, in the order the no-route answer names them: path => methods served besides OPTIONS,
+  # and whether the route is protected (API key and authorizer, access.tf) unless
+  # allow_anonymous_access opens the API.
+  api_routes_base = [
+    { path = "generate-image", methods = ["GET", "POST"], protected = true },
+    { path = "models", methods = ["GET"], protected = true },
+    { path = "health", methods = ["GET"], protected = false },
+  ]
+  # The OpenAI-compatible routes (openai_api). Never protected by API Gateway: OpenAI clients send
+  # only "Authorization: Bearer KEY", which the policy checks against the hashes in config.lua
+  # (api_keys); an x-api-key requirement would refuse them and an authorizer would read the same
+  # header. The precondition on the REST API below declares them only when the policy requires keys.
+  api_routes_openai = [
+    { path = "v1/images/generations", methods = ["POST"], protected = false },
+    { path = "v1/models", methods = ["GET"], protected = false },
+  ]
+  api_route_list = concat(local.api_routes_base, var.openai_api ? local.api_routes_openai : [])
+  api_routes     = { for r in local.api_route_list : r.path => r }
+
+  # Every resource the routes need, by its full path: a route's own and each of its parents.
+  api_resource_paths = distinct(flatten([
+    for path in keys(local.api_routes) : [
+      for depth in range(1, length(split("/", path)) + 1) : join("/", slice(split("/", path), 0, depth))
+    ]
+  ]))
+  # By depth (index 0: one part), each with its parent's path: a resource's parent_id must name
+  # another instance, which one for_each cannot, so each depth is its own resource block below.
+  api_resources = [
+    for depth in [1, 2, 3] : {
+      for path in local.api_resource_paths : path => {
+        parent    = join("/", slice(split("/", path), 0, depth - 1))
+        path_part = element(split("/", path), depth - 1)
+      } if length(split("/", path)) == depth
+    }
+  ]
+  api_resource_ids = merge(
+    { for path, r in aws_api_gateway_resource.route : path => r.id },
+    { for path, r in aws_api_gateway_resource.route_depth2 : path => r.id },
+    { for path, r in aws_api_gateway_resource.route_depth3 : path => r.id },
+  )
 
   # One entry per (method, path), OPTIONS included. Browsers send no x-api-key and no Authorization
   # on a CORS preflight, so OPTIONS is never protected.
@@ -24,6 +58,16 @@ locals {
       }
     }
   ]...)
+
+  # What the no-route answer says the API serves (gateway_responses.tf), as the local gateway says
+  # it: "GET and POST /generate-image, GET /models and GET /health", OPTIONS left out.
+  api_routes_served_items = [
+    for r in local.api_route_list : format("%s /%s", length(r.methods) == 1 ? r.methods[0] : format("%s and %s", join(", ", slice(r.methods, 0, length(r.methods) - 1)), r.methods[length(r.methods) - 1]), r.path)
+  ]
+  api_routes_served = length(local.api_routes_served_items) == 1 ? local.api_routes_served_items[0] : format(
+    "%s and %s", join(", ", slice(local.api_routes_served_items, 0, length(local.api_routes_served_items) - 1)),
+    local.api_routes_served_items[length(local.api_routes_served_items) - 1]
+  )
 
   # One JSON object per request in the access log; no query string or body: they carry prompts.
   api_access_log_format = jsonencode({
@@ -73,25 +117,54 @@ resource "aws_api_gateway_rest_api" "this" {
       condition     = length(var.cognito_user_pool_arns) == 0 || var.lambda_authorizer_function_arn == null
       error_message = "Set cognito_user_pool_arns or lambda_authorizer_function_arn, not both: a method has one authorizer."
     }
+
+    # The /v1 routes have no API Gateway key or authorizer: the policy's bearer keys are their only
+    # lock, so they are declared only when the package's config.lua requires one.
+    precondition {
+      condition     = !var.openai_api || var.allow_anonymous_access || local.policy_bearer_keys_enforced
+      error_message = "openai_api = true serves POST /v1/images/generations and GET /v1/models without an API Gateway key or authorizer (OpenAI clients send only Authorization: Bearer KEY), so only the policy's bearer keys protect them, and the package's config.lua does not require one (${local.policy_bearer_keys_required == null ? "its manifest does not say: rebuild the package with scripts/package-lambda" : "api_keys.required = ${local.policy_bearer_keys_required}, ${local.policy_bearer_keys_count} keys listed"}). Add the SHA-256 of each key to api_keys.keys in runtime/policy/config.lua (printf %s KEY | sha256sum), set api_keys.required = true, rebuild the package (scripts/package-lambda) and plan again; or set allow_anonymous_access = true to open the whole API on purpose."
+    }
+
+    precondition {
+      condition     = alltrue([for path in keys(local.api_routes) : length(split("/", path)) <= 3])
+      error_message = "A route path has more than three parts; apigateway.tf declares resources three levels deep (add an aws_api_gateway_resource block for the next depth)."
+    }
   }
 }
 
+# The API's resources, one block per depth, each keyed by its full path ("v1/images").
 resource "aws_api_gateway_resource" "route" {
-  for_each = local.api_routes
+  for_each = local.api_resources[0]
 
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_rest_api.this.root_resource_id
-  path_part   = each.key
+  path_part   = each.value.path_part
+}
+
+resource "aws_api_gateway_resource" "route_depth2" {
+  for_each = local.api_resources[1]
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.route[each.value.parent].id
+  path_part   = each.value.path_part
+}
+
+resource "aws_api_gateway_resource" "route_depth3" {
+  for_each = local.api_resources[2]
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.route_depth2[each.value.parent].id
+  path_part   = each.value.path_part
 }
 
 #tfsec:ignore:aws-api-gateway-no-public-access
 resource "aws_api_gateway_method" "route" {
-  #checkov:skip=CKV_AWS_59:OPTIONS (CORS preflight) and /health are open by design; /generate-image and /models require an API key or a token unless allow_anonymous_access opens them.
+  #checkov:skip=CKV_AWS_59:OPTIONS (CORS preflight) and /health are open by design; /generate-image and /models require an API key or a token unless allow_anonymous_access opens them; the /v1 routes (openai_api) are checked by the policy's bearer keys, which a precondition requires.
   #checkov:skip=CKV2_AWS_53:Requests are validated by the function's policy, which answers every error in the API's error shape.
   for_each = local.api_methods
 
   rest_api_id          = aws_api_gateway_rest_api.this.id
-  resource_id          = aws_api_gateway_resource.route[each.value.path].id
+  resource_id          = local.api_resource_ids[each.value.path]
   http_method          = each.value.method
   authorization        = each.value.protected ? local.authorizer_type : "NONE"
   authorizer_id        = each.value.protected ? local.authorizer_id : null
@@ -103,7 +176,7 @@ resource "aws_api_gateway_integration" "route" {
   for_each = local.api_methods
 
   rest_api_id = aws_api_gateway_rest_api.this.id
-  resource_id = aws_api_gateway_resource.route[each.value.path].id
+  resource_id = local.api_resource_ids[each.value.path]
   http_method = aws_api_gateway_method.route[each.key].http_method
 
   type = "AWS_PROXY"
@@ -113,11 +186,12 @@ resource "aws_api_gateway_integration" "route" {
   timeout_milliseconds    = 29000
 }
 
-# Lets API Gateway invoke the function for exactly these stage, method and path triples.
+# Lets API Gateway invoke the function for exactly these stage, method and path triples (the full
+# path: .../prod/POST/v1/images/generations). A statement id takes no "/": "_" stands for it.
 resource "aws_lambda_permission" "api" {
   for_each = local.api_methods
 
-  statement_id  = "AllowApiGateway-${each.value.method}-${each.value.path}"
+  statement_id  = "AllowApiGateway-${each.value.method}-${replace(each.value.path, "/", "_")}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
   principal     = "apigateway.amazonaws.com"
@@ -132,6 +206,8 @@ resource "aws_api_gateway_deployment" "this" {
   triggers = {
     redeployment = sha1(jsonencode([
       aws_api_gateway_resource.route,
+      aws_api_gateway_resource.route_depth2,
+      aws_api_gateway_resource.route_depth3,
       aws_api_gateway_method.route,
       aws_api_gateway_integration.route,
       aws_api_gateway_gateway_response.error,

@@ -13,9 +13,11 @@ locals {
       # A missing or wrong x-api-key (INVALID_API_KEY), or a request an authorizer denies (ACCESS_DENIED).
       INVALID_API_KEY = { status = 403, code = "forbidden", message = "A valid API key is required: send it in the x-api-key header." }
       ACCESS_DENIED   = { status = 403, code = "forbidden", message = "The credentials of this request do not allow this call." }
-      # REST APIs answer an unknown path or method this way, not with 404.
-      MISSING_AUTHENTICATION_TOKEN = { status = 403, code = "missing_authentication_token", message = "No route matches this method and path: the API serves GET and POST /generate-image, GET /models and GET /health." }
-      RESOURCE_NOT_FOUND           = { status = 404, code = "not_found", message = "No route matches this method and path: the API serves GET and POST /generate-image, GET /models and GET /health." }
+      # REST APIs answer an unknown path or method this way, not with 404. The message names the
+      # routes declared (apigateway.tf): "GET and POST /generate-image, GET /models and GET /health",
+      # and the /v1 routes with openai_api.
+      MISSING_AUTHENTICATION_TOKEN = { status = 403, code = "missing_authentication_token", message = "No route matches this method and path: the API serves ${local.api_routes_served}." }
+      RESOURCE_NOT_FOUND           = { status = 404, code = "not_found", message = "No route matches this method and path: the API serves ${local.api_routes_served}." }
       # The stage's or the usage plan's per-key throttle, and the usage plan's quota.
       THROTTLED              = { status = 429, code = "throttled_by_gateway", message = "Too many requests: the API's request rate limit was exceeded; retry after a short wait." }
       QUOTA_EXCEEDED         = { status = 429, code = "quota_exceeded", message = "This API key has used its request quota for the current period; it is renewed at the start of the next one." }

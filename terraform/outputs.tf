@@ -9,8 +9,13 @@ output "generate_image_url" {
 }
 
 output "api_base_url" {
-  description = "Invoke URL of the API stage; /generate-image, /models and /health hang below it."
+  description = "Invoke URL of the API stage; /generate-image, /models and /health hang below it, and /v1 with openai_api."
   value       = aws_api_gateway_stage.this.invoke_url
+}
+
+output "openai_base_url" {
+  description = "The base URL an OpenAI client or chat front end is given (the stage's invoke URL followed by /v1), with a bearer key of config.lua's api_keys; null without openai_api."
+  value       = var.openai_api ? "${aws_api_gateway_stage.this.invoke_url}/v1" : null
 }
 
 output "bucket_name" {

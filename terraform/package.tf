@@ -7,7 +7,9 @@
 #     IMAGEGEN_* variable only when the operator sets the Terraform variable; otherwise the policy
 #     decides, and the module reads its choice here to grant IAM exactly that;
 #   - a model the catalogue does not hold, a zip of the wrong architecture or glibc, or a manifest of
-#     another zip stops the plan (lambda.tf's preconditions) instead of the function's first start.
+#     another zip stops the plan (lambda.tf's preconditions) instead of the function's first start;
+#   - the OpenAI-compatible routes, whose keys only the policy checks, are declared only when its
+#     config.lua requires one (apigateway.tf).
 
 locals {
   lambda_zip_path = var.lambda_zip_path != null ? var.lambda_zip_path : "${path.module}/../build/lambda.zip"
@@ -56,6 +58,13 @@ locals {
   # Rate-limit tiers of the policy, and its API key id -> tier table (rate_limit.keys).
   policy_tiers     = try(tolist(local.policy.rate_limit.tiers), [])
   policy_tier_keys = try(tomap(local.policy.rate_limit.keys), {})
+
+  # The bearer keys of the OpenAI-compatible routes (config.lua's api_keys): whether one is required
+  # and how many are listed; null from a manifest written before package-lambda recorded them. The
+  # /v1 routes are closed only when a key is required and at least one exists (apigateway.tf).
+  policy_bearer_keys_required = try(local.policy.api_keys.required, null)
+  policy_bearer_keys_count    = try(local.policy.api_keys.count, null)
+  policy_bearer_keys_enforced = local.policy_bearer_keys_required == true && try(local.policy_bearer_keys_count > 0, false)
 
   # ---------------------------------------------------------------------------------------------------
   # Checks on the package (used by the preconditions in lambda.tf)

@@ -429,7 +429,13 @@ variable "cors_allow_origins" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "allow_anonymous_access" {
-  description = "The one switch that opens the API: true lets anyone call /generate-image and /models without a key or token (only the stage throttle, the policy's per-IP buckets and an optional WAF limit them), and creates no keys. false (the default) requires what api_keys and the authorizer variables configure, and refuses a configuration that would require nothing."
+  description = "The one switch that opens the API: true lets anyone call /generate-image and /models without a key or token (only the stage throttle, the policy's per-IP buckets and an optional WAF limit them), and creates no keys; with openai_api it also accepts a package whose config.lua does not require bearer keys on the /v1 routes. false (the default) requires what api_keys and the authorizer variables configure, and refuses a configuration that would require nothing."
+  type        = bool
+  default     = false
+}
+
+variable "openai_api" {
+  description = "Whether the API serves the OpenAI-compatible routes, POST /v1/images/generations and GET /v1/models (OPTIONS on each). API Gateway requires no x-api-key and runs no authorizer there (OpenAI clients send only Authorization: Bearer KEY): the policy checks the bearer key against the SHA-256 hashes of config.lua's api_keys. true is refused unless the package's manifest says config.lua requires a key (api_keys.required = true, at least one key), or allow_anonymous_access opens the API."
   type        = bool
   default     = false
 }

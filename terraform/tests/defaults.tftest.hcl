@@ -211,8 +211,20 @@ run "api_routes_closed_by_default" {
   command = apply
 
   assert {
-    condition     = toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "models", "health"])
-    error_message = "The API must have /generate-image, /models and /health."
+    condition = (
+      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "models", "health"]) &&
+      length(aws_api_gateway_resource.route_depth2) == 0 && length(aws_api_gateway_resource.route_depth3) == 0
+    )
+    error_message = "The API must have /generate-image, /models and /health, and no /v1 route unless openai_api asks for it."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message ==
+      "No route matches this method and path: the API serves GET and POST /generate-image, GET /models and GET /health." &&
+      output.openai_base_url == null
+    )
+    error_message = "Without openai_api the no-route answer names the three routes, and there is no OpenAI base URL."
   }
 
   assert {

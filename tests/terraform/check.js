@@ -474,19 +474,91 @@ async function main() {
 
   // --- API Gateway --------------------------------------------------------------------------------
   check("api: routes /generate-image (GET, POST), /models (GET), /health (GET), OPTIONS on each", () => {
-    const routes = locals.api_routes || {};
+    const base = asArray(locals.api_routes_base);
     const want = { "generate-image": ["GET", "POST"], models: ["GET"], health: ["GET"] };
     const bad = [];
+    if (JSON.stringify(base.map((r) => r.path)) !== JSON.stringify(Object.keys(want))) bad.push(`api_routes_base paths ${JSON.stringify(base.map((r) => r.path))}`);
     for (const [p, methods] of Object.entries(want)) {
-      if (!routes[p] || JSON.stringify(routes[p].methods) !== JSON.stringify(methods)) bad.push(`${p}: ${JSON.stringify(routes[p])}`);
+      const route = base.find((r) => r.path === p);
+      if (!route || JSON.stringify(route.methods) !== JSON.stringify(methods)) bad.push(`${p}: ${JSON.stringify(route)}`);
     }
+    if (!/^\$\{\{\s*for\s+r\s+in\s+local\.api_route_list\s*:\s*r\.path\s*=>\s*r\s*\}\}$/.test(String(locals.api_routes || ""))) bad.push(`local.api_routes is not keyed by path from local.api_route_list: ${locals.api_routes}`);
     const m = String(locals.api_methods || "");
+    if (!/for\s+path,\s*route\s+in\s+local\.api_routes\b/.test(m)) bad.push("local.api_methods is not built from local.api_routes");
     if (!/concat\(route\.methods,\s*\["OPTIONS"\]\)/.test(m)) bad.push("OPTIONS is not added to every route");
     if (!/method\s*!=\s*"OPTIONS"/.test(m)) bad.push("OPTIONS is not exempt from API keys");
     for (const type of ["aws_api_gateway_method", "aws_api_gateway_integration", "aws_lambda_permission"]) {
       const r = resources(config, type).filter((x) => x.name !== "authorizer");
       if (r.length !== 1 || r[0].body.for_each !== "${local.api_methods}") bad.push(`${type} is not one resource per local.api_methods entry`);
     }
+    for (const type of ["aws_api_gateway_method", "aws_api_gateway_integration"]) {
+      const r = resources(config, type)[0];
+      if (r && r.body.resource_id !== "${local.api_resource_ids[each.value.path]}") bad.push(`${type}.resource_id is ${r.body.resource_id}`);
+    }
+    return bad.length ? bad.join("; ") : null;
+  });
+
+  // Nested paths: one resource block per depth, each keyed by its full path and hanging below the
+  // block of the depth above; every route's parents are declared (local.api_resource_paths).
+  check("api: nested resources, one block per depth (route, route_depth2, route_depth3), each below its parent; every one in local.api_resource_ids", () => {
+    const blocks = resources(config, "aws_api_gateway_resource");
+    const byName = Object.fromEntries(blocks.map((b) => [b.name, b.body]));
+    const want = [
+      ["route", "${local.api_resources[0]}", "${aws_api_gateway_rest_api.this.root_resource_id}"],
+      ["route_depth2", "${local.api_resources[1]}", "${aws_api_gateway_resource.route[each.value.parent].id}"],
+      ["route_depth3", "${local.api_resources[2]}", "${aws_api_gateway_resource.route_depth2[each.value.parent].id}"],
+    ];
+    const bad = [];
+    if (blocks.length !== want.length) bad.push(`${blocks.length} aws_api_gateway_resource blocks`);
+    for (const [name, forEach, parent] of want) {
+      const b = byName[name];
+      if (!b) { bad.push(`no aws_api_gateway_resource.${name}`); continue; }
+      if (b.for_each !== forEach) bad.push(`${name}.for_each ${b.for_each}`);
+      if (b.parent_id !== parent) bad.push(`${name}.parent_id ${b.parent_id}`);
+      if (b.path_part !== "${each.value.path_part}") bad.push(`${name}.path_part ${b.path_part}`);
+      if (!String(locals.api_resource_ids || "").includes(`aws_api_gateway_resource.${name} :`)) bad.push(`local.api_resource_ids misses ${name}`);
+    }
+    const paths = String(locals.api_resource_paths || "");
+    if (!/for\s+depth\s+in\s+range\(1,\s*length\(split\("\/",\s*path\)\)\s*\+\s*1\)/.test(paths) || !/keys\(local\.api_routes\)/.test(paths)) bad.push("local.api_resource_paths does not hold every route's parents");
+    const api = resources(config, "aws_api_gateway_rest_api")[0];
+    const pre = asArray(block(api && api.body, "lifecycle")?.precondition).map((p) => String(p.condition)).join(" ");
+    if (!/length\(split\("\/",\s*path\)\)\s*<=\s*3/.test(pre)) bad.push("no precondition refusing a route deeper than the three blocks");
+    for (const route of [...asArray(locals.api_routes_base), ...asArray(locals.api_routes_openai)]) {
+      if (String(route.path).split("/").length > 3) bad.push(`${route.path} is deeper than three parts`);
+    }
+    return bad.length ? bad.join("; ") : null;
+  });
+
+  // The OpenAI-compatible routes: only with openai_api (false by default), never behind an API key
+  // or an authorizer (their clients send only Authorization: Bearer), and refused unless the
+  // package's config.lua requires a bearer key or allow_anonymous_access opens the API.
+  check("api: the /v1 routes (POST /v1/images/generations, GET /v1/models) only with openai_api (default false), unprotected by API Gateway, refused unless the policy requires bearer keys or allow_anonymous_access", () => {
+    const bad = [];
+    const v = (variables.openai_api || [{}])[0];
+    if (unwrap(v.type) !== "bool" || v.default !== false) bad.push(`openai_api is not a bool defaulting to false: ${JSON.stringify(v)}`);
+    const openai = asArray(locals.api_routes_openai);
+    const want = { "v1/images/generations": ["POST"], "v1/models": ["GET"] };
+    if (JSON.stringify(openai.map((r) => r.path).sort()) !== JSON.stringify(Object.keys(want).sort())) bad.push(`api_routes_openai paths ${JSON.stringify(openai.map((r) => r.path))}`);
+    for (const r of openai) {
+      if (JSON.stringify(r.methods) !== JSON.stringify(want[r.path])) bad.push(`${r.path} methods ${JSON.stringify(r.methods)}`);
+      if (r.protected !== false) bad.push(`${r.path} is protected by API Gateway (an x-api-key or an authorizer would refuse OpenAI clients)`);
+    }
+    if (!/^\$\{concat\(local\.api_routes_base,\s*var\.openai_api\s*\?\s*local\.api_routes_openai\s*:\s*\[\]\)\}$/.test(String(locals.api_route_list || ""))) bad.push(`local.api_route_list ${locals.api_route_list}`);
+    const api = resources(config, "aws_api_gateway_rest_api")[0];
+    const pre = asArray(block(api && api.body, "lifecycle")?.precondition);
+    const guard = pre.find((p) => /var\.openai_api/.test(String(p.condition)));
+    if (!guard || !/^\$\{!var\.openai_api\s*\|\|\s*var\.allow_anonymous_access\s*\|\|\s*local\.policy_bearer_keys_enforced\}$/.test(String(guard.condition))) bad.push(`no precondition refusing openai_api unless the policy requires bearer keys: ${guard && guard.condition}`);
+    else if (!/api_keys\.required = true/.test(guard.error_message) || !/allow_anonymous_access = true/.test(guard.error_message)) bad.push("the refusal does not say what to do (api_keys.required = true, or allow_anonymous_access = true)");
+    const enforced = String(locals.policy_bearer_keys_enforced || "");
+    if (!/local\.policy_bearer_keys_required\s*==\s*true/.test(enforced) || !/local\.policy_bearer_keys_count\s*>\s*0/.test(enforced)) bad.push(`local.policy_bearer_keys_enforced ${enforced}`);
+    if (!/local\.policy\.api_keys\.required/.test(String(locals.policy_bearer_keys_required || "")) || !/local\.policy\.api_keys\.count/.test(String(locals.policy_bearer_keys_count || ""))) bad.push("the bearer key settings are not read from the manifest's policy.settings.api_keys");
+    // The no-route answers name the routes declared, /v1 included when it is.
+    const table = String(locals.gateway_errors || "");
+    for (const type of ["MISSING_AUTHENTICATION_TOKEN", "RESOURCE_NOT_FOUND"]) {
+      const m = new RegExp(`\\b${type}\\s*=\\s*\\{[^\\n]*message\\s*=\\s*"([^"]*)"`).exec(table);
+      if (!m || !m[1].includes("${local.api_routes_served}")) bad.push(`the ${type} message does not name the routes declared (local.api_routes_served)`);
+    }
+    if (!/for\s+r\s+in\s+local\.api_route_list\b/.test(String(locals.api_routes_served_items || ""))) bad.push("local.api_routes_served_items is not built from local.api_route_list");
     return bad.length ? bad.join("; ") : null;
   });
 
@@ -513,7 +585,9 @@ async function main() {
     if (!d) return "no deployment";
     const trig = (d.body.triggers || {}).redeployment || "";
     if (!/sha1\(jsonencode\(/.test(trig)) return `triggers: ${trig}`;
-    for (const r of ["aws_api_gateway_method.route", "aws_api_gateway_integration.route", "aws_api_gateway_resource.route"]) if (!trig.includes(r)) return `triggers miss ${r}`;
+    for (const r of ["aws_api_gateway_method.route", "aws_api_gateway_integration.route", "aws_api_gateway_resource.route", "aws_api_gateway_resource.route_depth2", "aws_api_gateway_resource.route_depth3"]) {
+      if (!new RegExp(`${r.replace(/\./g, "\\.")}\\b(?!_)`).test(trig)) return `triggers miss ${r}`;
+    }
     if (block(d.body, "lifecycle")?.create_before_destroy !== true) return "no create_before_destroy";
     return null;
   });
