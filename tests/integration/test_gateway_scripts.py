@@ -169,9 +169,13 @@ class RunLocalServes(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory()
         self.addCleanup(self.tmp.cleanup)
         full = {k: v for k, v in os.environ.items() if k != "IMAGEGEN_RATE_LIMIT"}
-        full.update(IMAGEGEN_PORT=str(free_port()), IMAGEGEN_BUILD_DIR=BUILD_DIR, TMPDIR=self.tmp.name, **env)
-        p = subprocess.run([RUN_LOCAL], capture_output=True, text=True, env=full, timeout=300,
-                           start_new_session=True)
+        full.update(IMAGEGEN_BUILD_DIR=BUILD_DIR, TMPDIR=self.tmp.name, **env)
+        for _ in range(5):  # a free port can be taken by a parallel test before run-local checks it
+            full["IMAGEGEN_PORT"] = str(free_port())
+            p = subprocess.run([RUN_LOCAL], capture_output=True, text=True, env=full, timeout=300,
+                               start_new_session=True)
+            if "is already in use" not in p.stderr:
+                break
         self.assertNotIn("imagegen local stack:", p.stdout)
         return p.returncode, p.stderr
 
