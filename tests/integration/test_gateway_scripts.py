@@ -102,13 +102,22 @@ class RunLocalServes(unittest.TestCase):
     def start(self, **env):
         self.tmp = tempfile.TemporaryDirectory()
         self.addCleanup(self.tmp.cleanup)
-        port = free_port()
         full = {k: v for k, v in os.environ.items() if k != "IMAGEGEN_RATE_LIMIT"}
-        full.update(IMAGEGEN_PORT=str(port), IMAGEGEN_BUILD_DIR=BUILD_DIR, TMPDIR=self.tmp.name, **env)
-        self.proc = subprocess.Popen([RUN_LOCAL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=full, start_new_session=True)
+        full.update(IMAGEGEN_BUILD_DIR=BUILD_DIR, TMPDIR=self.tmp.name, **env)
+        for _ in range(5):  # a free port can be taken by a parallel test before run-local checks it
+            port = free_port()
+            full["IMAGEGEN_PORT"] = str(port)
+            self.proc = subprocess.Popen([RUN_LOCAL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                         env=full, start_new_session=True)
+            line = self.proc.stdout.readline()
+            if line or self.proc.wait() != 2:
+                break
+            err = self.proc.stderr.read()
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+            if "is already in use" not in err:
+                self.fail("run-local stopped: " + err)
         self.addCleanup(self.stop)
-        line = self.proc.stdout.readline()
         self.ready_line = line
         m = re.match(r"imagegen local stack: (http://127\.0\.0\.1:(\d+)) ", line)
         self.assertTrue(m, f"first line {line!r}; stderr: {self.proc.stderr.read() if self.proc.poll() is not None else ''}")
