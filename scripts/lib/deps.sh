@@ -4,8 +4,8 @@
 IMAGEGEN_APT_PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libcurl4-openssl-dev libssl-dev liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
-  libjansson-dev libmicrohttpd-dev zlib1g-dev libjpeg62-turbo-dev libwebp-dev
-  lua-busted lua-dkjson python3 python3-botocore valgrind
+  libjansson-dev libmicrohttpd-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
+  lua-busted lua-dkjson python3 python3-botocore python3-pil valgrind
   nodejs npm zip unzip curl ca-certificates procps file binutils
   autoconf automake libtool
 )
