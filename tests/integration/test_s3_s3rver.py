@@ -1,5 +1,6 @@
-"""test_s3_s3rver.py - our S3 client against s3rver (a local S3): PutObject, HeadObject and
-presigned GET URLs; metadata with CR/LF and non-ASCII travels encoded, never as extra headers."""
+"""test_s3_s3rver.py - our S3 client against s3rver (a local S3): PutObject, HeadObject, GetObject
+under a size cap and presigned GET URLs; metadata with CR/LF and non-ASCII travels encoded, never
+as extra headers."""
 
 import http.client
 import http.server
@@ -112,6 +113,38 @@ class S3AgainstS3rver(unittest.TestCase):
         self.assertEqual(head["status"], 404)
         self.assertEqual(head["code"], "NotFound")
         self.assertEqual(head["attempts"], 1)
+
+    def test_get_object_returns_the_bytes_and_type_within_the_cap(self):
+        data = b"\x89PNG\r\n\x1a\n" + os.urandom(200 * 1024)
+        put("uploads/u1/get me.png", data, "--type", "image/png")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "got")
+            rc, out = cli("get", BUCKET, "uploads/u1/get me.png", str(len(data)), path)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), data)
+        self.assertEqual((out["err"], out["status"], out["attempts"]), ("ok", 200, 1))
+        self.assertEqual((out["content_length"], out["bytes"]), (len(data), len(data)))
+        self.assertEqual(out["content_type"], "image/png")
+        self.assertTrue(out["etag"].startswith('"'), out)
+
+    def test_get_object_over_the_cap_is_refused_by_its_length(self):
+        data = os.urandom(3 * 1024 * 1024)
+        put("uploads/u1/too big.png", data, "--type", "image/png")
+        for cap in (len(data) - 1, 1024 * 1024, 1):
+            with self.subTest(cap=cap):
+                rc, out = cli("get", BUCKET, "uploads/u1/too big.png", str(cap), expect_ok=False)
+                self.assertEqual(rc, 1)
+                self.assertEqual((out["err"], out["bytes"], out["attempts"]), ("too_large", 0, 1))
+                self.assertEqual(out["message"], 'the object "uploads/u1/too big.png" is %d bytes, over the limit of '
+                                                 '%d bytes' % (len(data), cap))
+
+    def test_get_object_of_a_missing_key_is_no_such_key(self):
+        rc, out = cli("get", BUCKET, "uploads/nobody/none.png", "1000", expect_ok=False)
+        self.assertEqual(rc, 1)
+        self.assertEqual((out["err"], out["status"], out["code"]), ("aws", 404, "NoSuchKey"))
+        self.assertEqual(out["attempts"], 1)
+        rc, out = cli("get", BUCKET, "bad\x7fkey", "1000", expect_ok=False)
+        self.assertEqual((out["err"], out["attempts"]), ("bad_key", 0))
 
     def test_metadata_with_crlf_and_non_ascii_round_trips_encoded(self):
         evil = "a red fox\r\nX-Injected: yes\r\n\r\n<html>"

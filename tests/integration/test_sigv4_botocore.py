@@ -15,6 +15,13 @@ to be added to that file.
 Where botocore's presigner cannot express a request (it keeps only the first value of a
 repeated query key and reads '+' in a query as a space), presign cases avoid those inputs;
 header-signing cases cover them.
+
+Presigned POST policies (browser-based uploads) are held to botocore's generate_presigned_post
+the same way: for the same bucket, key, Content-Type, size range, lifetime, credentials and
+frozen time, build/tests/s3_cli presign-post must give botocore's URL and fields, a policy whose
+conditions are botocore's (the same bytes but for the expiration, which we write with
+milliseconds as AWS's documentation does and botocore without), and botocore's own SigV4 POST
+signer (S3SigV4PostAuth) must compute our signature from our policy.
 """
 
 import base64
@@ -28,8 +35,11 @@ import types
 from urllib.parse import quote
 
 import botocore.auth
-from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAuth
+import botocore.session
+import botocore.signers
+from botocore.auth import S3SigV4Auth, S3SigV4PostAuth, S3SigV4QueryAuth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 
 SEED = 20240917
@@ -48,6 +58,8 @@ class _PinnedDatetime(datetime.datetime):
 
 
 botocore.auth.datetime = types.SimpleNamespace(datetime=_PinnedDatetime)
+# generate_presigned_post reads the clock for the policy's expiration in botocore.signers.
+botocore.signers.datetime = types.SimpleNamespace(datetime=_PinnedDatetime, timedelta=datetime.timedelta)
 
 
 def _capturing(base):
@@ -400,6 +412,113 @@ def load_regressions():
     return cases
 
 
+# ---------------------------------------------------------------------------------------
+# Presigned POST (browser-based uploads)
+# ---------------------------------------------------------------------------------------
+
+POST_CASES = 80
+POST_BUCKETS = ["imagegen-images", "my.bucket.example", "b-123"]
+POST_ENDPOINTS = [None, None, "http://127.0.0.1:9000", "https://s3.example.com:8443/base"]
+POST_TYPES = ["image/png", "image/jpeg", "image/webp", 'text/plain; charset="utf-8"', "a\\b", "x/y+z"]
+POST_SIZES = [1, 2, 1024, 5 * 1024 * 1024, 50 * 1024 * 1024, 5 * 1024 ** 3]
+
+
+def generate_post_case(rng, number):
+    case = {"id": f"post-{number}", "region": rng.choice(REGIONS), "time": random_time(rng),
+            "bucket": rng.choice(POST_BUCKETS), "key": random_key(rng), "content_type": rng.choice(POST_TYPES),
+            "max_bytes": rng.choice(POST_SIZES), "expires": random_lifetime(rng),
+            "endpoint": rng.choice(POST_ENDPOINTS)}
+    case.update(random_creds(rng))
+    return case
+
+
+def botocore_post(case):
+    """botocore's generate_presigned_post for the case, at its time."""
+    _PinnedDatetime.pinned = datetime.datetime.utcfromtimestamp(case["time"])
+    s3_config = {"addressing_style": "path"} if case["endpoint"] else {"us_east_1_regional_endpoint": "regional"}
+    client = botocore.session.get_session().create_client(
+        "s3", region_name=case["region"], endpoint_url=case["endpoint"],
+        aws_access_key_id=case["access_key_id"], aws_secret_access_key=case["secret_access_key"],
+        aws_session_token=case.get("session_token"), config=Config(s3=s3_config, signature_version="s3v4"))
+    ct = case["content_type"]
+    return client.generate_presigned_post(
+        case["bucket"], case["key"], Fields={"Content-Type": ct},
+        Conditions=[{"Content-Type": ct}, ["content-length-range", 1, case["max_bytes"]]], ExpiresIn=case["expires"])
+
+
+def our_post(case):
+    cli = os.path.join(os.environ.get("IMAGEGEN_BUILD_DIR", "build"), "tests", "s3_cli")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_REGION": case["region"], "AWS_ACCESS_KEY_ID": case["access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": case["secret_access_key"], "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    if case.get("session_token"):
+        env["AWS_SESSION_TOKEN"] = case["session_token"]
+    if case["endpoint"]:
+        env["AWS_ENDPOINT_URL_S3"] = case["endpoint"]
+    proc = subprocess.run([cli, "presign-post", case["bucket"], case["key"], case["content_type"],
+                           str(case["max_bytes"]), str(case["expires"]), str(case["time"])],
+                          env=env, capture_output=True, timeout=60)
+    if not proc.stdout.strip():
+        return {"err": "no output", "message": proc.stderr.decode(errors="replace")}
+    return json.loads(proc.stdout)
+
+
+def compare_post(case, ours, boto):
+    """Differences between our presigned POST and botocore's for the same inputs."""
+    if ours.get("err") != "ok":
+        return [f"our signer refused: {ours.get('err')}: {ours.get('message')}"]
+    diffs = []
+    # botocore posts to the global endpoint (https://<bucket>.s3.amazonaws.com/) in the aws
+    # partition whatever the region, except us-east-1 when told "regional"; we post to the
+    # bucket's regional endpoint, as our presigned GETs do, which needs no redirect.
+    expected_url = boto["url"].replace(".s3.amazonaws.com/", f".s3.{case['region']}.amazonaws.com/", 1)
+    if ours["url"] != expected_url:
+        diffs.append(f"url: ours {ours['url']!r}, botocore {boto['url']!r}")
+    mine = dict(ours["fields"])
+    theirs = dict(boto["fields"])
+    for name in ("policy", "x-amz-signature"):
+        mine.pop(name), theirs.pop(name)
+    if mine != theirs:
+        diffs.append(f"fields:\n    ours:     {mine!r}\n    botocore: {theirs!r}")
+    our_doc = base64.b64decode(ours["fields"]["policy"]).decode()
+    boto_doc = base64.b64decode(boto["fields"]["policy"]).decode()
+    ours_parsed, boto_parsed = json.loads(our_doc), json.loads(boto_doc)
+    if ours_parsed["conditions"] != boto_parsed["conditions"]:
+        diffs.append(f"conditions:\n    ours:     {ours_parsed['conditions']!r}\n"
+                     f"    botocore: {boto_parsed['conditions']!r}")
+    expected_expiration = datetime.datetime.utcfromtimestamp(case["time"] + case["expires"])
+    if ours_parsed["expiration"] != expected_expiration.strftime("%Y-%m-%dT%H:%M:%S.000Z") or \
+            boto_parsed["expiration"] != expected_expiration.strftime("%Y-%m-%dT%H:%M:%SZ") or \
+            ours["expires_at"] != ours_parsed["expiration"]:
+        diffs.append(f"expiration: ours {ours_parsed['expiration']!r}, botocore {boto_parsed['expiration']!r}")
+    # Apart from the milliseconds, the very bytes botocore writes (order, spacing, escapes).
+    if our_doc.replace(ours_parsed["expiration"], boto_parsed["expiration"], 1) != boto_doc:
+        diffs.append(f"policy document:\n    ours:     {our_doc!r}\n    botocore: {boto_doc!r}")
+    # botocore's SigV4 POST signer, given our policy, computes our signature.
+    creds = Credentials(case["access_key_id"], case["secret_access_key"], case.get("session_token"))
+    signer = S3SigV4PostAuth(creds, "s3", case["region"])
+    request = types.SimpleNamespace(context={"timestamp": ours["fields"]["x-amz-date"]})
+    expected = signer.signature(ours["fields"]["policy"], request)
+    if ours["fields"]["x-amz-signature"] != expected:
+        diffs.append(f"signature: ours {ours['fields']['x-amz-signature']}, botocore {expected}")
+    # And over its own policy botocore gets its own signature: the oracle is consistent.
+    if signer.signature(boto["fields"]["policy"], request) != boto["fields"]["x-amz-signature"]:
+        diffs.append("botocore's signature of its own policy differs from the one it returned")
+    return diffs
+
+
+def check_post_cases(seed):
+    rng = random.Random(seed)
+    cases = [generate_post_case(rng, n) for n in range(POST_CASES)]
+    failures = []
+    for case in cases:
+        diffs = compare_post(case, our_post(case), botocore_post(case))
+        if diffs:
+            failures.append((case, diffs))
+    return cases, failures
+
+
 def main():
     regressions = load_regressions()
     generated = generate(SEED)
@@ -414,15 +533,21 @@ def main():
         minimal = dict(minimal, id=f"shrunk-{case['id']}")
         print("minimal failing case (add to tests/data/sigv4/regressions.jsonl):")
         print(json.dumps(minimal, ensure_ascii=False))
+    post_cases, post_failures = check_post_cases(SEED)
+    for case, diffs in post_failures[:20]:
+        print(f"FAIL {case['id']} (presigned POST {case['bucket']}/{case['key']!r} in {case['region']})")
+        for d in diffs:
+            print("  " + d)
     kinds = {}
     for c in cases:
         kinds[c["kind"]] = kinds.get(c["kind"], 0) + 1
+    kinds["s3-post"] = len(post_cases)
     print("cases: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
           + f" ({len(regressions)} from regressions.jsonl)")
-    failed = len(failures)
-    passed = len(cases) - failed
+    failed = len(failures) + len(post_failures)
+    passed = len(cases) + len(post_cases) - failed
     print(f"sigv4 botocore: {passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed >= 500 else 1
+    return 0 if failed == 0 and passed >= 500 + POST_CASES else 1
 
 
 if __name__ == "__main__":

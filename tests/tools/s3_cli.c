@@ -4,6 +4,8 @@
  *   s3_cli put BUCKET [--type T] [--cache C] [--meta NAME=VALUE]... KEY FILE [KEY FILE]...
  *   s3_cli head BUCKET KEY
  *   s3_cli presign BUCKET KEY EXPIRES_S [NOW_S]
+ *   s3_cli get BUCKET KEY MAX_BYTES [OUT_FILE]
+ *   s3_cli presign-post BUCKET KEY CONTENT_TYPE MAX_BYTES EXPIRES_S [NOW_S]
  *
  * Every command prints one JSON object on stdout and exits 0 on success, 1 on an S3 or
  * transport error, 2 on a usage or setup error.
@@ -23,7 +25,9 @@ static int usage(void)
 {
     fprintf(stderr, "usage: s3_cli put BUCKET [--type T] [--cache C] [--meta NAME=VALUE]... KEY FILE...\n"
                     "       s3_cli head BUCKET KEY\n"
-                    "       s3_cli presign BUCKET KEY EXPIRES_S [NOW_S]\n");
+                    "       s3_cli presign BUCKET KEY EXPIRES_S [NOW_S]\n"
+                    "       s3_cli get BUCKET KEY MAX_BYTES [OUT_FILE]\n"
+                    "       s3_cli presign-post BUCKET KEY CONTENT_TYPE MAX_BYTES EXPIRES_S [NOW_S]\n");
     return 2;
 }
 
@@ -138,6 +142,45 @@ static int cmd_presign(ig_s3 *s3, const char *key, const char *expires, const ch
     return e == IG_OK ? 0 : 1;
 }
 
+/* The object's bytes go to OUT_FILE when given; the JSON says what came back. */
+static int cmd_get(ig_s3 *s3, const char *key, const char *max, const char *out_file)
+{
+    ig_s3_get_result g;
+    ig_buf body;
+    ig_buf_init(&body, 0);
+    ig_err e = ig_s3_get_object(s3, key, (size_t)strtoull(max, NULL, 10), ig_now_ms() + 30000, &g, &body);
+    if (e == IG_OK && out_file) {
+        FILE *f = fopen(out_file, "wb");
+        if (!f || fwrite(body.data ? body.data : "", 1, body.len, f) != body.len)
+            e = IG_ERR_IO;
+        if (f)
+            fclose(f);
+    }
+    print_json(json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:i, s:s?}", "err", ig_err_name(e), "status",
+                         (int)g.status, "code", g.code, "message", g.message, "content_length",
+                         (json_int_t)g.content_length, "bytes", (json_int_t)body.len, "content_type", g.content_type,
+                         "etag", g.etag, "attempts", g.attempts, "stop", g.stop_reason));
+    ig_buf_free(&body);
+    return e == IG_OK ? 0 : 1;
+}
+
+/* Prints {"err", "message", and on success "url", "fields", "key", "expires_at"}. */
+static int cmd_presign_post(ig_s3 *s3, char **argv, int argc)
+{
+    ig_s3_post_request req = {.key = argv[0], .content_type = argv[1], .max_bytes = strtoull(argv[2], NULL, 10),
+                              .expires_s = atoll(argv[3])};
+    json_t *out = NULL;
+    ig_error err;
+    ig_error_clear(&err);
+    ig_err e = ig_s3_presign_post(s3, &req, argc > 4 ? atoll(argv[4]) : 0, &out, &err);
+    if (!out)
+        out = json_object();
+    json_object_set_new(out, "err", json_string(ig_err_name(e)));
+    json_object_set_new(out, "message", json_string(err.message));
+    print_json(out);
+    return e == IG_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4)
@@ -162,6 +205,10 @@ int main(int argc, char **argv)
         rc = cmd_head(s3, argv[3]);
     else if (strcmp(argv[1], "presign") == 0 && (argc == 5 || argc == 6))
         rc = cmd_presign(s3, argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+    else if (strcmp(argv[1], "get") == 0 && (argc == 5 || argc == 6))
+        rc = cmd_get(s3, argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+    else if (strcmp(argv[1], "presign-post") == 0 && (argc == 8 || argc == 9))
+        rc = cmd_presign_post(s3, argv + 3, argc - 3);
     else
         rc = usage();
     ig_s3_free(s3);

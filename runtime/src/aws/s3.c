@@ -1,7 +1,8 @@
-/* s3.c - PutObject (many at once, each retried on its own), HeadObject and presigned GET
- * URLs for one bucket. Every request is described once (path, headers), signed afresh for
+/* s3.c - PutObject (many at once, each retried on its own), HeadObject, GetObject under a size
+ * cap and presigned GET URLs for one bucket. Every request is described once (path, headers), signed afresh for
  * each attempt, and sent through the shared HTTP client so uploads reuse warm connections. */
 #include "aws/s3.h"
+#include "aws/s3_internal.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -13,20 +14,12 @@
 #include "core/clock.h"
 #include "core/log.h"
 
-/* S3's limit for one PUT. */
-#define IG_S3_PUT_MAX ((size_t)5 * 1024 * 1024 * 1024)
 /* Error documents are small; a successful PUT or HEAD has no body worth keeping. */
 #define IG_S3_RESPONSE_MAX (256 * 1024)
-#define IG_S3_MAX_PRESIGN_S 604800
+/* A GET reads at most max(its cap, this): room for an error document when the cap is tiny. */
+#define IG_S3_GET_MIN_READ (16 * 1024)
 
 static const ig_aws_service ig_s3_service = {.signing_name = "s3", .s3_uri_rules = 1, .sign_content_sha256 = 1};
-
-struct ig_s3 {
-    ig_aws_context *ctx;
-    char *bucket;
-    ig_endpoint ep;
-    int path_style;
-};
 
 ig_s3 *ig_s3_new(ig_aws_context *ctx, const char *bucket, ig_error *err)
 {
@@ -539,6 +532,138 @@ ig_err ig_s3_head_object(ig_s3 *s3, const char *key, int64_t deadline_ms, ig_s3_
             break;
         }
         s3_log_retry("HeadObject", key, out->attempts, &o, cls, delay);
+        last_retry = cls;
+        ig_sleep_ms(delay);
+    }
+done:
+    ig_aws_signed_free(&sreq);
+    ig_http_response_free(&resp);
+    ig_buf_free(&path);
+    ig_buf_free(&url);
+    return out->err;
+}
+
+/* ---- GetObject ------------------------------------------------------------------------- */
+
+/* Hands src's bytes to dst (whose cap stays), leaving src empty. */
+static void buf_take(ig_buf *dst, ig_buf *src)
+{
+    size_t max = dst->max;
+    ig_buf_free(dst);
+    *dst = *src;
+    dst->max = max;
+    src->data = NULL;
+    src->len = src->cap = 0;
+}
+
+static ig_err get_refuse_size(ig_s3_get_result *out, const char *key, size_t max_bytes, const char *length)
+{
+    out->err = IG_ERR_TOO_LARGE;
+    out->stop_reason = "not retryable";
+    if (length && *length)
+        snprintf(out->message, sizeof out->message, "the object \"%.80s\" is %.20s bytes, over the limit of %zu bytes",
+                 key, length, max_bytes);
+    else
+        snprintf(out->message, sizeof out->message, "the object \"%.80s\" is over the limit of %zu bytes", key,
+                 max_bytes);
+    return out->err;
+}
+
+/* A 2xx answer: the object, unless its size is over the cap. */
+static ig_err get_fill(ig_http_response *r, const char *key, size_t max_bytes, ig_s3_get_result *out, ig_buf *body)
+{
+    const char *length = ig_header_list_get(&r->headers, "content-length");
+    if (r->body.len > max_bytes || (length && strtoull(length, NULL, 10) > max_bytes)) {
+        char got[24];
+        snprintf(got, sizeof got, "%zu", r->body.len);
+        return get_refuse_size(out, key, max_bytes, length ? length : got);
+    }
+    out->content_length = r->body.len;
+    copy_hdr(&r->headers, "content-type", out->content_type, sizeof out->content_type);
+    copy_hdr(&r->headers, "etag", out->etag, sizeof out->etag);
+    buf_take(body, &r->body);
+    return IG_OK;
+}
+
+static ig_err get_check(ig_s3 *s3, const char *key, size_t max_bytes, ig_s3_get_result *out, ig_buf *body)
+{
+    ig_error err;
+    ig_error_clear(&err);
+    if (!s3 || !body || !max_bytes) {
+        out->err = IG_ERR_INVALID_ARG;
+        ig_aws_copy_str(out->message, sizeof out->message,
+                        !s3 ? "no S3 client" : !body ? "no buffer for the object" : "the size cap must be at least 1 byte");
+    } else if (!ig_s3_key_valid(key, &err)) {
+        out->err = IG_ERR_BAD_KEY;
+        ig_aws_copy_str(out->message, sizeof out->message, err.message);
+    }
+    if (out->err)
+        out->stop_reason = "not retryable";
+    return out->err;
+}
+
+ig_err ig_s3_get_object(ig_s3 *s3, const char *key, size_t max_bytes, int64_t deadline_ms, ig_s3_get_result *out,
+                        ig_buf *body)
+{
+    memset(out, 0, sizeof *out);
+    if (body)
+        ig_buf_reset(body);
+    if (get_check(s3, key, max_bytes, out, body) != IG_OK)
+        return out->err;
+    ig_buf path, url;
+    ig_buf_init(&path, 0);
+    ig_buf_init(&url, 0);
+    ig_http_response resp;
+    ig_http_response_init(&resp);
+    ig_aws_signed sreq;
+    ig_aws_signed_init(&sreq);
+    const ig_header base[] = {{"Host", s3->ep.host}};
+    ig_retry_class last_retry = IG_RETRY_NONE;
+    ig_error err;
+    if (s3_target(s3, key, &path, &url) != IG_OK) {
+        out->err = IG_ERR_NOMEM;
+        goto done;
+    }
+    for (;;) {
+        ig_error_clear(&err);
+        if (ig_aws_sign(s3->ctx, &ig_s3_service, "GET", ig_buf_cstr(&path), base, 1, NULL, 0, NULL, &sreq, &err) !=
+            IG_OK) {
+            out->err = err.code;
+            ig_aws_copy_str(out->message, sizeof out->message, err.message);
+            break;
+        }
+        ig_http_request req = {.method = "GET",
+                               .url = ig_buf_cstr(&url),
+                               .headers = sreq.headers,
+                               .n_headers = sreq.n_headers,
+                               .deadline_ms = deadline_ms,
+                               .max_response_bytes = max_bytes > IG_S3_GET_MIN_READ ? max_bytes : IG_S3_GET_MIN_READ};
+        out->attempts++;
+        ig_http_perform(s3->ctx->http, &req, &resp);
+        if (resp.err == IG_ERR_TOO_LARGE) { /* the announced length, or the bytes read, passed the cap */
+            get_refuse_size(out, key, max_bytes, ig_header_list_get(&resp.headers, "content-length"));
+            break;
+        }
+        ig_s3_outcome o;
+        ig_retry_class cls = s3_judge(&resp, &o);
+        out->err = o.err;
+        out->status = o.status;
+        ig_aws_copy_str(out->code, sizeof out->code, o.code);
+        ig_aws_copy_str(out->message, sizeof out->message, o.message);
+        ig_aws_copy_str(out->request_id, sizeof out->request_id, o.request_id);
+        if (o.err == IG_OK) {
+            ig_retry_success(&s3->ctx->retry, last_retry);
+            get_fill(&resp, key, max_bytes, out, body);
+            break;
+        }
+        int64_t delay = 0;
+        ig_retry_verdict v = ig_retry_next(&s3->ctx->retry, cls, out->attempts, o.hint_ms, deadline_ms, &delay);
+        if (v != IG_RETRY_GO) {
+            out->err = final_err(out->err, v);
+            out->stop_reason = ig_retry_verdict_name(v);
+            break;
+        }
+        s3_log_retry("GetObject", key, out->attempts, &o, cls, delay);
         last_retry = cls;
         ig_sleep_ms(delay);
     }

@@ -1,4 +1,5 @@
-/* s3.h - the S3 operations imagegen needs: PutObject (in parallel), HeadObject, presigned GET.
+/* s3.h - the S3 operations imagegen needs: PutObject (in parallel), HeadObject, GetObject under a
+ * size cap, presigned GET, and presigned POST (browser-based uploads under a signed policy).
  *
  * Requests are signed with SigV4 (service "s3", S3's canonical-URI rule, x-amz-content-sha256
  * with the real SHA-256 of the body) and retried in standard mode. Keys are percent-encoded
@@ -12,6 +13,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "aws/aws.h"
 
@@ -96,6 +99,55 @@ ig_err ig_s3_head_object(ig_s3 *s3, const char *key, int64_t deadline_ms, ig_s3_
 /* A presigned GET URL valid for expires_s seconds (1 .. 604800) from now_s (epoch seconds). */
 ig_err ig_s3_presign_get(ig_s3 *s3, const char *key, int64_t expires_s, int64_t now_s,
                          ig_buf *url_out, ig_error *err);
+
+typedef struct {
+    ig_err err;                    /* IG_OK: the object is in body; IG_ERR_AWS with status 404 (code
+                                    * "NoSuchKey") when absent; IG_ERR_TOO_LARGE when over the cap */
+    long status;
+    char code[64];
+    char message[256];             /* S3's message, or why it was refused */
+    uint64_t content_length;       /* bytes in body */
+    char content_type[128];
+    char etag[80];
+    char request_id[64];
+    int attempts;
+    const char *stop_reason;
+} ig_s3_get_result;
+
+/* GetObject of key, refused past max_bytes (>= 1): an object whose Content-Length is larger is
+ * refused (IG_ERR_TOO_LARGE, with a sentence naming both sizes) before its body is read; without
+ * a Content-Length the transfer is cut once past the cap. Never reads more than
+ * max(max_bytes, 16 KiB), room for an error document. Signed like the others and retried in
+ * standard mode; a refusal by size is not retried. body is emptied first and, on IG_OK, holds
+ * the object (its cap field is kept); out says what happened. */
+ig_err ig_s3_get_object(ig_s3 *s3, const char *key, size_t max_bytes, int64_t deadline_ms, ig_s3_get_result *out,
+                        ig_buf *body);
+
+/* A browser-based upload (HTML form POST, "presigned POST") of exactly one object. */
+typedef struct {
+    const char *key;               /* exact; checked as every key (ig_s3_key_valid) */
+    const char *content_type;      /* exact; 1 to 255 bytes of printable ASCII */
+    uint64_t max_bytes;            /* the file may be 1 .. max_bytes bytes; at most 5 GiB */
+    int64_t expires_s;             /* the policy expires this long after now_s: 1 .. 604800 */
+} ig_s3_post_request;
+
+/* Signs a POST policy (AWS SigV4, "Authenticating Requests in Browser-Based Uploads Using
+ * POST") at now_s (epoch seconds; <= 0: now). The policy, as botocore's generate_presigned_post
+ * writes it for the same inputs but with milliseconds in its expiration (as AWS's documentation
+ * writes it):
+ *   {"expiration": "2025-11-29T15:03:20.000Z", "conditions": [{"Content-Type": T},
+ *    ["content-length-range", 1, N], {"bucket": B}, {"key": K}, {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
+ *    {"x-amz-credential": "<id>/<yyyymmdd>/<region>/s3/aws4_request"}, {"x-amz-date": D}
+ *    [, {"x-amz-security-token": S}]]}
+ * *out (the caller's to json_decref) is
+ *   {"url": the bucket's endpoint (path style: ".../<bucket>", virtual-hosted: "https://<bucket>.s3...../"),
+ *    "fields": {"key", "Content-Type", "x-amz-algorithm", "x-amz-credential", "x-amz-date",
+ *               ["x-amz-security-token",] "policy" (base64), "x-amz-signature" (hex)},
+ *    "key": K, "expires_at": the policy's expiration}
+ * A form posts every field, in this order, then the file as the last part, named "file".
+ * IG_ERR_BAD_KEY / IG_ERR_INVALID_ARG / IG_ERR_TOO_LARGE (max_bytes) with a sentence when an input
+ * is refused; nothing is sent anywhere. */
+ig_err ig_s3_presign_post(ig_s3 *s3, const ig_s3_post_request *req, int64_t now_s, json_t **out, ig_error *err);
 
 /* Decodes an S3 XML error body (<Error><Code>..</Code><Message>..</Message></Error>). Missing
  * parts give "" ; entities (&amp; &lt; ...) are decoded. */

@@ -263,6 +263,34 @@ static ig_err sigv4_reject_header(const ig_sigv4_request *req, const char *name,
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* POST policies                                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+ig_err ig_sigv4_sign_policy(ig_sigv4_signer *s, const ig_sigv4_credentials *creds, const char *region,
+                            const char *service, int64_t time, const char *policy_b64, size_t policy_len,
+                            char signature[65], ig_error *err)
+{
+    ig_err e;
+    if ((e = ig_sigv4_check_credentials(creds, err)) || (e = ig_sigv4_check_region(region, err)) ||
+        (e = ig_sigv4_check_service(service, err)))
+        return e;
+    if (!signature || (!policy_b64 && policy_len))
+        return ig_error_set(err, IG_ERR_INVALID_ARG, "no policy or no room for the signature");
+    char amz_date[17];
+    if (ig_sigv4_format_date(time, amz_date) != 0)
+        return ig_error_set(err, IG_ERR_INVALID_ARG, "signing time %" PRId64 " is outside 1970..9999", time);
+    char date[9];
+    memcpy(date, amz_date, 8);
+    date[8] = '\0';
+    unsigned char key[32], sig[32];
+    sigv4_signing_key(s, creds->secret_access_key, date, region, service, key);
+    ig_hmac_sha256(key, 32, policy_b64 ? policy_b64 : "", policy_len, sig);
+    OPENSSL_cleanse(key, sizeof key);
+    ig_hex_encode(sig, 32, signature);
+    return IG_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 /* Authorization-header signing                                                              */
 /* ---------------------------------------------------------------------------------------- */
 

@@ -111,6 +111,14 @@ ig_err ig_sigv4_presign(ig_sigv4_signer *s, const ig_sigv4_credentials *creds,
                         const ig_sigv4_params *p, const ig_sigv4_request *req,
                         ig_sigv4_result *out, ig_error *err);
 
+/* Browser-based uploads (S3 POST with a policy): the hex HMAC-SHA256 of policy_b64 (the
+ * base64 policy exactly as the form carries it) under the signing key of (the secret, the UTC
+ * day of time, region, service), derived and cached as for the other modes. The verifier of
+ * such a form calls it too, with the day of the form's x-amz-credential. */
+ig_err ig_sigv4_sign_policy(ig_sigv4_signer *s, const ig_sigv4_credentials *creds, const char *region,
+                            const char *service, int64_t time, const char *policy_b64, size_t policy_len,
+                            char signature[65], ig_error *err);
+
 /* Verifies the Authorization header of a received request against the one key pair the
  * verifier knows. Checks the algorithm, the access key id, the credential scope (date,
  * region, service), that host and x-amz-date are signed, the clock skew (|now - x-amz-date|
