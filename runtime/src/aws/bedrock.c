@@ -7,16 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/call.h"
 #include "codec/hash.h"
-#include "codec/json.h"
 #include "codec/percent.h"
 #include "core/clock.h"
 #include "core/log.h"
 
 /* Room above the 25 MB body limit for whatever a proxy or the service adds. */
 #define IG_BEDROCK_RESPONSE_SLACK (1024 * 1024)
-/* Error bodies are small; never hand a huge one to the JSON parser. */
-#define IG_BEDROCK_ERROR_PARSE_MAX (1024 * 1024)
 
 struct ig_bedrock {
     ig_aws_context *ctx;
@@ -91,73 +89,10 @@ static void result_reset(ig_bedrock_result *r)
 
 /* ---- error decoding -------------------------------------------------------------------- */
 
-/* Copies n bytes of server text: control characters become spaces, the copy is truncated. */
-static void copy_text(char *dst, size_t dst_len, const char *src, size_t n)
-{
-    if (!dst_len)
-        return;
-    size_t i = 0;
-    for (; i < n && i + 1 < dst_len; i++) {
-        unsigned char c = (unsigned char)src[i];
-        dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-    }
-    dst[i] = '\0';
-}
-
-/* An error code as botocore keeps it: up to the first ':', after the last '#'. */
-static void copy_code(char *dst, size_t dst_len, const char *code)
-{
-    size_t n = strcspn(code, ":");
-    const char *hash = NULL;
-    for (const char *p = code; p < code + n; p++)
-        if (*p == '#')
-            hash = p;
-    if (hash) {
-        n -= (size_t)(hash + 1 - code);
-        code = hash + 1;
-    }
-    while (n && (*code == ' ' || *code == '\t'))
-        code++, n--;
-    while (n && (code[n - 1] == ' ' || code[n - 1] == '\t'))
-        n--;
-    copy_text(dst, dst_len, code, n);
-}
-
 void ig_bedrock_parse_error(long status, const char *error_type_header, const char *body, size_t len,
                             char *type, size_t type_len, char *message, size_t message_len)
 {
-    if (type_len)
-        type[0] = '\0';
-    if (message_len)
-        message[0] = '\0';
-    json_t *doc = NULL;
-    if (body && len && len <= IG_BEDROCK_ERROR_PARSE_MAX)
-        doc = json_loadb(body, len, 0, NULL);
-    if (doc && !json_is_object(doc)) {
-        json_decref(doc);
-        doc = NULL;
-    }
-    if (error_type_header && *error_type_header)
-        copy_code(type, type_len, error_type_header);
-    if (type_len && !type[0] && doc) {
-        const char *c = ig_json_str(doc, "__type");
-        if (!c)
-            c = ig_json_str(doc, "code");
-        if (!c)
-            c = ig_json_str(doc, "Code");
-        if (c)
-            copy_code(type, type_len, c);
-    }
-    if (type_len && !type[0])
-        snprintf(type, type_len, "%ld", status);
-    if (doc) {
-        const char *m = ig_json_str(doc, "message");
-        if (!m)
-            m = ig_json_str(doc, "Message");
-        if (m)
-            copy_text(message, message_len, m, strlen(m));
-        json_decref(doc);
-    }
+    ig_aws_parse_json_error(status, error_type_header, body, len, type, type_len, message, message_len);
 }
 
 /* ---- invoke ---------------------------------------------------------------------------- */
@@ -214,11 +149,11 @@ static ig_retry_class take_attempt(ig_http_response *resp, ig_bedrock_result *ou
     out->retry_after_ms = 0;
     if (resp->err != IG_OK) {
         out->err = resp->err;
-        copy_text(out->message, sizeof out->message, resp->errmsg, strlen(resp->errmsg));
+        ig_aws_copy_text(out->message, sizeof out->message, resp->errmsg, strlen(resp->errmsg));
         return ig_retry_classify(resp->err, 0, NULL);
     }
     const char *rid = ig_header_list_get(&resp->headers, "x-amzn-requestid");
-    copy_text(out->request_id, sizeof out->request_id, rid ? rid : "", rid ? strlen(rid) : 0);
+    ig_aws_copy_text(out->request_id, sizeof out->request_id, rid ? rid : "", rid ? strlen(rid) : 0);
     /* The body moves into the result: the HTTP response reuses the result's old buffer. */
     ig_buf tmp = out->body;
     out->body = resp->body;

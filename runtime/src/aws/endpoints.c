@@ -302,18 +302,34 @@ static ig_err check_region_arg(const char *region, ig_error *err)
                         region ? show_untrusted(region, shown) : "(null)");
 }
 
-ig_err ig_endpoint_bedrock(const char *region, ig_endpoint *out, ig_error *err)
+ig_err ig_endpoint_regional(const char *region, const char *host_prefix, const char *override_var,
+                            ig_endpoint *out, ig_error *err)
 {
     memset(out, 0, sizeof *out);
     ig_err e = check_region_arg(region, err);
     if (e != IG_OK)
         return e;
     int found;
-    if ((e = endpoint_override("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", out, &found, err)) != IG_OK || found)
+    if ((e = endpoint_override(override_var, out, &found, err)) != IG_OK || found)
         return e;
     char host[128];
-    snprintf(host, sizeof host, "bedrock-runtime.%s.%s", region, dns_suffix(region));
+    snprintf(host, sizeof host, "%s.%s.%s", host_prefix, region, dns_suffix(region));
     return endpoint_set(out, "https", host, strlen(host), "", 0, 0, err);
+}
+
+ig_err ig_endpoint_bedrock(const char *region, ig_endpoint *out, ig_error *err)
+{
+    return ig_endpoint_regional(region, "bedrock-runtime", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", out, err);
+}
+
+ig_err ig_endpoint_dynamodb(const char *region, ig_endpoint *out, ig_error *err)
+{
+    return ig_endpoint_regional(region, "dynamodb", "AWS_ENDPOINT_URL_DYNAMODB", out, err);
+}
+
+ig_err ig_endpoint_lambda(const char *region, ig_endpoint *out, ig_error *err)
+{
+    return ig_endpoint_regional(region, "lambda", "AWS_ENDPOINT_URL_LAMBDA", out, err);
 }
 
 /* S3's rules for bucket names usable in a host name: 3 to 63 of a-z 0-9 . -, starting and

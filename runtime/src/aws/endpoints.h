@@ -6,6 +6,8 @@
  * "us-gov-west-1", "eu-central-2", ...).
  * Bedrock Runtime: AWS_ENDPOINT_URL_BEDROCK_RUNTIME, else AWS_ENDPOINT_URL, else
  * https://bedrock-runtime.{region}.amazonaws.com.
+ * DynamoDB: AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL, else https://dynamodb.{region}.amazonaws.com.
+ * Lambda: AWS_ENDPOINT_URL_LAMBDA, else AWS_ENDPOINT_URL, else https://lambda.{region}.amazonaws.com.
  * S3: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else https://s3.{region}.amazonaws.com;
  * virtual-hosted style (https://{bucket}.s3.{region}.amazonaws.com/{key}) by default; path
  * style (https://host/{bucket}/{key}) when the endpoint is overridden or the bucket name
@@ -33,7 +35,13 @@ typedef struct {
 
 /* Parses an endpoint URL (for overrides). */
 ig_err ig_endpoint_parse(const char *url, ig_endpoint *out, ig_error *err);
+/* A regional service: the override in override_var ("AWS_ENDPOINT_URL_<SERVICE ID>"), else
+ * AWS_ENDPOINT_URL, else https://{host_prefix}.{region}.amazonaws.com (.com.cn in China). */
+ig_err ig_endpoint_regional(const char *region, const char *host_prefix, const char *override_var,
+                            ig_endpoint *out, ig_error *err);
 ig_err ig_endpoint_bedrock(const char *region, ig_endpoint *out, ig_error *err);
+ig_err ig_endpoint_dynamodb(const char *region, ig_endpoint *out, ig_error *err);
+ig_err ig_endpoint_lambda(const char *region, ig_endpoint *out, ig_error *err);
 /* The endpoint for objects of bucket; *path_style says whether the bucket goes in the path. */
 ig_err ig_endpoint_s3(const char *region, const char *bucket, ig_endpoint *out, int *path_style,
                       ig_error *err);
