@@ -1,0 +1,18 @@
+// dynalite_server.js - dynalite (npm, pinned in package-lock.json), a DynamoDB implementation we
+// did not write, for the integration tests: in memory, on 127.0.0.1 and a port the system chose
+// (its own command line cannot take port 0), tables usable at once. Prints
+// "dynalite listening on 127.0.0.1:<port>" when ready; stops on SIGTERM or SIGINT.
+'use strict';
+
+const dynalite = require('dynalite');
+
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.listen(0, '127.0.0.1', () => {
+  console.log('dynalite listening on 127.0.0.1:' + server.address().port);
+});
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => {
+    setTimeout(() => process.exit(0), 2000).unref(); // idle keep-alive connections
+    server.close(() => process.exit(0));
+  });
+}
