@@ -15,19 +15,21 @@
 
 #define PNG_ROWS_BYTES (128u * 1024u) /* filtered bytes handed to zlib at a time, about */
 
-/* PNG filter type 1 (Sub) for one RGB row: the difference to the pixel on the left. */
-static void filter_sub(const unsigned char *row, size_t row_bytes, unsigned char *out)
+/* PNG filter type 1 (Sub) for one row of bpp-byte pixels: the difference to the pixel on the
+ * left. */
+static void filter_sub(const unsigned char *row, size_t row_bytes, size_t bpp, unsigned char *out)
 {
     out[0] = 1;
-    memcpy(out + 1, row, row_bytes < 3 ? row_bytes : 3);
-    for (size_t i = 3; i < row_bytes; i++)
-        out[1 + i] = (unsigned char)(row[i] - row[i - 3]);
+    memcpy(out + 1, row, row_bytes < bpp ? row_bytes : bpp);
+    for (size_t i = bpp; i < row_bytes; i++)
+        out[1 + i] = (unsigned char)(row[i] - row[i - bpp]);
 }
 
-/* Appends the zlib stream of the filtered picture to out. */
-static ig_err zlib_stream(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out)
+/* Appends the zlib stream of the filtered picture (bpp bytes a pixel) to out. */
+static ig_err zlib_stream(const unsigned char *px, unsigned width, unsigned height, size_t bpp,
+                          ig_buf *out)
 {
-    size_t row_bytes = (size_t)width * 3, line = row_bytes + 1;
+    size_t row_bytes = (size_t)width * bpp, line = row_bytes + 1;
     if (line > UINT_MAX / 2)
         return IG_ERR_TOO_LARGE;
     size_t rows_per_chunk = PNG_ROWS_BYTES / line;
@@ -47,7 +49,7 @@ static ig_err zlib_stream(const unsigned char *rgb, unsigned width, unsigned hei
     for (size_t y = 0; !e && y < height; y += rows_per_chunk) {
         size_t n = height - y < rows_per_chunk ? height - y : rows_per_chunk;
         for (size_t r = 0; r < n; r++)
-            filter_sub(rgb + (y + r) * row_bytes, row_bytes, rows + r * line);
+            filter_sub(px + (y + r) * row_bytes, row_bytes, bpp, rows + r * line);
         int flush = y + n >= height ? Z_FINISH : Z_NO_FLUSH;
         z.next_in = rows;
         z.avail_in = (uInt)(n * line);
@@ -111,10 +113,11 @@ static ig_err chunk_simple(ig_buf *out, const char type[4], const void *data, si
     return e ? e : chunk_end(out, start);
 }
 
-ig_err procpng_encode_rgb(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
-                          ig_error *err)
+/* The whole file for pixels of bpp bytes (3: RGB, colour type 2; 4: RGBA, colour type 6). */
+static ig_err encode_png(const unsigned char *px, unsigned width, unsigned height, size_t bpp,
+                         ig_buf *out, ig_error *err)
 {
-    if (!rgb || width == 0 || height == 0 || width > 0x7fffffffu / 4 || height > 0x7fffffffu)
+    if (!px || width == 0 || height == 0 || width > 0x7fffffffu / 4 || height > 0x7fffffffu)
         return ig_error_set(err, IG_ERR_INVALID_ARG, "a PNG needs pixels and a size of at least 1x1");
 
     static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -122,7 +125,7 @@ ig_err procpng_encode_rgb(const unsigned char *rgb, unsigned width, unsigned hei
     put_u32be(ihdr, width);
     put_u32be(ihdr + 4, height);
     ihdr[8] = 8;   /* bit depth */
-    ihdr[9] = 2;   /* colour type: truecolour */
+    ihdr[9] = bpp == 4 ? 6 : 2; /* colour type: truecolour with alpha, or truecolour */
     ihdr[10] = 0;  /* compression: deflate */
     ihdr[11] = 0;  /* filter method 0 */
     ihdr[12] = 0;  /* no interlace */
@@ -137,7 +140,7 @@ ig_err procpng_encode_rgb(const unsigned char *rgb, unsigned width, unsigned hei
     if (!e)
         e = chunk_begin(out, "IDAT", &idat);
     if (!e)
-        e = zlib_stream(rgb, width, height, out);
+        e = zlib_stream(px, width, height, bpp, out);
     if (!e)
         e = chunk_end(out, idat);
     if (!e)
@@ -146,4 +149,16 @@ ig_err procpng_encode_rgb(const unsigned char *rgb, unsigned width, unsigned hei
         return ig_error_set(err, e, "could not encode a %ux%u PNG: %s", width, height,
                             ig_strerror(e));
     return IG_OK;
+}
+
+ig_err procpng_encode_rgb(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
+                          ig_error *err)
+{
+    return encode_png(rgb, width, height, 3, out, err);
+}
+
+ig_err procpng_encode_rgba(const unsigned char *rgba, unsigned width, unsigned height, ig_buf *out,
+                           ig_error *err)
+{
+    return encode_png(rgba, width, height, 4, out, err);
 }

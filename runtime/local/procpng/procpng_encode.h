@@ -16,4 +16,9 @@
 ig_err procpng_encode_rgb(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
                           ig_error *err);
 
+/* The same for width x height RGBA pixels (rgba holds width * height * 4 bytes, not
+ * premultiplied): a PNG of colour type 6, for pictures with transparency. */
+ig_err procpng_encode_rgba(const unsigned char *rgba, unsigned width, unsigned height, ig_buf *out,
+                           ig_error *err);
+
 #endif

@@ -160,10 +160,12 @@ static const char *webp_error(WebPEncodingError e)
     }
 }
 
-ig_err procpng_encode_webp(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
-                           ig_error *err)
+/* Lossy WebP of bpp-byte pixels: 3 (RGB) or 4 (RGBA, whose alpha plane libwebp compresses
+ * losslessly at its default alpha_quality of 100). */
+static ig_err encode_webp(const unsigned char *px, unsigned width, unsigned height, int bpp,
+                          ig_buf *out, ig_error *err)
 {
-    if (!rgb || width == 0 || height == 0 || width > WEBP_MAX_DIMENSION || height > WEBP_MAX_DIMENSION)
+    if (!px || width == 0 || height == 0 || width > WEBP_MAX_DIMENSION || height > WEBP_MAX_DIMENSION)
         return ig_error_set(err, IG_ERR_INVALID_ARG,
                             "a WebP needs pixels and a size from 1x1 to %dx%d", WEBP_MAX_DIMENSION,
                             WEBP_MAX_DIMENSION);
@@ -181,7 +183,9 @@ ig_err procpng_encode_webp(const unsigned char *rgb, unsigned width, unsigned he
     picture.custom_ptr = &writer;
     const size_t start = out->len;
     ig_err e = IG_OK;
-    if (!WebPPictureImportRGB(&picture, rgb, (int)width * 3))
+    int imported = bpp == 4 ? WebPPictureImportRGBA(&picture, px, (int)width * 4)
+                            : WebPPictureImportRGB(&picture, px, (int)width * 3);
+    if (!imported)
         e = ig_error_set(err, IG_ERR_NOMEM, "could not import a %ux%u picture into libwebp", width,
                          height);
     else if (!WebPEncode(&config, &picture))
@@ -198,4 +202,16 @@ ig_err procpng_encode_webp(const unsigned char *rgb, unsigned width, unsigned he
         out->data[start] = '\0';
     }
     return e;
+}
+
+ig_err procpng_encode_webp(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
+                           ig_error *err)
+{
+    return encode_webp(rgb, width, height, 3, out, err);
+}
+
+ig_err procpng_encode_webp_rgba(const unsigned char *rgba, unsigned width, unsigned height,
+                                ig_buf *out, ig_error *err)
+{
+    return encode_webp(rgba, width, height, 4, out, err);
 }

@@ -22,4 +22,9 @@ ig_err procpng_encode_jpeg(const unsigned char *rgb, unsigned width, unsigned he
 ig_err procpng_encode_webp(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
                            ig_error *err);
 
+/* The same for RGBA pixels (width * height * 4 bytes): lossy colour and a lossless alpha plane
+ * (VP8X + ALPH), so that an alpha of exactly 0 or 255 reads back as written. */
+ig_err procpng_encode_webp_rgba(const unsigned char *rgba, unsigned width, unsigned height,
+                                ig_buf *out, ig_error *err);
+
 #endif

@@ -515,10 +515,14 @@ static ig_image_verdict not_image(const unsigned char *p, size_t len, ig_image_i
     const char *what = other_kind(p, len);
     if (what)
         return refuse(info, IG_IMAGE_NOT_IMAGE, "the data is %s; only PNG, JPEG and WebP images are accepted", what);
-    char hex[3 * 8 + 1] = "";
+    static const char digits[] = "0123456789abcdef";
+    char hex[3 * 8] = "";
     size_t n = len < 8 ? len : 8;
-    for (size_t i = 0; i < n; i++)
-        snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x", i ? " " : "", p[i]);
+    for (size_t i = 0; i < n; i++) {
+        hex[3 * i] = digits[p[i] >> 4];
+        hex[3 * i + 1] = digits[p[i] & 15];
+        hex[3 * i + 2] = i + 1 < n ? ' ' : '\0';
+    }
     return refuse(info, IG_IMAGE_NOT_IMAGE, "the data is not a PNG, JPEG or WebP image (it starts with the bytes %s)",
                   hex);
 }
