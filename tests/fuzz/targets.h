@@ -26,6 +26,7 @@
 #include "core/log.h"
 #include "apigw/event.h"
 #include "codec/extract.h"
+#include "handler/inputs.h"
 #include "lua/host.h"
 
 /* The gateway's event builder lives in the gateway executable, not in a library: compile its
@@ -397,14 +398,30 @@ static inline int fuzz_event(const uint8_t *data, size_t size)
     json_t *req = NULL;
     ig_error err;
     ig_error_clear(&err);
-    ig_err e = ig_event_to_request((const char *)data, size, &req, &err);
+    ig_buf body;
+    ig_buf_init(&body, IG_EVENT_BODY_MAX);
+    ig_err e = ig_event_to_request((const char *)data, size, &req, &body, &err);
     if (e != IG_OK) {
+        ig_buf_free(&body);
         FZ_CHECK(req == NULL);
         FZ_CHECK(e == IG_ERR_PARSE || e == IG_ERR_TOO_LARGE || e == IG_ERR_INVALID_ARG);
         FZ_CHECK_SENTENCE(err);
         return 0;
     }
     FZ_CHECK(json_is_object(req));
+    /* The input images come out before admit, as the handler does: a form or a member the
+     * policy names; a body that is no usable form is refused with a sentence. */
+    ig_inputs inputs;
+    FZ_CHECK(ig_inputs_init(&inputs) == IG_OK);
+    e = ig_inputs_from_request(&inputs, req, &body, ig_policy_image_fields(fz_policy), &err);
+    ig_inputs_free(&inputs);
+    ig_buf_free(&body);
+    if (e != IG_OK) {
+        FZ_CHECK(e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE || e == IG_ERR_PARSE);
+        FZ_CHECK_SENTENCE(err);
+        json_decref(req);
+        return 0;
+    }
     json_t *ctx = json_pack("{s:s, s:I, s:I, s:s, s:f}", "request_id", "c0ffee00-0000-4000-8000-000000000001",
                             "deadline_ms", (json_int_t)4102444800000, "remaining_ms", (json_int_t)30000, "function_arn",
                             "arn:aws:lambda:us-east-1:123456789012:function:imagegen", "now", 1764427255.0);
@@ -549,7 +566,7 @@ static inline int fuzz_gateway_event(const uint8_t *data, size_t size)
      * parse is kept for the policy, not an error). */
     json_t *req = NULL;
     ig_error_clear(&err);
-    ig_err e = ig_event_to_request(event, len, &req, &err);
+    ig_err e = ig_event_to_request(event, len, &req, NULL, &err);
     if (e == IG_OK) {
         FZ_CHECK(!long_method);
         FZ_CHECK(json_is_object(json_object_get(req, "headers")) && json_is_object(json_object_get(req, "query")));

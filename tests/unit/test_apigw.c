@@ -13,7 +13,7 @@ static json_t *req_from(const char *event)
 {
     json_t *req = NULL;
     ig_error err;
-    ig_err e = ig_event_to_request(event, strlen(event), &req, &err);
+    ig_err e = ig_event_to_request(event, strlen(event), &req, NULL, &err);
     if (e != IG_OK) {
         printf("  event error: %s\n", err.message);
         return NULL;
@@ -170,7 +170,7 @@ static void test_event_malformed_is_an_error(void)
     for (int i = 0; bad[i]; i++) {
         json_t *req = (json_t *)1;
         ig_error err;
-        ig_err e = ig_event_to_request(bad[i], strlen(bad[i]), &req, &err);
+        ig_err e = ig_event_to_request(bad[i], strlen(bad[i]), &req, NULL, &err);
         IG_CHECK(e == IG_ERR_PARSE);
         IG_CHECK(req == NULL);
         IG_CHECK(strlen(err.message) > 10);

@@ -2,9 +2,11 @@
 #include "apigw/event.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "codec/base64.h"
 #include "codec/json.h"
@@ -133,7 +135,17 @@ static void bound_request(json_t *req)
     json_object_set_new(req, "too_large", json_string(msg));
 }
 
-static ig_err event_body(json_t *event, json_t *req, ig_error *err)
+/* A multipart/form-data body (any case, parameters after) stays bytes: the runtime parses it
+ * (handler/inputs.c), as it holds files that never enter the policy. */
+static bool is_multipart(json_t *req)
+{
+    const char *ct = ig_json_str(json_object_get(req, "headers"), "content-type");
+    static const char prefix[] = "multipart/form-data";
+    return ct && strncasecmp(ct, prefix, sizeof prefix - 1) == 0 &&
+           (ct[sizeof prefix - 1] == '\0' || ct[sizeof prefix - 1] == ';' || ct[sizeof prefix - 1] == ' ');
+}
+
+static ig_err event_body(json_t *event, json_t *req, ig_buf *body_out, ig_error *err)
 {
     json_t *body = json_object_get(event, "body");
     if (!body || json_is_null(body))
@@ -158,6 +170,16 @@ static ig_err event_body(json_t *event, json_t *req, ig_error *err)
         return ig_error_set(err, IG_ERR_TOO_LARGE, "the request body is larger than %u bytes",
                             IG_EVENT_BODY_MAX);
     }
+    if (is_multipart(req)) {
+        json_object_set_new(req, "body_format", json_string("multipart"));
+        ig_err e = IG_OK;
+        if (!body_out)
+            json_object_set_new(req, "body_error", json_string("a multipart body is not read here"));
+        else if (ig_buf_append(body_out, text, len) != IG_OK)
+            e = ig_error_set(err, IG_ERR_TOO_LARGE, "the request body is larger than %u bytes", IG_EVENT_BODY_MAX);
+        ig_buf_free(&decoded);
+        return e;
+    }
     json_t *raw = json_stringn(text, len);
     if (!raw) {
         json_object_set_new(req, "body_error", json_string("the request body is not valid UTF-8"));
@@ -168,6 +190,7 @@ static ig_err event_body(json_t *event, json_t *req, ig_error *err)
             json_t *doc = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
             if (doc) {
                 json_object_set_new(req, "body", doc);
+                json_object_set_new(req, "body_format", json_string("json"));
             } else {
                 char msg[300];
                 snprintf(msg, sizeof msg, "the request body is not valid JSON (line %d, column %d: %s)",
@@ -182,7 +205,7 @@ static ig_err event_body(json_t *event, json_t *req, ig_error *err)
     return IG_OK;
 }
 
-ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_error *err)
+ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_buf *body_out, ig_error *err)
 {
     *req_out = NULL;
     json_error_t jerr;
@@ -226,7 +249,7 @@ ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_e
     set_str(req, "request_id", ig_json_str(rc, "requestId"));
     set_str(req, "stage", ig_json_str(rc, "stage"));
 
-    ig_err e = event_body(ev, req, err);
+    ig_err e = event_body(ev, req, body_out, err);
     json_decref(ev);
     if (e) {
         json_decref(req);

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 
 /* Largest body accepted from an event (API Gateway itself stops at 10 MB; Lambda at 6 MB). */
@@ -24,7 +25,11 @@
 #define IG_EVENT_MAX_VALUES 1000u
 
 /* On success *req_out is a new JSON object. A malformed event gives IG_ERR_PARSE with a
- * sentence; *req_out is then NULL. */
-ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_error *err);
+ * sentence; *req_out is then NULL.
+ *
+ * A JSON body is parsed into req.body (req.body_format "json") and kept as text in
+ * req.raw_body. A multipart/form-data body is not given to the policy: its bytes are appended
+ * to body_out (an initialised buffer; NULL drops them) and req.body_format is "multipart". */
+ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_buf *body_out, ig_error *err);
 
 #endif

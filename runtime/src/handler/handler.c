@@ -4,6 +4,7 @@
 #include "handler/handler.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "core/log.h"
 #include "handler/config.h"
 #include "handler/generate.h"
+#include "handler/inputs.h"
 #include "handler/metrics.h"
 #include "handler/plan.h"
 #include "lua/host.h"
@@ -37,6 +39,7 @@ typedef struct {
     const ig_invoke_ctx *ctx;
     int64_t deadline_ms;     /* effective: the earlier of Lambda's deadline and the budget */
     json_t *req;
+    ig_inputs inputs;        /* the request's input images (edits) */
     ig_metrics metrics;
     const char *outcome;     /* for the EMF dimension and the summary line */
     int status;
@@ -165,6 +168,21 @@ static ig_err run_plan(ig_invocation_state *st, json_t *g, ig_buf *out)
         ig_plan_free(&p);
         return respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, out);
     }
+    for (size_t a = 0; a < p.n_attempts; a++)
+        for (size_t c = 0; c < p.attempts[a].n_calls; c++) {
+            ig_plan_call *call = &p.attempts[a].calls[c];
+            if (ig_inputs_substitute(&st->inputs, &call->body, &call->body_len, &perr) != IG_OK) {
+                ig_log(IG_LOG_ERROR, "the input images could not be put in the model request",
+                       json_pack("{s:s}", "error", perr.message));
+                ig_plan_free(&p);
+                return respond_failure(st, 500, "internal_error", "The input images could not be prepared.", 0, out);
+            }
+            if (call->body_len > IG_BEDROCK_MAX_BODY) {
+                ig_plan_free(&p);
+                return respond_failure(st, 413, "payload_too_large",
+                                       "The images make the model request larger than Bedrock's 25 MB.", 0, out);
+            }
+        }
     ig_generate_env env = {.bedrock = st->h->bedrock, .s3 = st->h->s3, .cfg = &st->h->cfg,
                            .deadline_ms = st->deadline_ms, .metrics = &st->metrics};
     json_t *payloads = json_object();
@@ -179,6 +197,149 @@ static ig_err run_plan(ig_invocation_state *st, json_t *g, ig_buf *out)
     }
     json_decref(payloads);
     ig_plan_free(&p);
+    return e;
+}
+
+/* ---- uploads: images fetched for the policy, and presigned POSTs ------------------------- */
+
+/* admit()'s fetch list: {field, key, max_bytes, index?} each. Every object is read from S3
+ * (owner scoping is the policy's: it names only keys the caller may use) and its facts put at
+ * req.body[field]. IG_ERR_POLICY for a list that breaks the contract; IG_ERR_AWS when S3
+ * failed (not for an absent or oversized object: the facts say so). */
+static ig_err run_fetch(ig_invocation_state *st, json_t *list, ig_error *err)
+{
+    size_t n = json_array_size(list);
+    if (!json_is_array(list) || n == 0 || n > IG_INPUTS_MAX)
+        return ig_error_set(err, IG_ERR_POLICY, "admit(): fetch must be a list of 1 to %d uploads", IG_INPUTS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        json_t *f = json_array_get(list, i);
+        const char *field = ig_json_str(f, "field"), *key = ig_json_str(f, "key");
+        json_t *mb = json_object_get(f, "max_bytes"), *ix = json_object_get(f, "index");
+        ig_error kerr;
+        if (!field || !key || !ig_s3_key_valid(key, &kerr) || !json_is_integer(mb) || json_integer_value(mb) < 1 ||
+            json_integer_value(mb) > IG_INPUTS_FETCH_MAX || (ix && (!json_is_integer(ix) || json_integer_value(ix) < 1)))
+            return ig_error_set(err, IG_ERR_POLICY,
+                                "admit(): fetch[%zu] must be {field = name, key = S3 key, max_bytes = 1..%d, index = n?}",
+                                i + 1, IG_INPUTS_FETCH_MAX);
+        ig_s3_get_result r;
+        ig_buf data;
+        ig_buf_init(&data, 0);
+        ig_err g = ig_s3_get_object(st->h->s3, key, (size_t)json_integer_value(mb), st->deadline_ms, &r, &data);
+        const char *problem = NULL;
+        char message[300] = "";
+        if (g == IG_ERR_AWS && (r.status == 404 || r.status == 403)) {
+            problem = "not_found";
+            snprintf(message, sizeof message, "no upload has this key (uploads expire after a day)");
+        } else if (g == IG_ERR_TOO_LARGE) {
+            problem = "too_large";
+            snprintf(message, sizeof message, "the upload is larger than %lld bytes", (long long)json_integer_value(mb));
+        } else if (g != IG_OK) {
+            ig_log(IG_LOG_ERROR, "an upload could not be read from S3",
+                   json_pack("{s:s, s:s, s:i, s:s}", "error", ig_strerror(g), "code", r.code, "status", (int)r.status,
+                             "message", r.message));
+            ig_buf_free(&data);
+            return ig_error_set(err, IG_ERR_AWS, "the upload could not be read");
+        }
+        g = ig_inputs_add_upload(&st->inputs, st->req, field, ix ? (size_t)json_integer_value(ix) : 0, key,
+                                 problem ? NULL : data.data, data.len, r.content_type, problem, message, err);
+        ig_buf_free(&data);
+        if (g != IG_OK)
+            return g == IG_ERR_NOMEM ? g : IG_ERR_POLICY;
+    }
+    return IG_OK;
+}
+
+/* admit()'s presign_post: {key, content_type, max_bytes, expires}. The signed form goes to
+ * respond() as result.upload = {url, fields, key, expires_at}. */
+static ig_err run_presign_post(ig_invocation_state *st, json_t *spec, ig_buf *out)
+{
+    ig_error perr;
+    ig_error_clear(&perr);
+    json_t *mb = json_object_get(spec, "max_bytes"), *ex = json_object_get(spec, "expires");
+    ig_s3_post_request pr = {.key = ig_json_str(spec, "key"),
+                             .content_type = ig_json_str(spec, "content_type"),
+                             .max_bytes = json_is_integer(mb) ? (uint64_t)json_integer_value(mb) : 0,
+                             .expires_s = json_is_integer(ex) ? json_integer_value(ex) : 0};
+    json_t *form = NULL;
+    if (!pr.key || !pr.content_type || !json_is_integer(mb) || json_integer_value(mb) < 1 || !json_is_integer(ex) ||
+        ig_s3_presign_post(st->h->s3, &pr, ig_now_ms() / 1000, &form, &perr) != IG_OK) {
+        ig_log(IG_LOG_ERROR, "the policy's presign_post is unusable",
+               json_pack("{s:s}", "error", perr.message[0] ? perr.message
+                                                           : "presign_post must be {key, content_type, max_bytes, expires}"));
+        return respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, out);
+    }
+    json_t *r = json_pack("{s:b, s:i, s:o, s:s}", "ok", 1, "status", 200, "upload", form, "request_id",
+                          st->ctx->request_id ? st->ctx->request_id : "");
+    st->outcome = "answered";
+    ig_err e = respond(st, r, NULL, out);
+    json_decref(r);
+    return e;
+}
+
+/* ---- admit ----------------------------------------------------------------------------- */
+
+static ig_err admit(ig_invocation_state *st, bool fetched, json_t **answer, ig_error *perr)
+{
+    json_t *ctxj = ctx_json(st);
+    if (fetched)
+        json_object_set_new(ctxj, "fetched", json_true());
+    ig_err e = ig_policy_admit(st->h->policy, st->req, ctxj, answer, perr);
+    json_decref(ctxj);
+    return e;
+}
+
+/* admit(), a second admit() after the uploads it asked for are fetched, then the plan, the
+ * presigned form or the policy's own answer. */
+static ig_err serve(ig_invocation_state *st, ig_buf *response)
+{
+    ig_error perr;
+    ig_error_clear(&perr);
+    json_t *answer = NULL;
+    ig_err e = admit(st, false, &answer, &perr);
+    if (e == IG_OK && json_object_get(answer, "fetch")) {
+        e = run_fetch(st, json_object_get(answer, "fetch"), &perr);
+        json_decref(answer);
+        answer = NULL;
+        if (e == IG_ERR_AWS) {
+            st->outcome = "storage_error";
+            return respond_failure(st, 502, "storage_error", "The upload could not be read; try again.", 0, response);
+        }
+        if (e == IG_OK)
+            e = admit(st, true, &answer, &perr);
+        if (e == IG_OK && json_object_get(answer, "fetch")) {
+            e = ig_error_set(&perr, IG_ERR_POLICY, "admit() asked to fetch again after its uploads were fetched");
+            json_decref(answer);
+            answer = NULL;
+        }
+    }
+    if (e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE) {
+        /* The client's request itself cannot be handed to the policy. respond() cannot take
+         * its body either: it gets the request without it (route and CORS still apply), or a
+         * client could turn its own 400 into a 500. */
+        ig_log(IG_LOG_WARN, "the request cannot be handed to the policy", json_pack("{s:s}", "error", perr.message));
+        json_object_del(st->req, "body");
+        json_object_del(st->req, "raw_body");
+        e = respond_failure(st, e == IG_ERR_TOO_LARGE ? 413 : 400,
+                            e == IG_ERR_TOO_LARGE ? "payload_too_large" : "invalid_request",
+                            e == IG_ERR_TOO_LARGE ? "The request is too large." : "The request body is nested too deeply.",
+                            0, response);
+    } else if (e != IG_OK) {
+        ig_log(IG_LOG_ERROR, "policy admit() failed", json_pack("{s:s}", "error", perr.message));
+        e = respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, response);
+    } else if (json_object_get(answer, "generate")) {
+        e = run_plan(st, json_object_get(answer, "generate"), response);
+    } else if (json_object_get(answer, "presign_post")) {
+        e = run_presign_post(st, json_object_get(answer, "presign_post"), response);
+    } else if (ig_response_from_answer(answer, response, &perr) == IG_OK) {
+        json_t *s = json_object_get(answer, "status");
+        st->status = (int)json_integer_value(s);
+        st->outcome = st->status >= 400 ? "rejected" : "answered";
+        e = IG_OK;
+    } else {
+        ig_log(IG_LOG_ERROR, "policy admit() returned an unusable answer", json_pack("{s:s}", "error", perr.message));
+        e = respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, response);
+    }
+    json_decref(answer);
     return e;
 }
 
@@ -201,7 +362,13 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
     ig_error perr;
     ig_error_clear(&perr);
     ig_err e;
-    if (ig_event_to_request(event, len, &st.req, &perr) != IG_OK) {
+    ig_buf body;
+    ig_buf_init(&body, IG_EVENT_BODY_MAX);
+    if (ig_inputs_init(&st.inputs) != IG_OK) {
+        ig_buf_free(&body);
+        return ig_error_set(err, IG_ERR_NOMEM, "no randomness for the request's input tokens");
+    }
+    if (ig_event_to_request(event, len, &st.req, &body, &perr) != IG_OK) {
         ig_log(IG_LOG_WARN, "the event is not a usable API Gateway proxy event",
                json_pack("{s:s}", "error", perr.message));
         e = respond_failure(&st, 400, "invalid_request", perr.message, 0, response);
@@ -209,39 +376,21 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
         ig_log(IG_LOG_WARN, "the request is too large for the policy",
                json_pack("{s:s}", "error", ig_json_str(st.req, "too_large")));
         e = respond_failure(&st, 413, "payload_too_large", ig_json_str(st.req, "too_large"), 0, response);
+    } else if ((e = ig_inputs_from_request(&st.inputs, st.req, &body, ig_policy_image_fields(h->policy), &perr)) !=
+               IG_OK) {
+        ig_log(IG_LOG_WARN, "the request's images cannot be read", json_pack("{s:s}", "error", perr.message));
+        json_object_del(st.req, "body");
+        json_object_del(st.req, "raw_body");
+        e = e == IG_ERR_TOO_LARGE || e == IG_ERR_INVALID_ARG
+                ? respond_failure(&st, e == IG_ERR_TOO_LARGE ? 413 : 400,
+                                  e == IG_ERR_TOO_LARGE ? "payload_too_large" : "invalid_request", perr.message, 0,
+                                  response)
+                : respond_failure(&st, 500, "internal_error", "The request could not be read.", 0, response);
     } else {
-        json_t *ctxj = ctx_json(&st);
-        json_t *answer = NULL;
-        e = ig_policy_admit(h->policy, st.req, ctxj, &answer, &perr);
-        json_decref(ctxj);
-        if (e == IG_ERR_INVALID_ARG || e == IG_ERR_TOO_LARGE) {
-            /* The client's request itself cannot be handed to the policy. respond() cannot take
-             * its body either: it gets the request without it (route and CORS still apply), or a
-             * client could turn its own 400 into a 500. */
-            ig_log(IG_LOG_WARN, "the request cannot be handed to the policy", json_pack("{s:s}", "error", perr.message));
-            json_object_del(st.req, "body");
-            json_object_del(st.req, "raw_body");
-            e = respond_failure(&st, e == IG_ERR_TOO_LARGE ? 413 : 400,
-                                   e == IG_ERR_TOO_LARGE ? "payload_too_large" : "invalid_request",
-                                   e == IG_ERR_TOO_LARGE ? "The request is too large."
-                                                         : "The request body is nested too deeply.",
-                                   0, response);
-        } else if (e != IG_OK) {
-            ig_log(IG_LOG_ERROR, "policy admit() failed", json_pack("{s:s}", "error", perr.message));
-            e = respond_failure(&st, 500, "policy_error", "The request policy failed; see the function's log.", 0, response);
-        } else if (json_object_get(answer, "generate")) {
-            e = run_plan(&st, json_object_get(answer, "generate"), response);
-        } else if (ig_response_from_answer(answer, response, &perr) == IG_OK) {
-            json_t *s = json_object_get(answer, "status");
-            st.status = (int)json_integer_value(s);
-            st.outcome = st.status >= 400 ? "rejected" : "answered";
-            e = IG_OK;
-        } else {
-            ig_log(IG_LOG_ERROR, "policy admit() returned an unusable answer", json_pack("{s:s}", "error", perr.message));
-            e = respond_failure(&st, 500, "policy_error", "The request policy failed; see the function's log.", 0, response);
-        }
-        json_decref(answer);
+        e = serve(&st, response);
     }
+    ig_buf_free(&body);
+    ig_inputs_free(&st.inputs);
     ig_policy_set_deadline(h->policy, 0);
     st.metrics.total_ms = (ig_mono_s() - t0) * 1000.0;
     json_t *policy_metrics = ig_policy_take_metrics(h->policy);

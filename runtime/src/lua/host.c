@@ -244,28 +244,38 @@ static int last_active_line(lua_State *L)
 }
 
 /* Runs in protected mode: builds the sandbox, runs init.lua, checks and keeps its table. */
-/* The policy's table may list the browser origins it allows (cors_origins, a list of strings;
- * "*" allows any): the runtime then gives its own last-resort answers the same CORS header the
- * policy would have given. The policy table is at index 2. */
-static void read_cors_origins(lua_State *L, ig_policy *p)
+/* Lists the policy's table may carry, read once at load (the table is at index 2):
+ * - cors_origins: the browser origins it allows ("*" allows any); the runtime gives its own
+ *   last-resort answers the same CORS header the policy would have given;
+ * - image_fields: the JSON body members that may carry input images; the runtime takes their
+ *   bytes out of the request before admit() and leaves facts in their place (handler/inputs.c).
+ * Each is a list of 1 to 100 strings of 1 to max_len bytes. */
+static void read_string_list(lua_State *L, const char *name, size_t max_len, const char *example, json_t *into)
 {
-    int t = lua_getfield(L, 2, "cors_origins");
+    int t = lua_getfield(L, 2, name);
     if (t == LUA_TNIL) {
         lua_pop(L, 1);
         return;
     }
     if (t != LUA_TTABLE)
-        luaL_error(L, "init.lua: cors_origins must be a list of origins, not a %s value", lua_typename(L, t));
+        luaL_error(L, "init.lua: %s must be a list of strings, not a %s value", name, lua_typename(L, t));
     lua_Integer n = luaL_len(L, -1);
-    for (lua_Integer i = 1; i <= n && i <= 100; i++) {
+    if (n > 100)
+        luaL_error(L, "init.lua: %s lists more than 100 entries", name);
+    for (lua_Integer i = 1; i <= n; i++) {
         size_t len = 0;
         const char *o = lua_rawgeti(L, -1, i) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-        if (!o || len == 0 || len > 256)
-            luaL_error(L, "init.lua: cors_origins[%d] must be an origin such as \"https://app.example.com\"", (int)i);
-        json_array_append_new(p->cors_origins, json_stringn(o, len));
+        if (!o || len == 0 || len > max_len || strlen(o) != len)
+            luaL_error(L, "init.lua: %s[%d] must be a string such as \"%s\"", name, (int)i, example);
+        json_array_append_new(into, json_stringn(o, len));
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+}
+
+const json_t *ig_policy_image_fields(const ig_policy *p)
+{
+    return p ? p->image_fields : NULL;
 }
 
 int ig_policy_origin_allowed(const ig_policy *p, const char *origin)
@@ -312,7 +322,8 @@ static int policy_load_main(lua_State *L)
         return line ? luaL_error(L, "init.lua:%d: %s", line, problem)
                     : luaL_error(L, "init.lua: %s", problem);
     }
-    read_cors_origins(L, p);
+    read_string_list(L, "cors_origins", 256, "https://app.example.com", p->cors_origins);
+    read_string_list(L, "image_fields", 64, "image", p->image_fields);
     lua_settop(L, 2);
     p->policy_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
@@ -332,7 +343,7 @@ ig_policy *ig_policy_load(const ig_policy_options *o, ig_error *err)
     ig_policy *p = calloc(1, sizeof *p);
     if (!p || !(p->dir = strdup(o->dir)) ||
         (o->env_allow && !(p->env_allow = strdup(o->env_allow))) || !(p->metrics = json_object()) ||
-        !(p->cors_origins = json_array())) {
+        !(p->cors_origins = json_array()) || !(p->image_fields = json_array())) {
         ig_policy_free(p);
         ig_error_set(err, IG_ERR_NOMEM, "out of memory creating the policy state");
         return NULL;
@@ -384,6 +395,7 @@ void ig_policy_free(ig_policy *p)
     free(p->dir);
     free(p->env_allow);
     json_decref(p->cors_origins);
+    json_decref(p->image_fields);
     free(p);
 }
 

@@ -84,6 +84,9 @@ ig_err ig_policy_admit(ig_policy *p, json_t *req, json_t *ctx, json_t **out, ig_
 /* 1 when the policy's table lists origin in cors_origins (or lists "*"): the runtime's own
  * last-resort answers then carry the CORS header the policy's answers would. */
 int ig_policy_origin_allowed(const ig_policy *p, const char *origin);
+/* The JSON body members the policy's table lists in image_fields (a JSON array of strings,
+ * possibly empty; owned by the policy). */
+const json_t *ig_policy_image_fields(const ig_policy *p);
 
 /* Calls end by the earlier of their time limit and this deadline (epoch ms; 0: none), so that
  * the runtime can still answer before Lambda's deadline. The runtime sets it per invocation. */

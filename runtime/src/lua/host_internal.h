@@ -60,6 +60,7 @@ struct ig_policy {
 
     json_t *metrics;          /* {name: {"value": v, "unit": u}} since the last take */
     json_t *cors_origins;     /* the origins the policy allows (its cors_origins), a JSON array */
+    json_t *image_fields;     /* the body members that may carry input images (its image_fields) */
     int policy_ref;           /* registry reference to the table init.lua returned */
     char warning[512];        /* a warning being assembled from pieces */
     size_t warning_len;

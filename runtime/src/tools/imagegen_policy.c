@@ -29,6 +29,7 @@
 #include "codec/percent.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "handler/inputs.h"
 #include "handler/plan.h"
 #include "lua/host.h"
 
@@ -316,9 +317,18 @@ static int try_once(ig_policy *p, const try_args *a, int n)
     ig_error err;
     ig_error_clear(&err);
     int rc = 0;
-    if (ig_event_to_request(text, strlen(text), &req, &err) != IG_OK) {
+    ig_buf body;
+    ig_buf_init(&body, IG_EVENT_BODY_MAX);
+    ig_inputs inputs;
+    if (ig_inputs_init(&inputs) != IG_OK) {
+        json_object_set_new(out, "error", json_string("no randomness"));
+        rc = 1;
+    } else if (ig_event_to_request(text, strlen(text), &req, &body, &err) != IG_OK) {
         json_object_set_new(out, "error", json_string(err.message));
         rc = 1;
+    } else if (ig_inputs_from_request(&inputs, req, &body, ig_policy_image_fields(p), &err) != IG_OK) {
+        json_object_set_new(out, "admit", json_pack("{s:i, s:s}", "status", err.code == IG_ERR_TOO_LARGE ? 413 : 400,
+                                                    "refused_by_runtime", err.message));
     } else if (json_object_get(req, "too_large")) {
         json_object_set_new(out, "admit", json_pack("{s:i, s:s}", "status", 413, "refused_by_runtime",
                                                     json_string_value(json_object_get(req, "too_large"))));
@@ -352,6 +362,8 @@ static int try_once(ig_policy *p, const try_args *a, int n)
         json_decref(ctx);
     }
     free(text);
+    ig_buf_free(&body);
+    ig_inputs_free(&inputs);
     if (a->json) {
         char *doc = json_dumps(out, JSON_COMPACT);
         say("%s\n", doc ? doc : "{}");

@@ -1,0 +1,67 @@
+/* inputs.h - the images a request brings (edits), kept in C: the policy sees facts, never bytes.
+ *
+ * Before admit(), the images are taken out of the request:
+ * - a JSON body's members named in the policy's image_fields that hold base64 (or a data URL
+ *   "data:image/png;base64,...") or a list of such strings;
+ * - every file of a multipart/form-data body (its text fields become plain body members; a name
+ *   ending in "[]" or given twice becomes a list).
+ * Each is decoded and inspected (format by its magic, dimensions from its header, whether it
+ * is whole) and replaced in req.body by a facts table: field, index, source, bytes, format,
+ * width, height, alpha, content_type, filename, key, ref, mask_ref, mask_ref_inverted, or
+ * error and message when it cannot be used (runtime/policy/README.md: input images). Images
+ * fetched from S3 after a first admit() (the policy's `fetch`) are added the same way.
+ *
+ * A plan's call body names an image by its token (ref: the bytes as given; mask_ref: a
+ * grayscale PNG made from a PNG's alpha channel, white where it is transparent; and
+ * mask_ref_inverted, black there), and ig_inputs_substitute swaps each token for the base64 it
+ * stands for. Tokens carry a per-request random nonce, so a client cannot name another
+ * request's image.
+ */
+#ifndef IG_HANDLER_INPUTS_H
+#define IG_HANDLER_INPUTS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+
+/* Files of one multipart body, and input images of one request, at most. */
+#define IG_INPUTS_MAX 16
+#define IG_INPUTS_MAX_FORM_PARTS 64
+/* The largest upload a fetch may read (the policy sets a smaller cap per fetch). */
+#define IG_INPUTS_FETCH_MAX (64 * 1024 * 1024)
+/* A multipart text field (a prompt, a size) at most. */
+#define IG_INPUTS_MAX_FORM_TEXT 65536
+
+typedef struct ig_input ig_input;
+
+typedef struct {
+    ig_input *items[IG_INPUTS_MAX];
+    size_t n;
+    char nonce[33]; /* 16 random bytes, hex */
+} ig_inputs;
+
+ig_err ig_inputs_init(ig_inputs *in);
+void ig_inputs_free(ig_inputs *in);
+
+/* Takes the images out of req (see above). body holds a multipart body's bytes (the event's
+ * body_out); fields is the policy's image_fields. A body the runtime cannot read as a form, or
+ * with more images than IG_INPUTS_MAX, is IG_ERR_INVALID_ARG (answer 400) or IG_ERR_TOO_LARGE
+ * (413) with a sentence for the client; an image that cannot be used is not an error here: its
+ * facts say why, and the policy answers. */
+ig_err ig_inputs_from_request(ig_inputs *in, json_t *req, const ig_buf *body, const json_t *fields,
+                              ig_error *err);
+
+/* Adds an image fetched from S3 for req.body[field] (index 1-based within a list; 0 for a plain
+ * member). data NULL with a problem word and message records a fetch that failed ("not_found",
+ * "too_large"). The facts replace the member. */
+ig_err ig_inputs_add_upload(ig_inputs *in, json_t *req, const char *field, size_t index, const char *key,
+                            const void *data, size_t len, const char *content_type, const char *problem,
+                            const char *message, ig_error *err);
+
+/* Replaces every token in body[0..*len) (a JSON text) by the base64 it stands for; *body is
+ * reallocated. A token of another request is left as it is. */
+ig_err ig_inputs_substitute(ig_inputs *in, char **body, size_t *len, ig_error *err);
+
+#endif

@@ -1,0 +1,273 @@
+/* test_inputs.c - input images out of requests: JSON members the policy names (base64, data
+ * URLs, lists), multipart forms (files, text fields, "[]" names, repeated names), uploads added
+ * after a fetch, the facts the policy sees, and tokens swapped for base64 in model bodies. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/base64.h"
+#include "codec/image.h"
+#include "handler/inputs.h"
+#include "procpng_encode.h"
+#include "testlib.h"
+
+/* A w x h PNG: RGB, or RGBA whose left half is transparent. */
+static void png(unsigned w, unsigned h, int alpha, ig_buf *out)
+{
+    size_t ch = alpha ? 4 : 3;
+    unsigned char *px = calloc((size_t)w * h, ch);
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        px[i * ch] = (unsigned char)(i * 7);
+        if (alpha)
+            px[i * ch + 3] = (i % w) < w / 2 ? 0 : 255;
+    }
+    ig_error err;
+    IG_CHECK_EQ_INT(alpha ? procpng_encode_rgba(px, w, h, out, &err) : procpng_encode_rgb(px, w, h, out, &err), IG_OK);
+    free(px);
+}
+
+static char *b64(const ig_buf *b)
+{
+    ig_buf o;
+    ig_buf_init(&o, 0);
+    ig_base64_encode_buf(b->data, b->len, &o);
+    return ig_buf_steal(&o, NULL);
+}
+
+static json_t *request(json_t *body)
+{
+    return json_pack("{s:s, s:o, s:s, s:s}", "method", "POST", "body", body, "raw_body", "{...}", "body_format", "json");
+}
+
+static void test_json_members_become_facts(void)
+{
+    ig_buf img;
+    ig_buf_init(&img, 0);
+    png(80, 64, 1, &img);
+    char *data = b64(&img);
+    char url[8192];
+    snprintf(url, sizeof url, "data:image/png;base64,%s", data);
+    json_t *req = request(json_pack("{s:s, s:s, s:s, s:[s,s], s:i}", "image", data, "mask", url, "prompt", "a cat",
+                                    "style", "bm90IGFuIGltYWdl", data, "n", 2));
+    json_t *fields = json_pack("[s,s,s]", "image", "mask", "style");
+    ig_inputs in;
+    ig_error err;
+    IG_CHECK_EQ_INT(ig_inputs_init(&in), IG_OK);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_OK);
+    json_t *body = json_object_get(req, "body");
+    json_t *f = json_object_get(body, "image");
+    IG_CHECK(json_is_object(f));
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(f, "format")), "png");
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(f, "width")), 80);
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(f, "height")), 64);
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(f, "bytes")), (long long)img.len);
+    IG_CHECK(json_is_true(json_object_get(f, "alpha")));
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(f, "source")), "inline");
+    IG_CHECK(json_object_get(f, "error") == NULL);
+    IG_CHECK(json_is_string(json_object_get(f, "ref")) && json_is_string(json_object_get(f, "mask_ref")));
+    /* the data URL reads as the same image */
+    json_t *m = json_object_get(body, "mask");
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(m, "width")), 80);
+    IG_CHECK(strcmp(json_string_value(json_object_get(m, "ref")), json_string_value(json_object_get(f, "ref"))) != 0);
+    /* a list: each element its own facts; not an image says so */
+    json_t *style = json_object_get(body, "style");
+    IG_CHECK_EQ_INT(json_array_size(style), 2);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(style, 0), "error")), "not_image");
+    IG_CHECK(json_object_get(json_array_get(style, 0), "ref") == NULL);
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(style, 1), "index")), 2);
+    /* other members untouched; the raw text with the base64 is gone */
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(body, "prompt")), "a cat");
+    IG_CHECK(json_object_get(req, "raw_body") == NULL);
+    ig_inputs_free(&in);
+    json_decref(req);
+    json_decref(fields);
+    free(data);
+    ig_buf_free(&img);
+}
+
+static void test_bad_base64_and_truncated(void)
+{
+    ig_buf img;
+    ig_buf_init(&img, 0);
+    png(64, 64, 0, &img);
+    img.len -= 20; /* IEND and part of IDAT gone */
+    char *data = b64(&img);
+    json_t *req = request(json_pack("{s:s, s:s, s:s}", "image", data, "mask", "not base64!", "other", "x"));
+    json_t *fields = json_pack("[s,s,s]", "image", "mask", "other");
+    ig_inputs in;
+    ig_error err;
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_OK);
+    json_t *body = json_object_get(req, "body");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(body, "image"), "error")), "truncated");
+    IG_CHECK(strstr(json_string_value(json_object_get(json_object_get(body, "image"), "message")), "PNG") != NULL);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(body, "mask"), "error")), "bad_base64");
+    IG_CHECK(strstr(json_string_value(json_object_get(json_object_get(body, "mask"), "message")), "mask") != NULL);
+    IG_CHECK_EQ_INT(in.n, 0);
+    ig_inputs_free(&in);
+    json_decref(req);
+    json_decref(fields);
+    free(data);
+    ig_buf_free(&img);
+}
+
+static void form_part(ig_buf *b, const char *name, const char *filename, const char *type, const void *data, size_t len)
+{
+    ig_buf_appendf(b, "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"", name);
+    if (filename)
+        ig_buf_appendf(b, "; filename=\"%s\"", filename);
+    ig_buf_append_str(b, "\r\n");
+    if (type)
+        ig_buf_appendf(b, "Content-Type: %s\r\n", type);
+    ig_buf_append_str(b, "\r\n");
+    ig_buf_append(b, data, len);
+    ig_buf_append_str(b, "\r\n");
+}
+
+static void test_multipart_form(void)
+{
+    ig_buf img, form;
+    ig_buf_init(&img, 0);
+    ig_buf_init(&form, 0);
+    png(96, 72, 1, &img);
+    form_part(&form, "image[]", "a.png", "image/png", img.data, img.len);
+    form_part(&form, "image[]", "b.png", "image/png", img.data, img.len);
+    form_part(&form, "mask", "m.png", "image/png", img.data, img.len);
+    form_part(&form, "prompt", NULL, NULL, "a red hat", 9);
+    form_part(&form, "n", NULL, NULL, "2", 1);
+    ig_buf_append_str(&form, "--XyZ--\r\n");
+    json_t *req = json_pack("{s:s, s:{s:s}, s:s}", "method", "POST", "headers", "content-type",
+                            "multipart/form-data; boundary=XyZ", "body_format", "multipart");
+    json_t *fields = json_array();
+    ig_inputs in;
+    ig_error err;
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, &form, fields, &err), IG_OK);
+    json_t *body = json_object_get(req, "body");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(body, "prompt")), "a red hat");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(body, "n")), "2");
+    json_t *images = json_object_get(body, "image");
+    IG_CHECK_EQ_INT(json_array_size(images), 2);
+    json_t *second = json_array_get(images, 1);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(second, "filename")), "b.png");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(second, "source")), "multipart");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(second, "content_type")), "image/png");
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(second, "index")), 2);
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(second, "width")), 96);
+    json_t *mask = json_object_get(body, "mask");
+    IG_CHECK(json_is_object(mask) && json_is_string(json_object_get(mask, "mask_ref")));
+    IG_CHECK_EQ_INT(in.n, 3);
+    ig_inputs_free(&in);
+    json_decref(req);
+
+    /* a form without a boundary, and a text field over the bound */
+    req = json_pack("{s:s, s:{s:s}, s:s}", "method", "POST", "headers", "content-type", "multipart/form-data",
+                    "body_format", "multipart");
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, &form, fields, &err), IG_ERR_INVALID_ARG);
+    IG_CHECK(strstr(err.message, "boundary") != NULL);
+    ig_inputs_free(&in);
+    json_decref(req);
+    ig_buf_reset(&form);
+    char *big = malloc(IG_INPUTS_MAX_FORM_TEXT + 1);
+    memset(big, 'a', IG_INPUTS_MAX_FORM_TEXT + 1);
+    form_part(&form, "prompt", NULL, NULL, big, IG_INPUTS_MAX_FORM_TEXT + 1);
+    ig_buf_append_str(&form, "--XyZ--\r\n");
+    req = json_pack("{s:s, s:{s:s}, s:s}", "method", "POST", "headers", "content-type",
+                    "multipart/form-data; boundary=XyZ", "body_format", "multipart");
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, &form, fields, &err), IG_ERR_TOO_LARGE);
+    IG_CHECK(strstr(err.message, "\"prompt\"") != NULL);
+    ig_inputs_free(&in);
+    json_decref(req);
+    free(big);
+    json_decref(fields);
+    ig_buf_free(&form);
+    ig_buf_free(&img);
+}
+
+/* Tokens in a model body become base64: the image as given, and masks from its alpha. */
+static void test_substitute(void)
+{
+    ig_buf img;
+    ig_buf_init(&img, 0);
+    png(64, 64, 1, &img);
+    char *data = b64(&img);
+    json_t *req = request(json_pack("{s:s}", "image", data));
+    json_t *fields = json_pack("[s]", "image");
+    ig_inputs in;
+    ig_error err;
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_OK);
+    json_t *f = json_object_get(json_object_get(req, "body"), "image");
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "image", json_string_value(json_object_get(f, "ref")), "mask",
+                             json_string_value(json_object_get(f, "mask_ref")), "prompt", "igin:not-a-token",
+                             "other", "igin:00000000000000000000000000000000:0:0");
+    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    size_t len = strlen(text);
+    IG_CHECK_EQ_INT(ig_inputs_substitute(&in, &text, &len, &err), IG_OK);
+    IG_CHECK_EQ_INT(strlen(text), len);
+    json_t *back = json_loads(text, 0, NULL);
+    IG_CHECK(back != NULL);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(back, "image")), data);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(back, "prompt")), "igin:not-a-token");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(back, "other")), "igin:00000000000000000000000000000000:0:0");
+    /* the mask: a greyscale PNG of the same size, white where the image is transparent */
+    ig_buf mask;
+    ig_buf_init(&mask, 0);
+    const char *mb = json_string_value(json_object_get(back, "mask"));
+    IG_CHECK_EQ_INT(ig_base64_decode_buf(mb, strlen(mb), &mask, &err), IG_OK);
+    unsigned w = 0, h = 0;
+    IG_CHECK_EQ_INT(ig_image_sniff(mask.data, mask.len, &w, &h), IG_IMAGE_PNG);
+    IG_CHECK_EQ_INT(w, 64);
+    IG_CHECK_EQ_INT(h, 64);
+    ig_buf_free(&mask);
+    json_decref(back);
+    free(text);
+    json_decref(body);
+    ig_inputs_free(&in);
+    json_decref(req);
+    json_decref(fields);
+    free(data);
+    ig_buf_free(&img);
+}
+
+static void test_upload_facts(void)
+{
+    ig_buf img;
+    ig_buf_init(&img, 0);
+    png(64, 100, 0, &img);
+    json_t *req = request(json_pack("{s:{s:s}, s:[{s:s}]}", "image", "upload", "uploads/ab/1.png", "style", "upload",
+                                    "uploads/ab/2.png"));
+    ig_inputs in;
+    ig_error err;
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_add_upload(&in, req, "image", 0, "uploads/ab/1.png", img.data, img.len, "image/png", NULL,
+                                         NULL, &err),
+                    IG_OK);
+    IG_CHECK_EQ_INT(ig_inputs_add_upload(&in, req, "style", 1, "uploads/ab/2.png", NULL, 0, NULL, "not_found",
+                                         "no upload has this key", &err),
+                    IG_OK);
+    IG_CHECK_EQ_INT(ig_inputs_add_upload(&in, req, "style", 2, "uploads/ab/3.png", NULL, 0, NULL, "not_found", "x", &err),
+                    IG_ERR_POLICY);
+    json_t *body = json_object_get(req, "body");
+    json_t *f = json_object_get(body, "image");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(f, "source")), "upload");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(f, "key")), "uploads/ab/1.png");
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(f, "height")), 100);
+    IG_CHECK(json_is_false(json_object_get(f, "alpha")) && json_object_get(f, "mask_ref") == NULL);
+    json_t *s = json_array_get(json_object_get(body, "style"), 0);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(s, "error")), "not_found");
+    ig_inputs_free(&in);
+    json_decref(req);
+    ig_buf_free(&img);
+}
+
+int main(void)
+{
+    IG_RUN(test_json_members_become_facts);
+    IG_RUN(test_bad_base64_and_truncated);
+    IG_RUN(test_multipart_form);
+    IG_RUN(test_substitute);
+    IG_RUN(test_upload_facts);
+    return ig_test_finish("inputs");
+}
