@@ -655,7 +655,7 @@ class GatewayResponses(unittest.TestCase):
                 err = gateway_error(self, r, 403, "missing_authentication_token")
                 # It names the routes served (the deployed API's by default), OPTIONS left out.
                 self.assertTrue(err["message"].startswith("No route matches this method and path: the API serves GET "
-                                                          "and POST /generate-image, GET /models"), err)
+                                                          "and POST /generate-image, POST /edit-image, POST /uploads, GET /models"), err)
                 self.assertIn("GET /health", err["message"])
                 self.assertNotIn("OPTIONS", err["message"])
                 self.assertEqual(r.headers["x-amzn-ErrorType"], "MissingAuthenticationTokenException")

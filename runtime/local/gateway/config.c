@@ -23,10 +23,14 @@
 /* The deployed API's routes (terraform/apigateway.tf): every resource's methods and OPTIONS;
  * GET /health needs no key, and neither do the OpenAI-compatible routes: OpenAI clients send
  * their key as Authorization: Bearer, which the policy checks. */
-#define GW_DEFAULT_ROUTES "GET /generate-image,POST /generate-image,OPTIONS /generate-image,GET /models,OPTIONS /models"
+#define GW_DEFAULT_ROUTES                                                                                         \
+    "GET /generate-image,POST /generate-image,OPTIONS /generate-image,POST /edit-image,OPTIONS /edit-image,"     \
+    "POST /uploads,OPTIONS /uploads,GET /models,OPTIONS /models"
 #define GW_DEFAULT_PUBLIC_ROUTES                                                                                  \
-    "GET /health,OPTIONS /health,POST /v1/images/generations,OPTIONS /v1/images/generations,GET /v1/models,"   \
-    "OPTIONS /v1/models"
+    "GET /health,OPTIONS /health,POST /v1/images/generations,OPTIONS /v1/images/generations,"                  \
+    "POST /v1/images/edits,OPTIONS /v1/images/edits,GET /v1/models,OPTIONS /v1/models"
+/* The deployed API's binaryMediaTypes (terraform): OpenAI's image edits come as a form. */
+#define GW_DEFAULT_BINARY_MEDIA_TYPES "multipart/form-data"
 
 void gw_config_usage(const char *prog)
 {
@@ -53,16 +57,17 @@ void gw_config_usage(const char *prog)
            "  --route ROUTE         \"METHOD /template\" (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS,\n"
            "                        ANY) or a bare template for every method, e.g. \"GET /images/{id}\"\n"
            "                        or /{proxy+}; repeatable (IMAGEGEN_ROUTES, comma-separated;\n"
-           "                        default: the deployed API's GET and POST /generate-image, GET\n"
-           "                        /models, and OPTIONS on each). Anything else is answered 403\n"
+           "                        default: the deployed API's GET and POST /generate-image, POST\n"
+           "                        /edit-image, POST /uploads, GET /models, and OPTIONS on each).\n"
+           "                        Anything else is answered 403\n"
            "                        missing_authentication_token, as API Gateway does\n"
            "  --public-route ROUTE  a route that needs no API key; repeatable\n"
            "                        (IMAGEGEN_PUBLIC_ROUTES, comma-separated; default GET and\n"
            "                        OPTIONS /health)\n"
            "  --binary-media-types LIST  Content-Types whose bodies reach the function base64-encoded\n"
            "                        (IMAGEGEN_BINARY_MEDIA_TYPES, comma-separated: image/png, image/*, */*);\n"
-           "                        default none, as the deployed API: every body is text, non-UTF-8\n"
-           "                        bytes become U+FFFD\n"
+           "                        default multipart/form-data, as the deployed API: every other body\n"
+           "                        is text, non-UTF-8 bytes become U+FFFD\n"
            "  --cors-origins LIST   the allowed origins (IMAGEGEN_CORS_ORIGINS, comma-separated):\n"
            "                        exactly one (or *) puts it in the gateway's own errors'\n"
            "                        Access-Control-Allow-Origin, as the deployed gateway responses\n"
@@ -378,6 +383,7 @@ static void gw_defaults(gw_config *c)
     c->stage = gw_strdup("local");
     c->function_name = gw_strdup("imagegen");
     c->handler = gw_strdup("bootstrap");
+    gw_list_add_csv(&c->binary_media_types, &c->n_binary_media_types, GW_DEFAULT_BINARY_MEDIA_TYPES);
     const char *region = getenv("AWS_REGION");
     if (!region || !*region)
         region = getenv("AWS_DEFAULT_REGION");

@@ -5,6 +5,9 @@
 #include <stdio.h>
 
 /* Keep status, code and message equal to terraform/gateway_responses.tf. */
+#define GW_TOO_LARGE_MESSAGE                                                                                       \
+    "The request is larger than the API accepts (10 MB at API Gateway, about 6 MB at the function, where an "      \
+    "inline image counts a third more as base64): upload large images with POST /uploads and edit them by their key."
 static const gw_response gw_responses[GW_RESPONSE_COUNT] = {
     [GW_NO_ROUTE] = {"MISSING_AUTHENTICATION_TOKEN", 403, "MissingAuthenticationTokenException",
                      "missing_authentication_token", NULL /* from the routes: gw_response_no_route_message */},
@@ -13,9 +16,9 @@ static const gw_response gw_responses[GW_RESPONSE_COUNT] = {
     [GW_THROTTLED] = {"THROTTLED", 429, "TooManyRequestsException", "throttled_by_gateway",
                       "Too many requests: the API's request rate limit was exceeded; retry after a short wait."},
     [GW_TOO_LARGE] = {"REQUEST_TOO_LARGE", 413, "RequestEntityTooLargeException", "payload_too_large",
-                      "The request is larger than API Gateway accepts (10 MB)."},
+                      GW_TOO_LARGE_MESSAGE},
     [GW_EVENT_TOO_LARGE] = {"REQUEST_TOO_LARGE", 413, "RequestEntityTooLargeException", "payload_too_large",
-                            "The request is larger than Lambda accepts (6 MB, as a proxy event)."},
+                            GW_TOO_LARGE_MESSAGE},
     [GW_TIMEOUT] = {"INTEGRATION_TIMEOUT", 504, "InternalServerErrorException", "gateway_timeout",
                     "The image generation did not answer in time; retry, or ask for fewer images."},
     [GW_FAILURE] = {"INTEGRATION_FAILURE", 502, "InternalServerErrorException", "bad_gateway",
