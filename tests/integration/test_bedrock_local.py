@@ -49,6 +49,12 @@ CORE = "stability.stable-image-core-v1:1"
 ULTRA = "stability.stable-image-ultra-v1:1"
 SD35 = "stability.sd3-5-large-v1:0"
 STABILITY = [SD35, CORE, ULTRA]
+# Stability's image services (docs/edit-services.md): invoked as "us." + id only.
+SERVICES = ["stability." + name + "-v1:0" for name in (
+    "stable-image-inpaint", "stable-outpaint", "stable-image-erase-object", "stable-image-search-replace",
+    "stable-image-search-recolor", "stable-image-remove-background", "stable-fast-upscale",
+    "stable-conservative-upscale", "stable-creative-upscale", "stable-image-style-guide",
+    "stable-style-transfer", "stable-image-control-sketch", "stable-image-control-structure")]
 RATIO_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "21:9": (1536, 640), "2:3": (832, 1216),
                "3:2": (1216, 832), "4:5": (896, 1088), "5:4": (1088, 896), "9:16": (768, 1344),
                "9:21": (640, 1536)}
@@ -552,8 +558,10 @@ def test_titan_validation_rules(srv):
         (TITAN_V2, {"textToImageParams": {"text": "x"}}, None, titan_violation("#: required key [taskType] not found")),
         (TITAN_V2, {"taskType": 7}, None, titan_violation("#/taskType: expected type: String, found: Integer")),
         (TITAN_V2, {"taskType": "PAINT"}, None, titan_violation("#/taskType: PAINT is not a valid enum value")),
-        (TITAN_V2, {"taskType": "INPAINTING"}, None,
-         titan_violation("#/taskType: INPAINTING is not supported by this endpoint; only TEXT_IMAGE is")),
+        (TITAN_V2, {"taskType": "COLOR_GUIDED_GENERATION"}, None,
+         titan_violation("#/taskType: COLOR_GUIDED_GENERATION is not supported by this endpoint; only "
+                         "TEXT_IMAGE, INPAINTING, OUTPAINTING, IMAGE_VARIATION and BACKGROUND_REMOVAL are")),
+        (TITAN_V2, {"taskType": "INPAINTING"}, None, titan_violation("#: required key [inPaintingParams] not found")),
         (TITAN_V1, {"taskType": "COLOR_GUIDED_GENERATION"}, None,
          titan_violation("#/taskType: COLOR_GUIDED_GENERATION is not a valid enum value")),
         (TITAN_V2, {"taskType": "TEXT_IMAGE"}, None, titan_violation("#: required key [textToImageParams] not found")),
@@ -973,14 +981,17 @@ def test_stability_validation_rules(west):
         ({**ok, "output_format": "PNG"}, None, stability_violation("#/output_format: PNG is not a valid enum value")),
         ({**ok, "output_format": True}, None,
          stability_violation("#/output_format: expected type: String, found: Boolean")),
-        ({**ok, "mode": "image-to-image", "image": "aGk=", "strength": 0.5}, None,
-         stability_violation("#/mode: image-to-image is not supported by this endpoint; only text-to-image is")),
+        ({**ok, "mode": "image-to-image", "strength": 0.5}, None,
+         None),  # SD3.5: "#: required key [image] not found"; Core, Ultra: not this model's mode
         ({**ok, "mode": "sketch"}, None, stability_violation("#/mode: sketch is not a valid enum value")),
         ({**ok, "mode": 1}, None, stability_violation("#/mode: expected type: String, found: Integer")),
     ]
     before = west.stats()
     for i, (doc, raw, want) in enumerate(cases):
         model = STABILITY[i % 3]
+        if want is None:
+            want = stability_violation("#: required key [image] not found" if model == SD35 else
+                                       "#/mode: image-to-image is not supported by this model; only text-to-image is")
         resp = invoke(west, model, doc, raw=raw)
         got = expect_error(resp, 400, "ValidationException")
         check(resp.headers.get("x-amzn-ErrorType", "").startswith(
@@ -1036,7 +1047,8 @@ def test_models_follow_the_region(srv, west):
     check_eq(calls[-1]["model"], "us." + ULTRA, "a profile call is recorded under the profile id")
     started = next(r for r in west.log_records() if r.get("message") == "started")
     check_eq(sorted(started["models"]), sorted([TITAN_V1, "amazon.titan-image-generator-v1:0"] + STABILITY +
-                                               ["us." + m for m in STABILITY]), "the models us-west-2 serves")
+                                               ["us." + m for m in STABILITY + SERVICES]),
+             "the models us-west-2 serves (the image services through their profiles only)")
 
 
 def test_other_regions_serve_profiles_or_nothing():

@@ -6,8 +6,9 @@
  *    "imageGenerationConfig": {"numberOfImages": 1, "width": 1024, "height": 1024,
  *                              "cfgScale": 8, "seed": 42, "quality": "standard"}}
  *
- * Only TEXT_IMAGE is implemented; the other task types the model knows are refused with a
- * sentence that says so. The answers are always PNG.
+ * The edit task types (INPAINTING, OUTPAINTING, IMAGE_VARIATION, BACKGROUND_REMOVAL) are
+ * checked by amazon_edit.c; COLOR_GUIDED_GENERATION and VIRTUAL_TRY_ON are refused with a
+ * sentence that says they are not implemented. The answers are always PNG.
  */
 #include <stdio.h>
 #include <string.h>
@@ -92,18 +93,34 @@ static const bl_rules *rules_of(const bl_model *m)
 
 /* ---- the parts of a text-to-image body ---- */
 
-static ig_err check_task_type(bl_msg *m, const json_t *body, const bl_rules *r)
+void bl_amazon_limits_of(const bl_model *model, bl_amazon_limits *out)
 {
-    const json_t *task;
-    ig_err e = bl_get_string(m, body, "#", "taskType", 1, &task);
+    const bl_rules *r = rules_of(model);
+    out->text_max = r->text_max;
+    out->cfg_default = r->cfg_default;
+    out->seed_max = r->seed_max;
+    out->seed_default = r->seed_default;
+}
+
+/* The task types implemented here besides TEXT_IMAGE (amazon_edit.c). */
+static const char *const edit_tasks[] = {"INPAINTING", "OUTPAINTING", "IMAGE_VARIATION",
+                                         "BACKGROUND_REMOVAL", NULL};
+
+/* *task is the task type, one the model knows and bedrock-local implements. */
+static ig_err check_task_type(bl_msg *m, const json_t *body, const bl_rules *r, const char **task)
+{
+    const json_t *t;
+    ig_err e = bl_get_string(m, body, "#", "taskType", 1, &t);
     if (e)
         return e;
-    e = bl_check_enum(m, task, "#", "taskType", r->task_types);
+    e = bl_check_enum(m, t, "#", "taskType", r->task_types);
     if (e)
         return e;
-    if (strcmp(json_string_value(task), "TEXT_IMAGE") != 0)
-        return bl_violation(m, "#/taskType: %s is not supported by this endpoint; only TEXT_IMAGE is",
-                         json_string_value(task));
+    *task = json_string_value(t);
+    if (strcmp(*task, "TEXT_IMAGE") != 0 && !bl_in_list(edit_tasks, *task))
+        return bl_violation(m, "#/taskType: %s is not supported by this endpoint; only TEXT_IMAGE, "
+                               "INPAINTING, OUTPAINTING, IMAGE_VARIATION and BACKGROUND_REMOVAL are",
+                            *task);
     return IG_OK;
 }
 
@@ -260,9 +277,12 @@ static ig_err check_generation_config(bl_msg *m, const json_t *body, const bl_ru
 ig_err bl_amazon_validate(bl_msg *m, const bl_model *model, const json_t *body, bl_job *job)
 {
     const bl_rules *r = rules_of(model);
+    const char *task = "TEXT_IMAGE";
     ig_err e = bl_check_object(m, body, "#");
     if (!e)
-        e = check_task_type(m, body, r);
+        e = check_task_type(m, body, r, &task);
+    if (!e && strcmp(task, "TEXT_IMAGE") != 0)
+        return bl_amazon_edit_validate(m, model, task, body, job);
     if (!e)
         e = bl_check_keys(m, body, "#", top_keys);
     if (!e)

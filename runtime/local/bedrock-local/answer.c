@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "codec/base64.h"
+#include "edit.h"
 #include "codec/hash.h"
 #include "core/clock.h"
 
@@ -22,26 +23,30 @@ static void picture_key(const bl_target *t, const bl_job *job, unsigned index,
     ig_buf_free(&b);
 }
 
-/* Appends the base64 text of picture index to body, from the cache or freshly drawn. */
+/* Appends the base64 text of picture index to body: an edit's picture (never cached: its key
+ * would be its input images), or a text-to-image picture from the cache or freshly drawn. */
 static ig_err append_picture(bl_server *s, const bl_target *t, const bl_job *job, unsigned index,
                              ig_buf *body, bl_trace *trace, ig_error *err)
 {
     unsigned char key[32];
-    picture_key(t, job, index, key);
-    if (bl_cache_get(s->cache, key, body)) {
-        trace->cache_hits++;
-        return IG_OK;
+    if (!job->edit) {
+        picture_key(t, job, index, key);
+        if (bl_cache_get(s->cache, key, body)) {
+            trace->cache_hits++;
+            return IG_OK;
+        }
     }
     procpng_spec spec = {job->text, job->text_len, job->seed, job->width, job->height, index};
     ig_buf file, b64;
     ig_buf_init(&file, 0);
     ig_buf_init(&b64, 0);
-    ig_err e = procpng_render(&spec, job->format, &file, err);
+    ig_err e = job->edit ? bl_edit_render(job->edit, index, job->format, &file, err)
+                         : procpng_render(&spec, job->format, &file, err);
     if (!e && (e = ig_base64_encode_buf(file.data, file.len, &b64)))
         ig_error_set(err, e, "could not encode a picture: %s", ig_strerror(e));
     if (!e && (e = ig_buf_append(body, b64.data, b64.len)))
         ig_error_set(err, e, "could not grow the answer: %s", ig_strerror(e));
-    if (!e)
+    if (!e && !job->edit)
         bl_cache_put(s->cache, key, b64.data, b64.len);
     ig_buf_free(&file);
     ig_buf_free(&b64);

@@ -71,6 +71,9 @@ static int resolve_model(bl_server *s, const char *encoded, bl_target *t, bl_rep
     } else if (!bl_model_find(ig_buf_cstr(&id), s->cfg.region, t)) {
         bl_reply_error(reply, 404, "ResourceNotFoundException", BL_NS_BEDROCK,
                        "The provided model identifier is invalid.");
+    } else if (bl_target_needs_profile(t)) {
+        bl_reply_error(reply, 400, "ValidationException", BL_NS_BEDROCK, BL_ON_DEMAND_FMT,
+                       ig_buf_cstr(&id));
     } else if (bl_faults_denies_model(s->faults, t->model->id, t->id)) {
         bl_reply_error(reply, 403, "AccessDeniedException", BL_NS_BEDROCK,
                        "You don't have access to the model with the specified model ID.");
@@ -263,5 +266,6 @@ void bl_invoke(bl_server *s, const bl_request *req, const char *encoded_model_id
         call_model(s, &t, &job, reply, trace);
         bl_stats_call_end(s->stats, t.id, started, reply->status, trace->images, trace->fault);
     }
+    bl_job_release(&job);
     json_decref(doc);
 }

@@ -1,10 +1,14 @@
 /* models.c - the model catalogue: ids, families, the regions that serve them,
- * their cross-region inference profiles, and which family's rules check a body. */
+ * their cross-region inference profiles, and which family's rules check a body.
+ *
+ * The image services' ids, profiles and regions are docs/edit-services.md's: each is invoked as
+ * "us." + id from us-east-1, us-east-2 or us-west-2; the bare id is not invokable on demand. */
 #include "models.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "edit.h"
 #include "families.h"
 
 /* The regions bedrock-local can stand for, as bits. */
@@ -13,16 +17,32 @@ enum { US_EAST_1 = 1u << 0, US_EAST_2 = 1u << 1, US_WEST_2 = 1u << 2 };
 /* Where the US cross-region inference profiles ("us." ids) can be called from. */
 #define PROFILE_REGIONS (US_EAST_1 | US_EAST_2 | US_WEST_2)
 
+/* An image service: exists in the profile's regions, invoked only through the profile. */
+#define SERVICE(name) {"stability." name, "us.stability." name, BL_STABILITY_SERVICE, PROFILE_REGIONS, 1}
+
 static const bl_model bl_models[] = {
-    {"amazon.titan-image-generator-v1", NULL, BL_TITAN_V1, US_EAST_1 | US_WEST_2},
-    {"amazon.titan-image-generator-v1:0", NULL, BL_TITAN_V1, US_EAST_1 | US_WEST_2},
-    {"amazon.titan-image-generator-v2:0", NULL, BL_TITAN_V2, US_EAST_1},
-    {"amazon.nova-canvas-v1:0", NULL, BL_NOVA_CANVAS, US_EAST_1},
-    {"stability.sd3-5-large-v1:0", "us.stability.sd3-5-large-v1:0", BL_STABILITY, US_WEST_2},
+    {"amazon.titan-image-generator-v1", NULL, BL_TITAN_V1, US_EAST_1 | US_WEST_2, 0},
+    {"amazon.titan-image-generator-v1:0", NULL, BL_TITAN_V1, US_EAST_1 | US_WEST_2, 0},
+    {"amazon.titan-image-generator-v2:0", NULL, BL_TITAN_V2, US_EAST_1, 0},
+    {"amazon.nova-canvas-v1:0", NULL, BL_NOVA_CANVAS, US_EAST_1, 0},
+    {"stability.sd3-5-large-v1:0", "us.stability.sd3-5-large-v1:0", BL_STABILITY, US_WEST_2, 0},
     {"stability.stable-image-core-v1:1", "us.stability.stable-image-core-v1:1", BL_STABILITY,
-     US_WEST_2},
+     US_WEST_2, 0},
     {"stability.stable-image-ultra-v1:1", "us.stability.stable-image-ultra-v1:1", BL_STABILITY,
-     US_WEST_2},
+     US_WEST_2, 0},
+    SERVICE("stable-image-inpaint-v1:0"),
+    SERVICE("stable-outpaint-v1:0"),
+    SERVICE("stable-image-erase-object-v1:0"),
+    SERVICE("stable-image-search-replace-v1:0"),
+    SERVICE("stable-image-search-recolor-v1:0"),
+    SERVICE("stable-image-remove-background-v1:0"),
+    SERVICE("stable-fast-upscale-v1:0"),
+    SERVICE("stable-conservative-upscale-v1:0"),
+    SERVICE("stable-creative-upscale-v1:0"),
+    SERVICE("stable-image-style-guide-v1:0"),
+    SERVICE("stable-style-transfer-v1:0"),
+    SERVICE("stable-image-control-sketch-v1:0"),
+    SERVICE("stable-image-control-structure-v1:0"),
 };
 #define N_MODELS (sizeof bl_models / sizeof bl_models[0])
 
@@ -97,7 +117,7 @@ json_t *bl_models_served(const char *region)
     unsigned bit = region_bit(region);
     json_t *ids = json_array();
     for (size_t i = 0; ids && i < N_MODELS; i++)
-        if (bl_models[i].regions & bit)
+        if ((bl_models[i].regions & bit) && !bl_models[i].profile_only)
             json_array_append_new(ids, json_string(bl_models[i].id));
     for (size_t i = 0; ids && i < N_MODELS && (bit & PROFILE_REGIONS); i++)
         if (bl_models[i].profile_id)
@@ -107,7 +127,18 @@ json_t *bl_models_served(const char *region)
 
 int bl_model_is_stability(const bl_model *m)
 {
-    return m->family == BL_STABILITY;
+    return m->family == BL_STABILITY || m->family == BL_STABILITY_SERVICE;
+}
+
+int bl_target_needs_profile(const bl_target *t)
+{
+    return t->model->profile_only && t->id == t->model->id;
+}
+
+void bl_job_release(bl_job *job)
+{
+    bl_edit_free(job->edit);
+    job->edit = NULL;
 }
 
 ig_err bl_model_validate(const bl_model *model, const json_t *body, bl_job *job, char *message,
@@ -115,9 +146,17 @@ ig_err bl_model_validate(const bl_model *model, const json_t *body, bl_job *job,
 {
     bl_msg m = {message, message_size};
     memset(job, 0, sizeof *job);
-    if (model->family == BL_STABILITY)
-        return bl_stability_validate(&m, body, job);
-    return bl_amazon_validate(&m, model, body, job);
+    job->text = "";
+    ig_err e;
+    if (model->family == BL_STABILITY_SERVICE)
+        e = bl_service_validate(&m, model->id, NULL, body, job);
+    else if (model->family == BL_STABILITY)
+        e = bl_stability_validate(&m, model, body, job);
+    else
+        e = bl_amazon_validate(&m, model, body, job);
+    if (e)
+        bl_job_release(job);
+    return e;
 }
 
 const char *bl_model_blocked_message(const bl_model *m)

@@ -1,16 +1,21 @@
 /* models.h - the image models bedrock-local knows, where they are served, and
  * their request rules.
  *
- * Amazon's Titan Image Generator G1 (v1, v2) and Nova Canvas, and Stability AI's SD3.5 Large,
- * Stable Image Core and Stable Image Ultra, text-to-image only. A body is checked the way the
- * real models check it (JSON-schema style messages: "#/path: what is wrong") so that a client
- * that passes here sends bodies the real service accepts; every failure is a 400
- * ValidationException whose message is complete and ready to send.
+ * Amazon's Titan Image Generator G1 (v1, v2) and Nova Canvas (text-to-image and the edit task
+ * types INPAINTING, OUTPAINTING, IMAGE_VARIATION, BACKGROUND_REMOVAL), Stability AI's SD3.5
+ * Large (text-to-image and image-to-image), Stable Image Core and Stable Image Ultra, and
+ * Stability's thirteen image services (inpaint, outpaint, erase, search and replace or recolor,
+ * remove background, three upscalers, style guide and transfer, sketch and structure control).
+ * A body is checked the way the real models check it (JSON-schema style messages: "#/path: what
+ * is wrong") so that a client that passes here sends bodies the real service accepts; every
+ * failure is a 400 ValidationException whose message is complete and ready to send.
  *
  * The region the server stands for decides which models exist, as in Bedrock: us-west-2 serves
- * the Stability models and Titan v1; us-east-1 Titan v1, Titan v2 and Nova Canvas. The US
- * cross-region inference profiles of the Stability models ("us." + id) are served in
- * us-east-1, us-east-2 and us-west-2. Any other region serves nothing.
+ * the Stability text-to-image models and Titan v1; us-east-1 Titan v1, Titan v2 and Nova Canvas.
+ * The US cross-region inference profiles of the Stability models ("us." + id) are served in
+ * us-east-1, us-east-2 and us-west-2. The image services exist in those three regions too, but
+ * only through their profiles: their bare ids are "profile only" and a call by one is refused,
+ * as Bedrock refuses it (docs/edit-services.md). Any other region serves nothing.
  */
 #ifndef BEDROCK_LOCAL_MODELS_H
 #define BEDROCK_LOCAL_MODELS_H
@@ -22,13 +27,16 @@
 #include "core/error.h"
 #include "procpng.h"
 
-typedef enum { BL_TITAN_V1, BL_TITAN_V2, BL_NOVA_CANVAS, BL_STABILITY } bl_family;
+/* BL_STABILITY: the text-to-image models; BL_STABILITY_SERVICE: the image services. Both answer
+ * in Stability's shape. */
+typedef enum { BL_TITAN_V1, BL_TITAN_V2, BL_NOVA_CANVAS, BL_STABILITY, BL_STABILITY_SERVICE } bl_family;
 
 typedef struct {
     const char *id;         /* the foundation-model id as Bedrock spells it */
     const char *profile_id; /* its US cross-region inference profile id, or NULL */
     bl_family family;
-    unsigned regions;       /* where the foundation model is served (bits, see the .c) */
+    unsigned regions;       /* where the foundation model exists (bits, see the .c) */
+    int profile_only;       /* exists there, but is invoked only through profile_id */
 } bl_model;
 
 /* A model as one call names it. */
@@ -49,7 +57,19 @@ json_t *bl_models_served(const char *region);
 /* 1 when the family answers in Stability's shape ({"seeds", "finish_reasons", "images"}). */
 int bl_model_is_stability(const bl_model *m);
 
-/* What a valid text-to-image body asks for. text points into the body document. */
+/* 1 when the target names a profile-only model by its foundation-model id (or ARN): Bedrock
+ * refuses such a call with ValidationException BL_ON_DEMAND_FMT. */
+int bl_target_needs_profile(const bl_target *t);
+
+/* Bedrock's sentence (known, with its typographic apostrophe), %s the model id as called. */
+#define BL_ON_DEMAND_FMT                                                                          \
+    "Invocation of model ID %s with on-demand throughput isn\u2019t supported. Retry your "       \
+    "request with the ID or ARN of an inference profile that contains this model."
+
+struct bl_edit;
+
+/* What a valid body asks for. text points into the body document ("" when the body has no
+ * prompt). */
 typedef struct {
     const char *text;
     size_t text_len;
@@ -58,10 +78,15 @@ typedef struct {
     unsigned height;
     unsigned count;
     procpng_format format;
+    struct bl_edit *edit; /* owned: the edit an edit body asks for (edit.h); NULL otherwise */
 } bl_job;
 
-/* Checks body against the model's rules and fills job. On a violation returns
- * IG_ERR_INVALID_ARG and writes the whole ValidationException message into message. */
+/* Frees what the job owns (its edit). */
+void bl_job_release(bl_job *job);
+
+/* Checks body against the model's rules and fills job (release it with bl_job_release). On a
+ * violation returns IG_ERR_INVALID_ARG, writes the whole ValidationException message into
+ * message and leaves nothing to release. */
 ig_err bl_model_validate(const bl_model *m, const json_t *body, bl_job *job, char *message,
                          size_t message_size);
 

@@ -8,7 +8,8 @@
  * refused. There is no width, height or image count: one picture per call, whose size follows
  * the aspect ratio (the ~1-megapixel buckets below). A seed of 0 (or none) means "random":
  * here it is drawn from the prompt, so the same request gives the same picture, and reported.
- * mode "image-to-image" exists on the real models but is not implemented.
+ * SD3.5 Large's mode "image-to-image" takes other members (image, strength; no aspect_ratio):
+ * its body goes to services.c. Core and Ultra take no image on Bedrock (docs/edit-services.md).
  */
 #include <string.h>
 
@@ -24,6 +25,8 @@ static const char *const modes[] = {"text-to-image", "image-to-image", NULL};
 static const char *const formats[] = {"png", "jpeg", "webp", NULL};
 
 /* The aspect_ratio enum, in the order Bedrock's pages list it, and the size drawn for each. */
+const char *const bl_stability_ratio_names[] = {"16:9", "1:1", "21:9", "2:3", "3:2",
+                                                "4:5",  "5:4", "9:16", "9:21", NULL};
 static const struct {
     const char *ratio;
     unsigned width, height;
@@ -34,18 +37,35 @@ static const struct {
 };
 #define N_RATIOS (sizeof ratios / sizeof ratios[0])
 
+int bl_stability_ratio_size(const char *ratio, unsigned *w, unsigned *h)
+{
+    for (size_t i = 0; i < N_RATIOS; i++) {
+        if (strcmp(ratios[i].ratio, ratio) == 0) {
+            *w = ratios[i].width;
+            *h = ratios[i].height;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* mode is checked first, like Titan's taskType: an image-to-image body carries keys that a
- * text-to-image one may not, and the useful answer is that the mode is not implemented. */
-static ig_err check_mode(bl_msg *m, const json_t *body)
+ * text-to-image one may not. *image_to_image is set for SD3.5's image-to-image mode; Core and
+ * Ultra are refused it (a sentence of bedrock-local's own). */
+static ig_err check_mode(bl_msg *m, const bl_model *model, const json_t *body, int *image_to_image)
 {
     const json_t *mode;
+    *image_to_image = 0;
     ig_err e = bl_get_string(m, body, "#", "mode", 0, &mode);
     if (!e && mode)
         e = bl_check_enum(m, mode, "#", "mode", modes);
-    if (!e && mode && strcmp(json_string_value(mode), "text-to-image") != 0)
-        e = bl_violation(m, "#/mode: %s is not supported by this endpoint; only text-to-image is",
-                         json_string_value(mode));
-    return e;
+    if (e || !mode || strcmp(json_string_value(mode), "text-to-image") == 0)
+        return e;
+    if (!bl_service_exists(model->id, json_string_value(mode)))
+        return bl_violation(m, "#/mode: %s is not supported by this model; only text-to-image is",
+                            json_string_value(mode));
+    *image_to_image = 1;
+    return IG_OK;
 }
 
 static ig_err check_prompts(bl_msg *m, const json_t *body, bl_job *job)
@@ -73,13 +93,8 @@ static ig_err check_ratio(bl_msg *m, const json_t *body, bl_job *job)
     if (e)
         return e;
     const char *want = ratio ? json_string_value(ratio) : "1:1";
-    for (size_t i = 0; i < N_RATIOS; i++) {
-        if (strcmp(ratios[i].ratio, want) == 0) {
-            job->width = ratios[i].width;
-            job->height = ratios[i].height;
-            return IG_OK;
-        }
-    }
+    if (bl_stability_ratio_size(want, &job->width, &job->height))
+        return IG_OK;
     return bl_violation(m, "#/aspect_ratio: %.*s is not a valid enum value", BL_ECHO_MAX, want);
 }
 
@@ -99,7 +114,7 @@ static ig_err check_format(bl_msg *m, const json_t *body, bl_job *job)
 }
 
 /* "Random" made reproducible: 1 .. SEED_MAX from a digest of the prompt. */
-static uint64_t seed_from_prompt(const char *text, size_t len)
+uint64_t bl_stability_seed(const char *text, size_t len)
 {
     unsigned char d[32];
     ig_sha256(len ? text : "", len, d);
@@ -109,12 +124,15 @@ static uint64_t seed_from_prompt(const char *text, size_t len)
     return 1 + v % (uint64_t)SEED_MAX;
 }
 
-ig_err bl_stability_validate(bl_msg *m, const json_t *body, bl_job *job)
+ig_err bl_stability_validate(bl_msg *m, const bl_model *model, const json_t *body, bl_job *job)
 {
     int64_t seed = 0;
+    int image_to_image = 0;
     ig_err e = bl_check_object(m, body, "#");
     if (!e)
-        e = check_mode(m, body);
+        e = check_mode(m, model, body, &image_to_image);
+    if (!e && image_to_image)
+        return bl_service_validate(m, model->id, "image-to-image", body, job);
     if (!e)
         e = bl_check_keys(m, body, "#", keys);
     if (!e)
@@ -127,7 +145,7 @@ ig_err bl_stability_validate(bl_msg *m, const json_t *body, bl_job *job)
         e = check_format(m, body, job);
     if (e)
         return e;
-    job->seed = seed ? (uint64_t)seed : seed_from_prompt(job->text, job->text_len);
+    job->seed = seed ? (uint64_t)seed : bl_stability_seed(job->text, job->text_len);
     job->count = 1;
     return IG_OK;
 }
