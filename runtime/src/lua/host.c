@@ -250,7 +250,7 @@ static int last_active_line(lua_State *L)
  * - image_fields: the JSON body members that may carry input images; the runtime takes their
  *   bytes out of the request before admit() and leaves facts in their place (handler/inputs.c).
  * Each is a list of 1 to 100 strings of 1 to max_len bytes. */
-static void read_string_list(lua_State *L, const char *name, size_t max_len, const char *example, json_t *into)
+static void read_string_list(lua_State *L, const char *name, size_t max_len, const char *what, json_t *into)
 {
     int t = lua_getfield(L, 2, name);
     if (t == LUA_TNIL) {
@@ -266,7 +266,7 @@ static void read_string_list(lua_State *L, const char *name, size_t max_len, con
         size_t len = 0;
         const char *o = lua_rawgeti(L, -1, i) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
         if (!o || len == 0 || len > max_len || strlen(o) != len)
-            luaL_error(L, "init.lua: %s[%d] must be a string such as \"%s\"", name, (int)i, example);
+            luaL_error(L, "init.lua: %s[%d] must be %s", name, (int)i, what);
         json_array_append_new(into, json_stringn(o, len));
         lua_pop(L, 1);
     }
@@ -322,8 +322,8 @@ static int policy_load_main(lua_State *L)
         return line ? luaL_error(L, "init.lua:%d: %s", line, problem)
                     : luaL_error(L, "init.lua: %s", problem);
     }
-    read_string_list(L, "cors_origins", 256, "https://app.example.com", p->cors_origins);
-    read_string_list(L, "image_fields", 64, "image", p->image_fields);
+    read_string_list(L, "cors_origins", 256, "an origin such as \"https://app.example.com\"", p->cors_origins);
+    read_string_list(L, "image_fields", 64, "a body member name such as \"image\"", p->image_fields);
     lua_settop(L, 2);
     p->policy_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
