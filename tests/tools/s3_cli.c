@@ -207,7 +207,7 @@ int main(int argc, char **argv)
         rc = cmd_presign(s3, argv[3], argv[4], argc == 6 ? argv[5] : NULL);
     else if (strcmp(argv[1], "get") == 0 && (argc == 5 || argc == 6))
         rc = cmd_get(s3, argv[3], argv[4], argc == 6 ? argv[5] : NULL);
-    else if (strcmp(argv[1], "presign-post") == 0 && (argc == 8 || argc == 9))
+    else if (strcmp(argv[1], "presign-post") == 0 && (argc == 7 || argc == 8))
         rc = cmd_presign_post(s3, argv + 3, argc - 3);
     else
         rc = usage();
