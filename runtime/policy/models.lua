@@ -47,6 +47,8 @@ local PNG_RGB_WORST_BYTES_PER_PIXEL = 3.01
 local STABILITY_WORST_BYTES_PER_PIXEL = { png = PNG_RGB_WORST_BYTES_PER_PIXEL, jpeg = 1.5, webp = 1.0 }
 -- Bytes of an image file beyond its pixels (headers, metadata a model adds), at most.
 M.IMAGE_OVERHEAD_BYTES = 16384
+-- The same figures, for the edit models (tasks.lua) that answer in these formats.
+M.WORST_BYTES_PER_PIXEL = STABILITY_WORST_BYTES_PER_PIXEL
 
 -- width and height given to a ratio model are only a way to name a ratio: any side up to this
 -- many pixels is read, and the pair must then reduce to one of the model's ratios.

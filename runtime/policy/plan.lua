@@ -12,7 +12,7 @@
 -- storage.prompt_metadata says so. A request of the OpenAI-compatible API also says how the
 -- images are delivered (deliver: "url", "inline" or "both"). The old single-call members
 -- (model, body, images, error_field) are kept, copied from the first attempt, for runtimes
--- that read only those.
+-- that read only those. An edit (M.edit) has the same shape: one attempt on the edit model.
 
 local models = require("models")
 local text = require("text")
@@ -48,15 +48,16 @@ local function canonical(v)
 end
 M.canonical = canonical
 
--- The range a seed is drawn from: the model's range, less the value that means "random".
-local function draw_range(model)
-  local lo, hi = model.seed.min, model.seed.max
-  if model.seed.random == lo then lo = lo + 1 end
+-- The range a seed is drawn from: a seed range { min, max, random } (a model's `seed`, or an
+-- edit model's seed parameter), less the value that means "random".
+local function draw_range(range)
+  local lo, hi = range.min, range.max
+  if range.random == lo then lo = lo + 1 end
   return lo, hi
 end
 
-local function draw_seed(model)
-  local lo, hi = draw_range(model)
+local function draw_seed(range)
+  local lo, hi = draw_range(range)
   local seed = math.tointeger(imagegen.random(lo, hi))
   if not seed or seed < lo or seed > hi then
     error("imagegen.random returned a seed outside " .. lo .. ".." .. hi)
@@ -65,8 +66,8 @@ local function draw_seed(model)
 end
 
 -- The seed after `s` for the next call: s + 1, wrapping to the bottom of the drawable range.
-local function next_seed(model, s)
-  local lo, hi = draw_range(model)
+local function next_seed(range, s)
+  local lo, hi = draw_range(range)
   if s >= hi then return lo end
   return s + 1
 end
@@ -100,7 +101,7 @@ local function attempt_for(p, seed, n, limit, openai)
       }, model),
       metadata = { seed = seed_string(s), model = model.id },
     }
-    s = next_seed(model, s)
+    s = next_seed(model.seed, s)
   end
 
   -- What respond() needs: who served, the seed of each call, how many images one call makes
@@ -152,8 +153,8 @@ local function fallback_attempts(p, settings, first_seed, limit)
       -- this one takes it (a seed that asked the first model for a random one counts as none)
       local seed = p.seed ~= nil and fp.seed or nil
       if seed == nil then
-        local lo, hi = draw_range(model)
-        seed = (first_seed >= lo and first_seed <= hi) and first_seed or draw_seed(model)
+        local lo, hi = draw_range(model.seed)
+        seed = (first_seed >= lo and first_seed <= hi) and first_seed or draw_seed(model.seed)
       end
       out[#out + 1] = attempt_for(fp, seed, p.numberOfImages, limit, p.openai)
     else
@@ -169,7 +170,7 @@ end
 -- limit: the rate-limit decision or nil. Returns the admit answer { generate = ... }.
 function M.build(p, settings, limit)
   local model = p.model
-  local seed = p.seed or draw_seed(model)
+  local seed = p.seed or draw_seed(model.seed)
   local attempts = { attempt_for(p, seed, p.numberOfImages, limit, p.openai) }
   if p.input then
     for _, a in ipairs(fallback_attempts(p, settings, seed, limit)) do attempts[#attempts + 1] = a end
@@ -221,6 +222,89 @@ function M.build(p, settings, limit)
     g.cache_key = imagegen.sha256(table.concat(parts, "\n"))
     g.key_prefix = imagegen.date(settings.cache.key_prefix)
   end
+  return { generate = g }
+end
+
+-- The seed parameter of an edit model, or nil (background removal, fast upscale: no seed).
+local function seed_param(variant)
+  for _, spec in ipairs(variant.params) do
+    if spec.kind == "seed" then return spec end
+  end
+  return nil
+end
+
+-- The plan of a checked edit (edit.check's e): one attempt on the edit model, whose calls each
+-- carry one Bedrock body built by the catalogue entry (tasks.lua) with the input images' tokens
+-- in it. A model that makes one image per call (Stability) gets n calls with seeds s, s+1, ...;
+-- Titan and Nova one call asking for n images. A seed is drawn when the model takes one and the
+-- client gave none. Edits are never cached: the cache key would need the input images' bytes,
+-- which the policy never sees. openai: the OpenAI request's own values, as for a generation.
+function M.edit(e, settings, limit, openai)
+  local v = e.variant
+  local family = models.families[v.family]
+  local per_call = family.one_image_per_call
+  local n = e.n
+  local range = seed_param(v)
+  local seed = e.p.seed
+  if range and seed == nil then seed = draw_seed(range) end
+  local calls, seeds = {}, {}
+  local s = seed
+  for i = 1, per_call and n or 1 do
+    local p = {}
+    for k, x in pairs(e.p) do p[k] = x end
+    p.seed = s
+    if range then p.numberOfImages = per_call and 1 or n end
+    local metadata = { model = v.invoke, task = v.task }
+    if s then
+      seeds[i] = s
+      metadata.seed = seed_string(s)
+    end
+    calls[i] = { body = v.body(p, e.inputs), metadata = metadata }
+    if s then s = next_seed(range, s) end
+  end
+
+  local context = {
+    model = v.invoke,
+    task = v.task,
+    seed = seeds[1],
+    seeds = #seeds > 0 and seeds or nil,
+    batch = per_call and 1 or n,
+    width = e.width,
+    height = e.height,
+    format = e.p.outputFormat or v.formats[1],
+    numberOfImages = n,
+  }
+  if openai then
+    context.api = "openai"
+    context.response_format = openai.response_format
+    context.openai_quality = openai.quality
+    context.openai_model = openai.model
+  end
+  if limit then
+    context.ratelimit = {
+      key = limit.key, cost = limit.cost, limit = limit.limit,
+      remaining = limit.remaining, reset = limit.reset,
+    }
+  end
+  local attempt = { model = v.invoke, images = family.images, error_field = family.error_field, calls = calls,
+    context = context }
+  local metadata = { model = v.invoke, task = v.task }
+  if seed then metadata.seed = seed_string(seed) end
+  local storage = settings.storage
+  local g = {
+    attempts = { attempt },
+    model = attempt.model,
+    body = calls[1].body,
+    images = attempt.images,
+    error_field = attempt.error_field,
+    expected_images = n,
+    key_prefix = imagegen.date(storage.key_prefix),
+    url_ttl = storage.url_ttl,
+    metadata = metadata,
+    context = context,
+  }
+  if openai then g.deliver = openai.deliver end
+  if storage.cache_control ~= "" then g.cache_control = storage.cache_control end
   return { generate = g }
 end
 

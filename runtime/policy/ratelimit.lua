@@ -33,23 +33,37 @@ function M.new(opts, clock)
   }, Limiter)
 end
 
+-- Who a request's identity names, whether or not limits are on: "bearer:<key id>" for a key
+-- presented as a bearer token (keys.lua), "key:<API Gateway key id>", else "ip:<source IP>".
+-- The bucket key below, and the owner of uploads (edit.lua).
+function M.client(identity)
+  identity = type(identity) == "table" and identity or {}
+  local bearer = identity.bearer_key_id
+  if type(bearer) == "string" and bearer ~= "" then
+    return "bearer:" .. text.clean_for_output(bearer, MAX_ID_BYTES), "bearer"
+  end
+  local key_id = identity.api_key_id
+  if type(key_id) == "string" and key_id ~= "" then
+    return "key:" .. text.clean_for_output(key_id, MAX_ID_BYTES), "key"
+  end
+  local ip = identity.source_ip
+  if type(ip) ~= "string" or ip == "" then ip = "unknown" end
+  return "ip:" .. text.clean_for_output(ip, MAX_ID_BYTES), "ip"
+end
+
 -- The bucket key and tier name for a request's identity. A key presented as a bearer token
 -- (keys.lua) is its own bucket, in the tier its api_keys entry names.
 function Limiter:identify(identity)
   identity = identity or {}
-  local bearer = identity.bearer_key_id
-  if type(bearer) == "string" and bearer ~= "" then
+  local key, kind = M.client(identity)
+  if kind == "bearer" then
     local tier = identity.tier
     if type(tier) ~= "string" or not self.opts.tiers[tier] then tier = self.opts.key_tier end
-    return "bearer:" .. text.clean_for_output(bearer, MAX_ID_BYTES), tier
+    return key, tier
+  elseif kind == "key" then
+    return key, self.opts.keys[identity.api_key_id] or self.opts.key_tier
   end
-  local key_id = identity.api_key_id
-  if type(key_id) == "string" and key_id ~= "" then
-    return "key:" .. text.clean_for_output(key_id, MAX_ID_BYTES), self.opts.keys[key_id] or self.opts.key_tier
-  end
-  local ip = identity.source_ip
-  if type(ip) ~= "string" or ip == "" then ip = "unknown" end
-  return "ip:" .. text.clean_for_output(ip, MAX_ID_BYTES), self.opts.anonymous_tier
+  return key, self.opts.anonymous_tier
 end
 
 local function unlink(self, b)

@@ -220,13 +220,14 @@ local function always() return true end
 
 -- The JSON object body of a POST to `route` ("/generate-image"), or nil and a problem: no
 -- body, a declared type that is not JSON (415), a body the runtime could not decode, or JSON
--- that is not an object.
-function M.json_object(req, route)
+-- that is not an object. `example` shows a body in the message for a missing one. The runtime
+-- leaves out raw_body when the body carried images (its text holds their base64).
+function M.json_object(req, route, example)
   local raw = req.raw_body
   local blank = type(raw) == "string" and not raw:find("%S")
-  if blank or (raw == nil and req.body_error == nil) then
+  if blank or (raw == nil and req.body == nil and req.body_error == nil) then
     return nil, problem(400, "invalid_body",
-      "POST " .. route .. " needs a JSON object body, e.g. {\"prompt\":\"a lighthouse at dusk\"}")
+      "POST " .. route .. " needs a JSON object body, e.g. " .. (example or "{\"prompt\":\"a lighthouse at dusk\"}"))
   end
   local headers = req.headers or {}
   local mt = media_type(headers["content-type"])
@@ -468,5 +469,11 @@ function M.generate(req, settings)
 end
 
 M.known = KNOWN_LIST
+
+-- The readers of one value, for other requests with the same rules (edit.lua): each returns the
+-- value, or nil and a sentence naming the parameter and what it takes.
+M.parse_integer, M.parse_number, M.parse_enum, M.parse_text = parse_integer, parse_number, parse_enum, parse_text
+M.first_keys = first_keys
+M.MAX_SCANNED = MAX_SCANNED
 
 return M
