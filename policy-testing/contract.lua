@@ -172,6 +172,42 @@ function M.titan_harness(opts)
   return M.harness(o)
 end
 
+-- The largest upload the runtime reads for a fetch (handler/inputs.h IG_INPUTS_FETCH_MAX), and
+-- the most input images of one request (IG_INPUTS_MAX).
+M.FETCH_MAX_BYTES = 64 * 1024 * 1024
+M.INPUTS_MAX = 16
+
+-- Checks a fetch answer { fetch = { {field, key, max_bytes, index?} } } (edits naming uploads):
+-- 1..16 entries, each a body member, an S3 key, a byte cap the runtime takes; and never from the
+-- second admit() (ctx.fetched), where a fetch is a policy_error.
+function M.check_fetch(a, ctx)
+  if type(ctx) == "table" and ctx.fetched then fail("admit() asked to fetch again after ctx.fetched") end
+  local list = a.fetch
+  if type(list) ~= "table" or #list < 1 or #list > M.INPUTS_MAX then fail("fetch must be a list of 1 to %d uploads", M.INPUTS_MAX) end
+  check_json_value(list, "fetch")
+  for i, f in ipairs(list) do
+    if type(f.field) ~= "string" or f.field == "" then fail("fetch[%d].field missing", i) end
+    if type(f.key) ~= "string" or f.key == "" or #f.key > 1024 or f.key:find("[%c\\]") then fail("fetch[%d].key %s", i, tostring(f.key)) end
+    if math.type(f.max_bytes) ~= "integer" or f.max_bytes < 1 or f.max_bytes > M.FETCH_MAX_BYTES then
+      fail("fetch[%d].max_bytes %s is not 1..%d", i, tostring(f.max_bytes), M.FETCH_MAX_BYTES)
+    end
+    if f.index ~= nil and (math.type(f.index) ~= "integer" or f.index < 1) then fail("fetch[%d].index %s", i, tostring(f.index)) end
+  end
+end
+
+-- Checks a presign_post answer { presign_post = { key, content_type, max_bytes, expires } }.
+function M.check_presign_post(a)
+  local p = a.presign_post
+  if type(p) ~= "table" then fail("presign_post must be a table") end
+  check_json_value(p, "presign_post")
+  if type(p.key) ~= "string" or p.key == "" or not p.key:match("^[%w/._%-]+$") then fail("presign_post.key %s", tostring(p.key)) end
+  if type(p.content_type) ~= "string" or not p.content_type:match("^image/[%w.+-]+$") then
+    fail("presign_post.content_type %s", tostring(p.content_type))
+  end
+  if math.type(p.max_bytes) ~= "integer" or p.max_bytes < 1 then fail("presign_post.max_bytes %s", tostring(p.max_bytes)) end
+  if math.type(p.expires) ~= "integer" or p.expires < 1 or p.expires > 604800 then fail("presign_post.expires %s", tostring(p.expires)) end
+end
+
 -- "openai" for a request to the OpenAI-compatible API (a path under /v1/), nil otherwise.
 function M.shape(req)
   local path = type(req) == "table" and req.path or nil
@@ -183,9 +219,26 @@ end
 function M.harness(opts)
   local h = loader.load(opts)
   function h.admit(req, ctx)
-    local a = loader.with_budget(h.budget, h.policy.admit, req, ctx or R.ctx())
-    if type(a) == "table" and a.generate ~= nil then M.check_plan(a) else M.check_answer(a, R.REQUEST_ID, M.shape(req)) end
+    ctx = ctx or R.ctx()
+    local a = loader.with_budget(h.budget, h.policy.admit, req, ctx)
+    if type(a) == "table" and a.generate ~= nil then
+      M.check_plan(a)
+    elseif type(a) == "table" and a.fetch ~= nil then
+      M.check_fetch(a, ctx)
+    elseif type(a) == "table" and a.presign_post ~= nil then
+      M.check_presign_post(a)
+    else
+      M.check_answer(a, R.REQUEST_ID, M.shape(req))
+    end
     return a
+  end
+  -- admit, expecting a fetch: returns the list of uploads to read.
+  function h.fetch(req)
+    local a = h.admit(req)
+    if not a.fetch then
+      error("expected a fetch, got " .. tostring(a.status) .. " " .. cjson.encode(a.body or a.generate and "a plan" or a), 2)
+    end
+    return a.fetch
   end
   function h.respond(result, req)
     local a = loader.with_budget(h.budget, h.policy.respond, result, req)

@@ -66,6 +66,14 @@ M.INSTRUCTION_BUDGET = loader.INSTRUCTION_BUDGET
 -- content_type (POST; false sends none); query (POST).
 M.get, M.post, M.request, M.ctx = R.get, R.post, R.request, R.ctx
 
+-- Input images (edits): H.image(opts) is the facts table the runtime leaves in req.body for an
+-- image (opts: field, format, width, height, alpha, bytes, source; error and message);
+-- H.uploaded(key, opts) the facts of a fetched upload; H.multipart(path, fields, opts) an
+-- OpenAI images.edit form (files as H.image{source = "multipart"}); H.presigned(answer) the
+-- result respond() gets for a presign_post answer. H.ctx{fetched = true} is the context of the
+-- second admit() after a fetch; h.fetch(req) admits expecting a fetch and returns its list.
+M.image, M.uploaded, M.multipart, M.presigned = R.image, R.uploaded, R.multipart, R.presigned
+
 -- The result respond() receives after a generation: H.success(plan, opts) with opts.missing =
 -- {{call, index, reason}}, opts.cached, opts.attempt, opts.fallback_from; H.failure(plan, code,
 -- status, message, retry_after) for a failed one (code as the runtime names it: "throttled",

@@ -120,13 +120,104 @@ function M.request(method, path, opts)
   return base(method, path, opts)
 end
 
-function M.ctx()
+-- opts.fetched: the second admit() of a request whose uploads the runtime has fetched.
+function M.ctx(opts)
   return {
     request_id = M.REQUEST_ID,
     deadline_ms = 1795000900000,
     remaining_ms = 899000,
     function_arn = "arn:aws:lambda:us-east-1:123456789012:function:imagegen",
     now = 1795000000.25,
+    fetched = opts and opts.fetched or nil,
+  }
+end
+
+-- Input images ------------------------------------------------------------------------------
+
+-- The tokens of this invocation, as the runtime makes them: "igin:<nonce>:<n>:<kind>".
+M.TOKEN_NONCE = "5f0c2a9e81d34b7aa6c4e2f1d9b07c33"
+local token_count = 0
+
+-- The facts table the runtime leaves in req.body for an input image (README: input images).
+-- opts: field ("image"), index (1), source ("inline"; "multipart", "upload"), format ("png"),
+-- width, height (1024), alpha (false), bytes (width x height), content_type, filename, key;
+-- error and message for one the runtime could not use (no tokens then). A PNG with alpha also
+-- carries mask_ref and mask_ref_inverted.
+function M.image(opts)
+  opts = opts or {}
+  local f = {
+    field = opts.field or "image",
+    index = opts.index or 1,
+    source = opts.source or "inline",
+    content_type = opts.content_type,
+    filename = opts.filename,
+    key = opts.key,
+  }
+  if opts.error then
+    f.error, f.message = opts.error, opts.message or "the image cannot be used"
+    f.format, f.width, f.height, f.bytes = opts.format, opts.width, opts.height, opts.bytes
+    return f
+  end
+  f.format = opts.format == nil and "png" or opts.format or nil
+  f.width = opts.width or 1024
+  f.height = opts.height or 1024
+  f.bytes = opts.bytes or f.width * f.height
+  f.alpha = opts.alpha or false
+  local n = token_count
+  token_count = token_count + 1
+  f.ref = string.format("igin:%s:%d:0", M.TOKEN_NONCE, n)
+  if f.format == "png" and f.alpha then
+    f.mask_ref = string.format("igin:%s:%d:1", M.TOKEN_NONCE, n)
+    f.mask_ref_inverted = string.format("igin:%s:%d:2", M.TOKEN_NONCE, n)
+  end
+  return f
+end
+
+-- The facts of an upload the runtime fetched for `field` (opts as for M.image).
+function M.uploaded(key, opts)
+  opts = opts or {}
+  opts.source, opts.key = "upload", key
+  opts.content_type = opts.content_type or "image/" .. (opts.format or "png")
+  return M.image(opts)
+end
+
+-- A multipart/form-data request (OpenAI's images.edit) as the runtime hands it over: text
+-- fields as strings, files as facts tables (M.image with source "multipart"), lists for names
+-- given twice or ending in [].
+function M.multipart(path, fields, opts)
+  local req = base("POST", path, opts)
+  req.headers["content-type"] = "multipart/form-data; boundary=----imagegen-test"
+  req.body_format = "multipart"
+  local body = {}
+  for k, v in pairs(fields or {}) do
+    if type(v) == "table" and v[1] ~= nil then setmetatable(v, shim.ARRAY_MT) end
+    body[k] = v
+  end
+  req.body = body
+  return req
+end
+
+-- The result respond() receives after the runtime signed a presign_post: the form to upload.
+function M.presigned(answer)
+  local p = answer.presign_post
+  return {
+    ok = true,
+    status = 200,
+    request_id = M.REQUEST_ID,
+    upload = {
+      url = "https://bucket.s3.us-west-2.amazonaws.com/",
+      fields = {
+        key = p.key,
+        ["Content-Type"] = p.content_type,
+        ["x-amz-algorithm"] = "AWS4-HMAC-SHA256",
+        ["x-amz-credential"] = "AKIDEXAMPLE/20261129/us-west-2/s3/aws4_request",
+        ["x-amz-date"] = "20261129T150000Z",
+        policy = "eyJleHBpcmF0aW9uIjoi...",
+        ["x-amz-signature"] = "abc123",
+      },
+      key = p.key,
+      expires_at = "2026-11-29T15:15:00Z",
+    },
   }
 end
 
