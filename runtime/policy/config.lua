@@ -15,6 +15,15 @@ return {
     "stability.stable-image-ultra-v1:1" },
   -- The model used when a request names none. IMAGEGEN_DEFAULT_MODEL replaces it.
   default_model = "stability.stable-image-core-v1:1",
+  -- Edit tasks served by POST /edit-image and POST /v1/images/edits (names from tasks.lua). The
+  -- Stability image services need nothing more (one Bedrock subscription enrolls the account in
+  -- all thirteen); image-to-image runs on SD3.5 Large and the legacy Titan/Nova tasks on those
+  -- models, so they are offered only while allowed_models holds the model. "variation" (legacy
+  -- only) may be added for accounts that allow a Titan or Nova model.
+  -- IMAGEGEN_ALLOWED_TASKS (comma-separated) replaces it.
+  allowed_tasks = { "image-to-image", "inpaint", "outpaint", "erase", "search-replace", "search-recolor",
+    "remove-background", "upscale-fast", "upscale-conservative", "upscale-creative", "style-guide",
+    "style-transfer", "sketch", "structure" },
   -- Per model, the models to try next (in order) when it is retired, unavailable or still
   -- throttled after retries; each must be in allowed_models. A fallback that cannot express a
   -- request (an aspect ratio, format or parameter it lacks) is skipped for that request.
@@ -41,6 +50,19 @@ return {
     cache_control = "private, max-age=3600",
     -- What the stored object's metadata says about the prompt: "none", "sha256" or "text".
     prompt_metadata = "none",
+  },
+
+  -- Images to edit, uploaded by clients with a presigned POST form (POST /uploads) and named by
+  -- their key. Each caller has a folder of its own under the prefix; Terraform expires it after a
+  -- day and lets the function read only there.
+  uploads = {
+    -- IMAGEGEN_UPLOADS_PREFIX replaces it. Must be apart from the image and cache prefixes.
+    prefix = "uploads/",
+    -- The largest upload, in bytes: one image's base64 fills most of Bedrock's 25,000,000-byte
+    -- request body at this size.
+    max_bytes = 18000000,
+    -- Seconds the presigned form stays valid for the upload.
+    url_ttl = 900,
   },
 
   -- Reuse stored images when a request repeats an explicit seed with identical parameters.

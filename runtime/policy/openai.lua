@@ -16,11 +16,15 @@
 -- Fields OpenAI accepts that change nothing here (user, style, moderation...) are checked and
 -- ignored; values that cannot be honoured (a transparent background, streaming) are a 400 that
 -- says so. Every refusal names the field in `param`. Nothing here has side effects.
+-- POST /v1/images/edits (OpenAI's multipart form) becomes an edit (edit.lua): with a mask, an
+-- inpaint whose mask is the PNG's transparency; without one, image-to-image.
 
 local models = require("models")
 local validate = require("validate")
 local text = require("text")
 local sanitize = require("sanitize")
+local tasks = require("tasks")
+local edit = require("edit")
 
 local M = {}
 
@@ -459,6 +463,247 @@ function M.generate(req, settings, aliases)
       or (settings.openai.b64_json_delivery == "both" and "both" or "inline"),
   }
   return out
+end
+
+-- POST /v1/images/edits ---------------------------------------------------------------------
+
+local EDIT_FIELDS = { "image", "mask", "prompt", "model", "n", "size", "quality", "response_format", "output_format",
+  "background", "input_fidelity", "output_compression", "partial_images", "stream", "user" }
+local EDIT_FIELD = {}
+for _, f in ipairs(EDIT_FIELDS) do EDIT_FIELD[f] = true end
+M.EDIT_FIELDS = EDIT_FIELDS
+
+-- A form's text field holding a whole number (or a JSON number).
+local function form_integer(name, raw, lo, hi)
+  if type(raw) == "string" then
+    if not raw:match("^%d+$") or #raw > 9 then
+      return nil, problem("invalid_value", name, string.format("%s must be a whole number between %d and %d; got %s",
+        name, lo, hi, text.show(raw)))
+    end
+    raw = math.tointeger(tonumber(raw))
+  end
+  return integer(name, raw, lo, hi)
+end
+
+local function form_boolean(name, raw)
+  if raw == true or raw == "true" then return true end
+  if raw == false or raw == "false" then return false end
+  return nil, problem("invalid_value", name, name .. " must be true or false; got " .. shown(raw))
+end
+
+-- The one file of a form field (image[] and repeated names are lists), or nil and a problem.
+local function one_file(name, raw, required)
+  if raw == nil then
+    if required then
+      return nil, problem("missing_required_parameter", name, name .. " is required: the image file to edit")
+    end
+    return nil
+  end
+  if text.is_array(raw) then
+    if #raw > 1 then
+      return nil, problem("invalid_value", name, string.format("this service edits one %s per request; got %d files",
+        name, #raw))
+    end
+    raw = raw[1]
+  end
+  if type(raw) ~= "table" then
+    return nil, problem("invalid_type", name, name .. " must be a file part of the form (an image file), not a text "
+      .. "field; got " .. shown(raw))
+  end
+  return raw
+end
+
+-- Our codes for edit problems -> OpenAI's, and our parameter names -> its fields.
+local EDIT_CODES = { invalid_parameter = "invalid_value", unknown_model = "model_not_found" }
+local EDIT_PARAMS = { numberOfImages = "n", outputFormat = "output_format" }
+
+-- The 6 MB guard of an edit: the most bytes its images can take as base64 (expected pixels of
+-- the output at the catalogue's worst bytes per pixel for the format).
+local function edit_inline_problem(e, n)
+  local pixels = e.pixels or 1048576
+  local bpp = models.WORST_BYTES_PER_PIXEL[e.p.outputFormat or "png"] or 4
+  local each = 4 * math.ceil((math.ceil(pixels * bpp) + models.IMAGE_OVERHEAD_BYTES) / 3)
+  if n * each <= M.INLINE_MAX_BASE64_BYTES then return nil end
+  local fits = M.INLINE_MAX_BASE64_BYTES // each
+  local hint = "use response_format \"url\""
+  if fits >= 1 then hint = hint .. string.format(" or n of at most %d", fits) end
+  return problem("response_too_large", fits >= 1 and "n" or "response_format", string.format(
+    "%d %s image%s of about %s pixels can take up to %s bytes as b64_json, more than one answer can carry (%s bytes: "
+      .. "the function's response is limited to 6 MB); %s", n, e.p.outputFormat or "png", n == 1 and "" or "s",
+    thousands(pixels), thousands(n * each), thousands(M.INLINE_MAX_BASE64_BYTES), hint))
+end
+
+-- Reads and checks an edit request (OpenAI's multipart form). served: the tasks this deployment
+-- serves (tasks.available). Returns the checked edit of edit.check (e) plus e.openai = { model
+-- (as named), response_format, quality, deliver }, or nil and a problem { status, code, param,
+-- message }.
+function M.edit(req, settings, aliases, served)
+  if req.body_format ~= "multipart" then
+    return nil, problem("unsupported_media_type", nil, "POST /v1/images/edits takes multipart/form-data (the form "
+      .. "OpenAI's images.edit sends: image, mask, prompt...); got " .. text.show(
+        type(req.headers) == "table" and req.headers["content-type"] or "no Content-Type"), 415)
+  end
+  if req.body_error ~= nil then
+    return nil, problem("invalid_body", nil, (text.clean_for_output(tostring(req.body_error), 300)))
+  end
+  local body = type(req.body) == "table" and req.body or {}
+  local unknown, scanned = nil, 0
+  for k in pairs(body) do
+    scanned = scanned + 1
+    if scanned > MAX_SCANNED then break end
+    if not EDIT_FIELD[k] and (unknown == nil or tostring(k) < unknown) then unknown = tostring(k) end
+  end
+  if unknown then
+    return nil, problem("unknown_parameter", unknown, string.format("unknown parameter %s; this endpoint takes %s",
+      text.show(unknown), table.concat(EDIT_FIELDS, ", ")))
+  end
+
+  local prompt = body.prompt
+  if prompt == nil then
+    return nil, problem("missing_required_parameter", "prompt", "prompt is required: a text describing the edit")
+  end
+  if type(prompt) ~= "string" then
+    return nil, problem("invalid_type", "prompt", "prompt must be text describing the edit; got " .. shown(prompt))
+  end
+  local image, bad = one_file("image", body.image, true)
+  if not image then return nil, bad end
+  local mask
+  mask, bad = one_file("mask", body.mask, false)
+  if bad then return nil, bad end
+
+  local given = {}
+  local readers = {
+    quality = function(raw) return enum("quality", raw, QUALITIES) end,
+    response_format = function(raw) return enum("response_format", raw, RESPONSE_FORMATS) end,
+    output_format = function(raw) return enum("output_format", raw, OUTPUT_FORMATS) end,
+    background = function(raw) return enum("background", raw, BACKGROUNDS) end,
+    input_fidelity = function(raw) return enum("input_fidelity", raw, { "high", "low" }) end,
+    output_compression = function(raw) return form_integer("output_compression", raw, 0, 100) end,
+    partial_images = function(raw) return form_integer("partial_images", raw, 0, 3) end,
+    stream = function(raw) return form_boolean("stream", raw) end,
+    user = function(raw)
+      if type(raw) ~= "string" then return nil, problem("invalid_type", "user", "user must be text; got " .. shown(raw)) end
+      return raw
+    end,
+    model = function(raw)
+      if type(raw) ~= "string" then
+        return nil, problem("invalid_type", "model", "model must be text naming a model; got " .. shown(raw))
+      end
+      return raw
+    end,
+    size = function(raw)
+      if type(raw) ~= "string" or (raw ~= "auto" and not raw:match("^%d%d?%d?%d?%d?x%d%d?%d?%d?%d?$")) then
+        return nil, problem("invalid_value", "size", "size must be \"auto\" or \"WIDTHxHEIGHT\" such as \"1024x1024\"; got "
+          .. shown(raw))
+      end
+      return raw
+    end,
+  }
+  for _, name in ipairs(EDIT_FIELDS) do
+    local read = readers[name]
+    local raw = body[name]
+    if read and raw ~= nil and raw ~= cjson.null then
+      local v, p = read(raw)
+      if v == nil then return nil, p end
+      given[name] = v
+    end
+  end
+  if given.stream then
+    return nil, problem("unsupported_value", "stream",
+      "stream is not supported: this service answers when every image is ready; send stream false or leave it out")
+  end
+  if given.background == "transparent" then
+    return nil, problem("unsupported_value", "background", "background \"transparent\" cannot be honoured by an "
+      .. "edit here; send \"auto\" or \"opaque\" (POST /edit-image with task \"remove-background\" makes a transparent "
+      .. "background)")
+  end
+
+  -- With a mask: inpaint, where the mask's transparent pixels mark the area. Without: the whole
+  -- image is remade from the prompt (image-to-image).
+  local task = mask and "inpaint" or "image-to-image"
+  local entry = served.by_name[task]
+  if not entry or #entry.variants == 0 then
+    return nil, problem("unsupported_value", mask and "mask" or "image", mask
+      and "edits with a mask (inpaint) are not offered by this deployment"
+      or "edits without a mask run image-to-image, which this deployment does not offer (it needs "
+        .. "stability.sd3-5-large-v1:0 in allowed_models); send a mask whose transparent pixels mark where to edit")
+  end
+  local variant = entry.variants[1]
+  local named = given.model
+  if named ~= nil and not aliases.names[named] then
+    variant = tasks.variant(entry, named)
+    if not variant then
+      local names = {}
+      for i, name in ipairs(aliases.order) do names[i] = name end
+      for _, v in ipairs(entry.variants) do names[#names + 1] = v.id end
+      return nil, problem("model_not_found", "model", string.format("model %s does not edit images here; an edit %s "
+        .. "takes %s", text.show(named), mask and "with a mask (inpaint)" or "without a mask (image-to-image)",
+        table.concat(names, ", ")))
+    end
+  end
+
+  local values = { prompt = prompt, image = image, mask = mask }
+  local cap = M.edit_cap(variant, settings)
+  if given.n == nil and body.n ~= nil and body.n ~= cjson.null then
+    local n
+    n, bad = form_integer("n", body.n, 1, cap)
+    if not n then return nil, bad end
+    given.n = n
+  end
+  if given.n and given.n > 1 and not tasks.param(variant, "numberOfImages") then
+    return nil, problem("invalid_value", "n", "n must be 1 on " .. variant.id)
+  end
+  values.numberOfImages = given.n
+  if given.output_format then
+    if tasks.param(variant, "outputFormat") then
+      values.outputFormat = given.output_format
+    elseif given.output_format ~= variant.formats[1] then
+      return nil, problem("invalid_value", "output_format", string.format("output_format %s is not one %s makes; it "
+        .. "makes %s", text.show(given.output_format), variant.id, one_of_text(variant.formats)))
+    end
+  end
+
+  local r
+  r, bad = edit.check(variant, values, { settings = settings, identity = req.identity, fetched = true, alpha_masks = true })
+  if not r then
+    bad.code = EDIT_CODES[bad.code] or bad.code
+    bad.param = EDIT_PARAMS[bad.param] or bad.param
+    return nil, bad
+  end
+  local e = r.edit
+
+  if given.size and given.size ~= "auto" then
+    local made = e.width and models.size_name(e.width, e.height)
+    if made ~= given.size then
+      return nil, problem("invalid_value", "size", made and string.format("size %s is not the size this edit makes "
+        .. "(%s: the input's %s); send \"auto\", \"%s\" or leave it out", text.show(given.size), task, made, made)
+        or string.format("size %s cannot be honoured: %s on %s makes %s; send \"auto\" or leave it out",
+          text.show(given.size), task, variant.id, variant.output.describe))
+    end
+  end
+
+  local response_format = given.response_format or settings.openai.response_format
+  if response_format == "b64_json" then
+    bad = edit_inline_problem(e, e.n)
+    if bad then return nil, bad end
+  end
+  e.openai = {
+    model = named,
+    response_format = response_format,
+    quality = given.quality or "auto",
+    deliver = response_format == "url" and "url"
+      or (settings.openai.b64_json_delivery == "both" and "both" or "inline"),
+  }
+  return e
+end
+
+-- The most images one edit on `variant` may ask for.
+function M.edit_cap(variant, settings)
+  local spec = tasks.param(variant, "numberOfImages")
+  local cap = spec and spec.max or 1
+  local limit = settings.limits.max_images_per_request
+  if limit and limit < cap then cap = limit end
+  return cap
 end
 
 -- The prompt as the model received it, when the cleaning changed it (OpenAI's revised_prompt);

@@ -4,9 +4,10 @@
 -- runtime reports after generation) has the same shape, Content-Type and caching rule:
 --   success  {"images":[{"url","key","width","height","format","contentType","seed",
 --                        ["batchIndex","batchSize"]}],
---             "model","requestId","expiresAt",
+--             "model","requestId","expiresAt", ["task"] (an edit),
 --             ["fallbackFrom":[{"model","code"}]], ["filtered":n, "missing":[{"seed","reason"}]]}
 --   error    {"error":{"code","message","requestId"}}
+--   upload   {"upload":{"url","fields","key","expiresAt"},"maxBytes"} (POST /uploads)
 -- The C runtime's failure codes are mapped here to statuses and client-safe sentences.
 
 local text = require("text")
@@ -91,7 +92,7 @@ end
 
 -- Classifies a failed result: code, status, message and whether to refund. `active` lists the
 -- active models the deployment allows, named (less the model that failed) for model_retired
--- and model_unavailable.
+-- and model_unavailable; false names none (an edit: text-to-image models cannot serve it).
 function M.failure(result, active)
   local code = result.code
   local known = M.FAILURES[code]
@@ -103,7 +104,7 @@ function M.failure(result, active)
   if not status or status < 400 or status > 599 then status = known.status end
   local message = safe_message(result.message, known.message)
   local tried = fallback_list(result.fallback_from)
-  if #tried > 0 or NAMES_ACTIVE_MODELS[code] then
+  if #tried > 0 or (NAMES_ACTIVE_MODELS[code] and active ~= false) then
     message = message:gsub("[%.%s]+$", "") -- "...its end of life." + "; ..." reads as one sentence
   end
   if #tried > 0 then
@@ -111,7 +112,7 @@ function M.failure(result, active)
     for i, f in ipairs(tried) do parts[i] = f.model .. " (" .. f.code .. ")" end
     message = message .. "; tried before it: " .. table.concat(parts, ", ")
   end
-  if NAMES_ACTIVE_MODELS[code] then
+  if NAMES_ACTIVE_MODELS[code] and active ~= false then
     local others = {}
     for _, id in ipairs(active or {}) do
       if id ~= result.model then others[#others + 1] = id end
@@ -197,6 +198,7 @@ function M.success_body(result, context)
     requestId = result.request_id,
     expiresAt = result.expires_at,
   }
+  if type(context.task) == "string" then body.task = context.task end
   if result.cached == true then body.cached = true end
   local tried = fallback_list(result.fallback_from)
   if #tried > 0 then body.fallbackFrom = tried end
@@ -215,5 +217,23 @@ function M.success_body(result, context)
   return body
 end
 
-return M
+-- The answer to POST /uploads once the runtime has signed the form: result.upload = { url,
+-- fields, key, expires_at }. The client POSTs the fields and then the file (named "file", last)
+-- to url as multipart/form-data, and names the upload by key in POST /edit-image. nil when the
+-- result lacks what the answer needs.
+function M.upload_body(result, max_bytes)
+  local u = result.upload
+  if type(u) ~= "table" or type(u.url) ~= "string" or type(u.key) ~= "string" or type(u.fields) ~= "table" then
+    return nil
+  end
+  local fields = {}
+  for k, v in pairs(u.fields) do
+    if type(k) == "string" and type(v) == "string" then fields[k] = v end
+  end
+  return {
+    upload = { url = u.url, fields = fields, key = u.key, expiresAt = type(u.expires_at) == "string" and u.expires_at or nil },
+    maxBytes = max_bytes,
+  }
+end
 
+return M

@@ -12,8 +12,12 @@ M.list = {
   { path = "/generate-image", methods = { "GET", "POST" }, handler = "generate", limited = true },
   { path = "/models", methods = { "GET" }, handler = "models" },
   { path = "/health", methods = { "GET" }, handler = "health" },
+  -- Edits of an input image (edit.lua, tasks.lua), and the presigned forms to upload one.
+  { path = "/edit-image", methods = { "POST" }, handler = "edit", limited = true },
+  { path = "/uploads", methods = { "POST" }, handler = "uploads" },
   -- The OpenAI-compatible Images API (openai.lua): its answers and errors take OpenAI's shape.
   { path = "/v1/images/generations", methods = { "POST" }, handler = "openai_generate", limited = true, api = "openai" },
+  { path = "/v1/images/edits", methods = { "POST" }, handler = "openai_edit", limited = true, api = "openai" },
   { path = "/v1/models", methods = { "GET" }, handler = "openai_models", api = "openai" },
 }
 

@@ -9,6 +9,7 @@
 -- requests under a policy nobody meant.
 
 local models = require("models")
+local tasks = require("tasks")
 local sanitize = require("sanitize")
 local configsource = require("configsource")
 
@@ -42,6 +43,18 @@ local function check_key_prefix(v)
   if not rest:match("^[%w/._%-]*$") then
     return "may hold only letters, digits, '/', '.', '_', '-' and the conversions %Y %m %d %H %j %M %S %y %U"
   end
+  if #v > 256 then return "must be at most 256 characters" end
+  return nil
+end
+
+-- The uploads prefix: a plain S3 prefix (no date conversions: the owner's folder follows it),
+-- ending with "/" so that Terraform's one-day expiry and IAM grant cover exactly that folder.
+local function check_uploads_prefix(v)
+  if v == "" then return "must not be empty: uploads need a folder of their own" end
+  if v:sub(1, 1) == "/" then return "must not start with \"/\"" end
+  if v:find("..", 1, true) then return "must not contain \"..\"" end
+  if not v:match("^[%w/._%-]*$") then return "may hold only letters, digits, '/', '.', '_' and '-'" end
+  if v:sub(-1) ~= "/" then return "must end with \"/\"" end
   if #v > 256 then return "must be at most 256 characters" end
   return nil
 end
@@ -86,6 +99,9 @@ M.SCHEMA = record({
       default = { "stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0",
         "stability.stable-image-ultra-v1:1" } }) },
   { "default_model", { type = "string", default = "stability.stable-image-core-v1:1" } },
+  -- The edit tasks served (tasks.lua); a task whose model is also a text-to-image model (SD3.5
+  -- Large's image-to-image, the legacy Titan/Nova tasks) also needs that model in allowed_models.
+  { "allowed_tasks", array({ type = "string" }, { default = tasks.DEFAULT_ALLOWED }) },
   -- model id -> the models to try next, in order, when it is retired, unavailable or still
   -- throttled after retries. Checked against the catalogue and allowed_models below.
   { "fallback", { type = "map", values = array({ type = "string" }), default = {} } },
@@ -102,6 +118,14 @@ M.SCHEMA = record({
       { "url_ttl", { type = "integer", between = { 1, 604800 }, default = 3600 } },
       { "cache_control", { type = "string", check = check_header_value, default = "private, max-age=3600" } },
       { "prompt_metadata", { type = "string", one_of = { "none", "sha256", "text" }, default = "none" } },
+    }) },
+  { "uploads", record({
+      -- Where POST /uploads lets clients put images to edit: <prefix><owner>/<uuid>.<ext>.
+      { "prefix", { type = "string", check = check_uploads_prefix, default = "uploads/" } },
+      -- The largest upload: one image's base64 in Bedrock's 25,000,000-byte request body.
+      { "max_bytes", { type = "integer", between = { 1, 67108864 }, default = 18000000 } },
+      -- Seconds a presigned upload form stays valid.
+      { "url_ttl", { type = "integer", between = { 1, 604800 }, default = 900 } },
     }) },
   { "cache", record({
       { "enabled", { type = "boolean", default = false } },
@@ -364,6 +388,11 @@ M.ENV = {
       c.cache = type(c.cache) == "table" and c.cache or {}
       c.cache.key_prefix = v
     end },
+  { "IMAGEGEN_ALLOWED_TASKS", { "allowed_tasks" }, function(c, v) c.allowed_tasks = split_list(v) end },
+  { "IMAGEGEN_UPLOADS_PREFIX", { "uploads", "prefix" }, function(c, v)
+      c.uploads = type(c.uploads) == "table" and c.uploads or {}
+      c.uploads.prefix = v
+    end },
   { "IMAGEGEN_RATE_LIMIT", { "rate_limit", "enabled" }, function(c, v)
       if v ~= "on" and v ~= "off" then
         return "IMAGEGEN_RATE_LIMIT must be \"on\" or \"off\"; got " .. string.format("%q", v)
@@ -454,6 +483,36 @@ local function check_api_keys(s, problems, failed)
   end
 end
 
+-- allowed_tasks: catalogued task names, none twice. uploads.prefix: a folder apart from the
+-- images' (their one-day expiry must not reach generated images, nor their prefix uploads).
+local function check_edits(s, problems, failed)
+  if not failed.allowed_tasks then
+    local seen = {}
+    for i, name in ipairs(s.allowed_tasks) do
+      if not tasks.get(name) then
+        add(problems, { "allowed_tasks", i }, "names an unknown task " .. string.format("%q", name)
+          .. "; the catalogue holds " .. table.concat(tasks.names, ", "))
+      elseif seen[name] then
+        add(problems, { "allowed_tasks", i }, "names " .. string.format("%q", name) .. " twice")
+      end
+      seen[name] = true
+    end
+  end
+  if not failed["uploads.prefix"] then
+    local up = s.uploads.prefix
+    for _, other in ipairs({ { "storage", "key_prefix" }, { "cache", "key_prefix" } }) do
+      if not failed[M.path(other)] then
+        -- the part of the prefix before its first date conversion
+        local fixed = s[other[1]][other[2]]:match("^([^%%]*)")
+        if fixed ~= "" and (fixed:sub(1, #up) == up or up:sub(1, #fixed) == fixed) then
+          add(problems, { "uploads", "prefix" }, string.format("%q overlaps %s (%q): uploads expire after a day and "
+            .. "must live in a folder of their own", up, M.path(other), s[other[1]][other[2]]))
+        end
+      end
+    end
+  end
+end
+
 local function cross_check(s, problems, failed, env_allowed, env_default)
   if not failed.allowed_models then
     for i, id in ipairs(s.allowed_models) do
@@ -480,6 +539,7 @@ local function cross_check(s, problems, failed, env_allowed, env_default)
   if not failed.allowed_models and not failed.fallback then check_fallback(s, problems) end
   check_openai(s, problems, failed)
   check_api_keys(s, problems, failed)
+  check_edits(s, problems, failed)
   local rl = s.rate_limit
   if not failed["rate_limit.tiers"] then
     for _, name in ipairs({ "key_tier", "anonymous_tier" }) do

@@ -1,11 +1,14 @@
 -- service.lua - admit() and respond(): the policy's two entry points, built from settings.
 --
 -- admit(req, ctx) routes the request and either answers at once (health, models, CORS
--- preflight, every refusal) or returns the plan for one generation. respond(result, req)
+-- preflight, every refusal) or returns the plan for one generation or edit. respond(result, req)
 -- shapes the answer after the C runtime has run the plan. The order of checks for a
 -- generation is: route, method, parameters (validate.lua), deny-list, rate limit, plan; on the
 -- OpenAI-compatible routes (openai.lua) the bearer key (keys.lua) comes before the parameters,
 -- and answers and errors take OpenAI's shape. A refused request spends no rate-limit tokens.
+-- An edit (edit.lua) that names uploads answers `fetch` first: the runtime reads them and calls
+-- admit() again with ctx.fetched, and only that second call spends tokens. POST /uploads
+-- answers `presign_post`, the form the runtime signs and hands to respond().
 -- Every request leaves one decision log line, which names a caller by its key id, never by a
 -- key or a hash.
 
@@ -20,8 +23,11 @@ local plan = require("plan")
 local respond = require("respond")
 local text = require("text")
 local params = require("params")
+local hints = require("hints")
 local openai = require("openai")
 local keys_module = require("keys")
+local tasks = require("tasks")
+local edit = require("edit")
 
 local M = {}
 
@@ -63,6 +69,17 @@ function M.new(config)
   local limiter = rl.enabled and ratelimit.new(rl, imagegen.monotonic) or nil
   local ROUTES = route_list()
   local api_keys = keys_module.new(settings.api_keys, rl.key_tier)
+  local served = tasks.available(settings.allowed_tasks, settings.allowed_models)
+  for _, name in ipairs(settings.allowed_tasks) do
+    local entry = served.by_name[name]
+    if entry and #entry.variants == 0 then
+      local ids = {}
+      for i, v in ipairs(entry.task.variants) do ids[i] = v.id end
+      imagegen.log("info", "allowed task not offered: none of its models is in allowed_models", {
+        task = name, models = table.concat(ids, ", "),
+      })
+    end
+  end
   local aliases, unresolved = openai.resolve_aliases(settings.openai.models, settings.allowed_models)
   for _, name in ipairs(unresolved) do
     imagegen.log("warn", "OpenAI model name not offered: none of its models is in allowed_models", {
@@ -140,47 +157,66 @@ function M.new(config)
       if cap and cap < images.max then images.max = cap end
       list[i] = d
     end
+    local task_list = {}
+    for i, entry in ipairs(served.list) do
+      local variants = {}
+      for j, v in ipairs(entry.variants) do variants[j] = tasks.describe_variant(v, cap) end
+      task_list[i] = { task = entry.task.name, summary = entry.task.summary, defaultModel = entry.variants[1].id,
+        models = variants }
+    end
     log_decision(req, 200, "models")
-    return respond.json(200, { models = list, defaultModel = settings.default_model }, base,
-      { ["Cache-Control"] = "max-age=300" })
+    return respond.json(200, { models = list, defaultModel = settings.default_model, tasks = imagegen.array(task_list) },
+      base, { ["Cache-Control"] = "max-age=300" })
   end
 
-  -- A generation whose parameters are checked (p: validate.check's values): deny-list, rate
-  -- limit, plan. `count` names the number of images as the client's API does.
-  local function generate_checked(req, ctx, base, p, count)
-    -- Every text parameter (prompt, negativePrompt, and any a model adds) is checked: a
-    -- negative prompt reaches the model as text too.
-    for _, param in ipairs(params) do
+  -- The deny-list on every text parameter of a request (`specs`: params.lua's list, or an edit
+  -- model's): a negative prompt reaches the model as text too. nil, or the refusal.
+  local function denied(req, ctx, base, specs, p, model)
+    for _, param in ipairs(specs) do
       local value = param.kind == "text" and p[param.name] or nil
       local hit = value and sanitize.find_denied(deny, value)
       if hit then
         imagegen.metric("PromptRejected", 1, "Count")
         return refuse(req, ctx, base, 400, "prompt_rejected",
           param.name .. " contains a word or phrase this service does not accept; rephrase it",
-          nil, { deny_entry = hit, parameter = param.name, prompt = p.prompt, model = p.model.id }, param.name)
+          nil, { deny_entry = hit, parameter = param.name, prompt = p.prompt, model = model }, param.name)
       end
     end
+    return nil
+  end
 
-    local decision
-    if limiter then
-      local cost = rl.cost == "image" and p.numberOfImages or 1
-      decision = limiter:take(req.identity, cost)
-      local evicted = limiter:take_evicted()
-      if evicted > 0 then imagegen.metric("RateLimitEvictions", evicted, "Count") end
-      if decision.over_burst then
-        return refuse(req, ctx, base, 400, "invalid_parameter", string.format(
-          "%s %d is more than this client may ask for at once; ask for at most %d",
-          count, p.numberOfImages, decision.limit), ratelimit.headers(decision), { tier = decision.tier }, count)
-      end
-      if not decision.allowed then
-        imagegen.metric("RateLimited", 1, "Count")
-        return refuse(req, ctx, base, 429, "rate_limited", string.format(
-          "rate limit reached for this %s; try again in %d second%s",
-          decision.key:sub(1, 3) == "ip:" and "IP address" or "API key",
-          decision.retry_after, decision.retry_after == 1 and "" or "s"),
-          ratelimit.headers(decision), { tier = decision.tier })
-      end
+  -- Spends the tokens of `n` images (or one request). Returns the decision (nil when limits are
+  -- off), or nil and the refusal. `count` names the number of images as the client's API does.
+  local function spend(req, ctx, base, n, count)
+    if not limiter then return nil end
+    local cost = rl.cost == "image" and n or 1
+    local decision = limiter:take(req.identity, cost)
+    local evicted = limiter:take_evicted()
+    if evicted > 0 then imagegen.metric("RateLimitEvictions", evicted, "Count") end
+    if decision.over_burst then
+      return nil, refuse(req, ctx, base, 400, "invalid_parameter", string.format(
+        "%s %d is more than this client may ask for at once; ask for at most %d",
+        count, n, decision.limit), ratelimit.headers(decision), { tier = decision.tier }, count)
     end
+    if not decision.allowed then
+      imagegen.metric("RateLimited", 1, "Count")
+      return nil, refuse(req, ctx, base, 429, "rate_limited", string.format(
+        "rate limit reached for this %s; try again in %d second%s",
+        decision.key:sub(1, 3) == "ip:" and "IP address" or "API key",
+        decision.retry_after, decision.retry_after == 1 and "" or "s"),
+        ratelimit.headers(decision), { tier = decision.tier })
+    end
+    return decision
+  end
+
+  -- A generation whose parameters are checked (p: validate.check's values): deny-list, rate
+  -- limit, plan. `count` names the number of images as the client's API does.
+  local function generate_checked(req, ctx, base, p, count)
+    local refused = denied(req, ctx, base, params, p, p.model.id)
+    if refused then return refused end
+    local decision
+    decision, refused = spend(req, ctx, base, p.numberOfImages, count)
+    if refused then return refused end
 
     local answer = plan.build(p, settings, decision)
     imagegen.metric("ImagesRequested", p.numberOfImages, "Count")
@@ -199,6 +235,68 @@ function M.new(config)
       return refuse(req, ctx, base, problem.status, problem.code, problem.message)
     end
     return generate_checked(req, ctx, base, p, "numberOfImages")
+  end
+
+  -- An edit whose values and images are checked (e: edit.check's edit): deny-list, rate limit,
+  -- plan. `count` names the number of images as the client's API does.
+  local function edit_checked(req, ctx, base, e, count)
+    local refused = denied(req, ctx, base, e.variant.params, e.p, e.variant.id)
+    if refused then return refused end
+    local decision
+    decision, refused = spend(req, ctx, base, e.n, count)
+    if refused then return refused end
+    local answer = plan.edit(e, settings, decision, e.openai)
+    imagegen.metric("ImagesRequested", e.n, "Count")
+    log_decision(req, 200, "edit", {
+      task = e.task, model = e.variant.invoke, images = e.n, seed = answer.generate.context.seed,
+      tier = decision and decision.tier, prompt = e.p.prompt,
+      openai_model = e.openai and e.openai.model or nil,
+      response_format = e.openai and e.openai.response_format or nil,
+    })
+    return answer
+  end
+
+  local function refuse_problem(req, ctx, base, problem)
+    if problem.status >= 500 then
+      imagegen.log("error", "the request could not be checked", { problem = problem.message })
+    end
+    return refuse(req, ctx, base, problem.status, problem.code, problem.message, nil, nil, problem.param)
+  end
+
+  -- POST /edit-image. A request naming uploads gets `fetch` first (deny-list checked before
+  -- anything is read); the second admit() (ctx.fetched) has their facts.
+  function handlers.edit(req, ctx, base)
+    local r, problem = edit.read(req, served, { settings = settings, identity = req.identity, fetched = ctx.fetched })
+    if not r then return refuse_problem(req, ctx, base, problem) end
+    if r.fetch then
+      local refused = denied(req, ctx, base, r.variant.params, r.p, r.variant.id)
+      if refused then return refused end
+      return { fetch = r.fetch }
+    end
+    return edit_checked(req, ctx, base, r.edit, "numberOfImages")
+  end
+
+  -- POST /uploads: a presigned POST form for one image in the caller's folder.
+  function handlers.uploads(req, ctx, base)
+    local body, problem = validate.json_object(req, "/uploads", "{\"content_type\":\"image/png\"}")
+    if not body then return refuse(req, ctx, base, problem.status, problem.code, problem.message) end
+    local types = table.concat(edit.UPLOAD_TYPE_LIST, ", ")
+    local unknown = validate.first_keys(body, function(k) return k ~= "content_type" end, 1)
+    if unknown[1] then
+      local hint = hints.for_edit_name(unknown[1], { "content_type" })
+      return refuse(req, ctx, base, 400, "unknown_parameter", string.format("unknown parameter %s%s; POST /uploads "
+        .. "takes content_type (%s)", text.show(unknown[1]), hint and " (" .. hint .. ")" or "", types))
+    end
+    local ct = body.content_type
+    ct = type(ct) == "string" and ct:lower() or ct
+    if not edit.UPLOAD_TYPES[ct] then
+      return refuse(req, ctx, base, 400, "invalid_parameter", string.format("content_type must be one of %s; got %s",
+        types, ct == nil and "nothing" or text.show(ct)), nil, nil, "content_type")
+    end
+    local key = edit.upload_key(settings.uploads.prefix, edit.owner(req.identity), ct)
+    log_decision(req, 200, "upload")
+    return { presign_post = { key = key, content_type = ct, max_bytes = settings.uploads.max_bytes,
+      expires = settings.uploads.url_ttl } }
   end
 
   -- The caller of an OpenAI-compatible route, by its bearer key: nil when it may go on (the
@@ -229,6 +327,14 @@ function M.new(config)
     return generate_checked(req, ctx, base, p, "n")
   end
 
+  function handlers.openai_edit(req, ctx, base)
+    local refused = authenticate(req, ctx, base)
+    if refused then return refused end
+    local e, problem = openai.edit(req, settings, aliases, served)
+    if not e then return refuse_problem(req, ctx, base, problem) end
+    return edit_checked(req, ctx, base, e, "n")
+  end
+
   function handlers.openai_models(req, ctx, base)
     local refused = authenticate(req, ctx, base)
     if refused then return refused end
@@ -254,7 +360,7 @@ function M.new(config)
 
   local function admit(req, ctx)
     req, ctx = req or {}, ctx or {}
-    ctx = { request_id = ctx.request_id or req.request_id }
+    ctx = { request_id = ctx.request_id or req.request_id, fetched = ctx.fetched == true }
     local base = cors:headers((req.headers or {}).origin)
     local route = type(req.path) == "string" and routes.find(req.path) or nil
     ctx.openai = (route and route.api == "openai")
@@ -285,7 +391,13 @@ function M.new(config)
     local as_openai = context.api == "openai" or path:sub(1, #routes.OPENAI_PREFIX) == routes.OPENAI_PREFIX
 
     local f
-    if result.ok == true and type(result.images) == "table" and #result.images > 0 then
+    if result.ok == true and result.upload ~= nil then
+      -- POST /uploads: the form the runtime signed
+      local body = respond.upload_body(result, settings.uploads.max_bytes)
+      if body then return respond.json(200, body, base) end
+      imagegen.log("error", "the runtime's presigned upload lacks url, fields or key")
+      f = respond.failure({ code = "policy_error", message = "the upload form could not be made; see the function's log" })
+    elseif result.ok == true and type(result.images) == "table" and #result.images > 0 then
       imagegen.metric("ImagesDelivered", #result.images, "Count")
       local body = respond.success_body(result, context)
       if body.missing then imagegen.metric("ImagesMissing", #body.missing, "Count") end
@@ -303,7 +415,8 @@ function M.new(config)
     elseif result.ok == true then
       f = respond.failure({ code = "upstream_error", message = "the model returned no images" })
     else
-      f = respond.failure(result, active)
+      -- an edit's model cannot be replaced by a text-to-image model: name none
+      f = respond.failure(result, context.task == nil and active or false)
     end
     if f.refund and limiter and rl.refund_on_failure and type(limit) == "table" then
       limiter:refund(limit.key, limit.cost)
@@ -321,7 +434,8 @@ function M.new(config)
     return respond.error(f.status, f.code, f.message, result.request_id or req.request_id, base, limit_headers, retry)
   end
 
-  return { admit = admit, respond = respond_to, cors_origins = settings.cors.origins }
+  return { admit = admit, respond = respond_to, cors_origins = settings.cors.origins,
+    image_fields = tasks.IMAGE_FIELDS }
 end
 
 return M

@@ -78,7 +78,7 @@ describe("the OpenAI routes", function()
   end)
 
   it("answer an unknown /v1/ path with 404 in OpenAI's error shape", function()
-    local st, code, param, msg, a = C.harness().openai_refusal(R.post("/v1/images/edits", { prompt = "x" }))
+    local st, code, param, msg, a = C.harness().openai_refusal(R.post("/v1/images/variations", { prompt = "x" }))
     assert.are.equal(404, st)
     assert.are.equal("not_found", code)
     assert.is_nil(param)
