@@ -426,8 +426,7 @@ end
 -- The variant of a served task the request's model names (the first served one when none), or
 -- nil and a problem.
 function M.pick_variant(entry, raw)
-  if raw ~= nil and type(raw) ~= "string" then raw = text.show(raw) end
-  local v = tasks.variant(entry, raw)
+  local v = (raw == nil or type(raw) == "string") and tasks.variant(entry, raw) or nil
   if v then return v end
   local ids = {}
   for i, other in ipairs(entry.variants) do ids[i] = other.id end

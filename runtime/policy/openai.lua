@@ -643,10 +643,10 @@ function M.edit(req, settings, aliases, served)
   end
 
   local values = { prompt = prompt, image = image, mask = mask }
-  local cap = M.edit_cap(variant, settings)
-  if given.n == nil and body.n ~= nil and body.n ~= cjson.null then
+  if body.n ~= nil and body.n ~= cjson.null then
+    -- its range depends on the model: read once the model is known
     local n
-    n, bad = form_integer("n", body.n, 1, cap)
+    n, bad = form_integer("n", body.n, 1, M.edit_cap(variant, settings))
     if not n then return nil, bad end
     given.n = n
   end

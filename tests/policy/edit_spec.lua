@@ -427,3 +427,11 @@ describe("edit settings", function()
       loader.load_error({ config = function(c) c.uploads.url_ttl = 0 end }), 1, true)
   end)
 end)
+
+describe("a model that is not a string", function()
+  it("is refused naming it once", function()
+    local h = C.harness({ config = unlimited })
+    refused(h, edit({ task = "upscale-fast", image = R.image(), model = 42 }), 400, "unknown_model",
+      { "model 42 does not serve upscale-fast here" })
+  end)
+end)
