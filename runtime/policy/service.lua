@@ -276,23 +276,26 @@ function M.new(config)
     return edit_checked(req, ctx, base, r.edit, "numberOfImages")
   end
 
-  -- POST /uploads: a presigned POST form for one image in the caller's folder.
+  -- POST /uploads: a presigned POST form for one image in the caller's own folder. A form
+  -- costs one request's tokens: each lets its holder store up to uploads.max_bytes.
   function handlers.uploads(req, ctx, base)
-    local body, problem = validate.json_object(req, "/uploads", "{\"content_type\":\"image/png\"}")
+    local body, problem = validate.json_object(req, "/uploads", "{\"contentType\":\"image/png\"}")
     if not body then return refuse(req, ctx, base, problem.status, problem.code, problem.message) end
     local types = table.concat(edit.UPLOAD_TYPE_LIST, ", ")
-    local unknown = validate.first_keys(body, function(k) return k ~= "content_type" end, 1)
+    local unknown = validate.first_keys(body, function(k) return k ~= "contentType" end, 1)
     if unknown[1] then
-      local hint = hints.for_edit_name(unknown[1], { "content_type" })
+      local hint = hints.for_edit_name(unknown[1], { "contentType" })
       return refuse(req, ctx, base, 400, "unknown_parameter", string.format("unknown parameter %s%s; POST /uploads "
-        .. "takes content_type (%s)", text.show(unknown[1]), hint and " (" .. hint .. ")" or "", types))
+        .. "takes contentType (%s)", text.show(unknown[1]), hint and " (" .. hint .. ")" or "", types))
     end
-    local ct = body.content_type
+    local ct = body.contentType
     ct = type(ct) == "string" and ct:lower() or ct
     if not edit.UPLOAD_TYPES[ct] then
-      return refuse(req, ctx, base, 400, "invalid_parameter", string.format("content_type must be one of %s; got %s",
-        types, ct == nil and "nothing" or text.show(ct)), nil, nil, "content_type")
+      return refuse(req, ctx, base, 400, "invalid_parameter", string.format("contentType must be one of %s; got %s",
+        types, ct == nil and "nothing" or text.show(ct)), nil, nil, "contentType")
     end
+    local _, refused = spend(req, ctx, base, 1, "uploads")
+    if refused then return refused end
     local key = edit.upload_key(settings.uploads.prefix, edit.owner(req.identity), ct)
     log_decision(req, 200, "upload")
     return { presign_post = { key = key, content_type = ct, max_bytes = settings.uploads.max_bytes,

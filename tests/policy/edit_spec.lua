@@ -243,17 +243,17 @@ end)
 describe("POST /uploads", function()
   it("answers a presigned POST for a key in the caller's own folder", function()
     local h = C.harness()
-    local a = h.admit(R.post("/uploads", { content_type = "image/png" }))
+    local a = h.admit(R.post("/uploads", { contentType = "image/png" }))
     assert.are.same({ key = "uploads/" .. ANONYMOUS_OWNER .. "/" .. UUID .. ".png", content_type = "image/png",
       max_bytes = 18000000, expires = 900 }, a.presign_post)
-    local jpeg = h.admit(R.post("/uploads", { content_type = "image/JPEG" })).presign_post
+    local jpeg = h.admit(R.post("/uploads", { contentType = "image/JPEG" })).presign_post
     assert.matches("%.jpg$", jpeg.key)
     assert.are.equal("image/jpeg", jpeg.content_type)
     assert.are.equal(2, #h.ctl.find_logs({ outcome = "upload" }))
   end)
 
   it("names the folder after the API key the caller used, never the key itself", function()
-    local a = C.harness().admit(R.post("/uploads", { content_type = "image/webp" },
+    local a = C.harness().admit(R.post("/uploads", { contentType = "image/webp" },
       { identity = { source_ip = "203.0.113.9", api_key_id = "k3y1d" } }))
     local owner = shim.sha256("key:k3y1d"):sub(1, 16)
     assert.are.equal("uploads/" .. owner .. "/" .. UUID .. ".webp", a.presign_post.key)
@@ -262,7 +262,7 @@ describe("POST /uploads", function()
 
   it("answers the signed form as {upload: {url, fields, key, expiresAt}, maxBytes}", function()
     local h = C.harness({ config = function(c) c.cors.origins = { "https://app.example.com" } end })
-    local req = R.post("/uploads", { content_type = "image/png" }, { headers = { Origin = "https://app.example.com" } })
+    local req = R.post("/uploads", { contentType = "image/png" }, { headers = { Origin = "https://app.example.com" } })
     local a = h.admit(req)
     local out = h.respond(R.presigned(a), req)
     assert.are.equal(200, out.status)
@@ -279,24 +279,26 @@ describe("POST /uploads", function()
 
   it("refuses another content type, none, or another parameter", function()
     local h = C.harness()
-    refused(h, R.post("/uploads", { content_type = "image/gif" }), 400, "invalid_parameter",
-      { "content_type must be one of image/png, image/jpeg, image/webp; got \"image/gif\"" })
+    refused(h, R.post("/uploads", { contentType = "image/gif" }), 400, "invalid_parameter",
+      { "contentType must be one of image/png, image/jpeg, image/webp; got \"image/gif\"" })
     refused(h, R.post("/uploads", {}), 400, "invalid_parameter", { "got nothing" })
-    refused(h, R.post("/uploads", { contentType = "image/png" }), 400, "unknown_parameter",
-      { "\"contentType\" (did you mean content_type?)" })
+    refused(h, R.post("/uploads", { content_type = "image/png" }), 400, "unknown_parameter",
+      { "\"content_type\" (did you mean contentType?)" })
     refused(h, R.post("/uploads", nil), 400, "invalid_body")
     refused(h, R.get("/uploads"), 405, "method_not_allowed")
   end)
 
-  it("spends no rate-limit tokens", function()
+  it("spends one request's rate-limit tokens, and is refused 429 past them", function()
     local h = C.harness()
-    for _ = 1, 8 do h.admit(R.post("/uploads", { content_type = "image/png" })) end
-    assert.are.equal(4, h.plan(edit({ task = "upscale-fast", image = R.image() })).context.ratelimit.remaining)
+    for _ = 1, 2 do h.admit(R.post("/uploads", { contentType = "image/png" })) end
+    assert.are.equal(2, h.plan(edit({ task = "upscale-fast", image = R.image() })).context.ratelimit.remaining)
+    for _ = 1, 3 do h.admit(R.post("/uploads", { contentType = "image/png" })) end
+    refused(h, R.post("/uploads", { contentType = "image/png" }), 429, "rate_limited")
   end)
 
   it("takes its settings from uploads.*", function()
     local h = C.harness({ config = function(c) c.uploads = { prefix = "in/", max_bytes = 1000, url_ttl = 60 } end })
-    local p = h.admit(R.post("/uploads", { content_type = "image/png" })).presign_post
+    local p = h.admit(R.post("/uploads", { contentType = "image/png" })).presign_post
     assert.are.equal("in/" .. ANONYMOUS_OWNER .. "/" .. UUID .. ".png", p.key)
     assert.are.equal(1000, p.max_bytes)
     assert.are.equal(60, p.expires)
@@ -417,7 +419,7 @@ describe("edit settings", function()
     assert.matches("IMAGEGEN_UPLOADS_PREFIX: uploads.prefix", err, 1, true)
     assert.matches("overlaps storage.key_prefix", err, 1, true)
     local h = C.harness({ env = { IMAGEGEN_UPLOADS_PREFIX = "incoming/" } })
-    assert.matches("^incoming/", h.admit(R.post("/uploads", { content_type = "image/png" })).presign_post.key)
+    assert.matches("^incoming/", h.admit(R.post("/uploads", { contentType = "image/png" })).presign_post.key)
   end)
 
   it("uploads.max_bytes and url_ttl: within what the runtime takes", function()
