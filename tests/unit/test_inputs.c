@@ -231,6 +231,32 @@ static void test_substitute(void)
     ig_buf_free(&img);
 }
 
+/* A client's object shaped like facts is refused as facts; {"upload": key} is left for the
+ * policy to fetch. */
+static void test_objects_are_upload_references_only(void)
+{
+    json_t *req = request(json_pack("{s:{s:s, s:i, s:i, s:s}, s:{s:s}, s:[{s:s, s:s}]}", "image", "format", "png",
+                                    "width", 64, "height", 64, "ref", "igin:x:0:0", "mask", "upload", "uploads/ab/1.png",
+                                    "style", "upload", "uploads/ab/2.png", "other", "x"));
+    json_t *fields = json_pack("[s,s,s]", "image", "mask", "style");
+    ig_inputs in;
+    ig_error err;
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_OK);
+    json_t *body = json_object_get(req, "body");
+    json_t *f = json_object_get(body, "image");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(f, "error")), "not_image");
+    IG_CHECK(json_object_get(f, "ref") == NULL && json_object_get(f, "width") == NULL);
+    IG_CHECK(strstr(json_string_value(json_object_get(f, "message")), "upload") != NULL);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(body, "mask"), "upload")), "uploads/ab/1.png");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(json_object_get(body, "style"), 0), "error")),
+                    "not_image");
+    IG_CHECK_EQ_INT(in.n, 0);
+    ig_inputs_free(&in);
+    json_decref(req);
+    json_decref(fields);
+}
+
 static void test_upload_facts(void)
 {
     ig_buf img;
@@ -268,6 +294,7 @@ int main(void)
     IG_RUN(test_bad_base64_and_truncated);
     IG_RUN(test_multipart_form);
     IG_RUN(test_substitute);
+    IG_RUN(test_objects_are_upload_references_only);
     IG_RUN(test_upload_facts);
     return ig_test_finish("inputs");
 }

@@ -166,6 +166,29 @@ static json_t *inline_facts(ig_inputs *in, const char *field, size_t index, json
     return f;
 }
 
+/* A member the policy names holds image data, or names an upload: {"upload": "<key>"}. Any
+ * other object is refused here, as facts, so that a client cannot hand the policy a table
+ * shaped like the facts of an image the runtime never saw. */
+static bool upload_reference(json_t *v)
+{
+    return json_object_size(v) == 1 && json_is_string(json_object_get(v, "upload"));
+}
+
+static json_t *member_facts(ig_inputs *in, const char *field, size_t index, json_t *v, ig_error *err)
+{
+    if (json_is_string(v))
+        return inline_facts(in, field, index, v, err);
+    if (json_is_object(v) && !upload_reference(v)) {
+        char message[200];
+        snprintf(message, sizeof message,
+                 "%.64s must be base64 image data, a data URL, or {\"upload\": key} for an uploaded image", field);
+        ig_buf none;
+        ig_buf_init(&none, 0);
+        return add_input(in, field, index, "inline", &none, "not_image", message, err);
+    }
+    return json_incref(v); /* an upload reference, or a type the policy refuses */
+}
+
 static ig_err json_inputs(ig_inputs *in, json_t *req, const json_t *fields, ig_error *err)
 {
     json_t *body = json_object_get(req, "body");
@@ -178,24 +201,24 @@ static ig_err json_inputs(ig_inputs *in, json_t *req, const json_t *fields, ig_e
     {
         const char *field = json_string_value(name);
         json_t *v = json_object_get(body, field);
-        if (json_is_string(v)) {
-            json_t *f = inline_facts(in, field, 0, v, err);
+        if (json_is_string(v) || json_is_object(v)) {
+            json_t *f = member_facts(in, field, 0, v, err);
             if (!f)
                 return err->code;
+            taken = taken || json_is_string(v);
             json_object_set_new(body, field, f);
-            taken = true;
         } else if (json_is_array(v)) {
             size_t k;
             json_t *item;
             json_array_foreach(v, k, item)
             {
-                if (!json_is_string(item))
+                if (!json_is_string(item) && !json_is_object(item))
                     continue;
-                json_t *f = inline_facts(in, field, k + 1, item, err);
+                json_t *f = member_facts(in, field, k + 1, item, err);
                 if (!f)
                     return err->code;
+                taken = taken || json_is_string(item);
                 json_array_set_new(v, k, f);
-                taken = true;
             }
         }
     }

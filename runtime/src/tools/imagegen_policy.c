@@ -273,6 +273,18 @@ static json_t *plan_json(const ig_plan *p)
 
 static void print_answer(const char *title, json_t *answer)
 {
+    /* The answers the runtime acts on before respond(): uploads to fetch, a form to sign. */
+    static const char *const steps[][2] = {{"fetch", "the runtime would fetch these uploads, then call admit again"},
+                                           {"presign_post", "the runtime would sign this upload form"}};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        json_t *step = json_object_get(answer, steps[i][0]);
+        if (!step)
+            continue;
+        char *text = json_dumps(step, JSON_INDENT(2) | JSON_ENCODE_ANY);
+        say("%s: %s (%s)\n%s\n", title, steps[i][0], steps[i][1], text ? text : "");
+        free(text);
+        return;
+    }
     say("%s: %lld\n", title, (long long)json_integer_value(json_object_get(answer, "status")));
     const char *k;
     json_t *v;
