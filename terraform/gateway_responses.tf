@@ -14,15 +14,30 @@ locals {
       INVALID_API_KEY = { status = 403, code = "forbidden", message = "A valid API key is required: send it in the x-api-key header." }
       ACCESS_DENIED   = { status = 403, code = "forbidden", message = "The credentials of this request do not allow this call." }
       # REST APIs answer an unknown path or method this way, not with 404. The message names the
-      # routes declared (apigateway.tf): "GET and POST /generate-image, GET /models and GET /health",
-      # and the /v1 routes with openai_api.
+      # routes declared (apigateway.tf): "GET and POST /generate-image, POST /edit-image, POST
+      # /uploads, GET /models and GET /health", and the /v1 routes with openai_api.
       MISSING_AUTHENTICATION_TOKEN = { status = 403, code = "missing_authentication_token", message = "No route matches this method and path: the API serves ${local.api_routes_served}." }
       RESOURCE_NOT_FOUND           = { status = 404, code = "not_found", message = "No route matches this method and path: the API serves ${local.api_routes_served}." }
       # The stage's or the usage plan's per-key throttle, and the usage plan's quota.
-      THROTTLED              = { status = 429, code = "throttled_by_gateway", message = "Too many requests: the API's request rate limit was exceeded; retry after a short wait." }
-      QUOTA_EXCEEDED         = { status = 429, code = "quota_exceeded", message = "This API key has used its request quota for the current period; it is renewed at the start of the next one." }
-      REQUEST_TOO_LARGE      = { status = 413, code = "payload_too_large", message = "The request is larger than API Gateway accepts (10 MB)." }
-      UNSUPPORTED_MEDIA_TYPE = { status = 415, code = "unsupported_media_type", message = "API Gateway does not accept this Content-Type: send JSON (application/json)." }
+      THROTTLED      = { status = 429, code = "throttled_by_gateway", message = "Too many requests: the API's request rate limit was exceeded; retry after a short wait." }
+      QUOTA_EXCEEDED = { status = 429, code = "quota_exceeded", message = "This API key has used its request quota for the current period; it is renewed at the start of the next one." }
+      # A body over API Gateway's 10 MB ("Amazon API Gateway quotas", payload size, not adjustable:
+      # https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html). An image sent
+      # inline travels base64-encoded, in JSON or in a form (binary media type), a third larger than
+      # the file, and the whole proxy event must also fit Lambda's 6 MB synchronous invocation
+      # payload ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+      # the message sends large images the upload way. A body between the two limits passes API
+      # Gateway and is refused by Lambda before the function runs (the Invoke API's
+      # RequestEntityTooLargeException, "Request must be smaller than 6291456 bytes"). AWS does not
+      # document which gateway response type API Gateway then uses; what is observed on a REST API
+      # with a Lambda proxy integration is a 413 with API Gateway's own body, {"message": "Request
+      # Too Long"}, and x-amzn-ErrorType BadRequestException (koki-develop/lgtm-generator#10), not
+      # this template. Clients tell both cases by the status, 413; terraform/README.md says so.
+      REQUEST_TOO_LARGE = { status = 413, code = "payload_too_large", message = "The request is larger than the API accepts (10 MB at API Gateway, about 6 MB at the function, where an inline image counts a third more as base64): upload large images with POST /uploads and edit them by their key." }
+      # API Gateway answers this one "if strict passthrough behavior is enabled" ("Gateway response
+      # types", https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html),
+      # a setting of non-proxy integrations: not expected here; if it comes, it says what the API takes.
+      UNSUPPORTED_MEDIA_TYPE = { status = 415, code = "unsupported_media_type", message = "API Gateway does not accept this Content-Type: send JSON (application/json), or a form (multipart/form-data) to POST /v1/images/edits." }
       # The function did not answer in API Gateway's 29 s, or failed without an answer.
       INTEGRATION_TIMEOUT = { status = 504, code = "gateway_timeout", message = "The image generation did not answer in time; retry, or ask for fewer images." }
       INTEGRATION_FAILURE = { status = 502, code = "bad_gateway", message = "The image generation function failed without an answer; retry, and report the requestId if it persists." }
