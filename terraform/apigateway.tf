@@ -9,8 +9,12 @@ locals {
   # The routes, in the order the no-route answer names them: path => methods served besides OPTIONS,
   # and whether the route is protected (API key and authorizer, access.tf) unless
   # allow_anonymous_access opens the API.
+  # /edit-image (an edit task on an inline or uploaded image) and /uploads (a presigned S3 POST for
+  # an image too large to send inline) cost what /generate-image costs, and are locked like it.
   api_routes_base = [
     { path = "generate-image", methods = ["GET", "POST"], protected = true },
+    { path = "edit-image", methods = ["POST"], protected = true },
+    { path = "uploads", methods = ["POST"], protected = true },
     { path = "models", methods = ["GET"], protected = true },
     { path = "health", methods = ["GET"], protected = false },
   ]
@@ -20,6 +24,7 @@ locals {
   # header. The precondition on the REST API below declares them only when the policy requires keys.
   api_routes_openai = [
     { path = "v1/images/generations", methods = ["POST"], protected = false },
+    { path = "v1/images/edits", methods = ["POST"], protected = false },
     { path = "v1/models", methods = ["GET"], protected = false },
   ]
   api_route_list = concat(local.api_routes_base, var.openai_api ? local.api_routes_openai : [])
@@ -69,6 +74,23 @@ locals {
     local.api_routes_served_items[length(local.api_routes_served_items) - 1]
   )
 
+  # Content-Types whose request bodies reach the function base64-encoded (isBase64Encoded = true)
+  # instead of as UTF-8 text. A Lambda proxy integration passes a body as text unless its
+  # Content-Type matches one of the REST API's binaryMediaTypes ("Binary media types for REST APIs
+  # in API Gateway", https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html);
+  # as text, the image bytes of a multipart/form-data body (POST /v1/images/edits) would reach the
+  # function with every byte that is not UTF-8 replaced. The entry names the media type: the
+  # boundary parameter every form carries ("multipart/form-data; boundary=...") does not stop it
+  # from matching, which is how multipart uploads through Lambda proxy integrations are usually set
+  # up (francismeynard/lambda-multipart-parser#2), and how the local gateway matches (its default
+  # is this same list). No route takes a raw image body (images come inline in JSON as base64, in a
+  # form, or by upload key), so image/* is not listed.
+  # What this changes for the JSON routes: nothing. Their bodies are application/json, which matches
+  # no entry and still arrives as text; and on the way back API Gateway decodes an answer only when
+  # the function marks it isBase64Encoded (and the client's Accept matches), which the function never
+  # does: it answers JSON text. "*/*" would have turned every JSON body into base64 as well.
+  api_binary_media_types = ["multipart/form-data"]
+
   # One JSON object per request in the access log; no query string or body: they carry prompts.
   api_access_log_format = jsonencode({
     requestId          = "$context.requestId"
@@ -94,6 +116,8 @@ resource "aws_api_gateway_rest_api" "this" {
   description    = "imagegen image generation API."
   api_key_source = "HEADER"
 
+  binary_media_types = local.api_binary_media_types
+
   endpoint_configuration {
     types = ["REGIONAL"]
   }
@@ -105,7 +129,7 @@ resource "aws_api_gateway_rest_api" "this" {
   lifecycle {
     precondition {
       condition     = var.allow_anonymous_access || local.api_key_required || local.authorizer_type != "NONE"
-      error_message = "This configuration requires neither an API key nor a token on /generate-image and /models, so anyone could generate billed images: keep at least one entry in api_keys (the default), set cognito_user_pool_arns or lambda_authorizer_function_arn, or set allow_anonymous_access = true to open the API on purpose."
+      error_message = "This configuration requires neither an API key nor a token on /generate-image, /edit-image, /uploads and /models, so anyone could generate billed images: keep at least one entry in api_keys (the default), set cognito_user_pool_arns or lambda_authorizer_function_arn, or set allow_anonymous_access = true to open the API on purpose."
     }
 
     precondition {
@@ -122,7 +146,7 @@ resource "aws_api_gateway_rest_api" "this" {
     # lock, so they are declared only when the package's config.lua requires one.
     precondition {
       condition     = !var.openai_api || var.allow_anonymous_access || local.policy_bearer_keys_enforced
-      error_message = "openai_api = true serves POST /v1/images/generations and GET /v1/models without an API Gateway key or authorizer (OpenAI clients send only Authorization: Bearer KEY), so only the policy's bearer keys protect them, and the package's config.lua does not require one (${local.policy_bearer_keys_required == null ? "its manifest does not say: rebuild the package with scripts/package-lambda" : "api_keys.required = ${local.policy_bearer_keys_required}, ${local.policy_bearer_keys_count} keys listed"}). Add the SHA-256 of each key to api_keys.keys in runtime/policy/config.lua (printf %s KEY | sha256sum), set api_keys.required = true, rebuild the package (scripts/package-lambda) and plan again; or set allow_anonymous_access = true to open the whole API on purpose."
+      error_message = "openai_api = true serves POST /v1/images/generations, POST /v1/images/edits and GET /v1/models without an API Gateway key or authorizer (OpenAI clients send only Authorization: Bearer KEY), so only the policy's bearer keys protect them, and the package's config.lua does not require one (${local.policy_bearer_keys_required == null ? "its manifest does not say: rebuild the package with scripts/package-lambda" : "api_keys.required = ${local.policy_bearer_keys_required}, ${local.policy_bearer_keys_count} keys listed"}). Add the SHA-256 of each key to api_keys.keys in runtime/policy/config.lua (printf %s KEY | sha256sum), set api_keys.required = true, rebuild the package (scripts/package-lambda) and plan again; or set allow_anonymous_access = true to open the whole API on purpose."
     }
 
     precondition {
@@ -159,7 +183,7 @@ resource "aws_api_gateway_resource" "route_depth3" {
 
 #tfsec:ignore:aws-api-gateway-no-public-access
 resource "aws_api_gateway_method" "route" {
-  #checkov:skip=CKV_AWS_59:OPTIONS (CORS preflight) and /health are open by design; /generate-image and /models require an API key or a token unless allow_anonymous_access opens them; the /v1 routes (openai_api) are checked by the policy's bearer keys, which a precondition requires.
+  #checkov:skip=CKV_AWS_59:OPTIONS (CORS preflight) and /health are open by design; /generate-image, /edit-image, /uploads and /models require an API key or a token unless allow_anonymous_access opens them; the /v1 routes (openai_api) are checked by the policy's bearer keys, which a precondition requires.
   #checkov:skip=CKV2_AWS_53:Requests are validated by the function's policy, which answers every error in the API's error shape.
   for_each = local.api_methods
 
@@ -202,9 +226,12 @@ resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "Managed by Terraform."
 
-  # A deployment is a snapshot: hashing the whole route configuration makes any edit redeploy.
+  # A deployment is a snapshot: hashing the whole route configuration makes any edit redeploy. The
+  # binary media types are a setting of the REST API, hashed too so that a change of them is
+  # redeployed rather than left to whether the stage reads them live.
   triggers = {
     redeployment = sha1(jsonencode([
+      aws_api_gateway_rest_api.this.binary_media_types,
       aws_api_gateway_resource.route,
       aws_api_gateway_resource.route_depth2,
       aws_api_gateway_resource.route_depth3,

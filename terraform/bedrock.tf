@@ -1,7 +1,9 @@
 # Where the function calls Bedrock, and what exactly it may invoke there. The Bedrock region is a
 # choice of its own: the Stability models live in us-west-2 only, while the stack (S3, Lambda, API)
 # may live anywhere. iam.tf grants bedrock:InvokeModel on local.bedrock_invoke_arns, lambda.tf passes
-# local.bedrock_region to the function as IMAGEGEN_BEDROCK_REGION.
+# local.bedrock_region to the function as IMAGEGEN_BEDROCK_REGION. The models are local.invoke_models
+# (package.tf): the allowed text-to-image models and the models of the policy's edit tasks, treated
+# alike.
 
 locals {
   # Destination regions of the geographic cross-region inference profiles, by id prefix.
@@ -36,19 +38,26 @@ locals {
     "amazon.titan-image-generator-v1"   = ["us-east-1", "us-west-2"] # Legacy
     "amazon.titan-image-generator-v2:0" = ["us-east-1"]              # end of life 2026-06-30
     "amazon.nova-canvas-v1:0"           = ["us-east-1"]              # end of life 2026-09-30
+    # Not listed: the Stability AI Image Services (edit and control) that the policy's edit tasks call.
+    # Their bare ids are not invokable on demand; they are invoked through their us. cross-region
+    # inference profiles ("Stability AI Image Services",
+    # https://docs.aws.amazon.com/bedrock/latest/userguide/stable-image-services.html, whose examples
+    # all use us.stability.<service>-v1:0; the facts and sources are in docs/edit-services.md), which
+    # bedrock_profile_geo_regions places: callable from us-east-1, us-east-2 and us-west-2.
   }
 
-  # Each allowed id, split: a profile id is "<geography>.<model id>" (variables.tf refuses any other
-  # prefix), a bare id has no geography.
+  # Each id the function invokes (allowed and edit models), split: a profile id is
+  # "<geography>.<model id>" (variables.tf and package.tf refuse any other prefix), a bare id has no
+  # geography.
   bedrock_models = [
-    for id in local.allowed_models : {
+    for id in local.invoke_models : {
       id    = id
       geo   = try(regex("^(us-gov|us|eu|apac|jp|au)\\.", id)[0], null)
       model = try(regex("^(?:us-gov|us|eu|apac|jp|au)\\.(.+)$", id)[0], id)
     }
   ]
 
-  # The regions from which each allowed id can be invoked: a profile from any region of its
+  # The regions from which each invoked id can be invoked: a profile from any region of its
   # geography, a bare id from the regions that serve it (unknown models: no constraint).
   bedrock_source_regions = [
     for m in local.bedrock_models : (
@@ -60,7 +69,7 @@ locals {
     length(local.bedrock_region_constraints) == 0 ? toset([local.region]) : setintersection(local.bedrock_region_constraints...)
   )
 
-  # An explicit bedrock_region wins. Otherwise the stack's region when it serves every allowed model,
+  # An explicit bedrock_region wins. Otherwise the stack's region when it serves every invoked model,
   # else the first region (in alphabetical order) that does: us-west-2 for the Stability models.
   # Empty when no single region serves them all; the precondition in iam.tf then stops the plan.
   bedrock_region = (
@@ -90,7 +99,7 @@ locals {
     )
   ]))
 
-  # Allowed ids that the Bedrock region cannot invoke, as far as the tables above know.
+  # Invoked ids that the Bedrock region cannot invoke, as far as the tables above know.
   bedrock_unserved_models = [
     for i, m in local.bedrock_models : m.id
     if local.bedrock_source_regions[i] != null && !contains(coalesce(local.bedrock_source_regions[i], []), local.bedrock_region)

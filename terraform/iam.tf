@@ -1,8 +1,10 @@
 # The roles the module creates, each with the organisation's path and permissions boundary when given
-# (iam_role_path, iam_permissions_boundary_arn). The function's role, with least privilege: invoke exactly the allowed Bedrock models (bedrock.tf
-# computes their ARNs in the Bedrock region, and for a cross-region profile in its regions), read and write
-# objects under the image prefix only, write to its own log group only. Statements are plain locals so
-# that tests can read them both from the parsed configuration and from the planned policy document.
+# (iam_role_path, iam_permissions_boundary_arn). The function's role, with least privilege: invoke
+# exactly the allowed Bedrock models and those of the policy's edit tasks (bedrock.tf computes their
+# ARNs in the Bedrock region, and for a cross-region profile in its regions), read and write objects
+# under the image prefix and the uploads prefix only, write to its own log group only. Statements are
+# plain locals so that tests can read them both from the parsed configuration and from the planned
+# policy document.
 
 locals {
   lambda_statement_bedrock = {
@@ -19,6 +21,19 @@ locals {
     Effect   = "Allow"
     Action   = ["s3:PutObject", "s3:GetObject"]
     Resource = ["${aws_s3_bucket.images.arn}/${local.image_prefix}*"]
+  }
+
+  # The images clients upload (POST /uploads), under the uploads prefix only. PutObject: the client's
+  # browser-form POST is authorized by the credentials that signed its POST policy, the function's
+  # ("Authenticating Requests in Browser-Based Uploads Using POST", Amazon S3 API reference,
+  # https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-UsingHTTPPOST.html), so the role must be
+  # allowed to put the object itself. GetObject: the function reads an upload when a request names it
+  # by key. Nothing else: no ListBucket, no DeleteObject (the lifecycle rule deletes uploads).
+  lambda_statement_uploads = {
+    Sid      = "ReadWriteUploads"
+    Effect   = "Allow"
+    Action   = ["s3:PutObject", "s3:GetObject"]
+    Resource = ["${aws_s3_bucket.images.arn}/${local.uploads_prefix}*"]
   }
 
   # The provider strips the ":*" suffix from log group ARNs; log streams need it back.
@@ -46,7 +61,7 @@ locals {
   }
 
   lambda_policy_statements = concat(
-    [local.lambda_statement_bedrock, local.lambda_statement_images, local.lambda_statement_logs],
+    [local.lambda_statement_bedrock, local.lambda_statement_images, local.lambda_statement_uploads, local.lambda_statement_logs],
     var.kms_key_arn == null ? [] : [local.lambda_statement_kms],
     var.lambda_tracing_mode == null ? [] : [local.lambda_statement_xray],
   )
@@ -89,7 +104,17 @@ resource "aws_iam_role_policy" "lambda" {
 
     precondition {
       condition     = local.bedrock_region != ""
-      error_message = "No single region serves every model of allowed_models (${join(", ", local.allowed_models)}) as far as this module knows (bedrock.tf): set bedrock_region, or allow models that one region serves (the Stability models: us-west-2; us.-prefixed profiles of them: us-east-1, us-east-2 or us-west-2)."
+      error_message = "No single region serves every model the function invokes, the allowed models (${join(", ", local.allowed_models)}) and the models of the policy's edit tasks (${length(local.edit_models) == 0 ? "none" : join(", ", local.edit_models)}), as far as this module knows (bedrock.tf): set bedrock_region, or allow models that one region serves (the Stability models and image services: us-west-2; us.-prefixed profiles of them: us-east-1, us-east-2 or us-west-2)."
+    }
+
+    precondition {
+      condition     = !local.manifest_ok || length(local.malformed_edit_models) == 0
+      error_message = "The package's manifest lists edit models that are not Bedrock model ids (${join(", ", local.malformed_edit_models)}), and IAM would grant bedrock:InvokeModel on them: each must be a model id such as stability.stable-image-inpaint-v1:0, or a us., eu., apac., jp., au. or us-gov. profile of one. Fix the policy's edit tasks (runtime/policy) and rebuild the package with scripts/package-lambda."
+    }
+
+    precondition {
+      condition     = !local.manifest_ok || local.uploads_prefix_agrees
+      error_message = "The package's config.lua signs uploads under ${coalesce(local.policy_uploads_prefix, "?")} (uploads.prefix), but uploads_prefix is ${local.uploads_prefix}: the role may write and read uploads only under uploads_prefix, and the bucket expires only that prefix, so every upload would be refused by S3. Set uploads_prefix = \"${coalesce(local.policy_uploads_prefix, "?")}\", or set uploads.prefix = \"${local.uploads_prefix}\" in runtime/policy/config.lua and rebuild the package with scripts/package-lambda."
     }
   }
 }

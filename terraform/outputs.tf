@@ -8,8 +8,18 @@ output "generate_image_url" {
   value       = "${aws_api_gateway_stage.this.invoke_url}/generate-image"
 }
 
+output "edit_image_url" {
+  description = "Invoke URL of /edit-image (POST with a JSON body naming a task and its image: inline base64, or the key of an upload)."
+  value       = "${aws_api_gateway_stage.this.invoke_url}/edit-image"
+}
+
+output "uploads_url" {
+  description = "Invoke URL of /uploads (POST): answers a presigned S3 POST (URL and form fields) for one image, uploaded under uploads_prefix and deleted a day later."
+  value       = "${aws_api_gateway_stage.this.invoke_url}/uploads"
+}
+
 output "api_base_url" {
-  description = "Invoke URL of the API stage; /generate-image, /models and /health hang below it, and /v1 with openai_api."
+  description = "Invoke URL of the API stage; /generate-image, /edit-image, /uploads, /models and /health hang below it, and /v1 with openai_api."
   value       = aws_api_gateway_stage.this.invoke_url
 }
 
@@ -76,6 +86,16 @@ output "rate_limit_keys_lua" {
 output "allowed_models" {
   description = "The models the function serves and IAM grants: allowed_models, or the policy's config.lua (from the package manifest)."
   value       = local.allowed_models
+}
+
+output "edit_models" {
+  description = "The Bedrock model ids of the policy's edit tasks (from the package manifest), which IAM grants and the Bedrock region serves alongside allowed_models; empty for a package that records none."
+  value       = local.edit_models
+}
+
+output "uploads_prefix" {
+  description = "The S3 key prefix uploads go under: the function may put and get objects there only, and the bucket deletes them a day after upload."
+  value       = local.uploads_prefix
 }
 
 output "default_model" {

@@ -9,7 +9,9 @@
 #   - a model the catalogue does not hold, a zip of the wrong architecture or glibc, or a manifest of
 #     another zip stops the plan (lambda.tf's preconditions) instead of the function's first start;
 #   - the OpenAI-compatible routes, whose keys only the policy checks, are declared only when its
-#     config.lua requires one (apigateway.tf).
+#     config.lua requires one (apigateway.tf);
+#   - the models of the policy's edit tasks are granted like the allowed models (bedrock.tf, iam.tf),
+#     and the uploads prefix Terraform grants and expires is the one the policy signs uploads under.
 
 locals {
   lambda_zip_path = var.lambda_zip_path != null ? var.lambda_zip_path : "${path.module}/../build/lambda.zip"
@@ -65,6 +67,25 @@ locals {
   policy_bearer_keys_required = try(local.policy.api_keys.required, null)
   policy_bearer_keys_count    = try(local.policy.api_keys.count, null)
   policy_bearer_keys_enforced = local.policy_bearer_keys_required == true && try(local.policy_bearer_keys_count > 0, false)
+
+  # Editing images. edit_models: the Bedrock model ids the policy's edit tasks may invoke (config.lua's
+  # tasks and the catalogue decide; Terraform has no override), empty from a manifest written before
+  # package-lambda recorded them. Every Bedrock call of the function is to one of local.invoke_models:
+  # IAM grants them and the Bedrock region must serve them (bedrock.tf).
+  edit_models   = try(tolist(local.policy.edit_models), [])
+  invoke_models = distinct(concat(local.allowed_models, local.edit_models))
+  # An id that is not a plain model or profile id (a wildcard, an ARN) would reach the IAM policy.
+  malformed_edit_models = [for id in local.edit_models : id if !can(regex("^((us-gov|us|eu|apac|jp|au)\\.)?[a-z0-9-]+\\.[a-z0-9][a-z0-9-]*(:[0-9]+)?$", id))]
+
+  # The prefix clients upload images under (POST /uploads): uploads_prefix, which must be config.lua's
+  # uploads.prefix when the manifest records one (null before package-lambda recorded it, or for a
+  # policy without uploads), since the function signs POST policies for keys under the policy's.
+  uploads_prefix        = var.uploads_prefix
+  policy_uploads_prefix = try(local.policy.uploads_prefix, null)
+  uploads_prefix_agrees = local.policy_uploads_prefix == null || local.policy_uploads_prefix == local.uploads_prefix
+  # One prefix inside the other would put generated images under the one-day expiry of uploads, or
+  # uploads under the image rule: refused (s3.tf).
+  prefixes_overlap = local.image_prefix != "" && (startswith(local.uploads_prefix, local.image_prefix) || startswith(local.image_prefix, local.uploads_prefix))
 
   # ---------------------------------------------------------------------------------------------------
   # Checks on the package (used by the preconditions in lambda.tf)

@@ -1,5 +1,7 @@
-# The bucket that holds generated images. Objects are private (reached only through presigned URLs),
-# encrypted at rest, reachable over TLS only, and deleted after image_retention_days. Every setting is
+# The bucket that holds generated images, and the images clients upload to edit (POST /uploads hands
+# out a presigned POST for a key under uploads_prefix). Objects are private (reached only through
+# presigned URLs), encrypted at rest, reachable over TLS only; generated images are deleted after
+# image_retention_days, uploads after a day. Every setting is
 # a standalone resource: the inline aws_s3_bucket blocks are deprecated in both provider majors.
 
 #tfsec:ignore:aws-s3-enable-versioning
@@ -49,6 +51,10 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "images" {
   }
 }
 
+locals {
+  uploads_retention_days = 1
+}
+
 resource "aws_s3_bucket_lifecycle_configuration" "images" {
   bucket = aws_s3_bucket.images.id
 
@@ -65,6 +71,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
     }
   }
 
+  # An upload is the input of one edit, fetched within the request that names it: a day is enough.
+  # S3 adds the days to the object's creation time and rounds up to the next midnight UTC ("Lifecycle
+  # configuration elements", Amazon S3 user guide), so an upload lives one to two days.
+  rule {
+    id     = "expire-uploads"
+    status = "Enabled"
+
+    filter {
+      prefix = local.uploads_prefix
+    }
+
+    expiration {
+      days = local.uploads_retention_days
+    }
+  }
+
   rule {
     id     = "abort-incomplete-multipart-uploads"
     status = "Enabled"
@@ -74,6 +96,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = !local.prefixes_overlap
+      error_message = "uploads_prefix (${local.uploads_prefix}) and the image prefix (${local.image_prefix}) overlap: uploads are deleted after a day and generated images after image_retention_days, so neither prefix may contain the other. Choose two separate folders, such as uploads/ and images/."
     }
   }
 }

@@ -169,10 +169,10 @@ variable "lambda_environment" {
       can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !startswith(k, "AWS_") && !contains([
         "IMAGEGEN_BUCKET", "IMAGEGEN_ALLOWED_MODELS", "IMAGEGEN_DEFAULT_MODEL", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_URL_TTL",
         "IMAGEGEN_POLICY_DIR", "IMAGEGEN_LOG_PROMPTS", "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_SSE",
-        "IMAGEGEN_KMS_KEY_ID", "IMAGEGEN_KEY_PREFIX", "IMAGEGEN_CACHE_KEY_PREFIX", "LD_LIBRARY_PATH",
+        "IMAGEGEN_KMS_KEY_ID", "IMAGEGEN_KEY_PREFIX", "IMAGEGEN_CACHE_KEY_PREFIX", "IMAGEGEN_UPLOADS_PREFIX", "LD_LIBRARY_PATH",
       ], k)
     ])
-    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets or has a variable for (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, LD_LIBRARY_PATH)."
+    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets or has a variable for (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, IMAGEGEN_UPLOADS_PREFIX (uploads_prefix: IAM and the lifecycle rule must cover the prefix the function signs uploads under), LD_LIBRARY_PATH)."
   }
 }
 
@@ -271,6 +271,17 @@ variable "image_retention_days" {
   validation {
     condition     = var.image_retention_days >= 1 && var.image_retention_days <= 3650 && floor(var.image_retention_days) == var.image_retention_days
     error_message = "image_retention_days must be a whole number from 1 to 3650."
+  }
+}
+
+variable "uploads_prefix" {
+  description = "S3 key prefix of the images clients upload to edit (POST /uploads answers a presigned POST for a key under it): the function may put objects under it (its credentials sign the POST) and read them, nothing else there, and the bucket deletes them a day after upload. It must be the uploads.prefix of the package's config.lua (the plan stops otherwise, once the manifest records it) and must not overlap the image prefix."
+  type        = string
+  default     = "uploads/"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*/$", var.uploads_prefix))
+    error_message = "uploads_prefix must be one or more lower-case path segments ending with a slash, such as uploads/ or in/uploads/."
   }
 }
 
@@ -429,19 +440,19 @@ variable "cors_allow_origins" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "allow_anonymous_access" {
-  description = "The one switch that opens the API: true lets anyone call /generate-image and /models without a key or token (only the stage throttle, the policy's per-IP buckets and an optional WAF limit them), and creates no keys; with openai_api it also accepts a package whose config.lua does not require bearer keys on the /v1 routes. false (the default) requires what api_keys and the authorizer variables configure, and refuses a configuration that would require nothing."
+  description = "The one switch that opens the API: true lets anyone call /generate-image, /edit-image, /uploads and /models without a key or token (only the stage throttle, the policy's per-IP buckets and an optional WAF limit them), and creates no keys; with openai_api it also accepts a package whose config.lua does not require bearer keys on the /v1 routes. false (the default) requires what api_keys and the authorizer variables configure, and refuses a configuration that would require nothing."
   type        = bool
   default     = false
 }
 
 variable "openai_api" {
-  description = "Whether the API serves the OpenAI-compatible routes, POST /v1/images/generations and GET /v1/models (OPTIONS on each). API Gateway requires no x-api-key and runs no authorizer there (OpenAI clients send only Authorization: Bearer KEY): the policy checks the bearer key against the SHA-256 hashes of config.lua's api_keys. true is refused unless the package's manifest says config.lua requires a key (api_keys.required = true, at least one key), or allow_anonymous_access opens the API."
+  description = "Whether the API serves the OpenAI-compatible routes, POST /v1/images/generations, POST /v1/images/edits (a multipart form: its body reaches the function base64-encoded, the binary media type the module sets) and GET /v1/models (OPTIONS on each). API Gateway requires no x-api-key and runs no authorizer there (OpenAI clients send only Authorization: Bearer KEY): the policy checks the bearer key against the SHA-256 hashes of config.lua's api_keys. true is refused unless the package's manifest says config.lua requires a key (api_keys.required = true, at least one key), or allow_anonymous_access opens the API."
   type        = bool
   default     = false
 }
 
 variable "api_keys" {
-  description = "API keys to create, by name (the key's name in API Gateway is <name>-<key name>). Each is attached to the usage plan (rate, burst, daily quota) and required in the x-api-key header on /generate-image and /models. tier optionally names the policy's rate-limit tier for the key (a tier of config.lua's rate_limit.tiers): the policy maps key ids to tiers, so the output rate_limit_keys_lua gives the lines to paste into config.lua's rate_limit.keys, and a check warns until the package carries them. Empty: no key is required (an authorizer, or allow_anonymous_access, must then decide)."
+  description = "API keys to create, by name (the key's name in API Gateway is <name>-<key name>). Each is attached to the usage plan (rate, burst, daily quota) and required in the x-api-key header on /generate-image, /edit-image, /uploads and /models. tier optionally names the policy's rate-limit tier for the key (a tier of config.lua's rate_limit.tiers): the policy maps key ids to tiers, so the output rate_limit_keys_lua gives the lines to paste into config.lua's rate_limit.keys, and a check warns until the package carries them. Empty: no key is required (an authorizer, or allow_anonymous_access, must then decide)."
   type = map(object({
     tier    = optional(string)
     enabled = optional(bool, true)
@@ -504,7 +515,7 @@ variable "usage_plan_quota_period" {
 }
 
 variable "cognito_user_pool_arns" {
-  description = "ARNs of Cognito user pools whose tokens (Authorization: <ID or access token>) an authorizer checks on /generate-image and /models; empty: no Cognito authorizer. Combined with api_keys, a caller needs both."
+  description = "ARNs of Cognito user pools whose tokens (Authorization: <ID or access token>) an authorizer checks on /generate-image, /edit-image, /uploads and /models; empty: no Cognito authorizer. Combined with api_keys, a caller needs both."
   type        = list(string)
   default     = []
 

@@ -78,12 +78,16 @@ run "cognito_authorizer_without_keys" {
       "GET /generate-image"     = ["COGNITO_USER_POOLS", false, true]
       "POST /generate-image"    = ["COGNITO_USER_POOLS", false, true]
       "OPTIONS /generate-image" = ["NONE", false, false]
+      "POST /edit-image"        = ["COGNITO_USER_POOLS", false, true]
+      "OPTIONS /edit-image"     = ["NONE", false, false]
+      "POST /uploads"           = ["COGNITO_USER_POOLS", false, true]
+      "OPTIONS /uploads"        = ["NONE", false, false]
       "GET /models"             = ["COGNITO_USER_POOLS", false, true]
       "OPTIONS /models"         = ["NONE", false, false]
       "GET /health"             = ["NONE", false, false]
       "OPTIONS /health"         = ["NONE", false, false]
     }
-    error_message = "The authorizer protects /generate-image and /models only; without keys none is required."
+    error_message = "The authorizer protects /generate-image, /edit-image, /uploads and /models only; without keys none is required."
   }
 
   assert {
@@ -126,10 +130,10 @@ run "lambda_authorizer_with_keys" {
   }
 
   assert {
-    condition = (
-      aws_api_gateway_method.route["GET /generate-image"].authorization == "CUSTOM" &&
-      aws_api_gateway_method.route["GET /generate-image"].api_key_required
-    )
+    condition = alltrue([
+      for k in ["GET /generate-image", "POST /edit-image", "POST /uploads"] :
+      aws_api_gateway_method.route[k].authorization == "CUSTOM" && aws_api_gateway_method.route[k].api_key_required
+    ])
     error_message = "With keys and an authorizer, a caller needs both."
   }
 }

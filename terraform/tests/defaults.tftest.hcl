@@ -42,8 +42,16 @@ run "storage_permissions_and_function" {
   }
 
   assert {
-    condition     = length(aws_s3_bucket_lifecycle_configuration.images.rule) == 2 && alltrue([for r in aws_s3_bucket_lifecycle_configuration.images.rule : length(r.filter) == 1 && r.status == "Enabled"])
-    error_message = "There must be two enabled lifecycle rules, each with a filter."
+    condition     = length(aws_s3_bucket_lifecycle_configuration.images.rule) == 3 && alltrue([for r in aws_s3_bucket_lifecycle_configuration.images.rule : length(r.filter) == 1 && r.status == "Enabled"])
+    error_message = "There must be three enabled lifecycle rules, each with a filter."
+  }
+
+  assert {
+    condition = [
+      for r in aws_s3_bucket_lifecycle_configuration.images.rule :
+      [one(r.filter).prefix, one(r.expiration).days] if r.id == "expire-uploads"
+    ] == [["uploads/", 1]]
+    error_message = "Uploads under uploads/ must expire after one day."
   }
 
   assert {
@@ -77,8 +85,8 @@ run "storage_permissions_and_function" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_iam_role_policy.lambda.policy).Statement) == 3
-    error_message = "By default the role has exactly three statements: Bedrock, images, logs."
+    condition     = length(jsondecode(aws_iam_role_policy.lambda.policy).Statement) == 4
+    error_message = "By default the role has exactly four statements: Bedrock, images, uploads, logs."
   }
 
   assert {
@@ -110,6 +118,18 @@ run "storage_permissions_and_function" {
       Resource = ["arn:aws:s3:::imagegen-images-20260101000000000000000001/images/*"]
     }
     error_message = "S3 access must be PutObject and GetObject under the image prefix only."
+  }
+
+  assert {
+    condition = [
+      for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s if s.Sid == "ReadWriteUploads"
+      ][0] == {
+      Sid      = "ReadWriteUploads"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject", "s3:GetObject"]
+      Resource = ["arn:aws:s3:::imagegen-images-20260101000000000000000001/uploads/*"]
+    }
+    error_message = "Uploads: PutObject (the presigned POST carries the role's authority) and GetObject under uploads/ only."
   }
 
   assert {
@@ -212,27 +232,27 @@ run "api_routes_closed_by_default" {
 
   assert {
     condition = (
-      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "models", "health"]) &&
+      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "health"]) &&
       length(aws_api_gateway_resource.route_depth2) == 0 && length(aws_api_gateway_resource.route_depth3) == 0
     )
-    error_message = "The API must have /generate-image, /models and /health, and no /v1 route unless openai_api asks for it."
+    error_message = "The API must have /generate-image, /edit-image, /uploads, /models and /health, and no /v1 route unless openai_api asks for it."
   }
 
   assert {
     condition = (
       jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message ==
-      "No route matches this method and path: the API serves GET and POST /generate-image, GET /models and GET /health." &&
+      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models and GET /health." &&
       output.openai_base_url == null
     )
-    error_message = "Without openai_api the no-route answer names the three routes, and there is no OpenAI base URL."
+    error_message = "Without openai_api the no-route answer names the five routes, and there is no OpenAI base URL."
   }
 
   assert {
     condition = toset(keys(aws_api_gateway_method.route)) == toset([
-      "GET /generate-image", "POST /generate-image", "OPTIONS /generate-image",
-      "GET /models", "OPTIONS /models", "GET /health", "OPTIONS /health",
+      "GET /generate-image", "POST /generate-image", "OPTIONS /generate-image", "POST /edit-image", "OPTIONS /edit-image",
+      "POST /uploads", "OPTIONS /uploads", "GET /models", "OPTIONS /models", "GET /health", "OPTIONS /health",
     ])
-    error_message = "Methods must be GET and POST on /generate-image, GET on /models and /health, OPTIONS on each."
+    error_message = "Methods must be GET and POST on /generate-image, POST on /edit-image and /uploads, GET on /models and /health, OPTIONS on each."
   }
 
   assert {
@@ -242,12 +262,16 @@ run "api_routes_closed_by_default" {
       "GET /generate-image"     = [true, "NONE"]
       "POST /generate-image"    = [true, "NONE"]
       "OPTIONS /generate-image" = [false, "NONE"]
+      "POST /edit-image"        = [true, "NONE"]
+      "OPTIONS /edit-image"     = [false, "NONE"]
+      "POST /uploads"           = [true, "NONE"]
+      "OPTIONS /uploads"        = [false, "NONE"]
       "GET /models"             = [true, "NONE"]
       "OPTIONS /models"         = [false, "NONE"]
       "GET /health"             = [false, "NONE"]
       "OPTIONS /health"         = [false, "NONE"]
     }
-    error_message = "Closed by default: an API key is required on /generate-image and /models, never on /health or a CORS preflight."
+    error_message = "Closed by default: an API key is required on /generate-image, /edit-image, /uploads and /models, never on /health or a CORS preflight."
   }
 
   assert {
@@ -263,7 +287,7 @@ run "api_routes_closed_by_default" {
       for k, p in aws_lambda_permission.api :
       p.principal == "apigateway.amazonaws.com" && p.action == "lambda:InvokeFunction" &&
       p.source_arn == "${aws_api_gateway_rest_api.this.execution_arn}/prod/${aws_api_gateway_method.route[k].http_method}/${split(" /", k)[1]}"
-    ]) && length(aws_lambda_permission.api) == 7
+    ]) && length(aws_lambda_permission.api) == 11
     error_message = "API Gateway may invoke the function only for this API's stage, methods and paths."
   }
 

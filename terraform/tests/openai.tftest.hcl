@@ -1,4 +1,5 @@
-# The OpenAI-compatible routes (openai_api): POST /v1/images/generations and GET /v1/models, nested
+# The OpenAI-compatible routes (openai_api): POST /v1/images/generations, POST /v1/images/edits (a
+# multipart form, passed base64-encoded by the API's binary media type) and GET /v1/models, nested
 # resources with their parents, Lambda proxy integrations and permissions for the full paths, and no
 # API Gateway key or authorizer on them (their clients send only Authorization: Bearer KEY, which the
 # policy checks). Closed by default: declared only when the package's config.lua requires a bearer key
@@ -25,11 +26,11 @@ run "routes_with_bearer_keys_required" {
 
   assert {
     condition = (
-      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "models", "health", "v1"]) &&
+      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "health", "v1"]) &&
       toset(keys(aws_api_gateway_resource.route_depth2)) == toset(["v1/images", "v1/models"]) &&
-      toset(keys(aws_api_gateway_resource.route_depth3)) == toset(["v1/images/generations"])
+      toset(keys(aws_api_gateway_resource.route_depth3)) == toset(["v1/images/generations", "v1/images/edits"])
     )
-    error_message = "openai_api must add /v1, /v1/images, /v1/images/generations and /v1/models to the three routes."
+    error_message = "openai_api must add /v1, /v1/images, /v1/images/generations, /v1/images/edits and /v1/models to the five routes."
   }
 
   assert {
@@ -41,7 +42,9 @@ run "routes_with_bearer_keys_required" {
       aws_api_gateway_resource.route_depth2["v1/models"].parent_id == aws_api_gateway_resource.route["v1"].id &&
       aws_api_gateway_resource.route_depth2["v1/models"].path_part == "models" &&
       aws_api_gateway_resource.route_depth3["v1/images/generations"].parent_id == aws_api_gateway_resource.route_depth2["v1/images"].id &&
-      aws_api_gateway_resource.route_depth3["v1/images/generations"].path_part == "generations"
+      aws_api_gateway_resource.route_depth3["v1/images/generations"].path_part == "generations" &&
+      aws_api_gateway_resource.route_depth3["v1/images/edits"].parent_id == aws_api_gateway_resource.route_depth2["v1/images"].id &&
+      aws_api_gateway_resource.route_depth3["v1/images/edits"].path_part == "edits"
     )
     error_message = "Each nested resource must hang below its parent, with its own path part."
   }
@@ -53,10 +56,12 @@ run "routes_with_bearer_keys_required" {
       } == {
       "POST /v1/images/generations"    = ["NONE", false, true, aws_api_gateway_resource.route_depth3["v1/images/generations"].id]
       "OPTIONS /v1/images/generations" = ["NONE", false, true, aws_api_gateway_resource.route_depth3["v1/images/generations"].id]
+      "POST /v1/images/edits"          = ["NONE", false, true, aws_api_gateway_resource.route_depth3["v1/images/edits"].id]
+      "OPTIONS /v1/images/edits"       = ["NONE", false, true, aws_api_gateway_resource.route_depth3["v1/images/edits"].id]
       "GET /v1/models"                 = ["NONE", false, true, aws_api_gateway_resource.route_depth2["v1/models"].id]
       "OPTIONS /v1/models"             = ["NONE", false, true, aws_api_gateway_resource.route_depth2["v1/models"].id]
     }
-    error_message = "The /v1 routes are POST and OPTIONS on /v1/images/generations, GET and OPTIONS on /v1/models, with no API key and no authorizer: the policy checks their bearer keys."
+    error_message = "The /v1 routes are POST and OPTIONS on /v1/images/generations and /v1/images/edits, GET and OPTIONS on /v1/models, with no API key and no authorizer: the policy checks their bearer keys."
   }
 
   assert {
@@ -65,9 +70,13 @@ run "routes_with_bearer_keys_required" {
       aws_api_gateway_method.route["POST /generate-image"].api_key_required &&
       aws_api_gateway_method.route["GET /models"].authorization == "COGNITO_USER_POOLS" &&
       aws_api_gateway_method.route["GET /models"].api_key_required &&
-      length(aws_api_gateway_method.route) == 11
+      aws_api_gateway_method.route["POST /edit-image"].authorization == "COGNITO_USER_POOLS" &&
+      aws_api_gateway_method.route["POST /edit-image"].api_key_required &&
+      aws_api_gateway_method.route["POST /uploads"].authorization == "COGNITO_USER_POOLS" &&
+      aws_api_gateway_method.route["POST /uploads"].api_key_required &&
+      length(aws_api_gateway_method.route) == 17
     )
-    error_message = "The other routes keep their API key and authorizer, and /v1 adds four methods to the seven."
+    error_message = "The other routes keep their API key and authorizer, and /v1 adds six methods to the eleven."
   }
 
   assert {
@@ -75,7 +84,7 @@ run "routes_with_bearer_keys_required" {
       for k, i in aws_api_gateway_integration.route :
       i.type == "AWS_PROXY" && i.integration_http_method == "POST" && i.uri == aws_lambda_function.this.invoke_arn &&
       i.resource_id == aws_api_gateway_method.route[k].resource_id
-    ]) && length(aws_api_gateway_integration.route) == 11
+    ]) && length(aws_api_gateway_integration.route) == 17
     error_message = "Every method, /v1 included, must be a Lambda proxy integration on its own resource."
   }
 
@@ -85,6 +94,8 @@ run "routes_with_bearer_keys_required" {
       } == {
       "POST /v1/images/generations"    = ["AllowApiGateway-POST-v1_images_generations", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/POST/v1/images/generations"]
       "OPTIONS /v1/images/generations" = ["AllowApiGateway-OPTIONS-v1_images_generations", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/OPTIONS/v1/images/generations"]
+      "POST /v1/images/edits"          = ["AllowApiGateway-POST-v1_images_edits", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/POST/v1/images/edits"]
+      "OPTIONS /v1/images/edits"       = ["AllowApiGateway-OPTIONS-v1_images_edits", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/OPTIONS/v1/images/edits"]
       "GET /v1/models"                 = ["AllowApiGateway-GET-v1_models", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/v1/models"]
       "OPTIONS /v1/models"             = ["AllowApiGateway-OPTIONS-v1_models", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/OPTIONS/v1/models"]
     }
@@ -101,7 +112,7 @@ run "routes_with_bearer_keys_required" {
 
   assert {
     condition = jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message == (
-      "No route matches this method and path: the API serves GET and POST /generate-image, GET /models, GET /health, POST /v1/images/generations and GET /v1/models."
+      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models, GET /health, POST /v1/images/generations, POST /v1/images/edits and GET /v1/models."
     )
     error_message = "The no-route answer must list the /v1 routes once they are declared."
   }
@@ -150,9 +161,9 @@ run "declared_on_an_api_opened_on_purpose" {
 
   assert {
     condition = (
-      length(aws_api_gateway_method.route) == 11 &&
+      length(aws_api_gateway_method.route) == 17 &&
       alltrue([for k, m in aws_api_gateway_method.route : m.authorization == "NONE" && m.api_key_required == false]) &&
-      length(aws_api_gateway_resource.route_depth3) == 1
+      length(aws_api_gateway_resource.route_depth3) == 2
     )
     error_message = "allow_anonymous_access declares the /v1 routes with the shipped config.lua, every route open."
   }

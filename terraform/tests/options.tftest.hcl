@@ -171,12 +171,16 @@ run "keys_logging_role_and_alarms" {
       "GET /generate-image"     = true
       "POST /generate-image"    = true
       "OPTIONS /generate-image" = false
+      "POST /edit-image"        = true
+      "OPTIONS /edit-image"     = false
+      "POST /uploads"           = true
+      "OPTIONS /uploads"        = false
       "GET /models"             = true
       "OPTIONS /models"         = false
       "GET /health"             = false
       "OPTIONS /health"         = false
     }
-    error_message = "Keys are required on /generate-image and /models, never on /health or a CORS preflight."
+    error_message = "Keys are required on /generate-image, /edit-image, /uploads and /models, never on /health or a CORS preflight."
   }
 
   assert {

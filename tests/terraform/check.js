@@ -214,7 +214,7 @@ async function main() {
   // in the Bedrock region; a profile id gives its inference-profile ARN there and its model's
   // foundation-model ARN in the Bedrock region and in each region of its geography. Every ARN the
   // expression can produce must have one of those three shapes, with no wildcard.
-  check("iam: Bedrock actions are exactly bedrock:InvokeModel on the ARNs of the allowed models (var.allowed_models, else the policy's; foundation models and inference profiles) in the Bedrock region", () => {
+  check("iam: Bedrock actions are exactly bedrock:InvokeModel on the ARNs of the allowed models (var.allowed_models, else the policy's) and of the policy's edit models (foundation models and inference profiles) in the Bedrock region", () => {
     const bedrock = statements.filter(({ st }) => actionsOf(config, st).some((a) => typeof a === "string" && /^bedrock:/i.test(a)));
     if (bedrock.length === 0) return "no statement grants a Bedrock action";
     const partition = String.raw`arn:\$\{data\.aws_partition\.current\.partition\}:bedrock:`;
@@ -240,7 +240,10 @@ async function main() {
         }
       }
     }
-    if (!/for\s+id\s+in\s+local\.allowed_models\b/.test(JSON.stringify(locals.bedrock_models || ""))) bad.push("local.bedrock_models is not built from local.allowed_models");
+    if (!/for\s+id\s+in\s+local\.invoke_models\b/.test(JSON.stringify(locals.bedrock_models || ""))) bad.push("local.bedrock_models is not built from local.invoke_models");
+    // The models the function invokes: the allowed ones and the edit tasks', alike, each once.
+    if (!/^\$\{distinct\(concat\(local\.allowed_models,\s*local\.edit_models\)\)\}$/.test(String(locals.invoke_models || ""))) bad.push(`local.invoke_models is not the allowed and edit models: ${locals.invoke_models}`);
+    if (!/local\.policy\.edit_models/.test(String(locals.edit_models || ""))) bad.push(`local.edit_models is not read from the manifest's policy.settings.edit_models: ${locals.edit_models}`);
     // local.allowed_models: the variable when set, else the policy's list from the package manifest.
     if (!/var\.allowed_models\s*!=\s*null\s*\?\s*var\.allowed_models\s*:.*local\.policy\.allowed_models/.test(String(locals.allowed_models || ""))) bad.push(`local.allowed_models is not var.allowed_models or the policy's list: ${locals.allowed_models}`);
     return bad.length ? bad.join("; ") : null;
@@ -268,15 +271,56 @@ async function main() {
     return null;
   });
 
-  check("iam: S3 access is PutObject/GetObject under the image prefix only", () => {
+  // Two grants, each exactly PutObject and GetObject on one prefix: generated images, and uploads
+  // (the presigned POST carries the role's authority, and the function reads what was uploaded).
+  check("iam: S3 access is exactly PutObject/GetObject under the image prefix, and under the uploads prefix, nothing else", () => {
     const s3 = statements.filter(({ st }) => st.Effect === "Allow" && actionsOf(config, st).some((a) => /^s3:/.test(a)));
     if (s3.length === 0) return "no statement grants S3 access";
     const bad = [];
+    const prefixes = [];
     for (const { where, st } of s3) {
       const actions = actionsOf(config, st);
-      if (!actions.every((a) => a === "s3:PutObject" || a === "s3:GetObject")) bad.push(`${where}: actions ${JSON.stringify(actions)}`);
-      for (const r of resourcesOf(config, st)) if (!/^\$\{aws_s3_bucket\.\w+\.arn\}\/\$\{local\.image_prefix\}\*$/.test(r)) bad.push(`${where}: resource ${r}`);
+      if (JSON.stringify(actions) !== JSON.stringify(["s3:PutObject", "s3:GetObject"])) bad.push(`${where}: actions ${JSON.stringify(actions)}`);
+      const res = resourcesOf(config, st);
+      if (res.length !== 1) bad.push(`${where}: ${res.length} resources`);
+      for (const r of res) {
+        const m = /^\$\{aws_s3_bucket\.images\.arn\}\/\$\{local\.(image_prefix|uploads_prefix)\}\*$/.exec(r);
+        if (!m) bad.push(`${where}: resource ${r}`);
+        else prefixes.push(m[1]);
+      }
     }
+    if (JSON.stringify(prefixes.sort()) !== JSON.stringify(["image_prefix", "uploads_prefix"])) bad.push(`S3 grants cover ${JSON.stringify(prefixes)}, not the image and uploads prefixes once each`);
+    const list = unwrap(locals.lambda_policy_statements || "");
+    if (!/local\.lambda_statement_uploads\b/.test(list)) bad.push("the uploads statement is not in the function's policy");
+    if (unwrap(locals.uploads_prefix || "") !== "var.uploads_prefix") bad.push(`local.uploads_prefix is ${locals.uploads_prefix}`);
+    return bad.length ? bad.join("; ") : null;
+  });
+
+  // The uploads prefix is Terraform's variable; the plan stops when the package's config.lua signs
+  // uploads elsewhere (the manifest's policy.settings.uploads_prefix, when it has one), when the
+  // two prefixes overlap, and when the manifest's edit models are not plain model ids.
+  check("iam and s3: preconditions tie uploads_prefix to the manifest's, keep it apart from the image prefix, and refuse malformed edit model ids", () => {
+    const rp = resources(config, "aws_iam_role_policy").find((r) => r.name === "lambda");
+    const pre = asArray(block(rp && rp.body, "lifecycle")?.precondition);
+    const bad = [];
+    const find = (re) => pre.find((p) => re.test(String(p.condition)));
+    const agree = find(/local\.uploads_prefix_agrees/);
+    if (!agree || !/local\.manifest_ok/.test(agree.condition)) bad.push("no precondition on local.uploads_prefix_agrees (guarded by local.manifest_ok)");
+    else if (!/uploads_prefix = /.test(agree.error_message) || !/scripts\/package-lambda/.test(agree.error_message)) bad.push("the uploads prefix refusal does not say what to set");
+    const agrees = String(locals.uploads_prefix_agrees || "");
+    if (!/local\.policy_uploads_prefix\s*==\s*null\s*\|\|\s*local\.policy_uploads_prefix\s*==\s*local\.uploads_prefix/.test(agrees)) bad.push(`local.uploads_prefix_agrees ${agrees}`);
+    if (!/local\.policy\.uploads_prefix/.test(String(locals.policy_uploads_prefix || ""))) bad.push("the policy's uploads prefix is not read from the manifest's policy.settings.uploads_prefix");
+    const lc = resources(config, "aws_s3_bucket_lifecycle_configuration").find((r) => r.name === "images");
+    if (!asArray(block(lc && lc.body, "lifecycle")?.precondition).some((p) => /^\$\{!local\.prefixes_overlap\}$/.test(String(p.condition)))) bad.push("no precondition on the lifecycle configuration refusing overlapping prefixes");
+    const overlap = String(locals.prefixes_overlap || "");
+    if (!/startswith\(local\.uploads_prefix,\s*local\.image_prefix\)/.test(overlap) || !/startswith\(local\.image_prefix,\s*local\.uploads_prefix\)/.test(overlap)) bad.push(`local.prefixes_overlap ${overlap}`);
+    if (!find(/local\.malformed_edit_models/)) bad.push("no precondition refusing malformed edit model ids");
+    // The same id grammar as the allowed_models validation.
+    const idRe = (text) => (/regex\("(\^\(\(us-gov[^"]*)"/.exec(text || "") || [])[1];
+    const validation = asArray((variables.allowed_models || [{}])[0].validation).map((v) => v.condition).join(" ");
+    if (!idRe(validation) || idRe(validation) !== idRe(String(locals.malformed_edit_models || ""))) bad.push("edit model ids are not checked with the allowed_models id grammar");
+    const v = (variables.uploads_prefix || [{}])[0];
+    if (v.default !== "uploads/") bad.push(`uploads_prefix defaults to ${JSON.stringify(v.default)}`);
     return bad.length ? bad.join("; ") : null;
   });
 
@@ -379,7 +423,7 @@ async function main() {
     return bad.length ? bad.join("; ") : null;
   });
 
-  check("s3: one lifecycle configuration; every rule has a filter; images expire; incomplete uploads are aborted", () => {
+  check("s3: one lifecycle configuration; every rule has a filter; images expire; uploads expire after one day; incomplete uploads are aborted", () => {
     const bad = [];
     for (const { name } of buckets) {
       const lcs = resources(config, "aws_s3_bucket_lifecycle_configuration").filter((r) => r.body.bucket === bucketRef(name));
@@ -392,6 +436,8 @@ async function main() {
       const expire = rules.find((r) => block(r, "expiration"));
       if (!expire || block(expire, "filter").prefix !== "${local.image_prefix}" || block(expire, "expiration").days !== "${var.image_retention_days}") bad.push(`${name}: no expiration of local.image_prefix after var.image_retention_days`);
       if (!rules.some((r) => block(r, "abort_incomplete_multipart_upload"))) bad.push(`${name}: no abort_incomplete_multipart_upload rule`);
+      const uploads = rules.find((r) => block(r, "expiration") && block(r, "filter").prefix === "${local.uploads_prefix}");
+      if (!uploads || block(uploads, "expiration").days !== "${local.uploads_retention_days}" || locals.uploads_retention_days !== 1) bad.push(`${name}: no expiration of local.uploads_prefix after one day`);
     }
     return bad.length ? bad.join("; ") : null;
   });
@@ -473,14 +519,15 @@ async function main() {
   });
 
   // --- API Gateway --------------------------------------------------------------------------------
-  check("api: routes /generate-image (GET, POST), /models (GET), /health (GET), OPTIONS on each", () => {
+  check("api: routes /generate-image (GET, POST), /edit-image (POST), /uploads (POST), /models (GET), /health (GET), OPTIONS on each; all but /health protected", () => {
     const base = asArray(locals.api_routes_base);
-    const want = { "generate-image": ["GET", "POST"], models: ["GET"], health: ["GET"] };
+    const want = { "generate-image": ["GET", "POST"], "edit-image": ["POST"], uploads: ["POST"], models: ["GET"], health: ["GET"] };
     const bad = [];
     if (JSON.stringify(base.map((r) => r.path)) !== JSON.stringify(Object.keys(want))) bad.push(`api_routes_base paths ${JSON.stringify(base.map((r) => r.path))}`);
     for (const [p, methods] of Object.entries(want)) {
       const route = base.find((r) => r.path === p);
       if (!route || JSON.stringify(route.methods) !== JSON.stringify(methods)) bad.push(`${p}: ${JSON.stringify(route)}`);
+      else if (route.protected !== (p !== "health")) bad.push(`${p}: protected = ${route.protected}`);
     }
     if (!/^\$\{\{\s*for\s+r\s+in\s+local\.api_route_list\s*:\s*r\.path\s*=>\s*r\s*\}\}$/.test(String(locals.api_routes || ""))) bad.push(`local.api_routes is not keyed by path from local.api_route_list: ${locals.api_routes}`);
     const m = String(locals.api_methods || "");
@@ -532,12 +579,12 @@ async function main() {
   // The OpenAI-compatible routes: only with openai_api (false by default), never behind an API key
   // or an authorizer (their clients send only Authorization: Bearer), and refused unless the
   // package's config.lua requires a bearer key or allow_anonymous_access opens the API.
-  check("api: the /v1 routes (POST /v1/images/generations, GET /v1/models) only with openai_api (default false), unprotected by API Gateway, refused unless the policy requires bearer keys or allow_anonymous_access", () => {
+  check("api: the /v1 routes (POST /v1/images/generations, POST /v1/images/edits, GET /v1/models) only with openai_api (default false), unprotected by API Gateway, refused unless the policy requires bearer keys or allow_anonymous_access", () => {
     const bad = [];
     const v = (variables.openai_api || [{}])[0];
     if (unwrap(v.type) !== "bool" || v.default !== false) bad.push(`openai_api is not a bool defaulting to false: ${JSON.stringify(v)}`);
     const openai = asArray(locals.api_routes_openai);
-    const want = { "v1/images/generations": ["POST"], "v1/models": ["GET"] };
+    const want = { "v1/images/generations": ["POST"], "v1/images/edits": ["POST"], "v1/models": ["GET"] };
     if (JSON.stringify(openai.map((r) => r.path).sort()) !== JSON.stringify(Object.keys(want).sort())) bad.push(`api_routes_openai paths ${JSON.stringify(openai.map((r) => r.path))}`);
     for (const r of openai) {
       if (JSON.stringify(r.methods) !== JSON.stringify(want[r.path])) bad.push(`${r.path} methods ${JSON.stringify(r.methods)}`);
@@ -629,6 +676,29 @@ async function main() {
     const readme = fs.readFileSync(path.join(moduleDir, "README.md"), "utf8");
     const codes = [...new Set([...table.matchAll(/code\s*=\s*"([a-z_]+)"/g)].map((m) => m[1]))];
     for (const code of codes) if (!readme.includes(`\`${code}\``)) bad.push(`code ${code} is not in terraform/README.md`);
+    return bad.length ? bad.join("; ") : null;
+  });
+
+  // Forms (POST /v1/images/edits) reach the function base64-encoded and intact; JSON stays text.
+  check("api: the REST API's binary media types are exactly multipart/form-data (no */*, no image/*: no route takes a raw image), and a change of them redeploys", () => {
+    const api = resources(config, "aws_api_gateway_rest_api")[0];
+    const bad = [];
+    if (!api || api.body.binary_media_types !== "${local.api_binary_media_types}") bad.push(`binary_media_types is ${api && api.body.binary_media_types}`);
+    if (JSON.stringify(locals.api_binary_media_types) !== JSON.stringify(["multipart/form-data"])) bad.push(`local.api_binary_media_types ${JSON.stringify(locals.api_binary_media_types)}`);
+    const d = resources(config, "aws_api_gateway_deployment")[0];
+    const trig = String(((d && d.body.triggers) || {}).redeployment || "");
+    if (!/aws_api_gateway_rest_api\.this\.binary_media_types/.test(trig)) bad.push("the deployment's triggers do not hash the binary media types");
+    return bad.length ? bad.join("; ") : null;
+  });
+
+  // A too large request answers 413 in the API's shape, and tells the client to upload instead.
+  check("api: REQUEST_TOO_LARGE answers 413 payload_too_large and sends large images to POST /uploads", () => {
+    const table = String(locals.gateway_errors || "");
+    const m = /\bREQUEST_TOO_LARGE\s*=\s*\{\s*status\s*=\s*(\d+),\s*code\s*=\s*"([^"]*)",\s*message\s*=\s*"([^"]*)"\s*\}/.exec(table);
+    if (!m) return "no one-line REQUEST_TOO_LARGE entry";
+    const bad = [];
+    if (m[1] !== "413" || m[2] !== "payload_too_large") bad.push(`status ${m[1]} code ${m[2]}`);
+    for (const words of ["10 MB", "6 MB", "POST /uploads"]) if (!m[3].includes(words)) bad.push(`the message does not say "${words}": ${m[3]}`);
     return bad.length ? bad.join("; ") : null;
   });
 
