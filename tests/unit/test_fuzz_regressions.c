@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../fuzz/targets.h"
+#include "../fuzz/target_multipart.h"
 #include "../fuzz/target_image.h"
 #include "testlib.h"
 
@@ -64,6 +65,7 @@ static void test_extract(void) { replay("extract", fuzz_extract); }
 static void test_s3_error(void) { replay("s3_error", fuzz_s3_error); }
 static void test_sigv4_verify(void) { replay("sigv4_verify", fuzz_sigv4_verify); }
 static void test_gateway_event(void) { replay("gateway_event", fuzz_gateway_event); }
+static void test_multipart(void) { replay("multipart", fuzz_multipart); }
 static void test_image(void) { replay("image", fuzz_image); }
 
 static void test_event(void)
@@ -116,6 +118,7 @@ int main(void)
     IG_RUN(test_sigv4_verify);
     IG_RUN(test_sigv4_seeds_verify);
     IG_RUN(test_gateway_event);
+    IG_RUN(test_multipart);
     IG_RUN(test_image);
     IG_RUN(test_event);
     return ig_test_finish("fuzz_regressions");
