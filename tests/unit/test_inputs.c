@@ -134,10 +134,11 @@ static void test_multipart_form(void)
     form_part(&form, "mask", "m.png", "image/png", img.data, img.len);
     form_part(&form, "prompt", NULL, NULL, "a red hat", 9);
     form_part(&form, "n", NULL, NULL, "2", 1);
+    form_part(&form, "style", NULL, NULL, img.data, img.len); /* curl -F 'style=<x.png': no filename, no type */
     ig_buf_append_str(&form, "--XyZ--\r\n");
     json_t *req = json_pack("{s:s, s:{s:s}, s:s}", "method", "POST", "headers", "content-type",
                             "multipart/form-data; boundary=XyZ", "body_format", "multipart");
-    json_t *fields = json_array();
+    json_t *fields = json_pack("[s]", "style");
     ig_inputs in;
     ig_error err;
     ig_inputs_init(&in);
@@ -155,7 +156,9 @@ static void test_multipart_form(void)
     IG_CHECK_EQ_INT(json_integer_value(json_object_get(second, "width")), 96);
     json_t *mask = json_object_get(body, "mask");
     IG_CHECK(json_is_object(mask) && json_is_string(json_object_get(mask, "mask_ref")));
-    IG_CHECK_EQ_INT(in.n, 3);
+    json_t *style = json_object_get(body, "style");
+    IG_CHECK(json_is_object(style) && json_integer_value(json_object_get(style, "width")) == 96);
+    IG_CHECK_EQ_INT(in.n, 4);
     ig_inputs_free(&in);
     json_decref(req);
 

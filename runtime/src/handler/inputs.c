@@ -293,7 +293,24 @@ static ig_err file_part(ig_inputs *in, json_t *body, const ig_multipart_part *pa
     return e;
 }
 
-static ig_err form_inputs(ig_inputs *in, json_t *req, const ig_buf *body, ig_error *err)
+/* A member the policy's image_fields names (a "[]" suffix aside). */
+static bool image_field(const json_t *fields, const char *name, size_t len)
+{
+    if (len >= 2 && name[len - 2] == '[' && name[len - 1] == ']')
+        len -= 2;
+    size_t i;
+    json_t *f;
+    json_array_foreach(fields, i, f)
+    {
+        if (json_string_length(f) == len && memcmp(json_string_value(f), name, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A form's files become facts: a part with a filename, a Content-Type other than text, or a
+ * name the policy's image_fields lists (curl -F 'image=<x.png' sends neither of the first two). */
+static ig_err form_inputs(ig_inputs *in, json_t *req, const ig_buf *body, const json_t *fields, ig_error *err)
 {
     const char *ct = ig_json_str(json_object_get(req, "headers"), "content-type");
     ig_multipart_part parts[IG_INPUTS_MAX_FORM_PARTS];
@@ -309,7 +326,8 @@ static ig_err form_inputs(ig_inputs *in, json_t *req, const ig_buf *body, ig_err
     json_object_set_new(req, "body", form);
     for (size_t i = 0; i < n; i++) {
         const ig_multipart_part *p = &parts[i];
-        if (p->filename || (p->content_type && strncasecmp(p->content_type, "text/plain", 10) != 0)) {
+        if (p->filename || (p->content_type && strncasecmp(p->content_type, "text/plain", 10) != 0) ||
+            image_field(fields, p->name, p->name_len)) {
             if ((e = file_part(in, form, p, err)) != IG_OK)
                 return e;
             continue;
@@ -333,7 +351,7 @@ ig_err ig_inputs_from_request(ig_inputs *in, json_t *req, const ig_buf *body, co
 {
     const char *format = ig_json_str(req, "body_format");
     if (format && strcmp(format, "multipart") == 0)
-        return form_inputs(in, req, body, err);
+        return form_inputs(in, req, body, fields, err);
     return json_inputs(in, req, fields, err);
 }
 
