@@ -5,13 +5,23 @@ download. The local stack puts s3-verify in front of it. Here botocore (Debian's
 signs every request, header-signed or presigned, and the tests tamper with what it made: what
 botocore signed must pass whole, and any change to it must be refused with S3's status, error code
 and message, before s3rver sees it.
+
+Browser uploads (POST of a form under a signed policy) are signed by the runtime's own
+ig_s3_presign_post (build/tests/s3_cli presign-post, held to botocore's generate_presigned_post by
+integration.test_sigv4_botocore) and sent with curl -F, fields first and the file last: the form
+as signed stores the object with its Content-Type; a file too large or empty, another Content-Type,
+another key, an expired policy, a tampered signature or an unsigned field are refused with S3's
+status and code, and nothing is stored.
 """
+import base64
 import contextlib
 import datetime
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import types
 import unittest
@@ -310,6 +320,275 @@ class S3VerifyTest(unittest.TestCase):
         self.assertNotIn(sig, log)
         self.assertNotIn("X-Amz-Signature=", log)
         self.assertNotIn("X-Amz-Credential=", log)
+
+
+S3_CLI = os.path.join(BUILD_DIR, "tests", "s3_cli")
+# The order a form sends the fields in (s3_cli prints them sorted): every one before the file.
+FORM_ORDER = ("key", "Content-Type", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token",
+              "policy", "x-amz-signature")
+CONDITION_FAILED = "Invalid according to Policy: Policy Condition failed: "
+
+
+class BrowserUploadTest(unittest.TestCase):
+    """POST /<bucket> with a form, as a browser sends it, under a policy the runtime signed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.st = Stack(bedrock=False, gateway=False).start()
+        cls.client = S3VerifyTest.make_client.__func__(cls, ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        cls.serial = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        codes = cls.st.stop()
+        if codes.get("s3_verify") != 0:
+            raise AssertionError("s3-verify exited with %s" % codes)
+
+    def fresh_key(self):
+        BrowserUploadTest.serial += 1
+        return f"uploads/caller-1/{BrowserUploadTest.serial} photo.png"
+
+    def presign_post(self, key, content_type="image/png", max_bytes=len(PNG), expires=300, now=None,
+                     secret=SECRET_ACCESS_KEY, token=None, endpoint=None):
+        """ig_s3_presign_post's answer: url, fields, key, expires_at."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({"AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": secret,
+                    "AWS_ENDPOINT_URL_S3": endpoint or self.st.s3_url})
+        if token:
+            env["AWS_SESSION_TOKEN"] = token
+        args = [S3_CLI, "presign-post", self.st.bucket, key, content_type, str(max_bytes), str(expires)]
+        proc = subprocess.run(args + ([str(now)] if now else []), env=env, capture_output=True, timeout=60)
+        out = json.loads(proc.stdout)
+        self.assertEqual(out["err"], "ok", out)
+        return out
+
+    def upload(self, post, data, changes=None, extra=(), after_file=(), drop=(), order=FORM_ORDER):
+        """curl -F: the signed fields in order (with changes, without drop, then extra), then the
+        file, then after_file. Returns (status, lower-cased headers, body)."""
+        changes = changes or {}
+        fields = [(name, changes.get(n, value)) for n in order if n not in drop
+                  for name, value in post["fields"].items() if name.lower() == n.lower()]
+        fields += list(extra)
+        with tempfile.TemporaryDirectory() as d:
+            path, body, head = (os.path.join(d, n) for n in ("photo.png", "body", "head"))
+            with open(path, "wb") as f:
+                f.write(data)
+            cmd = ["curl", "-sS", "-o", body, "-D", head, "-w", "%{http_code}", "--max-time", "60"]
+            for name, value in fields:
+                cmd += ["--form-string", f"{name}={value}"]
+            cmd += ["-F", f"file=@{path};type=image/png"]
+            for name, value in after_file:
+                cmd += ["--form-string", f"{name}={value}"]
+            proc = subprocess.run(cmd + [post["url"]], capture_output=True, text=True, timeout=90)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(body, "rb") as f:
+                answer = f.read()
+            with open(head, encoding="latin-1") as f:
+                headers = {k.strip().lower(): v.strip() for k, _, v in
+                           (line.partition(":") for line in f.read().splitlines()[1:] if ":" in line)}
+        return int(proc.stdout), headers, answer
+
+    def assert_stored(self, key, data, content_type="image/png"):
+        got = self.client.get_object(Bucket=self.st.bucket, Key=key)
+        self.assertEqual((got["ContentType"], got["Body"].read()), (content_type, data))
+
+    def assert_not_stored(self, key):
+        with self.assertRaises(ClientError) as ctx:
+            self.client.head_object(Bucket=self.st.bucket, Key=key)
+        self.assertEqual(ctx.exception.response["Error"]["Code"], "404")
+
+    def assert_refused(self, answer, status, code, message=None):
+        got_status, headers, body = answer
+        self.assertEqual(got_status, status, body)
+        self.assertEqual(headers.get("content-type"), "application/xml")
+        root = ET.fromstring(body)
+        fields = {child.tag: child.text or "" for child in root}
+        self.assertEqual(fields["Code"], code, body)
+        if message is not None:
+            self.assertEqual(fields["Message"], message)
+        return fields
+
+    # ---- the form as signed ----
+
+    def test_a_form_the_runtime_signed_stores_the_object_with_its_type(self):
+        key = self.fresh_key()
+        post = self.presign_post(key)
+        self.assertEqual(post["url"], f"{self.st.s3_url}/{self.st.bucket}")
+        status, headers, body = self.upload(post, PNG)
+        self.assertEqual((status, body), (204, b""))
+        self.assertTrue(headers.get("etag", "").startswith('"'), headers)
+        self.assert_stored(key, PNG)
+        self.st.s3_verify.wait_for(r'"method":"POST","status":204,"auth":"post"')
+        # A file of exactly 1 byte, the smallest the policy allows, with a JPEG type.
+        key = self.fresh_key()
+        self.assertEqual(self.upload(self.presign_post(key, "image/jpeg", 1), b"x")[0], 204)
+        self.assert_stored(key, b"x", "image/jpeg")
+
+    def test_field_names_match_without_case_and_fields_after_the_file_are_ignored(self):
+        key = self.fresh_key()
+        post = self.presign_post(key)
+        renamed = {"policy": "Policy", "x-amz-signature": "X-Amz-Signature", "x-amz-credential": "X-Amz-Credential",
+                   "x-amz-algorithm": "X-Amz-Algorithm", "x-amz-date": "X-AMZ-DATE"}
+        post = dict(post, fields={renamed.get(k, k): v for k, v in post["fields"].items()})
+        status, _, body = self.upload(post, PNG, after_file=[("submit", "Upload"), ("x-amz-meta-late", "1")])
+        self.assertEqual(status, 204, body)
+        self.assert_stored(key, PNG)
+
+    # ---- what the policy refuses ----
+
+    def test_a_file_over_the_limit_or_empty_is_refused(self):
+        key = self.fresh_key()
+        post = self.presign_post(key, max_bytes=1000)
+        fields = self.assert_refused(self.upload(post, PNG[:1001]), 400, "EntityTooLarge",
+                                     "Your proposed upload exceeds the maximum allowed size")
+        self.assertEqual((fields["ProposedSize"], fields["MaxSizeAllowed"]), ("1001", "1000"))
+        fields = self.assert_refused(self.upload(post, b""), 400, "EntityTooSmall",
+                                     "Your proposed upload is smaller than the minimum allowed size")
+        self.assertEqual((fields["ProposedSize"], fields["MinSizeAllowed"]), ("0", "1"))
+        self.assert_not_stored(key)
+        self.assertEqual(self.upload(post, PNG[:1000])[0], 204)  # the limit itself passes
+
+    def test_another_content_type_or_key_is_refused(self):
+        key = self.fresh_key()
+        post = self.presign_post(key)
+        self.assert_refused(self.upload(post, PNG, {"Content-Type": "image/gif"}), 403, "AccessDenied",
+                            CONDITION_FAILED + '["eq", "$Content-Type", "image/png"]')
+        self.assert_refused(self.upload(post, PNG, {"Content-Type": "image/png; x=1"}), 403, "AccessDenied")
+        other = "uploads/caller-2/theirs.png"
+        self.assert_refused(self.upload(post, PNG, {"key": other}), 403, "AccessDenied",
+                            CONDITION_FAILED + f'["eq", "$key", "{key}"]')
+        self.assert_not_stored(key)
+        self.assert_not_stored(other)
+
+    def test_an_expired_policy_is_refused(self):
+        key = self.fresh_key()
+        post = self.presign_post(key, expires=60, now=int(time.time()) - 3600)
+        self.assert_refused(self.upload(post, PNG), 403, "AccessDenied", "Invalid according to Policy: Policy expired.")
+        self.assert_not_stored(key)
+
+    def test_a_tampered_signature_or_policy_is_refused(self):
+        key = self.fresh_key()
+        post = self.presign_post(key)
+        sig = post["fields"]["x-amz-signature"]
+        mismatch = ("The request signature we calculated does not match the signature you provided. "
+                    "Check your key and signing method.")
+        for bad in (sig[:-1] + ("0" if sig[-1] != "0" else "1"), "0" * 64, sig.upper(), sig[:-2]):
+            with self.subTest(signature=bad):
+                fields = self.assert_refused(self.upload(post, PNG, {"x-amz-signature": bad}), 403,
+                                             "SignatureDoesNotMatch", mismatch)
+                self.assertEqual(fields["SignatureProvided"], bad)
+        # A policy that allows more (a bigger file), under the first one's signature.
+        bigger = self.presign_post(key, max_bytes=10 * len(PNG))
+        self.assert_refused(self.upload(post, PNG, {"policy": bigger["fields"]["policy"]}), 403,
+                            "SignatureDoesNotMatch")
+        # Signed with another secret.
+        forged = self.presign_post(key, secret="not-the-secret")
+        self.assert_refused(self.upload(forged, PNG), 403, "SignatureDoesNotMatch")
+        self.assert_not_stored(key)
+
+    def test_unsigned_fields_and_incomplete_forms_are_refused(self):
+        key = self.fresh_key()
+        post = self.presign_post(key)
+        self.assert_refused(self.upload(post, PNG, extra=[("x-amz-meta-note", "added")]), 403, "AccessDenied",
+                            "Invalid according to Policy: Extra input fields: x-amz-meta-note")
+        self.assert_refused(self.upload(post, PNG, extra=[("success_action_status", "201")]), 403, "AccessDenied")
+        # x-ignore-* fields need no condition; 20 KB of form before the file is S3's limit.
+        self.assertEqual(self.upload(self.presign_post(self.fresh_key()), PNG, extra=[("x-ignore-note", "x")])[0], 204)
+        fields = self.assert_refused(self.upload(post, PNG, extra=[("x-ignore-padding", "p" * 20480)]), 400,
+                                     "MaxPostPreDataLengthExceeded")
+        self.assertEqual(fields["MaxPostPreDataLengthBytes"], "20480")
+        # The key twice: S3 checks one, s3rver would store the other.
+        self.assert_refused(self.upload(post, PNG, extra=[("key", "uploads/caller-2/x.png")]), 400, "InvalidArgument")
+        self.assert_refused(self.upload(post, PNG, drop=("x-amz-signature",)), 400, "InvalidArgument")
+        self.assert_refused(self.upload(post, PNG, drop=("x-amz-security-token", "policy", "x-amz-algorithm",
+                                                         "x-amz-credential", "x-amz-date", "x-amz-signature")),
+                            403, "AccessDenied", "Access Denied")
+        self.assert_refused(self.upload(post, PNG, drop=("key",)), 400, "InvalidArgument")
+        self.assert_not_stored(key)
+        self.assert_not_stored("uploads/caller-2/x.png")
+
+    def test_a_form_without_a_file_or_not_a_form_is_refused(self):
+        key = self.fresh_key()
+        post = self.presign_post(key)
+        boundary = "b0undary"
+        parts = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n{v}\r\n'
+                        for n, v in post["fields"].items())
+        r = http_call(post["url"], "POST", (parts + f"--{boundary}--\r\n").encode(),
+                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        self.assertEqual(r.status, 400, r.body)
+        self.assertEqual(s3_error(r)[:2], ("InvalidArgument", "POST requires exactly one file upload per request."))
+        r = http_call(post["url"], "POST", b"--nope\r\nnot a form", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        self.assertEqual((r.status, s3_error(r)[0]), (400, "MalformedPOSTRequest"), r.body)
+        self.assert_not_stored(key)
+
+    def test_a_form_botocore_made_passes_and_its_starts_with_conditions_hold(self):
+        """botocore's generate_presigned_post, with conditions the runtime does not write."""
+        key = self.fresh_key()
+        post = self.client.generate_presigned_post(
+            self.st.bucket, key, ExpiresIn=300,
+            Fields={"Content-Type": "image/webp", "x-amz-meta-tag": "cats", "success_action_status": "201"},
+            Conditions=[["starts-with", "$Content-Type", "image/"], ["starts-with", "$x-amz-meta-tag", ""],
+                        {"success_action_status": "201"}, ["content-length-range", 10, 2 * len(PNG)]])
+        order = ("key", "Content-Type", "x-amz-meta-tag", "success_action_status") + FORM_ORDER[2:]
+        self.assertLessEqual(set(post["fields"]), set(order))
+        self.assert_refused(self.upload(post, PNG, {"Content-Type": "text/plain"}, order=order), 403, "AccessDenied",
+                            CONDITION_FAILED + '["starts-with", "$Content-Type", "image/"]')
+        self.assert_refused(self.upload(post, b"123456789", order=order), 400, "EntityTooSmall")
+        self.assert_not_stored(key)
+        status, _, body = self.upload(post, PNG, order=order)
+        self.assertEqual(status, 201, body)  # success_action_status: S3's PostResponse document
+        self.assertEqual(ET.fromstring(body).find("Key").text, key)
+        self.assert_stored(key, PNG, "image/webp")
+        self.assertEqual(self.client.head_object(Bucket=self.st.bucket, Key=key)["Metadata"], {"tag": "cats"})
+
+    def test_a_policy_s3_cannot_read_is_refused(self):
+        """Signed, but not a policy: botocore's SigV4 POST signer signs what it is given."""
+        key = self.fresh_key()
+        post = self.presign_post(key)
+        creds = Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+        request = types.SimpleNamespace(context={"timestamp": post["fields"]["x-amz-date"]})
+        signer = botocore.auth.S3SigV4PostAuth(creds, "s3", REGION)
+        for document, message in (
+                (b"not json", "Invalid Policy: Invalid JSON."),
+                (json.dumps({"conditions": []}).encode(), "Invalid Policy: Policy missing expiration."),
+                (json.dumps({"expiration": "tomorrow", "conditions": []}).encode(),
+                 "Invalid Policy: Invalid 'expiration' value: 'tomorrow'"),
+                (json.dumps({"expiration": "2099-01-01T00:00:00.000Z", "conditions": [{"a": "1", "b": "2"}]}).encode(),
+                 "Invalid Policy: Invalid Simple-Condition: Simple-Conditions must have exactly one property "
+                 "specified.")):
+            with self.subTest(policy=document):
+                policy = base64.b64encode(document).decode()
+                changes = {"policy": policy, "x-amz-signature": signer.signature(policy, request)}
+                self.assert_refused(self.upload(post, PNG, changes), 400, "InvalidPolicyDocument", message)
+        # A policy that names every field but the bucket of another: its condition fails.
+        document = json.loads(base64.b64decode(post["fields"]["policy"]))
+        document["conditions"] = [{"bucket": "another-bucket"} if "bucket" in c else c for c in document["conditions"]
+                                  if isinstance(c, dict)] + [["content-length-range", 1, len(PNG)]]
+        policy = base64.b64encode(json.dumps(document).encode()).decode()
+        changes = {"policy": policy, "x-amz-signature": signer.signature(policy, request)}
+        self.assert_refused(self.upload(post, PNG, changes), 403, "AccessDenied",
+                            CONDITION_FAILED + '["eq", "$bucket", "another-bucket"]')
+        self.assert_not_stored(key)
+
+    def test_a_session_token_is_part_of_the_policy(self):
+        guard = Proc("s3-verify-post-token", [os.path.join(BUILD_DIR, "s3-verify"), "--upstream", self.st.s3rver_url,
+                                              "--region", REGION, "--access-key-id", ACCESS_KEY_ID,
+                                              "--secret-access-key", SECRET_ACCESS_KEY, "--session-token", "the-token"],
+                     dict(os.environ))
+        try:
+            base = guard.wait_for(r"^s3-verify listening on (http://127\.0\.0\.1:\d+)$").group(1)
+            key = self.fresh_key()
+            post = self.presign_post(key, token="the-token", endpoint=base)
+            self.assertEqual(post["fields"]["x-amz-security-token"], "the-token")
+            self.assert_refused(self.upload(post, PNG, drop=("x-amz-security-token",)), 400, "InvalidToken")
+            self.assert_refused(self.upload(post, PNG, {"x-amz-security-token": "another-token"}), 400, "InvalidToken")
+            self.assert_refused(self.upload(self.presign_post(key, endpoint=base), PNG), 400, "InvalidToken")
+            self.assert_not_stored(key)
+            self.assertEqual(self.upload(post, PNG)[0], 204)
+            self.assert_stored(key, PNG)
+        finally:
+            self.assertEqual(guard.stop(), 0)
 
 
 if __name__ == "__main__":

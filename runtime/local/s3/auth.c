@@ -23,13 +23,13 @@
 
 const char *s3v_auth_kind_name(s3v_auth_kind kind)
 {
-    return kind == S3V_AUTH_HEADER ? "header" : kind == S3V_AUTH_QUERY ? "query" : "none";
+    return kind == S3V_AUTH_HEADER  ? "header"
+           : kind == S3V_AUTH_QUERY ? "query"
+           : kind == S3V_AUTH_POST  ? "post"
+                                    : "none";
 }
 
-static void refuse(s3v_verdict *v, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void refuse(s3v_verdict *v, int status, const char *code, const char *fmt, ...)
+void s3v_refuse(s3v_verdict *v, int status, const char *code, const char *fmt, ...)
 {
     v->status = status;
     v->code = code;
@@ -39,7 +39,7 @@ static void refuse(s3v_verdict *v, int status, const char *code, const char *fmt
     va_end(ap);
 }
 
-static void add_extra(s3v_verdict *v, const char *name, const char *value)
+void s3v_add_extra(s3v_verdict *v, const char *name, const char *value)
 {
     if (v->n_extra == S3V_EXTRA_MAX)
         return;
@@ -136,28 +136,28 @@ static int presigned_form(const presigned *p, int64_t *signed_at, int64_t *expir
 {
     if (p->repeated || !p->algorithm || !p->credential || !p->signature || !p->date || !p->expires ||
         !p->signed_headers) {
-        refuse(v, 400, "AuthorizationQueryParametersError", S3V_QUERY_PARAMS_MISSING);
+        s3v_refuse(v, 400, "AuthorizationQueryParametersError", S3V_QUERY_PARAMS_MISSING);
         return 0;
     }
     if (strcmp(p->algorithm, "AWS4-HMAC-SHA256") != 0) {
-        refuse(v, 400, "AuthorizationQueryParametersError", "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+        s3v_refuse(v, 400, "AuthorizationQueryParametersError", "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
         return 0;
     }
     if (ig_sigv4_parse_date(p->date, signed_at) != 0) {
-        refuse(v, 400, "AuthorizationQueryParametersError",
-               "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+        s3v_refuse(v, 400, "AuthorizationQueryParametersError",
+                   "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
         return 0;
     }
     char *end = NULL;
     long long n = p->expires[0] >= '0' && p->expires[0] <= '9' ? strtoll(p->expires, &end, 10) : -1;
     if (n < 0 || !end || *end) {
-        refuse(v, 400, "AuthorizationQueryParametersError", "X-Amz-Expires should be a number");
+        s3v_refuse(v, 400, "AuthorizationQueryParametersError", "X-Amz-Expires should be a number");
         return 0;
     }
     if (n > S3V_MAX_EXPIRES) {
-        refuse(v, 400, "AuthorizationQueryParametersError",
-               "X-Amz-Expires must be less than a week (in seconds) that is, the given X-Amz-Expires must be "
-               "less than 604800 seconds");
+        s3v_refuse(v, 400, "AuthorizationQueryParametersError",
+                   "X-Amz-Expires must be less than a week (in seconds) that is, the given X-Amz-Expires must be "
+                   "less than 604800 seconds");
         return 0;
     }
     *expires = n;
@@ -180,54 +180,54 @@ static int credential_parts(const char *credential, char scope[5][128])
     }
 }
 
-static int presigned_scope(const s3v_auth *a, const presigned *p, s3v_verdict *v)
+int s3v_check_scope(const s3v_auth *a, const char *credential, const char *amz_date, const char *code, s3v_verdict *v)
 {
     char scope[5][128];
-    if (!credential_parts(p->credential, scope)) {
-        refuse(v, 400, "AuthorizationQueryParametersError",
-               "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "
-               "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
+    if (!credential_parts(credential, scope)) {
+        s3v_refuse(v, 400, code,
+                   "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "
+                   "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".");
         return 0;
     }
     if (strcmp(scope[2], a->region) != 0) {
-        refuse(v, 400, "AuthorizationQueryParametersError",
-               "Error parsing the X-Amz-Credential parameter; the region '%s' is wrong; expecting '%s'", scope[2],
-               a->region);
-        add_extra(v, "Region", a->region);
+        s3v_refuse(v, 400, code,
+                   "Error parsing the X-Amz-Credential parameter; the region '%s' is wrong; expecting '%s'", scope[2],
+                   a->region);
+        s3v_add_extra(v, "Region", a->region);
         return 0;
     }
     if (strcmp(scope[3], "s3") != 0) {
-        refuse(v, 400, "AuthorizationQueryParametersError",
-               "Error parsing the X-Amz-Credential parameter; incorrect service \"%s\". This endpoint belongs to "
-               "\"s3\".",
-               scope[3]);
+        s3v_refuse(v, 400, code,
+                   "Error parsing the X-Amz-Credential parameter; incorrect service \"%s\". This endpoint belongs to "
+                   "\"s3\".",
+                   scope[3]);
         return 0;
     }
     if (strcmp(scope[4], "aws4_request") != 0) {
-        refuse(v, 400, "AuthorizationQueryParametersError",
-               "Error parsing the X-Amz-Credential parameter; incorrect terminal \"%s\". This endpoint uses "
-               "\"aws4_request\".",
-               scope[4]);
+        s3v_refuse(v, 400, code,
+                   "Error parsing the X-Amz-Credential parameter; incorrect terminal \"%s\". This endpoint uses "
+                   "\"aws4_request\".",
+                   scope[4]);
         return 0;
     }
-    if (strlen(scope[1]) != 8 || strncmp(scope[1], p->date, 8) != 0) {
-        refuse(v, 400, "AuthorizationQueryParametersError",
-               "Error parsing the X-Amz-Credential parameter; incorrect date \"%s\". This date in the credential "
-               "must be in the format \"yyyyMMdd\" and match X-Amz-Date.",
-               scope[1]);
+    if (strlen(scope[1]) != 8 || strncmp(scope[1], amz_date, 8) != 0) {
+        s3v_refuse(v, 400, code,
+                   "Error parsing the X-Amz-Credential parameter; incorrect date \"%s\". This date in the credential "
+                   "must be in the format \"yyyyMMdd\" and match X-Amz-Date.",
+                   scope[1]);
         return 0;
     }
     const char *id = a->known.access_key_id;
     if (strlen(scope[0]) != strlen(id) || !ig_ct_equal(scope[0], id, strlen(id))) {
-        refuse(v, 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
-        add_extra(v, "AWSAccessKeyId", scope[0]);
+        s3v_refuse(v, 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+        s3v_add_extra(v, "AWSAccessKeyId", scope[0]);
         return 0;
     }
     return 1;
 }
 
 /* A session token is part of the URL exactly when the key pair has one, and it is that one. */
-static int token_matches(const char *known, const char *sent)
+int s3v_token_matches(const char *known, const char *sent)
 {
     int has_known = known && *known;
     if (!has_known || !sent)
@@ -251,14 +251,14 @@ static int presigned_time(const s3v_auth *a, const presigned *p, int64_t signed_
         ig_sigv4_format_date(end, stamp);
         snprintf(until, sizeof until, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", stamp, stamp + 4, stamp + 6, stamp + 9,
                  stamp + 11, stamp + 13);
-        refuse(v, 403, "AccessDenied", "Request has expired");
-        add_extra(v, "X-Amz-Expires", p->expires);
-        add_extra(v, "Expires", until);
+        s3v_refuse(v, 403, "AccessDenied", "Request has expired");
+        s3v_add_extra(v, "X-Amz-Expires", p->expires);
+        s3v_add_extra(v, "Expires", until);
     } else {
-        refuse(v, 403, "AccessDenied", "Request is not valid yet");
-        add_extra(v, "X-Amz-Date", p->date);
+        s3v_refuse(v, 403, "AccessDenied", "Request is not valid yet");
+        s3v_add_extra(v, "X-Amz-Date", p->date);
     }
-    add_extra(v, "ServerTime", server_time);
+    s3v_add_extra(v, "ServerTime", server_time);
     return 0;
 }
 
@@ -307,18 +307,19 @@ static void presigned_signature(const s3v_auth *a, const s3v_request *req, const
     ig_sigv4_result_free(&r);
     if (ok)
         return;
-    refuse(v, 403, "SignatureDoesNotMatch", S3V_MISMATCH);
-    add_extra(v, "AWSAccessKeyId", a->known.access_key_id);
-    add_extra(v, "SignatureProvided", p->signature);
+    s3v_refuse(v, 403, "SignatureDoesNotMatch", S3V_MISMATCH);
+    s3v_add_extra(v, "AWSAccessKeyId", a->known.access_key_id);
+    s3v_add_extra(v, "SignatureProvided", p->signature);
 }
 
 static void check_presigned(const s3v_auth *a, const s3v_request *req, presigned *p, int64_t now, s3v_verdict *v)
 {
     int64_t signed_at = 0, expires = 0;
-    if (!presigned_form(p, &signed_at, &expires, v) || !presigned_scope(a, p, v))
+    if (!presigned_form(p, &signed_at, &expires, v) ||
+        !s3v_check_scope(a, p->credential, p->date, "AuthorizationQueryParametersError", v))
         return;
-    if (!token_matches(a->known.session_token, p->token)) {
-        refuse(v, 400, "InvalidToken", "The provided token is malformed or otherwise invalid.");
+    if (!s3v_token_matches(a->known.session_token, p->token)) {
+        s3v_refuse(v, 400, "InvalidToken", "The provided token is malformed or otherwise invalid.");
         return;
     }
     if (!presigned_time(a, p, signed_at, expires, now, v))
@@ -358,24 +359,24 @@ static void check_header(const s3v_auth *a, const s3v_request *req, const char *
     if (e == IG_OK)
         return;
     if (e == IG_ERR_CREDENTIALS && strcmp(scope[0], a->known.access_key_id) != 0) {
-        refuse(v, 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
-        add_extra(v, "AWSAccessKeyId", scope[0]);
+        s3v_refuse(v, 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+        s3v_add_extra(v, "AWSAccessKeyId", scope[0]);
     } else if (e == IG_ERR_CREDENTIALS) {
-        refuse(v, 400, "InvalidToken", "The provided token is malformed or otherwise invalid.");
+        s3v_refuse(v, 400, "InvalidToken", "The provided token is malformed or otherwise invalid.");
     } else if (e != IG_ERR_SIGNATURE) {
-        refuse(v, 500, "InternalError", "The signature could not be checked: %s", err.message);
+        s3v_refuse(v, 500, "InternalError", "The signature could not be checked: %s", err.message);
     } else if (strncmp(err.message, "Signature expired", 17) == 0 || strncmp(err.message, "Signature not yet", 17) == 0) {
-        refuse(v, 403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.");
+        s3v_refuse(v, 403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.");
     } else if (strncmp(err.message, "Credential should be scoped to a valid region", 45) == 0) {
         /* As S3 words it, naming the bucket's region so that a client can sign again for it. */
-        refuse(v, 400, "AuthorizationHeaderMalformed",
-               "The authorization header is malformed; the region '%s' is wrong; expecting '%s'", scope[2], a->region);
-        add_extra(v, "Region", a->region);
+        s3v_refuse(v, 400, "AuthorizationHeaderMalformed",
+                   "The authorization header is malformed; the region '%s' is wrong; expecting '%s'", scope[2], a->region);
+        s3v_add_extra(v, "Region", a->region);
     } else if (strstr(err.message, "calculated does not match")) {
-        refuse(v, 403, "SignatureDoesNotMatch", S3V_MISMATCH);
-        add_extra(v, "AWSAccessKeyId", a->known.access_key_id);
+        s3v_refuse(v, 403, "SignatureDoesNotMatch", S3V_MISMATCH);
+        s3v_add_extra(v, "AWSAccessKeyId", a->known.access_key_id);
     } else {
-        refuse(v, 400, "AuthorizationHeaderMalformed", "The authorization header is malformed; %s", err.message);
+        s3v_refuse(v, 400, "AuthorizationHeaderMalformed", "The authorization header is malformed; %s", err.message);
     }
 }
 
@@ -389,9 +390,9 @@ void s3v_check(const s3v_auth *a, const s3v_request *req, int64_t now, s3v_verdi
     presigned_parse(&p, req->query);
     if (auth && presigned_present(&p)) {
         out->kind = S3V_AUTH_HEADER;
-        refuse(out, 400, "InvalidArgument",
-               "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query "
-               "string parameter or the Authorization header should be specified");
+        s3v_refuse(out, 400, "InvalidArgument",
+                   "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query "
+                   "string parameter or the Authorization header should be specified");
     } else if (auth) {
         out->kind = S3V_AUTH_HEADER;
         check_header(a, req, auth, now, out);
@@ -400,7 +401,7 @@ void s3v_check(const s3v_auth *a, const s3v_request *req, int64_t now, s3v_verdi
         check_presigned(a, req, &p, now, out);
     } else {
         out->kind = S3V_AUTH_NONE;
-        refuse(out, 403, "AccessDenied", "Access Denied");
+        s3v_refuse(out, 403, "AccessDenied", "Access Denied");
     }
     presigned_free(&p);
 }

@@ -8,7 +8,8 @@
  *   - X-Amz-* query parameters (a presigned URL): its parameters, its scope and its lifetime,
  *     then its signature, computed again with the runtime's presigner (ig_sigv4_presign, held to
  *     botocore by the same test) over the request as received and compared in constant time;
- *   - neither: an anonymous request, refused (the bucket is private).
+ *   - neither: an anonymous request, refused (the bucket is private);
+ *   - a browser upload (POST of a form to the bucket): its policy and signature, in post.h.
  *
  * A refusal is S3's: its status, its error code and message ("SignatureDoesNotMatch", "AccessDenied"
  * / "Request has expired", ...) and the extra elements its XML carries.
@@ -33,7 +34,7 @@ typedef struct {
     size_t body_len;
 } s3v_request;
 
-typedef enum { S3V_AUTH_NONE, S3V_AUTH_HEADER, S3V_AUTH_QUERY } s3v_auth_kind;
+typedef enum { S3V_AUTH_NONE, S3V_AUTH_HEADER, S3V_AUTH_QUERY, S3V_AUTH_POST } s3v_auth_kind;
 
 #define S3V_EXTRA_MAX 4
 
@@ -60,7 +61,20 @@ typedef struct {
 /* Checks req at the time now (epoch seconds) and fills out. */
 void s3v_check(const s3v_auth *a, const s3v_request *req, int64_t now, s3v_verdict *out);
 
-/* "header", "query" or "none", for logs. */
+/* "header", "query", "post" or "none", for logs. */
 const char *s3v_auth_kind_name(s3v_auth_kind kind);
+
+/* The pieces post.c shares. */
+/* Fills v with a refusal: status, S3's code (static) and message. */
+void s3v_refuse(s3v_verdict *v, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Adds an element to the refusal's XML (at most S3V_EXTRA_MAX). */
+void s3v_add_extra(s3v_verdict *v, const char *name, const char *value);
+/* A credential "<key id>/<yyyymmdd>/<region>/s3/aws4_request" for this key pair and region, its date
+ * amz_date's: 1, else 0 and v refused with S3's sentence (status 400 and code, or 403
+ * InvalidAccessKeyId). */
+int s3v_check_scope(const s3v_auth *a, const char *credential, const char *amz_date, const char *code, s3v_verdict *v);
+/* The token sent (NULL: none) is the key pair's (NULL or "": none), in constant time. */
+int s3v_token_matches(const char *known, const char *sent);
 
 #endif

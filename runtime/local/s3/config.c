@@ -17,8 +17,10 @@ void s3v_config_usage(void)
 {
     fputs("usage: s3-verify --upstream http://127.0.0.1:PORT [options]\n"
           "Amazon S3's signature checks in front of s3rver on 127.0.0.1: every request must carry a\n"
-          "valid SigV4 Authorization header or be a valid, unexpired presigned URL, or it is refused\n"
-          "as S3 refuses it (403 SignatureDoesNotMatch, AccessDenied \"Request has expired\", ...).\n"
+          "valid SigV4 Authorization header, be a valid, unexpired presigned URL, or be a browser-upload\n"
+          "form (POST /BUCKET) whose signed policy it meets, or it is refused as S3 refuses it\n"
+          "(403 SignatureDoesNotMatch, AccessDenied \"Request has expired\", \"Invalid according to\n"
+          "Policy: ...\", 400 EntityTooLarge, ...).\n"
           "What passes goes to s3rver unchanged.\n"
           "\n"
           "  --upstream URL           s3rver, http://127.0.0.1:PORT (required)\n"

@@ -1,5 +1,6 @@
 /* main.c - s3-verify: Amazon S3's signature checks in front of s3rver, so that the local stack
- * refuses a tampered or expired presigned URL as S3 does.
+ * refuses a tampered or expired presigned URL, or a browser upload its policy does not allow, as
+ * S3 does.
  *
  * The first line on stdout is "s3-verify listening on http://127.0.0.1:PORT"; every later line
  * is a JSON log line. SIGTERM or SIGINT stops it (exit status 0).

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "auth.h"
+#include "post.h"
 #include "codec/base64.h"
 #include "codec/hash.h"
 #include "core/buf.h"
@@ -197,7 +198,11 @@ static enum MHD_Result dispatch(s3v_server *s, struct MHD_Connection *c, const c
         v.status = 400, v.code = "EntityTooLarge";
         snprintf(v.message, sizeof v.message, "Your proposed upload exceeds the maximum allowed size");
     } else {
-        s3v_check(&s->auth, &req, ig_now_ms() / 1000, &v);
+        char bucket[256];
+        if (s3v_post_target(&req, bucket, sizeof bucket)) /* a browser upload: its form is its signature */
+            s3v_check_post(&s->auth, &req, bucket, ig_now_ms() / 1000, &v);
+        else
+            s3v_check(&s->auth, &req, ig_now_ms() / 1000, &v);
         if (!v.status)
             r = forward(s, &req, &v, &status, why, sizeof why);
     }

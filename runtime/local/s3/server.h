@@ -1,5 +1,6 @@
-/* server.h - s3-verify's HTTP side: receives a request whole, has auth.c check it, answers a
- * refusal with S3's XML error, and passes the rest to s3rver (upstream.c) and its answer back.
+/* server.h - s3-verify's HTTP side: receives a request whole, has auth.c (or post.c, for a
+ * browser upload's form) check it, answers a refusal with S3's XML error, and passes the rest to
+ * s3rver (upstream.c) and its answer back.
  *
  * One thread per connection (libmicrohttpd), 127.0.0.1 only, paths and queries kept exactly as
  * sent (a signature covers them so). One JSON log line per request; never its query, which holds
