@@ -20,6 +20,12 @@
 #define GW_DEFAULT_CONCURRENCY 2
 #define GW_DEFAULT_QUEUE 100
 #define GW_DEFAULT_MEMORY_MB 512
+/* Lambda's asynchronous invocation defaults: two retries, about one minute then two minutes
+ * apart, events kept six hours at most (MaximumRetryAttempts 0..2, MaximumEventAgeInSeconds
+ * 60..21600; locally the age may be shorter, for tests). */
+#define GW_DEFAULT_ASYNC_RETRIES 2
+#define GW_DEFAULT_ASYNC_RETRY_DELAY_S 60.0
+#define GW_DEFAULT_ASYNC_MAX_AGE_S 21600.0
 /* The deployed API's routes (terraform/apigateway.tf): every resource's methods and OPTIONS;
  * GET /health needs no key, and neither do the OpenAI-compatible routes: OpenAI clients send
  * their key as Authorization: Bearer, which the policy checks. */
@@ -77,6 +83,16 @@ void gw_config_usage(const char *prog)
            "                        print the error on stderr\n"
            "  --api-keys FILE       require x-api-key (IMAGEGEN_API_KEYS_FILE): JSON\n"
            "                        [{\"id\": \"k1\", \"value\": \"...\", \"name\": \"...\"}]\n"
+           "\n"
+           "Lambda's Invoke API, for asynchronous invocations (the function's AWS_ENDPOINT_URL_LAMBDA):\n"
+           "  --invoke-port N       its port on 127.0.0.1 (IMAGEGEN_INVOKE_PORT, default 0: a free port,\n"
+           "                        logged as \"lambda invoke api listening\")\n"
+           "  --async-retries N     retries of an event whose attempt failed (function error, timeout,\n"
+           "                        crash), 0 to 2 (IMAGEGEN_ASYNC_RETRIES, default 2, as Lambda)\n"
+           "  --async-retry-delay S the wait before the first retry; the second waits twice as long\n"
+           "                        (IMAGEGEN_ASYNC_RETRY_DELAY, 0 to 3600, default 60: Lambda's 1 then 2 min)\n"
+           "  --async-max-age S     an event not run by then is dropped (IMAGEGEN_ASYNC_MAX_AGE, 0.05 to\n"
+           "                        21600, default 21600: Lambda's six hours)\n"
            "  --help                this text\n",
            prog);
 }
@@ -254,6 +270,31 @@ static ig_err gw_apply_int(void *target, const lo_source *src, const char *v, ig
     return e;
 }
 
+/* A double field of gw_config in seconds, and its bounds. */
+typedef struct {
+    size_t offset;
+    double min, max;
+} gw_seconds_field;
+
+static const gw_seconds_field gw_retry_delay_field = {offsetof(gw_config, async_retry_delay_s), 0.0, 3600.0};
+static const gw_seconds_field gw_max_age_field = {offsetof(gw_config, async_max_age_s), 0.05, 21600.0};
+static const gw_int_field gw_invoke_port_field = {offsetof(gw_config, invoke_port), 0, 65535};
+static const gw_int_field gw_async_retries_field = {offsetof(gw_config, async_retries), 0, 2};
+
+static ig_err gw_apply_bounded_seconds(void *target, const lo_source *src, const char *v, ig_error *err)
+{
+    gw_parsing *p = target;
+    const gw_seconds_field *f = (const gw_seconds_field *)src->opt->arg;
+    char *end = NULL;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d) || d < f->min || d > f->max)
+        return ig_error_set(err, IG_ERR_CONFIG, "%s must be a number of seconds from %g to %g, not \"%s\"", src->as,
+                            f->min, f->max, v);
+    *(double *)((char *)p->c + f->offset) = d;
+    return IG_OK;
+}
+
 static ig_err gw_apply_seconds(void *target, const lo_source *src, const char *v, ig_error *err)
 {
     gw_parsing *p = target;
@@ -368,6 +409,11 @@ static const lo_option gw_options[] = {
     {"task-root", LO_VALUE, NULL, gw_apply_path, GW_PARSING(task_root)},
     {"handler", LO_VALUE, NULL, gw_apply_text, GW_FIELD(handler)},
     {"function-name", LO_VALUE, NULL, gw_apply_text, GW_FIELD(function_name)},
+    {"invoke-port", LO_VALUE, "IMAGEGEN_INVOKE_PORT", gw_apply_int, (intptr_t)&gw_invoke_port_field},
+    {"async-retries", LO_VALUE, "IMAGEGEN_ASYNC_RETRIES", gw_apply_int, (intptr_t)&gw_async_retries_field},
+    {"async-retry-delay", LO_VALUE, "IMAGEGEN_ASYNC_RETRY_DELAY", gw_apply_bounded_seconds,
+     (intptr_t)&gw_retry_delay_field},
+    {"async-max-age", LO_VALUE, "IMAGEGEN_ASYNC_MAX_AGE", gw_apply_bounded_seconds, (intptr_t)&gw_max_age_field},
 };
 
 
@@ -380,6 +426,9 @@ static void gw_defaults(gw_config *c)
     c->concurrency = GW_DEFAULT_CONCURRENCY;
     c->queue_size = GW_DEFAULT_QUEUE;
     c->memory_mb = GW_DEFAULT_MEMORY_MB;
+    c->async_retries = GW_DEFAULT_ASYNC_RETRIES;
+    c->async_retry_delay_s = GW_DEFAULT_ASYNC_RETRY_DELAY_S;
+    c->async_max_age_s = GW_DEFAULT_ASYNC_MAX_AGE_S;
     c->stage = gw_strdup("local");
     c->function_name = gw_strdup("imagegen");
     c->handler = gw_strdup("bootstrap");
@@ -469,6 +518,7 @@ void gw_config_free(gw_config *c)
     free(c->api_keys_file);
     free(c->cors_origin);
     free(c->watch_policy);
+    free(c->lambda_endpoint);
     gw_list_clear(c->binary_media_types, &c->n_binary_media_types);
     free(c->binary_media_types);
     if (c->function_argv) {

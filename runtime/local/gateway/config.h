@@ -10,6 +10,9 @@
 
 #include "core/error.h"
 
+/* The account id of the function's ARN, API Gateway's events and Lambda's error messages. */
+#define GW_ACCOUNT_ID "123456789012"
+
 typedef struct {
     int port;                  /* --port / IMAGEGEN_PORT (0: any free port) */
     double timeout_s;          /* --timeout / IMAGEGEN_TIMEOUT: API Gateway integration timeout */
@@ -38,6 +41,13 @@ typedef struct {
                                   origin (or "*"): the gateway responses' Access-Control-Allow-Origin;
                                   NULL otherwise */
     char *watch_policy;        /* --watch-policy DIR: recycle the environments when its policy changes */
+    int invoke_port;           /* --invoke-port / IMAGEGEN_INVOKE_PORT: Lambda's Invoke API (0: any free port) */
+    int async_retries;         /* --async-retries / IMAGEGEN_ASYNC_RETRIES: retries of a failed event, 0..2 */
+    double async_retry_delay_s;/* --async-retry-delay / IMAGEGEN_ASYNC_RETRY_DELAY: the first retry's wait;
+                                  each later retry waits twice the one before */
+    double async_max_age_s;    /* --async-max-age / IMAGEGEN_ASYNC_MAX_AGE: an event older than this is dropped */
+    char *lambda_endpoint;     /* set by main once the Invoke API is bound: "http://127.0.0.1:PORT", the
+                                  function's AWS_ENDPOINT_URL_LAMBDA */
 } gw_config;
 
 typedef enum { GW_CONFIG_RUN, GW_CONFIG_HELP, GW_CONFIG_ERROR } gw_config_outcome;

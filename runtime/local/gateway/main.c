@@ -7,6 +7,9 @@
  * waits for SIGTERM or SIGINT, on which it stops accepting, stops every environment and exits 0.
  * With --watch-policy it also follows the policy folder (watch.h): a change that loads recycles
  * the environments; one that does not is reported on stderr, for the operator's terminal.
+ * Lambda's Invoke API (invoke.h) has its own port, bound right after the client's; its URL is
+ * the functions' AWS_ENDPOINT_URL_LAMBDA, and the events it accepts wait in the asynchronous
+ * queue (async.h) for the same environments as the API's requests.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -19,8 +22,10 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "async.h"
 #include "config.h"
 #include "http.h"
+#include "invoke.h"
 #include "keys.h"
 #include "net.h"
 #include "out.h"
@@ -110,6 +115,92 @@ static void gw_supervise(gw_pool *pool, gw_watch *watch, const sigset_t *set, in
     }
 }
 
+/* What main starts after the configuration, in order, and stops in reverse. */
+typedef struct {
+    gw_routes *routes;
+    gw_keys *keys;
+    gw_watch *watch;
+    gw_pool *pool;
+    gw_async *async;
+    gw_http *http;
+    gw_invoke *invoke;
+} gw_parts;
+
+/* Binds the Invoke API's port; its URL becomes the functions' AWS_ENDPOINT_URL_LAMBDA. */
+static ig_err gw_bind_invoke(gw_config *cfg, int *fd, ig_error *err)
+{
+    int port = 0;
+    ig_err e = gw_listen(cfg->invoke_port, fd, &port, err);
+    if (e)
+        return e;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    cfg->lambda_endpoint = strdup(url);
+    if (!cfg->lambda_endpoint) {
+        close(*fd);
+        return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
+    }
+    return IG_OK;
+}
+
+/* The pool, the asynchronous queue and both servers; 2 (the exit status) with a sentence on failure. */
+static int gw_start_parts(gw_config *cfg, gw_parts *parts, int fd, int invoke_fd, ig_error *err)
+{
+    parts->pool = gw_pool_new(cfg, err);
+    if (!parts->pool) {
+        close(fd);
+        close(invoke_fd);
+        return gw_fail("cannot start", err);
+    }
+    parts->async = gw_async_start(cfg, parts->pool, err);
+    if (!parts->async) {
+        close(fd);
+        close(invoke_fd);
+        return gw_fail("cannot start", err);
+    }
+    parts->http = gw_http_start(cfg, parts->pool, parts->routes, parts->keys, fd, cfg->port, err);
+    if (!parts->http) {
+        close(invoke_fd);
+        return gw_fail("cannot start", err);
+    }
+    parts->invoke = gw_invoke_start(cfg, parts->async, invoke_fd, err);
+    if (!parts->invoke)
+        return gw_fail("cannot start", err);
+    gw_log(IG_LOG_INFO, "lambda invoke api listening", json_pack("{s:s}", "url", cfg->lambda_endpoint));
+    return 0;
+}
+
+/* Stops accepting, ends every environment (which ends the attempts in flight), then frees. */
+static void gw_stop_parts(gw_parts *parts)
+{
+    gw_http_quiesce(parts->http);
+    gw_invoke_quiesce(parts->invoke);
+    gw_async_quiesce(parts->async);
+    if (parts->pool)
+        gw_pool_shutdown(parts->pool);
+    gw_http_stop(parts->http);
+    gw_invoke_stop(parts->invoke);
+    gw_async_stop(parts->async);
+    gw_pool_free(parts->pool);
+    gw_out_finish();
+    gw_watch_free(parts->watch);
+    gw_keys_free(parts->keys);
+    gw_routes_free(parts->routes);
+}
+
+/* Routes, API keys and the policy watch, from the configuration. */
+static int gw_prepare(const gw_config *cfg, gw_parts *parts, ig_error *err)
+{
+    parts->routes = gw_routes_new(cfg->routes, cfg->n_routes, cfg->public_routes, cfg->n_public_routes, err);
+    if (!parts->routes)
+        return gw_fail("invalid route", err);
+    if (cfg->api_keys_file && !(parts->keys = gw_keys_load(cfg->api_keys_file, err)))
+        return gw_fail("cannot use the API keys", err);
+    if (cfg->watch_policy && !(parts->watch = gw_watch_new(cfg->watch_policy, err)))
+        return gw_fail("cannot watch the policy", err);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     sigset_t set;
@@ -129,52 +220,24 @@ int main(int argc, char **argv)
         }
         return gw_fail("invalid configuration", &err);
     }
-    gw_routes *routes = gw_routes_new(cfg.routes, cfg.n_routes, cfg.public_routes, cfg.n_public_routes, &err);
-    if (!routes) {
-        gw_config_free(&cfg);
-        return gw_fail("invalid route", &err);
+    gw_parts parts;
+    memset(&parts, 0, sizeof parts);
+    int rc = gw_prepare(&cfg, &parts, &err);
+    int fd = -1, invoke_fd = -1, port = 0;
+    /* The client port first: one in use is reported with nothing started. */
+    if (!rc && gw_listen(cfg.port, &fd, &port, &err) != IG_OK)
+        rc = gw_fail("cannot serve", &err);
+    if (!rc && gw_bind_invoke(&cfg, &invoke_fd, &err) != IG_OK) {
+        close(fd);
+        rc = gw_fail("cannot serve Lambda's Invoke API", &err);
     }
-    gw_keys *keys = NULL;
-    if (cfg.api_keys_file && !(keys = gw_keys_load(cfg.api_keys_file, &err))) {
-        gw_routes_free(routes);
-        gw_config_free(&cfg);
-        return gw_fail("cannot use the API keys", &err);
+    if (!rc) {
+        cfg.port = port;
+        rc = gw_start_parts(&cfg, &parts, fd, invoke_fd, &err);
+        if (!rc)
+            gw_supervise(parts.pool, parts.watch, &set, port);
     }
-
-    gw_watch *watch = NULL;
-    if (cfg.watch_policy && !(watch = gw_watch_new(cfg.watch_policy, &err))) {
-        gw_keys_free(keys);
-        gw_routes_free(routes);
-        gw_config_free(&cfg);
-        return gw_fail("cannot watch the policy", &err);
-    }
-    int fd = -1, port = 0;
-    if (gw_listen(cfg.port, &fd, &port, &err) != IG_OK) {
-        gw_watch_free(watch);
-        gw_keys_free(keys);
-        gw_routes_free(routes);
-        gw_config_free(&cfg);
-        return gw_fail("cannot serve", &err);
-    }
-    gw_pool *pool = gw_pool_new(&cfg, &err);
-    gw_http *http = pool ? gw_http_start(&cfg, pool, routes, keys, fd, port, &err) : NULL;
-    int rc = 0;
-    if (!http) {
-        if (!pool)
-            close(fd);
-        rc = gw_fail("cannot start", &err);
-    } else {
-        gw_supervise(pool, watch, &set, port);
-        gw_http_quiesce(http);
-    }
-    if (pool)
-        gw_pool_shutdown(pool);
-    gw_http_stop(http);
-    gw_pool_free(pool);
-    gw_out_finish();
-    gw_watch_free(watch);
-    gw_keys_free(keys);
-    gw_routes_free(routes);
+    gw_stop_parts(&parts);
     gw_config_free(&cfg);
     return rc;
 }

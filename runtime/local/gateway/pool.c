@@ -748,17 +748,19 @@ void gw_pool_free(gw_pool *p)
     free(p);
 }
 
-void gw_pool_invoke(gw_pool *p, char *event, size_t len, const char *trace_root, gw_result *out)
+/* A new invocation of event (taken over) with request id id (NULL: a new one) and a trace
+ * header under trace_root; NULL when out of memory (event freed). */
+static gw_invocation *gw_inv_new(char *event, size_t len, const char *id, const char *trace_root)
 {
-    memset(out, 0, sizeof *out);
     gw_invocation *inv = calloc(1, sizeof *inv);
     if (!inv) {
         free(event);
-        out->kind = GW_RESULT_UNAVAILABLE;
-        snprintf(out->error_type, sizeof out->error_type, "Runtime.OutOfMemory");
-        return;
+        return NULL;
     }
-    ig_uuid4(inv->id);
+    if (id)
+        snprintf(inv->id, sizeof inv->id, "%s", id);
+    else
+        ig_uuid4(inv->id);
     inv->event = event;
     inv->event_len = len;
     inv->refs = 1;
@@ -768,8 +770,37 @@ void gw_pool_invoke(gw_pool *p, char *event, size_t len, const char *trace_root,
     ig_random_bytes(parent, sizeof parent);
     ig_hex_encode(parent, sizeof parent, parent_hex);
     snprintf(inv->trace_id, sizeof inv->trace_id, "%s;Parent=%s;Sampled=0", trace_root, parent_hex);
-    snprintf(out->request_id, sizeof out->request_id, "%s", inv->id);
+    return inv;
+}
 
+/* Waits for inv's result, at most wait_s seconds (<= 0: until there is one; the pool completes
+ * every invocation: a result, the function timeout, a crash, an init failure or the shutdown). */
+static void gw_wait_locked(gw_pool *p, gw_invocation *inv, double wait_s)
+{
+    if (wait_s <= 0) {
+        while (inv->state != GW_INV_DONE)
+            pthread_cond_wait(&inv->done, &p->mu);
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    int64_t ns = (int64_t)llround(wait_s * 1e9) + until.tv_nsec;
+    until.tv_sec += (time_t)(ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    while (inv->state != GW_INV_DONE)
+        if (pthread_cond_timedwait(&inv->done, &p->mu, &until) == ETIMEDOUT)
+            break;
+    if (inv->state != GW_INV_DONE) {
+        if (inv->state == GW_INV_QUEUED)
+            gw_queue_remove_locked(p, inv);
+        gw_inv_complete_locked(inv, GW_RESULT_TIMEOUT, NULL, NULL, 0);
+    }
+}
+
+/* Queues inv (or refuses it), waits for its result and fills out; releases the caller's reference. */
+static void gw_submit(gw_pool *p, gw_invocation *inv, double wait_s, gw_result *out)
+{
+    snprintf(out->request_id, sizeof out->request_id, "%s", inv->id);
     pthread_mutex_lock(&p->mu);
     if (p->shutting_down) {
         out->kind = GW_RESULT_UNAVAILABLE;
@@ -782,19 +813,7 @@ void gw_pool_invoke(gw_pool *p, char *event, size_t len, const char *trace_root,
     } else {
         gw_queue_push_locked(p, inv);
         gw_dispatch_locked(p);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t ns = (int64_t)llround(p->cfg->timeout_s * 1e9) + until.tv_nsec;
-        until.tv_sec += (time_t)(ns / 1000000000);
-        until.tv_nsec = (long)(ns % 1000000000);
-        while (inv->state != GW_INV_DONE)
-            if (pthread_cond_timedwait(&inv->done, &p->mu, &until) == ETIMEDOUT)
-                break;
-        if (inv->state != GW_INV_DONE) {
-            if (inv->state == GW_INV_QUEUED)
-                gw_queue_remove_locked(p, inv);
-            gw_inv_complete_locked(inv, GW_RESULT_TIMEOUT, NULL, NULL, 0);
-        }
+        gw_wait_locked(p, inv, wait_s);
         out->kind = inv->kind;
         snprintf(out->error_type, sizeof out->error_type, "%s", inv->error_type);
         snprintf(out->env, sizeof out->env, "%s", inv->env_name);
@@ -804,6 +823,33 @@ void gw_pool_invoke(gw_pool *p, char *event, size_t len, const char *trace_root,
     }
     gw_inv_unref_locked(inv);
     pthread_mutex_unlock(&p->mu);
+}
+
+static void gw_out_of_memory(gw_result *out)
+{
+    out->kind = GW_RESULT_UNAVAILABLE;
+    snprintf(out->error_type, sizeof out->error_type, "Runtime.OutOfMemory");
+}
+
+void gw_pool_invoke(gw_pool *p, char *event, size_t len, const char *trace_root, gw_result *out)
+{
+    memset(out, 0, sizeof *out);
+    gw_invocation *inv = gw_inv_new(event, len, NULL, trace_root);
+    if (!inv)
+        gw_out_of_memory(out);
+    else
+        gw_submit(p, inv, p->cfg->timeout_s, out);
+}
+
+void gw_pool_run_event(gw_pool *p, char *event, size_t len, const char *request_id, const char *trace_root,
+                       gw_result *out)
+{
+    memset(out, 0, sizeof *out);
+    gw_invocation *inv = gw_inv_new(event, len, request_id, trace_root);
+    if (!inv)
+        gw_out_of_memory(out);
+    else
+        gw_submit(p, inv, 0, out);
 }
 
 /* ---- the Runtime API side ---- */

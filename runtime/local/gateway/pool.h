@@ -6,7 +6,8 @@
  * crashes (the invocation fails, the replacement starts cold), fails invocations when init
  * fails, and backs off before restarting a function that keeps failing its init.
  *
- * Threads: client threads call gw_pool_invoke; Runtime API threads call the gw_env_* functions
+ * Threads: client threads call gw_pool_invoke, the asynchronous queue's runners (async.h)
+ * gw_pool_run_event; Runtime API threads call the gw_env_* functions
  * of env.h; the main thread alone calls gw_pool_tick (it spawns, kills and reaps) and
  * gw_pool_shutdown.
  */
@@ -55,5 +56,12 @@ int gw_pool_recycle(gw_pool *p);
 
 /* Client side: runs event (taken over, malloc'd) and blocks until a result or the timeout. */
 void gw_pool_invoke(gw_pool *p, char *event, size_t len, const char *trace_root, gw_result *out);
+
+/* An asynchronous invocation's attempt: runs event (taken over) as request_id (a retry keeps
+ * its event's id, as Lambda's do) and blocks until its result, however long it waits for an
+ * environment; once it runs, the function timeout applies (GW_RESULT_FUNCTION_ERROR or
+ * GW_RESULT_TIMEOUT with "Sandbox.Timedout"). A full queue is GW_RESULT_THROTTLED at once. */
+void gw_pool_run_event(gw_pool *p, char *event, size_t len, const char *request_id, const char *trace_root,
+                       gw_result *out);
 
 #endif

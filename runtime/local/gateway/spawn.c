@@ -89,6 +89,10 @@ char **gw_spawn_environment(const gw_config *c, const char *runtime_api, const c
 
     char buf[4096];
     gw_strv_setenv(&v, "AWS_LAMBDA_RUNTIME_API", runtime_api);
+    /* Lambda's Invoke API is this gateway's: a function that invokes itself asynchronously
+     * reaches its own queue, whatever endpoint the gateway itself was given. */
+    if (c->lambda_endpoint)
+        gw_strv_setenv(&v, "AWS_ENDPOINT_URL_LAMBDA", c->lambda_endpoint);
     gw_strv_setenv(&v, "AWS_LAMBDA_FUNCTION_NAME", c->function_name);
     gw_strv_setenv(&v, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
     snprintf(buf, sizeof buf, "%d", c->memory_mb);

@@ -1,7 +1,8 @@
 /* spawn.h - starting a function process the way Lambda starts a runtime.
  *
  * The child gets the environment Lambda gives a custom runtime (AWS_LAMBDA_RUNTIME_API,
- * _HANDLER, LAMBDA_TASK_ROOT, ...) plus the gateway's own AWS_*, IMAGEGEN_* and sanitizer
+ * _HANDLER, LAMBDA_TASK_ROOT, ...), AWS_ENDPOINT_URL_LAMBDA pointing at the gateway's own
+ * Invoke API (invoke.h), plus the gateway's own AWS_*, IMAGEGEN_* and sanitizer
  * variables, its own process group (so it is stopped with everything it started), the
  * parent-death signal SIGKILL (so a killed gateway leaves no orphans), stdin from /dev/null
  * and stdout and stderr on one pipe that the gateway relays.
