@@ -1,5 +1,5 @@
 """support_dynalite.py - starts dynalite (npm, pinned in package-lock.json; a DynamoDB we did not
-write) for a test through dynalite_server.js: in memory, on 127.0.0.1 and a free port it reports;
+write) for a test through runtime/local/dynamodb/dynalite-local.js: in memory, on 127.0.0.1 and a free port it reports;
 plus a botocore DynamoDB client pointed at it and the AWS_* environment for our C tools.
 dynalite does not check signatures: the signature tests compare with botocore instead."""
 
@@ -34,7 +34,7 @@ class Dynalite:
         node = shutil.which("node")
         if not node or not os.path.isdir(os.path.join(src, "node_modules", "dynalite")):
             raise RuntimeError("dynalite is not installed: run `npm ci` in %s (node: %s)" % (src, node))
-        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dynalite_server.js")
+        script = os.path.join(src, "runtime", "local", "dynamodb", "dynalite-local.js")
         self.proc = subprocess.Popen([node, script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      cwd=src)
         deadline = time.time() + 20

@@ -1,7 +1,9 @@
-// dynalite_server.js - dynalite (npm, pinned in package-lock.json), a DynamoDB implementation we
-// did not write, for the integration tests: in memory, on 127.0.0.1 and a port the system chose
-// (its own command line cannot take port 0), tables usable at once. Prints
+// dynalite-local.js - the local DynamoDB: dynalite (npm, pinned in package-lock.json), a DynamoDB
+// implementation we did not write, in memory, on 127.0.0.1 and a port the system chose (its own
+// command line cannot take port 0), tables usable at once (no CREATING delay). Prints
 // "dynalite listening on 127.0.0.1:<port>" when ready; stops on SIGTERM or SIGINT.
+// scripts/run-local and tests/integration/stack.py start it, then build/dynamodb-table creates
+// the table; the DynamoDB client tests start it through support_dynalite.py.
 'use strict';
 
 const dynalite = require('dynalite');
