@@ -1,7 +1,7 @@
 """stack.py - starts the imagegen local stack (or parts of it) on free ports for integration tests.
 
     from stack import Stack
-    with Stack() as st:                              # s3rver + bedrock-local + gateway with build/bootstrap
+    with Stack() as st:                              # s3rver + dynalite + bedrock-local + gateway with build/bootstrap
         r = st.request("POST", "/generate-image", {"prompt": "a red coffee cup"})
         print(r.status, r.json(), st.reports())
 
@@ -182,17 +182,22 @@ def http_call(url, method="GET", body=None, headers=None, timeout=60.0):
 
 class Stack:
     """The local stack. Parts: s3 (s3rver, and s3-verify in front of it: s3_url is s3-verify's),
-    bedrock (bedrock-local), gateway (imagegen-gateway).
+    dynamodb (dynalite, with the table build/dynamodb-table creates), bedrock (bedrock-local),
+    gateway (imagegen-gateway, with Lambda's Invoke API at lambda_url).
 
     function: None runs the real bootstrap; a list runs that command as the function, e.g.
     [FAKE_FUNCTION] or ["node_modules/.bin/aws-lambda-ric", "handler.handler"] (with task_root).
+    dynamodb: None starts it with the real bootstrap (which keeps jobs there) and not with a
+    scripted function (dynalite's node start adds about 0.3 s, hidden behind s3rver's when both run).
     """
 
     def __init__(self, *, s3=True, bedrock=True, gateway=True, function=None, task_root=None, concurrency=2,
                  timeout=None, function_timeout=None, init_timeout=None, queue_size=None, api_keys=None,
                  routes=None, gateway_args=(), bedrock_args=(), env=None, bucket="imagegen-test", policy_dir=None,
-                 bedrock_region=BEDROCK_REGION):
+                 bedrock_region=BEDROCK_REGION, dynamodb=None, table="imagegen-test"):
         self.want_s3, self.want_bedrock, self.want_gateway = s3, bedrock, gateway
+        self.want_dynamodb = (function is None) if dynamodb is None else dynamodb
+        self.table = table
         self.function, self.task_root = function, task_root
         self.concurrency, self.timeout, self.function_timeout = concurrency, timeout, function_timeout
         self.init_timeout, self.queue_size = init_timeout, queue_size
@@ -203,8 +208,8 @@ class Stack:
         self.bedrock_region = bedrock_region
         self.policy_dir = policy_dir or os.path.join(SOURCE_DIR, "runtime", "policy")
         self.tmp = None
-        self.s3 = self.s3_verify = self.bedrock = self.gateway = None
-        self.s3_url = self.s3rver_url = self.bedrock_url = self.api_url = None
+        self.s3 = self.s3_verify = self.bedrock = self.gateway = self.dynamodb = None
+        self.s3_url = self.s3rver_url = self.bedrock_url = self.api_url = self.dynamodb_url = self.lambda_url = None
         self.exit_codes = {}
 
     # ---- lifecycle ----
@@ -228,10 +233,14 @@ class Stack:
         _live.append(self)
         self.tmp = tempfile.mkdtemp(prefix="imagegen-stack-")
         try:
+            if self.want_dynamodb:
+                self._launch_dynamodb()  # node starts while s3rver and bedrock-local do
             if self.want_s3:
                 self._start_s3()
             if self.want_bedrock:
                 self._start_bedrock()
+            if self.want_dynamodb:
+                self._finish_dynamodb()
             if self.want_gateway:
                 self._start_gateway()
         except BaseException:
@@ -257,6 +266,40 @@ class Stack:
                                             self.s3rver_url, "--region", REGION], self.base_env())
         m = self.s3_verify.wait_for(r"^s3-verify listening on (http://127\.0\.0\.1:\d+)$", timeout=30)
         self.s3_url = m.group(1)
+
+    def _launch_dynamodb(self):
+        script = os.path.join(SOURCE_DIR, "runtime", "local", "dynamodb", "dynalite-local.js")
+        if not os.path.isdir(os.path.join(SOURCE_DIR, "node_modules", "dynalite")):
+            raise StackError(f"dynalite is missing: run `npm ci` in {SOURCE_DIR}")
+        node = shutil.which("node")
+        if not node:
+            raise StackError("node is not installed (Debian package nodejs)")
+        self.dynamodb = Proc("dynalite", [node, script], self.base_env(), cwd=SOURCE_DIR)
+
+    def _finish_dynamodb(self):
+        """Waits for dynalite, then creates the function's table with build/dynamodb-table."""
+        m = self.dynamodb.wait_for(r"^dynalite listening on 127\.0\.0\.1:(\d+)$", timeout=60)
+        self.dynamodb_url = f"http://127.0.0.1:{m.group(1)}"
+        tool = subprocess.run([os.path.join(BUILD_DIR, "dynamodb-table"), "--endpoint", self.dynamodb_url,
+                               "--table", self.table], env=self.base_env(), capture_output=True, text=True,
+                              timeout=60)
+        if tool.returncode != 0:
+            raise StackError("dynamodb-table failed:\n" + tool.stdout + tool.stderr)
+
+    def dynamodb_client(self):
+        """botocore's DynamoDB client on the stack's dynalite."""
+        import botocore.session
+        return botocore.session.get_session().create_client(
+            "dynamodb", region_name=REGION, endpoint_url=self.dynamodb_url, aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY)
+
+    def lambda_client(self, secret=SECRET_ACCESS_KEY):
+        """botocore's Lambda client on the gateway's Invoke API (another secret: signatures it refuses)."""
+        import botocore.config
+        import botocore.session
+        return botocore.session.get_session().create_client(
+            "lambda", region_name=REGION, endpoint_url=self.lambda_url, aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=secret, config=botocore.config.Config(retries={"max_attempts": 1}))
 
     def _start_bedrock(self):
         exe = os.path.join(BUILD_DIR, "bedrock-local")
@@ -286,6 +329,10 @@ class Stack:
         env["IMAGEGEN_BUCKET"] = self.bucket
         env["IMAGEGEN_POLICY_DIR"] = self.policy_dir
         env["IMAGEGEN_BEDROCK_REGION"] = self.bedrock_region
+        env.pop("AWS_ENDPOINT_URL_LAMBDA", None)  # the gateway points the function at its own
+        if self.dynamodb_url:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_url
+            env["IMAGEGEN_TABLE"] = self.table
         for name in ("IMAGEGEN_PORT", "IMAGEGEN_TIMEOUT", "IMAGEGEN_FUNCTION_TIMEOUT", "IMAGEGEN_CONCURRENCY",
                      "IMAGEGEN_QUEUE_SIZE", "IMAGEGEN_API_KEYS_FILE", "IMAGEGEN_ROUTES", "IMAGEGEN_STAGE",
                      "IMAGEGEN_ALLOWED_MODELS", "IMAGEGEN_DEFAULT_MODEL"):
@@ -328,10 +375,11 @@ class Stack:
         deadline = time.monotonic() + 5
         while len(self.env_pids()) < self.concurrency and time.monotonic() < deadline:
             time.sleep(0.01)
+        self.lambda_url = self.wait_gateway_json(lambda o: o.get("message") == "lambda invoke api listening")["url"]
 
     def stop(self):
         """Stops every part (gateway first); their exit codes land in self.exit_codes."""
-        for name in ("gateway", "bedrock", "s3_verify", "s3"):
+        for name in ("gateway", "bedrock", "s3_verify", "s3", "dynamodb"):
             proc = getattr(self, name)
             if proc is not None and name not in self.exit_codes:
                 self.exit_codes[name] = proc.stop()
@@ -452,7 +500,7 @@ class Stack:
     def dump(self, tail=80):
         """The last lines of every part, for a failing test's report."""
         parts = []
-        for name in ("gateway", "bedrock", "s3_verify", "s3"):
+        for name in ("gateway", "bedrock", "s3_verify", "s3", "dynamodb"):
             proc = getattr(self, name)
             if proc is not None:
                 parts.append(f"---- {proc.name} ----\n" + "\n".join(proc.lines()[-tail:]))
