@@ -220,10 +220,12 @@ local function read_inputs(variant, values, opts)
           .. how_to_send(name), name)
       end
     else
+      -- An input of one image takes no list, not even of one (its body member holds one image);
+      -- an input of several is always a list, one image given alone included.
       local items, listed = { raw }, false
       if kind_of(raw) == "list" then
         local most = spec.max_count or 1
-        if #raw == 0 or #raw > most then
+        if #raw == 0 or #raw > most or not spec.max_count then
           return nil, nil, problem(400, "invalid_image", most == 1
             and string.format("%s takes one image; got a list of %d", name, #raw)
             or string.format("%s takes 1 to %d images; got %d", name, most, #raw), name)
@@ -259,7 +261,7 @@ local function read_inputs(variant, values, opts)
           return nil, nil, problem(400, "invalid_image", how_to_send(at) .. "; got " .. text.show(item), name)
         end
       end
-      facts[name] = listed and got or got[1]
+      facts[name] = spec.max_count and got or got[1]
     end
   end
   return facts, fetch

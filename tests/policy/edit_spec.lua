@@ -108,6 +108,11 @@ describe("an edit refused for its images", function()
   it("a list where one image goes, or a value that is no image: 400", function()
     refused(h, edit({ task = "upscale-fast", image = { R.image(), R.image({ index = 2 }) } }), 400, "invalid_image",
       { "image takes one image; got a list of 2" })
+    -- a list of one too: the model's body member holds one image, not a list
+    refused(h, edit({ task = "style-transfer", image = R.image(), styleImage = { R.image({ field = "styleImage" }) } }),
+      400, "invalid_image", { "styleImage takes one image; got a list of 1" })
+    refused(h, edit({ task = "upscale-fast", image = { { upload = "uploads/x" } } }), 400, "invalid_image",
+      { "image takes one image; got a list of 1" })
     refused(h, edit({ task = "upscale-fast", image = 42 }), 400, "invalid_image", { "image must be an image as base64" })
     refused(h, edit({ task = "upscale-fast", image = { url = "https://x/y.png" } }), 400, "invalid_image")
   end)
@@ -340,6 +345,21 @@ describe("an edit of an upload", function()
       { field = "image", key = KEY, max_bytes = 5000000, index = 1 },
       { field = "image", key = other, max_bytes = 5000000, index = 3 },
     }, h.fetch(edit({ task = "variation", image = { { upload = KEY }, R.image({ index = 2 }), { upload = other } } })))
+  end)
+
+  it("variation takes an image given alone as a list of one", function()
+    local h = C.harness({ config = function(c)
+      c.allowed_models = { CORE, TITAN }
+      c.allowed_tasks = { "variation" }
+    end })
+    local img = R.image({ format = "jpeg", width = 512, height = 512 })
+    local g = h.plan(edit({ task = "variation", image = img }))
+    assert.are.same({ img.ref }, g.attempts[1].calls[1].body.imageVariationParams.images)
+    assert.are.same({ { field = "image", key = KEY, max_bytes = 5000000 } },
+      h.fetch(edit({ task = "variation", image = { upload = KEY } })))
+    local req = edit({ task = "variation", image = R.uploaded(KEY, { width = 512, height = 512 }) })
+    g = h.admit(req, R.ctx({ fetched = true })).generate
+    assert.are.same({ req.body.image.ref }, g.attempts[1].calls[1].body.imageVariationParams.images)
   end)
 
   it("of another caller is 404 not_found, with nothing fetched", function()
