@@ -14,6 +14,11 @@ query string (the proxy event's queryStringParameters) says what to do:
   mode=headers       answer with headers and multiValueHeaders to merge
   mode=log           write lines=N lines to stdout and stderr, then answer
   mode=probe         exercise the Runtime API's status codes and print what it got as JSON lines
+  mode=record        print {"recorded": event, "requestId", "env"} (the Lambda variables), then answer
+
+An asynchronous invocation's event is its payload as given, so a test scripts it the same way:
+{"queryStringParameters": {"mode": "error"}, ...}. With once=PATH, error and crash fail only
+while PATH does not exist (they create it first), so a retry succeeds.
 
 Command-line flags script the init phase: --init-error, --exit-before-next, --init-sleep S.
 """
@@ -78,7 +83,8 @@ def lambda_environment():
              "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
              "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER", "AWS_REGION", "AWS_DEFAULT_REGION", "TZ",
              "LANG", "PATH", "LD_LIBRARY_PATH", "AWS_ACCESS_KEY_ID", "IMAGEGEN_TEST_MARKER",
-             "AWS_LAMBDA_INITIALIZATION_TYPE", "HOME"]
+             "AWS_LAMBDA_INITIALIZATION_TYPE", "HOME", "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_DYNAMODB",
+             "IMAGEGEN_TABLE"]
     return {n: os.environ.get(n) for n in names}
 
 
@@ -96,9 +102,24 @@ def probe(rt, request_id):
     say({"probe": results, "requestId": request_id})
 
 
+def first_time(q):
+    """False when q names a once=PATH that exists; otherwise creates it (if named) and says True."""
+    path = q.get("once")
+    if not path:
+        return True
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
 def handle(rt, request_id, event):
-    q = event.get("queryStringParameters") or {}
+    q = (event.get("queryStringParameters") if isinstance(event, dict) else None) or {}
     mode = q.get("mode", "echo")
+    if mode in ("error", "crash") and not first_time(q):
+        mode = "echo"
     if mode == "error":
         return rt.error(request_id, q.get("type", "Function.TestError"), "scripted failure")
     if mode == "malformed":
@@ -135,6 +156,8 @@ def handle(rt, request_id, event):
             print(f"stderr line {i} of {request_id}", file=sys.stderr, flush=True)
     if mode == "probe":
         return probe(rt, request_id)
+    if mode == "record":
+        say({"recorded": event, "requestId": request_id, "env": lambda_environment()})
     body = {"event": event, "pid": os.getpid(), "env": lambda_environment(), "requestId": request_id}
     return rt.respond(request_id, answer(200, json.dumps(body)))
 
@@ -161,7 +184,8 @@ def main():
         request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
         say({"invocation": request_id, "deadline": headers.get("Lambda-Runtime-Deadline-Ms"),
              "arn": headers.get("Lambda-Runtime-Invoked-Function-Arn"),
-             "trace": headers.get("Lambda-Runtime-Trace-Id"), "contentType": headers.get("Content-Type")})
+             "trace": headers.get("Lambda-Runtime-Trace-Id"), "contentType": headers.get("Content-Type"),
+             "eventBytes": len(body)})
         handle(rt, request_id, json.loads(body))
 
 

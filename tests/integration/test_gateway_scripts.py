@@ -1,9 +1,11 @@
 """test_gateway_scripts.py - scripts/generate against the whole local stack, and scripts/run-local itself:
-the README's command serving the README's example, its rate-limit switch, its stop, its port check.
+the README's command serving the README's example, its rate-limit switch, its stop, its port check,
+its DynamoDB table and the AWS endpoints it gives the function.
 
 The stack here is the real one: s3rver, bedrock-local and imagegen-gateway running build/bootstrap
 with the policy in runtime/policy, started by stack.py the way scripts/run-local starts it.
 """
+import json
 import os
 import re
 import signal
@@ -15,6 +17,8 @@ import tempfile
 import time
 import unittest
 import urllib.request
+
+import botocore.session
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stack import BUILD_DIR, SOURCE_DIR, Stack, free_port, http_call, run_tests  # noqa: E402
@@ -211,6 +215,37 @@ class RunLocalServes(unittest.TestCase):
                            timeout=120, env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(len(p.stdout.split()), 1)
+
+    def test_the_table_and_the_functions_aws_variables(self):
+        self.start(IMAGEGEN_TABLE="imagegen-scripts-test")
+        log = self.gateway_log()
+        deadline = time.monotonic() + 10
+        pids = []
+        while not pids and time.monotonic() < deadline:
+            with open(log) as f:
+                pids = [json.loads(line)["pid"] for line in f if '"execution environment started"' in line]
+            time.sleep(0.05)
+        self.assertTrue(pids, "no execution environment in " + log)
+        with open(f"/proc/{pids[0]}/environ", "rb") as f:  # what bootstrap was started with
+            env = dict(item.split("=", 1) for item in f.read().decode().split("\0") if "=" in item)
+        self.assertEqual(env["IMAGEGEN_TABLE"], "imagegen-scripts-test")
+        self.assertRegex(env["AWS_ENDPOINT_URL_DYNAMODB"], r"^http://127\.0\.0\.1:\d+$")
+        self.assertRegex(env["AWS_ENDPOINT_URL_LAMBDA"], r"^http://127\.0\.0\.1:\d+$")
+        session = botocore.session.get_session()
+        creds = dict(region_name=env["AWS_REGION"], aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                     aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+        ddb = session.create_client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], **creds)
+        table = ddb.describe_table(TableName="imagegen-scripts-test")["Table"]
+        self.assertEqual(table["TableStatus"], "ACTIVE")
+        self.assertEqual([(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]], [("pk", "HASH"), ("sk", "RANGE")])
+        (gsi,) = table["GlobalSecondaryIndexes"]
+        self.assertEqual((gsi["IndexName"], gsi["Projection"]["ProjectionType"]), ("gsi1", "ALL"))
+        self.assertEqual([(k["AttributeName"], k["KeyType"]) for k in gsi["KeySchema"]],
+                         [("gsi1pk", "HASH"), ("gsi1sk", "RANGE")])
+        # The function's Lambda endpoint answers a signed call for the function (DryRun runs nothing).
+        lam = session.create_client("lambda", endpoint_url=env["AWS_ENDPOINT_URL_LAMBDA"], **creds)
+        r = lam.invoke(FunctionName=env["AWS_LAMBDA_FUNCTION_NAME"], InvocationType="DryRun", Payload=b"{}")
+        self.assertEqual(r["StatusCode"], 204)
 
     def gateway_log(self):
         for root, _dirs, files in os.walk(self.tmp.name):
