@@ -230,8 +230,12 @@ function M.upload_body(result, max_bytes)
   for k, v in pairs(u.fields) do
     if type(k) == "string" and type(v) == "string" then fields[k] = v end
   end
+  -- The runtime gives the policy's expiration as S3 POST policies write it, to the millisecond
+  -- ("2026-11-29T15:15:00.000Z"); the answer says it in whole seconds, as every other expiresAt.
+  local expires = type(u.expires_at) == "string"
+    and (u.expires_at:gsub("^(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d)%.%d+Z$", "%1Z")) or nil
   return {
-    upload = { url = u.url, fields = fields, key = u.key, expiresAt = type(u.expires_at) == "string" and u.expires_at or nil },
+    upload = { url = u.url, fields = fields, key = u.key, expiresAt = expires },
     maxBytes = max_bytes,
   }
 end

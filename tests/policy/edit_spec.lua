@@ -282,6 +282,14 @@ describe("POST /uploads", function()
     assert.are.equal("no-store", out.headers["Cache-Control"])
   end)
 
+  it("says when the form expires in whole seconds, though the runtime signs it to the millisecond", function()
+    local h = C.harness()
+    local req = R.post("/uploads", { contentType = "image/png" })
+    local result = R.presigned(h.admit(req))
+    result.upload.expires_at = "2026-11-29T15:15:00.000Z"
+    assert.are.equal("2026-11-29T15:15:00Z", C.client_body(h.respond(result, req)).upload.expiresAt)
+  end)
+
   it("refuses another content type, none, or another parameter", function()
     local h = C.harness()
     refused(h, R.post("/uploads", { contentType = "image/gif" }), 400, "invalid_parameter",
