@@ -3,12 +3,19 @@
 //
 //   node call.mjs '{"baseURL":"http://127.0.0.1:PORT/v1","apiKey":"KEY","call":"images.generate",
 //                   "params":{"prompt":"...","n":2}}'
+//   node call.mjs '{..., "call":"images.edit", "params":{"image":"/path/a.png","mask":"/path/m.png","prompt":"..."}}'
+//
+// For images.edit, image (a path or a list of paths) and mask (a path) are read from files and
+// sent as the client sends files: one multipart/form-data request.
 //
 // Prints {"ok":true,"result":<the client's parsed answer>} or {"ok":false,"classes":[...],
 // "status":400,"error":{...},"headers":{"retry-after":...}}, where `classes` lists every error
 // class of the client the thrown error is an instance of. Retries are off, so a 429 arrives as
 // it was answered.
+import fs from "node:fs";
+import path from "node:path";
 import OpenAI, {
+  toFile,
   APIError, AuthenticationError, BadRequestError, InternalServerError, NotFoundError,
   PermissionDeniedError, RateLimitError,
 } from "openai";
@@ -25,6 +32,13 @@ async function main() {
   try {
     if (spec.call === "images.generate") {
       result = await client.images.generate(spec.params);
+    } else if (spec.call === "images.edit") {
+      // image (a path or a list of paths) and mask (a path) are sent as files of the form.
+      const file = (p) => toFile(fs.createReadStream(p), path.basename(p), { type: spec.types?.[p] ?? "image/png" });
+      const params = { ...spec.params };
+      params.image = Array.isArray(params.image) ? await Promise.all(params.image.map(file)) : await file(params.image);
+      if (params.mask) params.mask = await file(params.mask);
+      result = await client.images.edit(params);
     } else if (spec.call === "models.list") {
       const ids = [];
       for await (const m of client.models.list()) ids.push(m);
