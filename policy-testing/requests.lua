@@ -142,7 +142,8 @@ local token_count = 0
 -- opts: field ("image"), index (1), source ("inline"; "multipart", "upload"), format ("png"),
 -- width, height (1024), alpha (false), bytes (width x height), content_type, filename, key;
 -- error and message for one the runtime could not use (no tokens then). A PNG with alpha also
--- carries mask_ref and mask_ref_inverted.
+-- carries mask_ref and mask_ref_inverted, and transparent_pixels (opts.transparent_pixels, else
+-- a quarter of its pixels).
 function M.image(opts)
   opts = opts or {}
   local f = {
@@ -167,6 +168,7 @@ function M.image(opts)
   token_count = token_count + 1
   f.ref = string.format("igin:%s:%d:0", M.TOKEN_NONCE, n)
   if f.format == "png" and f.alpha then
+    f.transparent_pixels = opts.transparent_pixels or (f.width * f.height) // 4
     f.mask_ref = string.format("igin:%s:%d:1", M.TOKEN_NONCE, n)
     f.mask_ref_inverted = string.format("igin:%s:%d:2", M.TOKEN_NONCE, n)
   end

@@ -284,6 +284,10 @@ local function check_facts(variant, facts, opts)
           return problem(400, "invalid_image", name .. " must be a PNG with an alpha channel: its transparent pixels "
             .. "mark where to edit; this one has no transparency", name)
         end
+        if by_alpha and f.transparent_pixels == 0 then
+          return problem(400, "invalid_image", name .. " has an alpha channel but no transparent pixel, so it marks "
+            .. "nothing to edit: make the area to edit transparent", name)
+        end
         local other = spec.same_size_as and facts[spec.same_size_as]
         if other and not text.is_array(other) and other.width and (other.width ~= f.width or other.height ~= f.height) then
           return problem(400, "invalid_image", string.format("%s is %s pixels but %s is %s; the %s must have the %s's "

@@ -27,8 +27,10 @@ local STD = { formats = STABILITY_FORMATS, min_side = 64, max_pixels = 9437184, 
 local FAST_UPSCALE = { formats = STABILITY_FORMATS, min_side = 32, max_side = 1536, min_pixels = 1024,
   max_pixels = 1048576 }
 local CREATIVE_UPSCALE = { formats = STABILITY_FORMATS, min_side = 64, min_pixels = 4096, max_pixels = 1048576 }
--- SD3.5 Large image-to-image: 64 px per side; no pixel budget or aspect bound is stated.
-local SD35_IMAGE = { formats = STABILITY_FORMATS, min_side = 64 }
+-- SD3.5 Large image-to-image: 64 px per side; no pixel budget or aspect bound is stated. The
+-- budget is ours, the image services' 9,437,184 pixels: without one, a PNG whose header claims
+-- 65535x65535 pixels on a few bytes would reach the model (docs/models.md).
+local SD35_IMAGE = { formats = STABILITY_FORMATS, min_side = 64, max_pixels = 9437184 }
 -- A Stability mask: an image of the image's size (our rule; Bedrock would resize it).
 local STABILITY_MASK = { formats = STABILITY_FORMATS }
 -- Titan: JPEG or PNG of at most 5 MB; inpainting and outpainting at most 1,408 px on the long side.
@@ -145,6 +147,10 @@ local function mask_or_alpha(task)
     if inputs.mask == nil and not (inputs.image and inputs.image.alpha) then
       return task .. " needs a mask (white where to edit, black where to keep) or an image whose transparent "
         .. "pixels mark where to edit; the image has no alpha channel and no mask was given"
+    end
+    if inputs.mask == nil and inputs.image.transparent_pixels == 0 then
+      return task .. " needs a mask (white where to edit, black where to keep) or an image whose transparent "
+        .. "pixels mark where to edit; the image has an alpha channel but no transparent pixel, and no mask was given"
     end
     return nil
   end

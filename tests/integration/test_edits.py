@@ -528,6 +528,7 @@ class EditsTest(unittest.TestCase):
                 self.assertEqual(r.status, status, r.body[:400])
                 err = r.json()["error"]
                 self.assertTrue(err.get("message"), err)
+                self.assertEqual(err.get("code"), "payload_too_large" if status == 413 else "invalid_body", err)
                 for w in words:
                     self.assertIn(w, err["message"], err)
                 stats = self.stats()

@@ -170,6 +170,15 @@ describe("an edit refused for its task or parameters", function()
       "unknown_parameter", { "\"maskPrompt\" (taken by " .. TITAN })
   end)
 
+  it("refuses an image whose alpha channel marks nothing, with no mask", function()
+    local h = C.harness()
+    refused(h, edit({ task = "inpaint", prompt = "x", image = R.image({ alpha = true, transparent_pixels = 0 }) }), 400,
+      "invalid_image", { "has an alpha channel but no transparent pixel" })
+    refused(h, edit({ task = "erase", image = R.image({ alpha = true, transparent_pixels = 0 }) }), 400,
+      "invalid_image", { "no transparent pixel" })
+    h.plan(edit({ task = "erase", image = R.image({ alpha = true, transparent_pixels = 1 }) }))
+  end)
+
   it("a missing or bad parameter: 400 naming it and its range", function()
     refused(h, edit({ task = "search-replace", image = R.image(), prompt = "a jacket" }), 400, "invalid_prompt",
       { "searchPrompt is required by search-replace" })

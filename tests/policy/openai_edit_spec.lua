@@ -59,6 +59,8 @@ describe("POST /v1/images/edits with a mask", function()
       "invalid_image", "mask", "mask is a JPEG image")
     refused(h, form({ image = file({ width = 1024, height = 1024 }), mask = file({ field = "mask", alpha = true,
       width = 512, height = 512 }), prompt = "x" }), 400, "invalid_image", "mask", "mask is 512x512 pixels but image is 1024x1024")
+    refused(h, form({ image = file(), mask = file({ field = "mask", alpha = true, transparent_pixels = 0 }), prompt = "x" }),
+      400, "invalid_image", "mask", "mask has an alpha channel but no transparent pixel")
   end)
 end)
 

@@ -64,6 +64,7 @@ static void test_json_members_become_facts(void)
     IG_CHECK_EQ_STR(json_string_value(json_object_get(f, "source")), "inline");
     IG_CHECK(json_object_get(f, "error") == NULL);
     IG_CHECK(json_is_string(json_object_get(f, "ref")) && json_is_string(json_object_get(f, "mask_ref")));
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(f, "transparent_pixels")), 40 * 64); /* the left half */
     /* the data URL reads as the same image */
     json_t *m = json_object_get(body, "mask");
     IG_CHECK_EQ_INT(json_integer_value(json_object_get(m, "width")), 80);
@@ -239,7 +240,7 @@ static void test_substitute(void)
 static void test_objects_are_upload_references_only(void)
 {
     json_t *req = request(json_pack("{s:{s:s, s:i, s:i, s:s}, s:{s:s}, s:[{s:s, s:s}]}", "image", "format", "png",
-                                    "width", 64, "height", 64, "ref", "igin:x:0:0", "mask", "upload", "uploads/ab/1.png",
+                                    "width", 64, "height", 64, "ref", "not-a-token", "mask", "upload", "uploads/ab/1.png",
                                     "style", "upload", "uploads/ab/2.png", "other", "x"));
     json_t *fields = json_pack("[s,s,s]", "image", "mask", "style");
     ig_inputs in;

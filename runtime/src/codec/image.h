@@ -4,6 +4,7 @@
 #define IG_IMAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/error.h"
@@ -79,5 +80,9 @@ ig_err ig_image_alpha_mask_bounded(const void *png, size_t len, int inverted, si
                                    ig_buf *out_png, ig_error *err);
 /* The same with max_pixels = IG_IMAGE_MASK_MAX_PIXELS. */
 ig_err ig_image_alpha_mask(const void *png, size_t len, int inverted, ig_buf *out_png, ig_error *err);
+/* How many pixels of a PNG with alpha are transparent (alpha < 128), as the mask would have
+ * them white: an image whose alpha channel marks nothing gives 0. Same errors and budget as
+ * ig_image_alpha_mask_bounded. */
+ig_err ig_image_transparent_pixels(const void *png, size_t len, size_t max_pixels, uint64_t *count, ig_error *err);
 
 #endif

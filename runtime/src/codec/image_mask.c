@@ -225,3 +225,22 @@ ig_err ig_image_alpha_mask(const void *png, size_t len, int inverted, ig_buf *ou
 {
     return ig_image_alpha_mask_bounded(png, len, inverted, IG_IMAGE_MASK_MAX_PIXELS, out_png, err);
 }
+
+ig_err ig_image_transparent_pixels(const void *png, size_t len, size_t max_pixels, uint64_t *count, ig_error *err)
+{
+    static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    *count = 0;
+    if (!png || len < sizeof signature || memcmp(png, signature, sizeof signature) != 0)
+        return ig_error_set(err, IG_ERR_IMAGE, "the image is not a PNG");
+    mask_image m;
+    memset(&m, 0, sizeof m);
+    ig_err e = read_mask(png, len, 0, max_pixels, &m, err);
+    if (e == IG_OK) {
+        size_t n = (size_t)m.width * m.height;
+        for (size_t i = 0; i < n; i++)
+            *count += m.pixels[i] == MASK_EDIT;
+    }
+    free(m.pixels);
+    free(m.row);
+    return e;
+}

@@ -383,7 +383,7 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
         json_object_del(st.req, "raw_body");
         e = e == IG_ERR_TOO_LARGE || e == IG_ERR_INVALID_ARG
                 ? respond_failure(&st, e == IG_ERR_TOO_LARGE ? 413 : 400,
-                                  e == IG_ERR_TOO_LARGE ? "payload_too_large" : "invalid_request", perr.message, 0,
+                                  e == IG_ERR_TOO_LARGE ? "payload_too_large" : "invalid_body", perr.message, 0,
                                   response)
                 : respond_failure(&st, 500, "internal_error", "The request could not be read.", 0, response);
     } else {
