@@ -2,6 +2,7 @@
 #include "handler/inputs.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,9 +104,17 @@ static json_t *add_input(ig_inputs *in, const char *field, size_t index, const c
     token(in, n, KIND_RAW, t, sizeof t);
     json_object_set_new(f, kind_names[KIND_RAW], json_string(t));
     if (info.type == IG_IMAGE_PNG && info.has_alpha) {
-        for (int k = KIND_MASK; k <= KIND_MASK_INVERTED; k++) {
-            token(in, n, k, t, sizeof t);
-            json_object_set_new(f, kind_names[k], json_string(t));
+        /* Whether the alpha channel marks anything: an opaque RGBA image as a mask (or as an
+         * image to inpaint by its transparency) would be a billed call that edits nothing. */
+        uint64_t transparent = 0;
+        ig_error merr;
+        if (ig_image_transparent_pixels(item->data.data, item->data.len, IG_IMAGE_MASK_MAX_PIXELS, &transparent,
+                                        &merr) == IG_OK) {
+            json_object_set_new(f, "transparent_pixels", json_integer((json_int_t)transparent));
+            for (int k = KIND_MASK; k <= KIND_MASK_INVERTED; k++) {
+                token(in, n, k, t, sizeof t);
+                json_object_set_new(f, kind_names[k], json_string(t));
+            }
         }
     }
     return f;
