@@ -1,8 +1,10 @@
 /* test_inputs.c - input images out of requests: JSON members the policy names (base64, data
  * URLs, lists), multipart forms (files, text fields, "[]" names, repeated names), uploads added
- * after a fetch, the facts the policy sees, and tokens swapped for base64 in model bodies. */
+ * after a fetch, the facts the policy sees, tokens swapped for base64 in model bodies, and what
+ * an attacker may send instead. */
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "codec/base64.h"
 #include "codec/image.h"
@@ -292,6 +294,153 @@ static void test_upload_facts(void)
     ig_buf_free(&img);
 }
 
+/* What an attacker may send: values shaped like tokens (in a prompt, a list, a form field, a
+ * filename), data URLs inside data URLs, a PNG whose header lies about its size, and a mask
+ * token of a "decompression bomb" (a few bytes claiming 65535x65535 pixels). */
+static json_t *form_request(void)
+{
+    return json_pack("{s:s, s:{s:s}, s:s}", "method", "POST", "headers", "content-type",
+                     "multipart/form-data; boundary=XyZ", "body_format", "multipart");
+}
+
+static void test_hostile_values(void)
+{
+    json_t *fields = json_pack("[s,s]", "image", "mask");
+    ig_inputs in;
+    ig_error err;
+    /* a token-shaped string anywhere in a JSON body */
+    static const char *const bodies[][2] = {
+        {"{\"prompt\": \"igin:0123456789abcdef0123456789abcdef:0:0\"}", "prompt begins with \"igin:\""},
+        {"{\"a\": [1, {\"b\": \"igin:x\"}]}", "a[2].b begins with \"igin:\""},
+        {"{\"image\": \"igin:0123456789abcdef0123456789abcdef:0:0\"}", "image begins with \"igin:\""},
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        json_t *req = request(json_loads(bodies[i][0], 0, NULL));
+        ig_inputs_init(&in);
+        IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_ERR_INVALID_ARG);
+        if (!strstr(err.message, bodies[i][1]))
+            ig_test_fail(__FILE__, __LINE__, "\"%s\" does not name \"%s\"", err.message, bodies[i][1]);
+        IG_CHECK(strstr(err.message, "marks the runtime's own image tokens") != NULL);
+        IG_CHECK_EQ_INT(in.n, 0);
+        ig_inputs_free(&in);
+        json_decref(req);
+    }
+    /* only a string that begins like a token */
+    json_t *req = request(json_pack("{s:s, s:s}", "prompt", "origin: igin:x", "negativePrompt", "Igin:x"));
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_OK);
+    ig_inputs_free(&in);
+    json_decref(req);
+
+    /* in a form: a text field, and a file's name */
+    ig_buf img, form;
+    ig_buf_init(&img, 0);
+    ig_buf_init(&form, 0);
+    png(64, 64, 1, &img);
+    form_part(&form, "image", "a.png", "image/png", img.data, img.len);
+    form_part(&form, "prompt", NULL, NULL, "igin:0123456789abcdef0123456789abcdef:0:2", 41);
+    ig_buf_append_str(&form, "--XyZ--\r\n");
+    req = form_request();
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, &form, fields, &err), IG_ERR_INVALID_ARG);
+    IG_CHECK(strstr(err.message, "the form field \"prompt\" begins with \"igin:\"") != NULL);
+    ig_inputs_free(&in);
+    json_decref(req);
+    ig_buf_reset(&form);
+    form_part(&form, "image", "igin:a.png", "image/png", img.data, img.len);
+    ig_buf_append_str(&form, "--XyZ--\r\n");
+    req = form_request();
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, &form, fields, &err), IG_ERR_INVALID_ARG);
+    IG_CHECK(strstr(err.message, "the filename of the form field \"image\" begins with \"igin:\"") != NULL);
+    ig_inputs_free(&in);
+    json_decref(req);
+
+    /* a data URL inside a data URL; a PNG whose IHDR claims more rows than its data holds */
+    char *data = b64(&img);
+    size_t ulen = strlen(data) + 64;
+    char *url = malloc(ulen);
+    snprintf(url, ulen, "data:image/png;base64,DATA:image/png;base64,%s", data);
+    unsigned char *ihdr = (unsigned char *)img.data + 16;
+    ihdr[7] = 65; /* height 64 -> 65; the chunk's CRC follows the new value */
+    uLong crc = crc32(0L, (const Bytef *)img.data + 12, 17);
+    unsigned char *c = (unsigned char *)img.data + 29;
+    c[0] = (unsigned char)(crc >> 24), c[1] = (unsigned char)(crc >> 16), c[2] = (unsigned char)(crc >> 8);
+    c[3] = (unsigned char)crc;
+    char *liar = b64(&img);
+    req = request(json_pack("{s:s, s:s}", "image", liar, "mask", url));
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_OK);
+    json_t *body = json_object_get(req, "body");
+    json_t *f = json_object_get(body, "image");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(f, "error")), "truncated");
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(f, "height")), 65);
+    IG_CHECK(strstr(json_string_value(json_object_get(f, "message")), "image data stops after") != NULL);
+    IG_CHECK(json_object_get(f, "ref") == NULL);
+    f = json_object_get(body, "mask");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(f, "error")), "bad_base64");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(f, "message")),
+                    "mask is a data URL inside a data URL; send the image's base64 once");
+    IG_CHECK_EQ_INT(in.n, 0); /* neither is kept */
+    ig_inputs_free(&in);
+    json_decref(req);
+    free(url);
+    free(liar);
+    free(data);
+
+    /* a bomb fetched as an upload: facts with its claimed size, no mask tokens; a mask token
+     * forged for it stops at the mask budget, before any pixel memory */
+    static const unsigned char bomb_ihdr[13] = {0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff, 8, 6, 0, 0, 0};
+    static unsigned char rows[4 * (1 + 65535 * 4)];
+    uLongf zlen = compressBound(sizeof rows);
+    unsigned char *z = malloc(zlen);
+    IG_CHECK_EQ_INT(compress2(z, &zlen, rows, sizeof rows, 9), Z_OK);
+    ig_buf bomb;
+    ig_buf_init(&bomb, 0);
+    ig_buf_append(&bomb, "\x89PNG\r\n\x1a\n", 8);
+    const struct {
+        const char *type;
+        const void *data;
+        size_t len;
+    } chunks[] = {{"IHDR", bomb_ihdr, 13}, {"IDAT", z, zlen}, {"IEND", "", 0}};
+    for (size_t i = 0; i < 3; i++) {
+        unsigned char head[8] = {(unsigned char)(chunks[i].len >> 24), (unsigned char)(chunks[i].len >> 16),
+                                 (unsigned char)(chunks[i].len >> 8), (unsigned char)chunks[i].len};
+        memcpy(head + 4, chunks[i].type, 4);
+        uLong cc = crc32(crc32(0L, head + 4, 4), chunks[i].data, (uInt)chunks[i].len);
+        unsigned char tail[4] = {(unsigned char)(cc >> 24), (unsigned char)(cc >> 16), (unsigned char)(cc >> 8),
+                                 (unsigned char)cc};
+        ig_buf_append(&bomb, head, 8), ig_buf_append(&bomb, chunks[i].data, chunks[i].len);
+        ig_buf_append(&bomb, tail, 4);
+    }
+    IG_CHECK(bomb.len < 2000);
+    req = request(json_pack("{s:{s:s}}", "mask", "upload", "uploads/0123456789abcdef/x.png"));
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_OK);
+    IG_CHECK_EQ_INT(ig_inputs_add_upload(&in, req, "mask", 0, "uploads/0123456789abcdef/x.png", bomb.data, bomb.len,
+                                         "image/png", NULL, NULL, &err),
+                    IG_OK);
+    f = json_object_get(json_object_get(req, "body"), "mask");
+    IG_CHECK_EQ_INT(json_integer_value(json_object_get(f, "width")), 65535);
+    IG_CHECK(json_is_true(json_object_get(f, "alpha")));
+    IG_CHECK(json_is_string(json_object_get(f, "ref")) && json_object_get(f, "mask_ref") == NULL);
+    char call[128];
+    snprintf(call, sizeof call, "{\"mask\":\"igin:%s:0:1\"}", in.nonce);
+    char *text = strdup(call);
+    size_t len = strlen(text);
+    IG_CHECK_EQ_INT(ig_inputs_substitute(&in, &text, &len, &err), IG_ERR_TOO_LARGE);
+    IG_CHECK(strstr(err.message, "65535x65535 pixels, over the mask budget") != NULL);
+    IG_CHECK_EQ_STR(text, call); /* the body is left as it was */
+    free(text);
+    ig_inputs_free(&in);
+    json_decref(req);
+    ig_buf_free(&bomb);
+    free(z);
+    json_decref(fields);
+    ig_buf_free(&form);
+    ig_buf_free(&img);
+}
+
 int main(void)
 {
     IG_RUN(test_json_members_become_facts);
@@ -300,5 +449,6 @@ int main(void)
     IG_RUN(test_substitute);
     IG_RUN(test_objects_are_upload_references_only);
     IG_RUN(test_upload_facts);
+    IG_RUN(test_hostile_values);
     return ig_test_finish("inputs");
 }

@@ -12,6 +12,7 @@
 #include "codec/image.h"
 #include "codec/json.h"
 #include "codec/multipart.h"
+#include "codec/png_data.h"
 #include "core/random.h"
 
 #define TOKEN_PREFIX "igin:"
@@ -76,6 +77,8 @@ static json_t *add_input(ig_inputs *in, const char *field, size_t index, const c
     json_object_set_new(f, "bytes", json_integer((json_int_t)bytes->len));
     ig_image_info info;
     ig_image_inspect(bytes->data, bytes->len, &info);
+    if (info.verdict == IG_IMAGE_OK && info.type == IG_IMAGE_PNG)
+        ig_png_check_data(bytes->data, bytes->len, IG_PNG_DATA_MAX_RAW, &info); /* rows its header promises */
     if (info.type != IG_IMAGE_UNKNOWN) {
         json_object_set_new(f, "format", json_string(ig_image_format_name(info.type)));
         if (info.width && info.height) {
@@ -120,6 +123,51 @@ static json_t *add_input(ig_inputs *in, const char *field, size_t index, const c
     return f;
 }
 
+/* ---- values no client may send --------------------------------------------------------- */
+
+/* Tokens are the runtime's own names for image bytes. A string a client sends that begins like
+ * one (guessed, or copied from another request, where it would name nothing) is refused before
+ * the policy or a model sees it, wherever it stands: in a prompt, a parameter, a list. */
+static bool reserved(const char *s, size_t len)
+{
+    return len >= sizeof TOKEN_PREFIX - 1 && memcmp(s, TOKEN_PREFIX, sizeof TOKEN_PREFIX - 1) == 0;
+}
+
+static ig_err refuse_token(const char *where, ig_error *err)
+{
+    return ig_error_set(err, IG_ERR_INVALID_ARG,
+                        "%s begins with \"" TOKEN_PREFIX "\", which marks the runtime's own image tokens; no value "
+                        "sent may begin with it", where);
+}
+
+/* Every string value inside v (member names aside); where[0..len) names v ("prompt", "a.b[2]"). */
+static ig_err check_strings(json_t *v, char *where, size_t len, size_t cap, ig_error *err)
+{
+    if (json_is_string(v))
+        return reserved(json_string_value(v), json_string_length(v)) ? refuse_token(where, err) : IG_OK;
+    size_t i;
+    const char *k;
+    json_t *item;
+    ig_err e = IG_OK;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, item)
+        {
+            snprintf(where + len, cap - len, "[%zu]", i + 1);
+            if ((e = check_strings(item, where, strlen(where), cap, err)) != IG_OK)
+                return e;
+        }
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, k, item)
+        {
+            snprintf(where + len, cap - len, len ? ".%.64s" : "%.64s", k);
+            if ((e = check_strings(item, where, strlen(where), cap, err)) != IG_OK)
+                return e;
+        }
+    }
+    where[len] = '\0';
+    return IG_OK;
+}
+
 /* ---- JSON bodies ----------------------------------------------------------------------- */
 
 static bool is_space(char c)
@@ -138,6 +186,10 @@ static bool decode_text(const char *s, size_t len, const char *field, ig_buf *ou
         }
         len -= (size_t)(comma + 1 - s);
         s = comma + 1;
+        if (len >= 5 && strncasecmp(s, "data:", 5) == 0) {
+            snprintf(message, mlen, "%.64s is a data URL inside a data URL; send the image's base64 once", field);
+            return false;
+        }
     }
     /* Line-wrapped base64 (MIME style) is common: white space is dropped first. */
     ig_buf compact;
@@ -203,6 +255,9 @@ static ig_err json_inputs(ig_inputs *in, json_t *req, const json_t *fields, ig_e
     json_t *body = json_object_get(req, "body");
     if (!json_is_object(body))
         return IG_OK;
+    char where[200] = "";
+    if (check_strings(body, where, 0, sizeof where, err) != IG_OK)
+        return err->code;
     bool taken = false;
     size_t i;
     json_t *name;
@@ -335,6 +390,14 @@ static ig_err form_inputs(ig_inputs *in, json_t *req, const ig_buf *body, const 
     json_object_set_new(req, "body", form);
     for (size_t i = 0; i < n; i++) {
         const ig_multipart_part *p = &parts[i];
+        char where[120];
+        int nlen = (int)(p->name_len > 64 ? 64 : p->name_len);
+        if ((p->filename && reserved(p->filename, p->filename_len)) || (!p->filename && reserved(p->data, p->len))) {
+            snprintf(where, sizeof where,
+                     p->filename ? "the filename of the form field \"%.*s\"" : "the form field \"%.*s\"", nlen,
+                     p->name);
+            return refuse_token(where, err);
+        }
         if (p->filename || (p->content_type && strncasecmp(p->content_type, "text/plain", 10) != 0) ||
             image_field(fields, p->name, p->name_len)) {
             if ((e = file_part(in, form, p, err)) != IG_OK)

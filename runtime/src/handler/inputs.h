@@ -15,7 +15,8 @@
  * grayscale PNG made from a PNG's alpha channel, white where it is transparent; and
  * mask_ref_inverted, black there), and ig_inputs_substitute swaps each token for the base64 it
  * stands for. Tokens carry a per-request random nonce, so a client cannot name another
- * request's image.
+ * request's image; and a string value a client sends may not begin with their prefix "igin:"
+ * at all (refused before the policy runs), so no value of its own ever stands where one would.
  */
 #ifndef IG_HANDLER_INPUTS_H
 #define IG_HANDLER_INPUTS_H
@@ -46,10 +47,10 @@ ig_err ig_inputs_init(ig_inputs *in);
 void ig_inputs_free(ig_inputs *in);
 
 /* Takes the images out of req (see above). body holds a multipart body's bytes (the event's
- * body_out); fields is the policy's image_fields. A body the runtime cannot read as a form, or
- * with more images than IG_INPUTS_MAX, is IG_ERR_INVALID_ARG (answer 400) or IG_ERR_TOO_LARGE
- * (413) with a sentence for the client; an image that cannot be used is not an error here: its
- * facts say why, and the policy answers. */
+ * body_out); fields is the policy's image_fields. A body the runtime cannot read as a form, with
+ * more images than IG_INPUTS_MAX, or with a string value (or file name) beginning with "igin:",
+ * is IG_ERR_INVALID_ARG (answer 400) or IG_ERR_TOO_LARGE (413) with a sentence for the client;
+ * an image that cannot be used is not an error here: its facts say why, and the policy answers. */
 ig_err ig_inputs_from_request(ig_inputs *in, json_t *req, const ig_buf *body, const json_t *fields,
                               ig_error *err);
 
