@@ -33,6 +33,15 @@ M.FAILURES = {
     message = "the images are too large to return inline; use response_format url or a smaller n" },
   -- the request itself could not be handed to the policy (too large, or nested too deeply)
   payload_too_large = { status = 413, message = "the request is too large" },
+  -- a body the runtime could not read (a multipart form without its boundary, malformed)
+  invalid_body = { status = 400, message = "the request body could not be read" },
+  -- the runtime failed on its own side before any model call (memory, randomness)
+  internal_error = { status = 500, refund = true, message = "the request could not be processed; try again" },
+  -- jobs (jobs.lua): the job store or Lambda's queue could not be reached, an unknown job (or
+  -- another owner's), an Idempotency-Key of another job
+  jobs_unavailable = { status = 503, refund = true, message = "jobs are not available at the moment; try again" },
+  not_found = { status = 404, message = "no job has this id" },
+  idempotency_conflict = { status = 409, message = "this Idempotency-Key names another job" },
   -- the runtime found the plan unusable (a policy bug): the operator must act
   policy_error = { status = 500, refund = true, message = "the request policy failed; see the function's log" },
 }
