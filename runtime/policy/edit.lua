@@ -280,18 +280,24 @@ local function check_facts(variant, facts, opts)
         local by_alpha = spec.alpha or (spec.stability_mask and opts.alpha_masks)
         local p = facts_problem(name, f, by_alpha and { formats = { "png" } } or spec.limits, variant)
         if p then return p end
-        if by_alpha and not (f.alpha and f.mask_ref) then
-          return problem(400, "invalid_image", name .. " must be a PNG with an alpha channel: its transparent pixels "
-            .. "mark where to edit; this one has no transparency", name)
-        end
-        if by_alpha and f.transparent_pixels == 0 then
-          return problem(400, "invalid_image", name .. " has an alpha channel but no transparent pixel, so it marks "
-            .. "nothing to edit: make the area to edit transparent", name)
-        end
+        -- The size first: a mask of another size (a header claiming 65535x65535 pixels on a few
+        -- bytes, say) is answered as such, not by what its alpha channel could not tell.
         local other = spec.same_size_as and facts[spec.same_size_as]
         if other and not text.is_array(other) and other.width and (other.width ~= f.width or other.height ~= f.height) then
           return problem(400, "invalid_image", string.format("%s is %s pixels but %s is %s; the %s must have the %s's "
             .. "size", name, size_name(f), spec.same_size_as, size_name(other), spec.name, spec.same_size_as), name)
+        end
+        if by_alpha and not f.alpha then
+          return problem(400, "invalid_image", name .. " must be a PNG with an alpha channel: its transparent pixels "
+            .. "mark where to edit; this one has no transparency", name)
+        end
+        if by_alpha and not f.mask_ref then
+          return problem(400, "invalid_image", string.format("%s%s has too many pixels for the runtime to read its "
+            .. "transparency as a mask", name, f.width and f.height and " (" .. size_name(f) .. ")" or ""), name)
+        end
+        if by_alpha and f.transparent_pixels == 0 then
+          return problem(400, "invalid_image", name .. " has an alpha channel but no transparent pixel, so it marks "
+            .. "nothing to edit: make the area to edit transparent", name)
         end
         local bytes = math.tointeger(f.bytes) or 0
         if f.source == "inline" or f.source == "multipart" then inline = inline + bytes end

@@ -62,6 +62,22 @@ describe("POST /v1/images/edits with a mask", function()
     refused(h, form({ image = file(), mask = file({ field = "mask", alpha = true, transparent_pixels = 0 }), prompt = "x" }),
       400, "invalid_image", "mask", "mask has an alpha channel but no transparent pixel")
   end)
+
+  -- The runtime gives a PNG with alpha no mask tokens when it cannot read its transparency (a
+  -- header claiming more pixels than the mask budget): its size is named, not "no transparency".
+  it("names the size of a mask whose transparency the runtime could not read", function()
+    local h = C.harness()
+    local function unread(opts)
+      local m = file(opts)
+      m.mask_ref, m.mask_ref_inverted, m.transparent_pixels = nil, nil, nil
+      return m
+    end
+    refused(h, form({ image = file({ width = 64, height = 64 }), mask = unread({ field = "mask", alpha = true,
+      width = 65535, height = 65535 }), prompt = "x" }), 400, "invalid_image", "mask",
+      "mask is 65535x65535 pixels but image is 64x64")
+    refused(h, form({ image = file(), mask = unread({ field = "mask", alpha = true }), prompt = "x" }), 400,
+      "invalid_image", "mask", "mask (1024x1024) has too many pixels for the runtime to read its transparency")
+  end)
 end)
 
 describe("POST /v1/images/edits without a mask", function()
