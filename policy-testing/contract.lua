@@ -215,6 +215,26 @@ function M.shape(req)
   return nil
 end
 
+-- Checks an enqueue (POST /jobs): { generate = a plan, owner, idempotency_key?, retention_s }.
+function M.check_enqueue(a)
+  local e = a.enqueue
+  if type(e) ~= "table" then fail("enqueue is not a table") end
+  M.check_plan({ generate = e.generate })
+  if type(e.owner) ~= "string" or e.owner == "" then fail("enqueue.owner must be a non-empty string") end
+  if e.idempotency_key ~= nil and type(e.idempotency_key) ~= "string" then fail("enqueue.idempotency_key must be a string") end
+  if math.type(e.retention_s) ~= "integer" or e.retention_s < 60 then fail("enqueue.retention_s must be an integer >= 60") end
+  if e.generate.deliver ~= nil and e.generate.deliver ~= "url" then fail("a job's images must be stored (deliver url)") end
+end
+
+-- Checks a job lookup (GET /jobs/{id}): { id, owner, url_ttl }.
+function M.check_job(a)
+  local j = a.job
+  if type(j) ~= "table" or type(j.id) ~= "string" or type(j.owner) ~= "string" or j.owner == "" then
+    fail("job must be {id, owner, url_ttl}")
+  end
+  if math.type(j.url_ttl) ~= "integer" or j.url_ttl < 1 then fail("job.url_ttl must be an integer >= 1") end
+end
+
 -- A loaded policy whose answers are checked against the contract.
 function M.harness(opts)
   local h = loader.load(opts)
@@ -227,6 +247,10 @@ function M.harness(opts)
       M.check_fetch(a, ctx)
     elseif type(a) == "table" and a.presign_post ~= nil then
       M.check_presign_post(a)
+    elseif type(a) == "table" and a.enqueue ~= nil then
+      M.check_enqueue(a)
+    elseif type(a) == "table" and a.job ~= nil then
+      M.check_job(a)
     else
       M.check_answer(a, R.REQUEST_ID, M.shape(req))
     end

@@ -120,7 +120,8 @@ function M.request(method, path, opts)
   return base(method, path, opts)
 end
 
--- opts.fetched: the second admit() of a request whose uploads the runtime has fetched.
+-- opts.fetched: the second admit() of a request whose uploads the runtime has fetched;
+-- opts.jobs: the runtime keeps jobs (it has IMAGEGEN_TABLE).
 function M.ctx(opts)
   return {
     request_id = M.REQUEST_ID,
@@ -129,6 +130,7 @@ function M.ctx(opts)
     function_arn = "arn:aws:lambda:us-east-1:123456789012:function:imagegen",
     now = 1795000000.25,
     fetched = opts and opts.fetched or nil,
+    jobs = opts and opts.jobs or nil,
   }
 end
 

@@ -8,7 +8,9 @@
 -- and answers and errors take OpenAI's shape. A refused request spends no rate-limit tokens.
 -- An edit (edit.lua) that names uploads answers `fetch` first: the runtime reads them and calls
 -- admit() again with ctx.fetched, and only that second call spends tokens. POST /uploads
--- answers `presign_post`, the form the runtime signs and hands to respond().
+-- answers `presign_post`, the form the runtime signs and hands to respond(). POST /jobs (jobs.lua)
+-- checks a generation as /generate-image does and answers `enqueue`; GET /jobs/{id} answers
+-- `job`: the runtime keeps and runs jobs, the policy names their owner and shapes the answers.
 -- Every request leaves one decision log line, which names a caller by its key id, never by a
 -- key or a hash.
 
@@ -28,6 +30,7 @@ local openai = require("openai")
 local keys_module = require("keys")
 local tasks = require("tasks")
 local edit = require("edit")
+local jobs = require("jobs")
 
 local M = {}
 
@@ -302,6 +305,42 @@ function M.new(config)
       expires = settings.uploads.url_ttl } }
   end
 
+  -- Jobs are kept in the runtime's table: without one (ctx.jobs false) the routes say so.
+  local function jobs_refused(req, ctx, base)
+    if ctx.jobs then return nil end
+    return refuse(req, ctx, base, 503, "jobs_unavailable",
+      "jobs are not configured on this deployment (the function has no IMAGEGEN_TABLE); use POST /generate-image")
+  end
+
+  -- POST /jobs: the body of POST /generate-image (edits are not taken as jobs yet), checked and
+  -- charged the same way; the plan goes to the runtime as `enqueue`.
+  function handlers.jobs_create(req, ctx, base)
+    local refused = jobs_refused(req, ctx, base)
+    if refused then return refused end
+    local key, problem = jobs.idempotency_key(req.headers)
+    if problem then return refuse(req, ctx, base, problem.status, problem.code, problem.message) end
+    local p
+    p, problem = validate.generate(req, settings, "/jobs")
+    if not p then return refuse(req, ctx, base, problem.status, problem.code, problem.message) end
+    local answer = generate_checked(req, ctx, base, p, "numberOfImages")
+    if not answer.generate then return answer end
+    answer.generate.deliver = nil -- a job's images are stored, and fetched by URL
+    return { enqueue = { generate = answer.generate, owner = jobs.owner(req.identity), idempotency_key = key,
+      retention_s = jobs.RETENTION_S } }
+  end
+
+  -- GET /jobs/{id}: another owner's job, like an unknown one, is 404 (ids cannot be probed).
+  function handlers.jobs_status(req, ctx, base, _, segments)
+    local refused = jobs_refused(req, ctx, base)
+    if refused then return refused end
+    local id = segments[1]
+    if not jobs.id_valid(id) then
+      return refuse(req, ctx, base, 404, "not_found", "no job has the id " .. text.show(id or ""))
+    end
+    log_decision(req, 200, "job_status", { job = id })
+    return { job = { id = id, owner = jobs.owner(req.identity), url_ttl = settings.storage.url_ttl } }
+  end
+
   -- The caller of an OpenAI-compatible route, by its bearer key: nil when it may go on (the
   -- request's identity then names the key), else the 401 answer.
   local function authenticate(req, ctx, base)
@@ -363,9 +402,10 @@ function M.new(config)
 
   local function admit(req, ctx)
     req, ctx = req or {}, ctx or {}
-    ctx = { request_id = ctx.request_id or req.request_id, fetched = ctx.fetched == true }
+    ctx = { request_id = ctx.request_id or req.request_id, fetched = ctx.fetched == true, jobs = ctx.jobs == true }
     local base = cors:headers((req.headers or {}).origin)
-    local route = type(req.path) == "string" and routes.find(req.path) or nil
+    local route, segments
+    if type(req.path) == "string" then route, segments = routes.find(req.path) end
     ctx.openai = (route and route.api == "openai")
       or (route == nil and type(req.path) == "string" and req.path:sub(1, #routes.OPENAI_PREFIX) == routes.OPENAI_PREFIX)
     if not route then
@@ -381,7 +421,32 @@ function M.new(config)
         "%s does not answer %s; allowed methods: %s", route.path, text.show(tostring(req.method)), allow),
         { Allow = allow })
     end
-    return handlers[route.handler](req, ctx, base, route)
+    return handlers[route.handler](req, ctx, base, route, segments)
+  end
+
+  -- The answers of POST /jobs and GET /jobs/{id}; a job's result takes /generate-image's shape.
+  local function jobs_answer(result, req, base, context, limit_headers)
+    local job = type(result.job) == "table" and result.job or nil
+    if result.ok == true and job and type(job.id) == "string" then
+      if result.jobs == "create" then
+        if result.repeated ~= true then imagegen.metric("JobsQueued", 1, "Count") end
+        return respond.json(202, jobs.created_body(job, req), base, limit_headers)
+      end
+      local success = function(r)
+        local c = type(r.context) == "table" and r.context or {}
+        local body = respond.success_body(r, c)
+        body.requestId = nil
+        return body
+      end
+      local failure = function(r) return respond.failure(r, false) end
+      return respond.json(200, jobs.status_body(job, req, success, failure), base)
+    end
+    local f = respond.failure(result, false)
+    if f.refund and result.jobs == "create" and limiter and rl.refund_on_failure and type(context.ratelimit) == "table" then
+      limiter:refund(context.ratelimit.key, context.ratelimit.cost)
+    end
+    imagegen.log(f.status >= 500 and "error" or "info", "job request failed", { code = f.code, status = f.status })
+    return respond.error(f.status, f.code, f.message, result.request_id or req.request_id, base)
   end
 
   local function respond_to(result, req)
@@ -393,6 +458,7 @@ function M.new(config)
     local path = type(req.path) == "string" and req.path or ""
     local as_openai = context.api == "openai" or path:sub(1, #routes.OPENAI_PREFIX) == routes.OPENAI_PREFIX
 
+    if result.jobs ~= nil then return jobs_answer(result, req, base, context, limit_headers) end
     local f
     if result.ok == true and result.upload ~= nil then
       -- POST /uploads: the form the runtime signed

@@ -251,7 +251,9 @@ function M.json_object(req, route, example)
 end
 
 -- The client's raw values: { values = {name -> raw}, from = "query"|"json" } or a problem.
-function M.read(req)
+-- `route` (default "/generate-image") is the path its messages name.
+function M.read(req, route)
+  route = route or "/generate-image"
   local query = req.query or {}
   local multi = req.multi_query or {}
   if req.method == "GET" then
@@ -279,10 +281,10 @@ function M.read(req)
   local q = first_keys(query, always, 1)
   if #q > 0 then
     return nil, problem(400, "invalid_parameter", string.format(
-      "POST /generate-image takes its parameters from the JSON body, not the query string; move %s into the body",
-      text.show(tostring(q[1]))))
+      "POST %s takes its parameters from the JSON body, not the query string; move %s into the body",
+      route, text.show(tostring(q[1]))))
   end
-  local _, bad = M.json_object(req, "/generate-image")
+  local _, bad = M.json_object(req, route)
   if bad then return nil, bad end
   local p = unknown_problem(req.body)
   if p then return nil, p end
@@ -449,8 +451,8 @@ end
 -- Checks a request's parameters against the model it names (or the default model). Returns
 -- the checked values of M.check, plus `input` = { values, from } (the client's values, so the
 -- plan can check them against fallback models), or nil and a problem { status, code, message }.
-function M.generate(req, settings)
-  local input, p = M.read(req)
+function M.generate(req, settings, route)
+  local input, p = M.read(req, route)
   if not input then return nil, p end
   local from, values = input.from, {}
   for k, v in pairs(input.values) do

@@ -65,9 +65,39 @@ static void test_config_from_env(void)
     unsetenv("IMAGEGEN_SSE");
 }
 
+static void test_config_jobs(void)
+{
+    ig_handler_config c;
+    ig_error err;
+    setenv("IMAGEGEN_BUCKET", "images-bucket", 1);
+    unsetenv("IMAGEGEN_TABLE");
+    unsetenv("IMAGEGEN_JOB_TIMEOUT_S");
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_OK);
+    IG_CHECK_EQ_STR(c.table, ""); /* no table: no jobs, and nothing else changes */
+    IG_CHECK_EQ_INT(c.job_timeout_s, 22500);
+    setenv("IMAGEGEN_TABLE", "imagegen-jobs", 1);
+    setenv("AWS_LAMBDA_FUNCTION_NAME", "imagegen", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_OK);
+    IG_CHECK_EQ_STR(c.table, "imagegen-jobs");
+    IG_CHECK_EQ_STR(c.function_name, "imagegen");
+    setenv("IMAGEGEN_TABLE", "bad table", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    IG_CHECK(strstr(err.message, "IMAGEGEN_TABLE") != NULL);
+    setenv("IMAGEGEN_TABLE", "ab", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    setenv("IMAGEGEN_TABLE", "imagegen-jobs", 1);
+    setenv("IMAGEGEN_JOB_TIMEOUT_S", "59", 1);
+    IG_CHECK_EQ_INT(ig_handler_config_from_env(&c, &err), IG_ERR_CONFIG);
+    IG_CHECK(strstr(err.message, "IMAGEGEN_JOB_TIMEOUT_S") != NULL);
+    unsetenv("IMAGEGEN_JOB_TIMEOUT_S");
+    unsetenv("IMAGEGEN_TABLE");
+    unsetenv("AWS_LAMBDA_FUNCTION_NAME");
+}
+
 int main(void)
 {
     IG_RUN(test_emf_record);
     IG_RUN(test_config_from_env);
+    IG_RUN(test_config_jobs);
     return ig_test_finish("handler");
 }

@@ -52,6 +52,26 @@ static ig_err env_str(const char *name, char *out, size_t outlen, const char *df
     return IG_OK;
 }
 
+/* Jobs: the table (optional: without it /jobs says jobs are not configured), the function's own
+ * name to invoke, and how long a job may take from acceptance (Lambda's maximum event age, 6 h
+ * by default, plus its longest run, 15 min). */
+static ig_err jobs_from_env(ig_handler_config *c, ig_error *err)
+{
+    ig_err e;
+    if ((e = env_str("IMAGEGEN_TABLE", c->table, sizeof c->table, "", err)) ||
+        (e = env_str("AWS_LAMBDA_FUNCTION_NAME", c->function_name, sizeof c->function_name, "", err)))
+        return e;
+    for (const char *t = c->table; *t; t++)
+        if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') || *t == '_' ||
+              *t == '-' || *t == '.' || *t == ':' || *t == '/'))
+            return ig_error_set(err, IG_ERR_CONFIG,
+                                "IMAGEGEN_TABLE \"%.70s\" is not a DynamoDB table name or ARN", c->table);
+    if (c->table[0] && strlen(c->table) < 3)
+        return ig_error_set(err, IG_ERR_CONFIG, "IMAGEGEN_TABLE \"%s\" is shorter than 3 characters", c->table);
+    c->job_timeout_s = 22500;
+    return ig_env_int("IMAGEGEN_JOB_TIMEOUT_S", 60, 86400, &c->job_timeout_s, err);
+}
+
 ig_err ig_handler_config_from_env(ig_handler_config *c, ig_error *err)
 {
     memset(c, 0, sizeof *c);
@@ -86,5 +106,5 @@ ig_err ig_handler_config_from_env(ig_handler_config *c, ig_error *err)
         (e = ig_env_int("IMAGEGEN_UPLOAD_RESERVE_MS", 0, 600000, &c->upload_reserve_ms, err)) ||
         (e = ig_env_int("IMAGEGEN_REQUEST_BUDGET_MS", 1000, 900000, &c->budget_ms, err)))
         return e;
-    return IG_OK;
+    return jobs_from_env(c, err);
 }

@@ -15,6 +15,10 @@ typedef struct {
     int64_t margin_ms;           /* IMAGEGEN_TIMEOUT_MARGIN_MS: answer this long before the deadline */
     int64_t upload_reserve_ms;   /* IMAGEGEN_UPLOAD_RESERVE_MS: kept free for S3 after the model */
     int64_t budget_ms;           /* IMAGEGEN_REQUEST_BUDGET_MS: at most this long per request */
+    char table[256];             /* IMAGEGEN_TABLE: the DynamoDB table of jobs; "" = no jobs */
+    char function_name[256];     /* AWS_LAMBDA_FUNCTION_NAME: the function a job's worker runs in */
+    int64_t job_timeout_s;       /* IMAGEGEN_JOB_TIMEOUT_S: a job not done this long after it was
+                                  * accepted reads as failed (timeout) */
 } ig_handler_config;
 
 ig_err ig_handler_config_from_env(ig_handler_config *c, ig_error *err);

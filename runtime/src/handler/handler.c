@@ -20,8 +20,10 @@
 #include "handler/config.h"
 #include "handler/generate.h"
 #include "handler/inputs.h"
+#include "handler/jobs.h"
 #include "handler/metrics.h"
 #include "handler/plan.h"
+#include "handler/worker.h"
 #include "lua/host.h"
 
 struct ig_handler {
@@ -31,6 +33,7 @@ struct ig_handler {
     int aws_ready;
     ig_s3 *s3;
     ig_bedrock *bedrock;
+    ig_jobs *jobs;           /* NULL without IMAGEGEN_TABLE */
 };
 
 /* The per-invocation state. */
@@ -71,6 +74,8 @@ ig_handler *ig_handler_new(ig_error *err)
     h->bedrock = ig_bedrock_new_in(&h->aws, h->cfg.bedrock_region, err);
     if (!h->bedrock)
         goto fail;
+    if (h->cfg.table[0] && !(h->jobs = ig_jobs_new(&h->aws, &h->cfg, err)))
+        goto fail;
     return h;
 fail:
     ig_handler_free(h);
@@ -81,6 +86,7 @@ void ig_handler_free(ig_handler *h)
 {
     if (!h)
         return;
+    ig_jobs_free(h->jobs);
     ig_bedrock_free(h->bedrock);
     ig_s3_free(h->s3);
     if (h->aws_ready)
@@ -105,6 +111,7 @@ static json_t *ctx_json(const ig_invocation_state *st)
     json_object_set_new(c, "remaining_ms", json_integer(ig_remaining_ms(st->deadline_ms)));
     json_object_set_new(c, "function_arn", jstr(st->ctx->function_arn));
     json_object_set_new(c, "now", json_real((double)ig_now_ms() / 1000.0));
+    json_object_set_new(c, "jobs", json_boolean(st->h->jobs != NULL));
     return c;
 }
 
@@ -129,7 +136,7 @@ static ig_err respond(ig_invocation_state *st, json_t *result, json_t *payloads,
         json_t *status = json_object_get(result, "status");
         if (json_is_integer(status))
             st->status = (int)json_integer_value(status);
-        if (json_is_true(json_object_get(result, "ok")))
+        if (json_is_true(json_object_get(result, "ok")) && !json_is_integer(status))
             st->status = 200;
         return IG_OK;
     }
@@ -276,6 +283,45 @@ static ig_err run_presign_post(ig_invocation_state *st, json_t *spec, ig_buf *ou
     return e;
 }
 
+/* ---- jobs: POST /jobs (enqueue) and GET /jobs/{id} (job) -------------------------------- */
+
+static ig_err run_jobs(ig_invocation_state *st, json_t *answer, ig_buf *out)
+{
+    if (!st->h->jobs)
+        return respond_failure(st, 503, "jobs_unavailable",
+                               "Jobs are not configured: the function has no IMAGEGEN_TABLE.", 0, out);
+    json_t *enqueue = json_object_get(answer, "enqueue");
+    json_t *r = enqueue ? ig_jobs_create(st->h->jobs, enqueue, st->deadline_ms)
+                        : ig_jobs_status(st->h->jobs, st->h->s3, json_object_get(answer, "job"), st->deadline_ms);
+    json_object_set_new(r, "request_id", jstr(st->ctx->request_id));
+    const char *code = ig_json_str(r, "code");
+    st->outcome = code ? (enqueue ? "job_refused" : "job_unreadable") : enqueue ? "job_queued" : "job_status";
+    if (code && !strcmp(code, "not_found"))
+        st->outcome = "not_found";
+    ig_err e = respond(st, r, NULL, out);
+    json_decref(r);
+    return e;
+}
+
+/* The asynchronous event of a job (worker.h): no API Gateway event, no client waiting. */
+static ig_err serve_job_event(ig_invocation_state *st, const char *id, ig_buf *response, ig_error *err)
+{
+    if (!st->h->jobs) {
+        ig_log(IG_LOG_ERROR, "a job event came but jobs are not configured (IMAGEGEN_TABLE)",
+               json_pack("{s:s}", "jobId", id));
+        st->outcome = "jobs_unavailable";
+        ig_buf_reset(response);
+        static const char note[] = "{\"status\":\"jobs are not configured\"}";
+        ig_buf_append(response, note, sizeof note - 1);
+        return IG_OK;
+    }
+    int64_t lambda_deadline = st->ctx->deadline_ms > 0 ? st->ctx->deadline_ms : ig_now_ms() + st->h->cfg.budget_ms;
+    ig_generate_env env = {.bedrock = st->h->bedrock, .s3 = st->h->s3, .cfg = &st->h->cfg,
+                           .deadline_ms = lambda_deadline - st->h->cfg.margin_ms, .metrics = &st->metrics};
+    return ig_worker_run(st->h->jobs, &env, id, st->ctx->request_id ? st->ctx->request_id : "", response,
+                         &st->outcome, err);
+}
+
 /* ---- admit ----------------------------------------------------------------------------- */
 
 static ig_err admit(ig_invocation_state *st, bool fetched, json_t **answer, ig_error *perr)
@@ -328,6 +374,8 @@ static ig_err serve(ig_invocation_state *st, ig_buf *response)
         e = respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, response);
     } else if (json_object_get(answer, "generate")) {
         e = run_plan(st, json_object_get(answer, "generate"), response);
+    } else if (json_object_get(answer, "enqueue") || json_object_get(answer, "job")) {
+        e = run_jobs(st, answer, response);
     } else if (json_object_get(answer, "presign_post")) {
         e = run_presign_post(st, json_object_get(answer, "presign_post"), response);
     } else if (ig_response_from_answer(answer, response, &perr) == IG_OK) {
@@ -344,6 +392,28 @@ static ig_err serve(ig_invocation_state *st, ig_buf *response)
 }
 
 /* ---- one invocation -------------------------------------------------------------------- */
+
+/* Metrics, the summary line, and the invocation's error when it has one. */
+static ig_err finish(ig_invocation_state *st, double t0, ig_err e, const ig_error *perr, ig_error *err)
+{
+    ig_handler *h = st->h;
+    ig_policy_set_deadline(h->policy, 0);
+    st->metrics.total_ms = (ig_mono_s() - t0) * 1000.0;
+    json_t *policy_metrics = ig_policy_take_metrics(h->policy);
+    ig_metrics_emit(&st->metrics, h->cfg.metrics_namespace, st->outcome, policy_metrics, st->ctx->request_id);
+    json_decref(policy_metrics);
+    ig_log(IG_LOG_INFO, st->req ? "request complete" : "job invocation complete",
+           json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:f}", "method", ig_json_str_or_empty(st->req, "method"), "path",
+                     ig_json_str_or_empty(st->req, "path"), "apiRequestId", ig_json_str_or_empty(st->req, "request_id"),
+                     "status", st->status, "outcome", st->outcome, "images", st->metrics.images,
+                     "durationMs", st->metrics.total_ms));
+    json_decref(st->req);
+    if (e == IG_ERR_AWS && perr->message[0])
+        return ig_error_set(err, e, "%s", perr->message);
+    if (e != IG_OK)
+        return ig_error_set(err, e, "no response could be built: %s", ig_strerror(e));
+    return IG_OK;
+}
 
 ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_invoke_ctx *ctx,
                          ig_buf *response, ig_error *err)
@@ -362,6 +432,11 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
     ig_error perr;
     ig_error_clear(&perr);
     ig_err e;
+    char job_id[IG_JOB_ID_LEN + 1];
+    if (ig_worker_event(event, len, job_id)) {
+        e = serve_job_event(&st, job_id, response, &perr);
+        return finish(&st, t0, e, &perr, err);
+    }
     ig_buf body;
     ig_buf_init(&body, IG_EVENT_BODY_MAX);
     if (ig_inputs_init(&st.inputs) != IG_OK) {
@@ -391,18 +466,5 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
     }
     ig_buf_free(&body);
     ig_inputs_free(&st.inputs);
-    ig_policy_set_deadline(h->policy, 0);
-    st.metrics.total_ms = (ig_mono_s() - t0) * 1000.0;
-    json_t *policy_metrics = ig_policy_take_metrics(h->policy);
-    ig_metrics_emit(&st.metrics, h->cfg.metrics_namespace, st.outcome, policy_metrics, ctx->request_id);
-    json_decref(policy_metrics);
-    ig_log(IG_LOG_INFO, "request complete",
-           json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:f}", "method", ig_json_str_or_empty(st.req, "method"), "path",
-                     ig_json_str_or_empty(st.req, "path"), "apiRequestId", ig_json_str_or_empty(st.req, "request_id"),
-                     "status", st.status, "outcome", st.outcome, "images", st.metrics.images,
-                     "durationMs", st.metrics.total_ms));
-    json_decref(st.req);
-    if (e != IG_OK)
-        return ig_error_set(err, e, "no response could be built: %s", ig_strerror(e));
-    return IG_OK;
+    return finish(&st, t0, e, &perr, err);
 }
