@@ -25,7 +25,9 @@ class JobsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.policy = policy_with("c.rate_limit.enabled = false")
+        # A request may take 2.5 s (as API Gateway's 29 s, scaled down); a job the function's 20 s.
         cls.st = Stack(policy_dir=cls.policy, function_timeout=20, timeout=25,
+                       env={"IMAGEGEN_REQUEST_BUDGET_MS": "2500", "IMAGEGEN_UPLOAD_RESERVE_MS": "500"},
                        gateway_args=["--async-retry-delay", "0.2"],
                        api_keys=[{"id": "k-alice", "value": ALICE, "name": "alice"},
                                  {"id": "k-bob", "value": BOB, "name": "bob"}]).start()
@@ -102,6 +104,18 @@ class JobsTest(unittest.TestCase):
         self.assertEqual(set(done["error"]), {"code", "message"})
         self.assertEqual(done["error"]["code"], "content_filtered")
         self.assertNotIn("result", done)
+
+    def test_a_model_slower_than_the_request_budget_times_out_synchronously_but_not_as_a_job(self):
+        self.assertEqual(self.st.bedrock_control("POST", "faults", {"latency_ms": 3500})[0], 200)
+        sync = self.st.request("POST", "/generate-image", BODY,
+                               headers={"x-api-key": ALICE, "Content-Type": "application/json"})
+        self.assertEqual(sync.status, 504, sync.body)
+        self.assertEqual(sync.json()["error"]["code"], "timeout")  # the function's answer, not the gateway's
+        r = self.post_job()
+        self.assertEqual(r.status, 202, r.body)
+        done = self.poll(r.json()["id"])
+        self.assertEqual(done["status"], "succeeded", done)
+        self.assertEqual(len(done["result"]["images"]), 1)
 
     # ---- idempotency and owners ----
 
