@@ -1,6 +1,6 @@
 """Jobs end to end on the local stack (dynalite as DynamoDB, the gateway's Invoke API as Lambda's
 asynchronous queue, the real bootstrap as API and worker): POST /jobs, polling GET /jobs/{id},
-idempotency, owners, a worker killed mid-job, and the routes without a table."""
+idempotency, owners, a worker killed mid-job, DynamoDB stopped, and the routes without a table."""
 import os
 import secrets
 import signal
@@ -177,6 +177,24 @@ class JobsTest(unittest.TestCase):
         self.assertEqual(runs[0]["requestId"], runs[1]["requestId"])
         attempts = [o for o in self.st.gateway_json("async invocation") if o.get("requestId") == runs[0]["requestId"]]
         self.assertEqual([(o["attempt"], o["outcome"]) for o in attempts][:2], [(1, "error"), (2, "success")])
+
+
+class JobsStoreDownTest(unittest.TestCase):
+    def test_with_dynamodb_stopped_jobs_answer_503_and_the_rest_serves(self):
+        with Stack(function_timeout=20, timeout=25, policy_dir=policy_with("c.rate_limit.enabled = false")) as st:
+            h = {"Content-Type": "application/json"}
+            r = st.request("POST", "/jobs", BODY, headers=h)
+            self.assertEqual(r.status, 202, r.body)
+            job_id = r.json()["id"]
+            pids = st.env_pids()
+            st.exit_codes["dynamodb"] = st.dynamodb.stop()
+            for method, path, body in (("POST", "/jobs", BODY), ("GET", "/jobs/" + job_id, None)):
+                r = st.request(method, path, body, headers=h)
+                self.assertEqual(r.status, 503, r.body)
+                self.assertEqual(r.json()["error"]["code"], "jobs_unavailable")
+            self.assertEqual(st.request("POST", "/generate-image", BODY, headers=h).status, 200)
+            self.assertEqual(st.env_pids(), pids)  # no environment crashed or was replaced
+            self.assertEqual(st.stop().get("gateway"), 0)
 
 
 class JobsWithoutTableTest(unittest.TestCase):
