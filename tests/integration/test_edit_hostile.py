@@ -348,14 +348,18 @@ class HostileEditsTest(unittest.TestCase):
                                "negativePrompt": TOKEN_SHAPE % (nonce, 1)},
             "searchPrompt": {"task": "search-replace", "image": image, "prompt": "x", "searchPrompt": "igin:"},
             "stylePreset[1]": {"task": "inpaint", "image": image, "prompt": "x", "stylePreset": [token]},
-            "image": {"task": "upscale-fast", "image": token},
-            "image.upload": {"task": "upscale-fast", "image": {"upload": token}},
-            "mask[1]": {"task": "inpaint", "image": image, "prompt": "x", "mask": [TOKEN_SHAPE % (nonce, 2)]},
+            "options.nested[2].deep": {"task": "inpaint", "image": image, "prompt": "x",
+                                       "options": {"nested": [1, {"deep": token}]}},
         }
         for where, body in bodies.items():
             with self.subTest(where):
                 self.refused(body, 400, "invalid_body", where + ' begins with "igin:"',
                              "the runtime's own image tokens")
+        # A member that holds images reads a token as what it is: no image, no upload of this caller.
+        self.refused({"task": "upscale-fast", "image": token}, 400, "invalid_image", "image is not valid base64")
+        self.refused({"task": "upscale-fast", "image": {"upload": token}}, 404, "not_found", "image: no upload")
+        self.refused({"task": "inpaint", "image": image, "prompt": "x", "mask": [TOKEN_SHAPE % (nonce, 2)]}, 400,
+                     "invalid_image", "mask takes one image")
         self.form_refused(self.form([("image", rgba_with_hole(), "a.png"), ("prompt", token.encode(), None)]), 400,
                           "invalid_body", 'the form field "prompt" begins with "igin:"')
         self.form_refused(self.form([("image", rgba_with_hole(), token + ".png"), ("prompt", b"x", None)]), 400,

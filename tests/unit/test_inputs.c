@@ -312,7 +312,6 @@ static void test_hostile_values(void)
     static const char *const bodies[][2] = {
         {"{\"prompt\": \"igin:0123456789abcdef0123456789abcdef:0:0\"}", "prompt begins with \"igin:\""},
         {"{\"a\": [1, {\"b\": \"igin:x\"}]}", "a[2].b begins with \"igin:\""},
-        {"{\"image\": \"igin:0123456789abcdef0123456789abcdef:0:0\"}", "image begins with \"igin:\""},
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         json_t *req = request(json_loads(bodies[i][0], 0, NULL));
@@ -325,10 +324,17 @@ static void test_hostile_values(void)
         ig_inputs_free(&in);
         json_decref(req);
     }
-    /* only a string that begins like a token */
-    json_t *req = request(json_pack("{s:s, s:s}", "prompt", "origin: igin:x", "negativePrompt", "Igin:x"));
+    /* only a string that begins like a token; in an image member it is read as an image */
+    json_t *req = request(json_pack("{s:s, s:s, s:s, s:{s:s}}", "prompt", "origin: igin:x", "negativePrompt",
+                                    "Igin:x", "image", "igin:0123456789abcdef0123456789abcdef:0:0", "mask",
+                                    "ref", "igin:0123456789abcdef0123456789abcdef:0:1"));
     ig_inputs_init(&in);
     IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_OK);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(json_object_get(req, "body"), "image"), "error")),
+                    "bad_base64");
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(json_object_get(req, "body"), "mask"), "error")),
+                    "not_image");
+    IG_CHECK_EQ_INT(in.n, 0);
     ig_inputs_free(&in);
     json_decref(req);
 

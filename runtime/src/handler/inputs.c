@@ -127,7 +127,9 @@ static json_t *add_input(ig_inputs *in, const char *field, size_t index, const c
 
 /* Tokens are the runtime's own names for image bytes. A string a client sends that begins like
  * one (guessed, or copied from another request, where it would name nothing) is refused before
- * the policy or a model sees it, wherever it stands: in a prompt, a parameter, a list. */
+ * the policy or a model sees it, wherever it stands: in a prompt, a parameter, a list, a form's
+ * text field or file name. (A member that holds images is read as one: such a string there is
+ * not base64, and an object there not an upload reference.) */
 static bool reserved(const char *s, size_t len)
 {
     return len >= sizeof TOKEN_PREFIX - 1 && memcmp(s, TOKEN_PREFIX, sizeof TOKEN_PREFIX - 1) == 0;
@@ -165,6 +167,30 @@ static ig_err check_strings(json_t *v, char *where, size_t len, size_t cap, ig_e
         }
     }
     where[len] = '\0';
+    return IG_OK;
+}
+
+/* The members of a JSON body but those the policy's image_fields names: those hold images or
+ * {"upload": key}, and are read (and refused, as facts) as such. */
+static ig_err check_members(json_t *body, const json_t *fields, ig_error *err)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v)
+    {
+        size_t i;
+        json_t *f;
+        bool image = false;
+        json_array_foreach(fields, i, f)
+        {
+            const char *name = json_string_value(f);
+            image = image || (name && strcmp(name, k) == 0);
+        }
+        char where[200];
+        snprintf(where, sizeof where, "%.64s", k);
+        if (!image && check_strings(v, where, strlen(where), sizeof where, err) != IG_OK)
+            return err->code;
+    }
     return IG_OK;
 }
 
@@ -255,8 +281,7 @@ static ig_err json_inputs(ig_inputs *in, json_t *req, const json_t *fields, ig_e
     json_t *body = json_object_get(req, "body");
     if (!json_is_object(body))
         return IG_OK;
-    char where[200] = "";
-    if (check_strings(body, where, 0, sizeof where, err) != IG_OK)
+    if (check_members(body, fields, err) != IG_OK)
         return err->code;
     bool taken = false;
     size_t i;
