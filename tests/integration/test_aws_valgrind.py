@@ -1,5 +1,6 @@
-"""test_aws_valgrind.py - 1,000 rounds of sign, put (to s3rver) and presign under valgrind: any
-definitely or indirectly lost block fails the test. In the sanitizer build valgrind cannot run
+"""test_aws_valgrind.py - 1,000 rounds of sign, put (to s3rver) and presign under valgrind, with
+the S3 work of the edits every fourth round (an upload fetched with GetObject, past its cap and
+absent; a presigned POST form): any definitely or indirectly lost block fails the test. In the sanitizer build valgrind cannot run
 (ASan and valgrind do not mix), so the rounds run under ASan's own leak checker instead."""
 
 import json

@@ -1,6 +1,10 @@
 """The warm loop of bootstrap under Valgrind memcheck, through the whole local stack: generations
-(one and several images), refusals, policy answers and a model failure, then a clean exit. Any
-memory error, or any definitely or indirectly lost block, fails the test.
+(one and several images), refusals, policy answers and a model failure, then every input path of
+the edits twice (support_edits.py: an inline image, an inline mask, an OpenAI form with a mask
+made through libpng and one without, an upload fetched from S3 by its key, POST /uploads, and
+the refusals: bad base64, a truncated PNG, a PNG whose header lies, a malformed form, a form
+without a boundary, a token in a prompt, another owner's upload, an absent one), then a clean
+exit. Any memory error, or any definitely or indirectly lost block, fails the test.
 
 Valgrind and AddressSanitizer cannot run together: in the sanitizer build this test says so and
 checks nothing (that build runs the same paths under ASan and LeakSanitizer instead)."""
@@ -17,6 +21,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import stack  # noqa: E402
 from policy_copy import policy_with  # noqa: E402
 from stack import Stack, run_tests  # noqa: E402
+from support_edits import edit_requests, upload  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 
@@ -51,6 +56,15 @@ class ValgrindWarmLoopTest(unittest.TestCase):
             r = st.request("GET", "/generate-image?prompt=throttled&width=512&height=512", timeout=120)
             self.assertEqual(r.status, 429, r.body)
             st.bedrock_control("POST", "faults", {"throttle": None})
+            # The edits: small images, each request twice (Valgrind is slow).
+            good, bad = edit_requests(upload(st.api_url))
+            for _ in range(2):
+                for name, method, path, body, headers in good:
+                    r = st.request(method, path, body, headers, timeout=120)
+                    self.assertEqual(r.status, 200, (name, r.body[:300]))
+                for name, method, path, body, headers in bad:
+                    r = st.request(method, path, body, headers, timeout=120)
+                    self.assertTrue(400 <= r.status < 500, (name, r.status, r.body[:300]))
         reports = glob.glob(os.path.join(logs, "vg.*.log"))
         texts = [open(p).read() for p in reports]
         # the bootstrap process (valgrind follows no children; one log per environment)

@@ -1,12 +1,16 @@
 /* aws_rounds.c - repeats the AWS work of a warm container many times, so that a leak checker
  * (valgrind, ASan) sees every allocation path of the client: each round signs a Bedrock
  * request, uploads an object with metadata to S3 (s3rver in the tests) and presigns its URL;
- * every tenth round also reads it back with HeadObject.
+ * every tenth round also reads it back with HeadObject. The edits' S3 work comes every fourth
+ * round: the object read back with GetObject as an upload is fetched, and a presigned POST form
+ * signed (POST /uploads); every twentieth, a read with a cap below the object's size (refused
+ * before its body is read) and a read of a key that is not there.
  *
  *   aws_rounds BUCKET [ROUNDS]      (AWS_* variables as usual; default 1000 rounds)
  *
  * Prints {"rounds":N,"failures":M,"seconds":S} and exits non-zero when any round failed.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +75,46 @@ static int put_presign_head(ig_s3 *s3, int round)
     return 1;
 }
 
+/* An upload fetched for an edit: whole, past a cap, and absent. */
+static int get_capped_absent(ig_s3 *s3, int round)
+{
+    char key[64];
+    snprintf(key, sizeof key, "rounds/%04d caf\xc3\xa9.png", round);
+    ig_s3_get_result r;
+    ig_buf body;
+    ig_buf_init(&body, 0);
+    ig_err e = ig_s3_get_object(s3, key, 1024 * 1024, ig_now_ms() + 30000, &r, &body);
+    int ok = e == IG_OK && body.len == 256 && ((const unsigned char *)body.data)[0] == 'a' + round % 26 &&
+             strcmp(r.content_type, "image/png") == 0;
+    if (ok && round % 20 == 0) {
+        e = ig_s3_get_object(s3, key, 100, ig_now_ms() + 30000, &r, &body);
+        ok = e == IG_ERR_TOO_LARGE && body.len == 0;
+        e = ig_s3_get_object(s3, "rounds/absent.png", 1024, ig_now_ms() + 30000, &r, &body);
+        ok = ok && e == IG_ERR_AWS && r.status == 404;
+    }
+    if (!ok)
+        fprintf(stderr, "round %d: get did not answer as expected: %s, status %ld, %s %s, %zu bytes\n", round,
+                ig_err_name(e), r.status, r.code, r.message, body.len);
+    ig_buf_free(&body);
+    return ok;
+}
+
+/* The form of POST /uploads. */
+static int presign_post(ig_s3 *s3, int round)
+{
+    char key[80];
+    snprintf(key, sizeof key, "uploads/0123456789abcdef/%08d-0000-4000-8000-000000000000.png", round);
+    ig_s3_post_request pr = {.key = key, .content_type = "image/png", .max_bytes = 18000000, .expires_s = 900};
+    json_t *form = NULL;
+    ig_error err;
+    ig_err e = ig_s3_presign_post(s3, &pr, 0, &form, &err);
+    int ok = e == IG_OK && json_is_object(json_object_get(form, "fields"));
+    if (!ok)
+        fprintf(stderr, "round %d: presign_post: %s %s\n", round, ig_err_name(e), e ? err.message : "no fields");
+    json_decref(form);
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
@@ -92,7 +136,8 @@ int main(int argc, char **argv)
     int failures = 0;
     double t0 = ig_mono_s();
     for (int i = 0; s3 && i < rounds; i++)
-        if (!sign_bedrock(&ctx, i) || !put_presign_head(s3, i))
+        if (!sign_bedrock(&ctx, i) || !put_presign_head(s3, i) ||
+            (i % 4 == 0 && (!get_capped_absent(s3, i) || !presign_post(s3, i))))
             failures++;
     if (!s3) {
         fprintf(stderr, "setup: %s\n", err.message);
