@@ -6,7 +6,9 @@ doing the same job. Figures are medians over repeated rounds, and the rounds of 
 are interleaved so that noise from other work on the machine falls on all of them alike.
 Both bedrock-locals stand for us-west-2, which serves Titan G1 v1 and the Stability models.
 
-    /usr/bin/python3 tests/bench/harness.py [--quick] [--json FILE] [--plot FILE.png]
+    /usr/bin/python3 tests/bench/harness.py [--quick] [--micro] [--json FILE] [--plot FILE.png]
+
+(--micro: the one-core micro-benchmarks only, without the runtimes.)
 
 Measured per runtime:
   cold     Init Duration from the gateway's REPORT (process start to its first GET /next) and
@@ -25,15 +27,21 @@ Measured per runtime:
   memory   VmHWM of the function process after 1,000 invocations;
   load     requests/s through the gateway with 2 environments, for a generation and for
            GET /health (the gateway and a trivial function answer: the floor under every figure).
+And on one core: base64 against memcpy, SigV4 signing, a Bedrock answer's images found, and the
+edits' input path (bench_inputs: a 4 MB inline image out of an event and into a model body,
+next to memcpy; a 10 MB form parsed, next to Python's email package and Node's
+Request.formData(), multipart_peer.py and .mjs, each in its own process).
 """
 import hashlib
 import http.client
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -573,6 +581,15 @@ def table(summary, py_reason, micro):
                  f"second one started with --latency-ms {SLOW_MS}; \"HTTPS\" rows reach Bedrock and S3 "
                  f"through local TLS fronts, the function started through /usr/bin/env to trust them.")
     lines.append("")
+    micro_lines, micro_verdicts = micro_table(micro)
+    lines += micro_lines
+    verdicts += micro_verdicts
+    return "\n".join(lines), verdicts
+
+
+def micro_table(micro):
+    """The micro-benchmark rows: (lines, verdicts)."""
+    lines, verdicts = [], []
     lines.append("| micro-benchmark (one core, median) | value | target | |")
     lines.append("|---|---|---|---|")
     ratio = micro["b64_decode"] / micro["memcpy"]
@@ -590,7 +607,37 @@ def table(summary, py_reason, micro):
         lines.append(f"| Bedrock answer with {n} x 1.4 MB image(s): JSON parse (ig_extract_images), ms "
                      f"| {micro[f'extract{n}_ms']:.2f} | | |")
         lines.append(f"| the same answer: base64 decode of its image(s), ms | {micro[f'decode{n}_ms']:.2f} | | |")
-    return "\n".join(lines), verdicts
+    mb = micro["input_b64_bytes"] / 1e6
+    out_of_event = micro["input_event_ms"] + micro["input_inputs_ms"]
+    lines.append(f"| an edit's inline image, {mb:.1f} MB of base64 in the event: the event parsed "
+                 f"(ig_event_to_request), ms | {micro['input_event_ms']:.1f} | | |")
+    lines.append(f"| the image taken out: base64 decoded, PNG inspected (ig_inputs_from_request), ms "
+                 f"| {micro['input_inputs_ms']:.1f} | | |")
+    lines.append(f"| of which its image data inflated against its header (ig_png_check_data), ms "
+                 f"| {micro['input_data_ms']:.1f} | | |")
+    lines.append(f"| the image put into a model body (ig_inputs_substitute), ms | {micro['input_subst_ms']:.2f} | | |")
+    lines.append(f"| memcpy of the same {mb:.1f} MB, ms | {micro['input_memcpy_ms']:.2f} | | |")
+    lines.append(f"| the same event in Node.js: JSON.parse of the event and of its body, ms "
+                 f"| {micro['input_node_parse_ms']:.1f} | | |")
+    lines.append(f"| the same image in Node.js: Buffer.from(base64), ms | {micro['input_node_decode_ms']:.1f} | | |")
+    lines.append(f"| the same image into a body in Node.js: toString(\"base64\"), JSON.stringify, ms "
+                 f"| {micro['input_node_subst_ms']:.1f} | | |")
+    lines.append(f"| out of the event (parse + take out) / memcpy "
+                 f"| {out_of_event / micro['input_memcpy_ms']:.0f} | | |")
+    lines.append(f"| the event parsed / Node's JSON.parse | "
+                 f"{micro['input_event_ms'] / micro['input_node_parse_ms']:.1f} | | |")
+    lines.append(f"| into the body / memcpy | {micro['input_subst_ms'] / micro['input_memcpy_ms']:.1f} | | |")
+    lines.append(f"| into the body / Node's | {micro['input_subst_ms'] / micro['input_node_subst_ms']:.2f} | | |")
+    fmb = micro["form_bytes"] / 1e6
+    lines.append(f"| multipart form of {fmb:.1f} MB (one image file, four fields): parsed (ig_multipart_parse), ms "
+                 f"| {micro['form_c_ms']:.2f} | | |")
+    lines.append(f"| the same form: Python's email.parser (BytesParser, policy HTTP), ms "
+                 f"| {micro['form_py_ms']:.0f} | | |")
+    lines.append(f"| the same form: Node.js Request.formData(), ms | {micro['form_node_ms']:.1f} | | |")
+    lines.append(f"| memcpy of the form, ms | {micro['form_memcpy_ms']:.2f} | | |")
+    lines.append(f"| parse / Python's | {micro['form_c_ms'] / micro['form_py_ms']:.4f} | | |")
+    lines.append(f"| parse / Node's | {micro['form_c_ms'] / micro['form_node_ms']:.3f} | | |")
+    return lines, verdicts
 
 
 def micro_benchmarks(build_dir, quick):
@@ -606,16 +653,54 @@ def micro_benchmarks(build_dir, quick):
 
     def num(text, prefix):
         for line in text.splitlines():
+            line = line.strip()
             if line.startswith(prefix):
                 return float(line[len(prefix):].split()[0])
         raise RuntimeError(f"no '{prefix}' in:\n{text}")
+
+    # The edits' input path: a 4 MB inline image out of an event and into a model body, and a 10 MB
+    # form parsed by C, by Python's email package and by Node's Request.formData(), each in its
+    # own process started from here, on the same file.
+    tool = os.path.join(build_dir, "tests", "bench_inputs")
+    scratch = tempfile.mkdtemp(prefix="imagegen-bench-")
+    form, event = os.path.join(scratch, "form.bin"), os.path.join(scratch, "event.json")
+    boundary = "----formdata-undici-028104638815"
+    subprocess.run([tool, "--write-form", form, "--form-mb", "10", "--boundary", boundary], capture_output=True,
+                   check=True)
+    inputs = subprocess.run([tool, "--base64-mb", "4", "--reps", "5" if quick else "15", "--form", form,
+                             "--boundary", boundary, "--write-event", event], capture_output=True, text=True,
+                            check=True).stdout
+    node_event = subprocess.run(["node", os.path.join(HERE, "event_peer.mjs"), event, "5" if quick else "15"],
+                                capture_output=True, text=True, check=True).stdout
+    py = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "multipart_peer.py"), form, boundary,
+                         "2" if quick else "5"], capture_output=True, text=True, check=True).stdout
+    node = subprocess.run(["node", os.path.join(HERE, "multipart_peer.mjs"), form, boundary, "3" if quick else "9"],
+                          capture_output=True, text=True, check=True).stdout
+    form_bytes = os.path.getsize(form)
+    shutil.rmtree(scratch, ignore_errors=True)
+    # all three read the same file part
+    sizes = {line.strip() for out in (inputs, py, node) for line in out.splitlines() if line.startswith("form:")}
+    if len(sizes) != 1:
+        raise RuntimeError("the multipart parsers disagree on the form's parts: %s" % sizes)
 
     return {"b64_decode": num(b64, "base64 decode:"), "memcpy": num(b64, "memcpy:"),
             "sign": num(sig, "sigv4 sign (Bedrock InvokeModel, 215-byte body):"),
             "sign_nocache": num(sig, "sigv4 sign without the key cache:"),
             "presign": num(sig, "sigv4 presign (S3 GET URL):"),
             "extract1_ms": num(ext[1], "extract (JSON parse):"), "decode1_ms": num(ext[1], "base64 decode:"),
-            "extract5_ms": num(ext[5], "extract (JSON parse):"), "decode5_ms": num(ext[5], "base64 decode:")}
+            "extract5_ms": num(ext[5], "extract (JSON parse):"), "decode5_ms": num(ext[5], "base64 decode:"),
+            "input_b64_bytes": num(inputs, "base64 bytes:"),
+            "input_event_ms": num(inputs, "event (ig_event_to_request):"),
+            "input_inputs_ms": num(inputs, "inputs (ig_inputs_from_request):"),
+            "input_data_ms": num(inputs, "image data (ig_png_check_data):"),
+            "input_subst_ms": num(inputs, "substitute (ig_inputs_substitute):"),
+            "input_memcpy_ms": num(inputs, "memcpy of the base64:"), "form_bytes": form_bytes,
+            "form_c_ms": num(inputs, "multipart (ig_multipart_parse):"),
+            "form_memcpy_ms": num(inputs, "memcpy of the form:"),
+            "form_py_ms": num(py, "python email.parser:"), "form_node_ms": num(node, "node Request.formData():"),
+            "input_node_parse_ms": num(node_event, "node JSON.parse (event, body):"),
+            "input_node_decode_ms": num(node_event, "node Buffer.from(base64):"),
+            "input_node_subst_ms": num(node_event, "node into a body (toString, JSON.stringify):")}
 
 
 def main(argv):
@@ -624,10 +709,10 @@ def main(argv):
         load_client(url, method, path, body, float(seconds))
         return 0
     quick = "--quick" in argv
-    known = {"--quick", "--json", "--plot"}
+    known = {"--quick", "--json", "--plot", "--micro"}
     for i, a in enumerate(argv):
         if a.startswith("--") and a not in known:
-            raise SystemExit(f"unknown option {a}: use --quick, --json FILE, --plot FILE.png")
+            raise SystemExit(f"unknown option {a}: use --quick, --micro, --json FILE, --plot FILE.png")
         if a in ("--json", "--plot") and (i + 1 >= len(argv) or argv[i + 1].startswith("--")):
             raise SystemExit(f"{a} needs a file name")
     json_out = argv[argv.index("--json") + 1] if "--json" in argv else None
@@ -636,6 +721,16 @@ def main(argv):
     t0 = time.monotonic()
     log("bench: micro-benchmarks")
     micro = micro_benchmarks(stack.BUILD_DIR, quick)
+    if "--micro" in argv:
+        lines, verdicts = micro_table(micro)
+        print("\n".join(lines))
+        print()
+        print(f"micro-benchmarks only{' (quick)' if quick else ''}, in {time.monotonic() - t0:.0f} s; host "
+              f"{platform.node()}")
+        if json_out:
+            with open(json_out, "w") as f:
+                json.dump({"micro": micro, "verdicts": verdicts, "table": "\n".join(lines)}, f, indent=1)
+        return 0
     res, py_reason = run(cfg)
     summary = summarize(res)
     text, verdicts = table(summary, py_reason, micro)
