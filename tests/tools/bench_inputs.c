@@ -111,7 +111,8 @@ static void bench_image(size_t target, int reps, const char *event_out)
     ig_buf png, b64;
     ig_buf_init(&png, 0);
     ig_buf_init(&b64, 0);
-    picture(side_for(target), &png);
+    unsigned side = side_for(target);
+    picture(side, &png);
     if (ig_base64_encode_buf(png.data, png.len, &b64) != IG_OK)
         die("base64");
     size_t ev_len;
@@ -177,7 +178,8 @@ static void bench_image(size_t target, int reps, const char *event_out)
         json_decref(req);
         ig_buf_free(&body);
     }
-    printf("image: %zu bytes of PNG, %zu of base64, in an event of %zu bytes\n", png.len, b64.len, ev_len);
+    printf("image: %ux%u RGB, %zu bytes of PNG, %zu of base64, in an event of %zu bytes\n", side, side, png.len,
+           b64.len, ev_len);
     printf("event (ig_event_to_request): %.2f ms\n", median(t_event, reps));
     printf("inputs (ig_inputs_from_request): %.2f ms\n", median(t_inputs, reps));
     printf("  base64 decode: %.2f ms\n", median(t_decode, reps));
