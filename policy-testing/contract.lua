@@ -226,6 +226,23 @@ function M.check_enqueue(a)
   if e.generate.deliver ~= nil and e.generate.deliver ~= "url" then fail("a job's images must be stored (deliver url)") end
 end
 
+-- Checks the shared rate limit's count beside a plan, enqueue or presign_post (rate_limit.backend
+-- "dynamodb"): { key, limit, window_s, cost, on_error }, as the runtime takes it.
+function M.check_limit(a)
+  local l = a.limit
+  if type(l) ~= "table" then fail("limit must be a table") end
+  if a.generate == nil and a.enqueue == nil and a.presign_post == nil then
+    fail("limit goes beside generate, enqueue or presign_post")
+  end
+  if type(l.key) ~= "string" or l.key == "" or #l.key > 300 then fail("limit.key must be a string of 1 to 300 bytes") end
+  if math.type(l.limit) ~= "integer" or l.limit < 1 then fail("limit.limit must be an integer >= 1") end
+  if math.type(l.window_s) ~= "integer" or l.window_s < 1 or l.window_s > 86400 then
+    fail("limit.window_s must be an integer of 1 to 86400")
+  end
+  if math.type(l.cost) ~= "integer" or l.cost < 1 or l.cost > l.limit then fail("limit.cost must be 1 to limit.limit") end
+  if l.on_error ~= "open" and l.on_error ~= "closed" then fail("limit.on_error must be \"open\" or \"closed\"") end
+end
+
 -- Checks a job lookup (GET /jobs/{id}): { id, owner, url_ttl }.
 function M.check_job(a)
   local j = a.job
@@ -254,6 +271,7 @@ function M.harness(opts)
     else
       M.check_answer(a, R.REQUEST_ID, M.shape(req))
     end
+    if type(a) == "table" and a.limit ~= nil then M.check_limit(a) end
     return a
   end
   -- admit, expecting a fetch: returns the list of uploads to read.

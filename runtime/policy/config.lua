@@ -103,6 +103,15 @@ return {
     refund_on_failure = true,
     -- Most buckets kept in memory; the least recently used one is dropped beyond it.
     max_buckets = 10000,
+    -- "memory": the buckets above, in each execution environment (N warm environments grant
+    -- N times the budget). "dynamodb": one counter per client and window in the function's
+    -- table (IMAGEGEN_TABLE), shared by every environment: `burst` requests per `window`
+    -- seconds (a tier's window defaults to burst / rate). IMAGEGEN_RATE_LIMIT_BACKEND
+    -- overrides it.
+    backend = "memory",
+    -- With "dynamodb", when the table cannot be reached: "open" serves the request uncounted
+    -- (and logs it), "closed" answers 503 rate_limit_unavailable.
+    on_store_error = "open",
   },
 
   limits = {

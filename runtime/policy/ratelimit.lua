@@ -5,7 +5,7 @@
 -- has a bucket of `burst` tokens refilled at `rate` tokens per second, by tier. The buckets
 -- live as long as the execution environment, so limits hold per container only: two warm
 -- containers each grant the full budget. Global limits belong to API Gateway usage plans or
--- a shared store.
+-- the shared store (backend "dynamodb": M.shared, counted by the runtime).
 --
 -- Memory is bounded: buckets form a least-recently-used list; a bucket that has refilled to
 -- full carries no information and is dropped from the cold end as requests pass, and beyond
@@ -51,19 +51,46 @@ function M.client(identity)
   return "ip:" .. text.clean_for_output(ip, MAX_ID_BYTES), "ip"
 end
 
--- The bucket key and tier name for a request's identity. A key presented as a bearer token
--- (keys.lua) is its own bucket, in the tier its api_keys entry names.
-function Limiter:identify(identity)
+-- The bucket key and tier name for a request's identity under settings `opts` (rate_limit). A
+-- key presented as a bearer token (keys.lua) is its own bucket, in the tier its api_keys entry
+-- names.
+function M.identify(opts, identity)
   identity = identity or {}
   local key, kind = M.client(identity)
   if kind == "bearer" then
     local tier = identity.tier
-    if type(tier) ~= "string" or not self.opts.tiers[tier] then tier = self.opts.key_tier end
+    if type(tier) ~= "string" or not opts.tiers[tier] then tier = opts.key_tier end
     return key, tier
   elseif kind == "key" then
-    return key, self.opts.keys[identity.api_key_id] or self.opts.key_tier
+    return key, opts.keys[identity.api_key_id] or opts.key_tier
   end
-  return key, self.opts.anonymous_tier
+  return key, opts.anonymous_tier
+end
+
+function Limiter:identify(identity)
+  return M.identify(self.opts, identity)
+end
+
+-- The shared (dynamodb) backend's window of a tier, in whole seconds: its own, else the time
+-- the bucket takes to refill from empty (burst / rate, rounded up), so that both backends
+-- allow the same average rate.
+function M.window(tier)
+  if tier.window then return tier.window end
+  return math.max(1, math.min(86400, math.ceil(tier.burst / tier.rate - EPSILON)))
+end
+
+-- What the runtime counts for the dynamodb backend: { key, limit, window_s, cost, on_error }
+-- (runtime/policy/README.md, "Rate limits"), plus the tier; or over_burst as take() says it.
+function M.shared(opts, identity, cost)
+  local key, tier_name = M.identify(opts, identity)
+  local tier = opts.tiers[tier_name]
+  local d = { key = key, tier = tier_name, limit = tier.burst, cost = cost }
+  if cost > tier.burst then
+    d.over_burst, d.remaining, d.reset = true, tier.burst, 0
+    return d
+  end
+  d.count = { key = key, limit = tier.burst, window_s = M.window(tier), cost = cost, on_error = opts.on_store_error }
+  return d
 end
 
 local function unlink(self, b)

@@ -44,6 +44,10 @@ M.FAILURES = {
   idempotency_conflict = { status = 409, message = "this Idempotency-Key names another job" },
   -- the runtime found the plan unusable (a policy bug): the operator must act
   policy_error = { status = 500, refund = true, message = "the request policy failed; see the function's log" },
+  -- the shared rate limit (rate_limit.backend "dynamodb"), counted by the runtime
+  rate_limited = { status = 429, message = "rate limit reached; try again later" },
+  rate_limit_unavailable = { status = 503,
+    message = "the rate limit cannot be checked at the moment, and this deployment does not serve unchecked; try again" },
 }
 
 local MAX_MESSAGE_BYTES = 500

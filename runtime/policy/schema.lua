@@ -92,6 +92,9 @@ M.check_model_name = check_model_name
 local TIER = record({
   { "rate", { type = "number", gt = 0, default = 1 } },
   { "burst", { type = "integer", between = { 1, 1000000 }, default = 10 } },
+  -- The dynamodb backend's window in seconds (burst requests per window); nil: burst / rate,
+  -- rounded up, the bucket's own average rate.
+  { "window", { type = "integer", between = { 1, 86400 } } },
 })
 
 M.SCHEMA = record({
@@ -148,6 +151,13 @@ M.SCHEMA = record({
       { "anonymous_tier", { type = "string", default = "anonymous" } },
       { "refund_on_failure", { type = "boolean", default = true } },
       { "max_buckets", { type = "integer", between = { 1, 10000000 }, default = 10000 } },
+      -- Where the counts live: "memory" (token buckets in each execution environment, so each
+      -- grants the whole budget) or "dynamodb" (one fixed-window counter per client in the
+      -- function's table, IMAGEGEN_TABLE, shared by every environment).
+      { "backend", { type = "string", one_of = { "memory", "dynamodb" }, default = "memory" } },
+      -- With dynamodb, when the table cannot be reached: "open" serves the request uncounted,
+      -- "closed" answers 503 rate_limit_unavailable.
+      { "on_store_error", { type = "string", one_of = { "open", "closed" }, default = "open" } },
     }) },
   { "limits", record({
       -- Most images one request may ask for, on every model; nil (the default): each model's
@@ -400,6 +410,10 @@ M.ENV = {
       c.rate_limit = type(c.rate_limit) == "table" and c.rate_limit or {}
       c.rate_limit.enabled = v == "on"
     end },
+  { "IMAGEGEN_RATE_LIMIT_BACKEND", { "rate_limit", "backend" }, function(c, v)
+      c.rate_limit = type(c.rate_limit) == "table" and c.rate_limit or {}
+      c.rate_limit.backend = v
+    end },
 }
 
 -- The runtime runs at most four attempts per request: the chosen model and three fallbacks.
@@ -513,7 +527,7 @@ local function check_edits(s, problems, failed)
   end
 end
 
-local function cross_check(s, problems, failed, env_allowed, env_default)
+local function cross_check(s, problems, failed, env_allowed, env_default, table_name)
   if not failed.allowed_models then
     for i, id in ipairs(s.allowed_models) do
       if not models.get(id) then
@@ -554,6 +568,10 @@ local function cross_check(s, problems, failed, env_allowed, env_default)
         end
       end
     end
+  end
+  if rl.enabled and rl.backend == "dynamodb" and not failed["rate_limit.backend"] and not table_name then
+    add(problems, { "rate_limit", "backend" }, "is \"dynamodb\" but the function has no IMAGEGEN_TABLE, where the "
+      .. "shared counters live: set IMAGEGEN_TABLE, or use \"memory\" (limits per execution environment)")
   end
 end
 
@@ -602,7 +620,9 @@ function M.check(config, getenv, read_source)
       failed[M.path({ table.unpack(p.keys, 1, depth) })] = true
     end
   end
-  cross_check(s, problems, failed, set.IMAGEGEN_ALLOWED_MODELS, set.IMAGEGEN_DEFAULT_MODEL)
+  local table_name = getenv and getenv("IMAGEGEN_TABLE")
+  cross_check(s, problems, failed, set.IMAGEGEN_ALLOWED_MODELS, set.IMAGEGEN_DEFAULT_MODEL,
+    table_name ~= nil and table_name ~= "" and table_name or nil)
   if #problems == 0 then return s end
 
   local tree = nil

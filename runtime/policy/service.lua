@@ -69,7 +69,7 @@ function M.new(config)
   local deny = sanitize.denylist(settings.prompt.deny)
   local cors = cors_module.new(settings.cors)
   local rl = settings.rate_limit
-  local limiter = rl.enabled and ratelimit.new(rl, imagegen.monotonic) or nil
+  local limiter = rl.enabled and rl.backend == "memory" and ratelimit.new(rl, imagegen.monotonic) or nil
   local ROUTES = route_list()
   local api_keys = keys_module.new(settings.api_keys, rl.key_tier)
   local served = tasks.available(settings.allowed_tasks, settings.allowed_models)
@@ -190,18 +190,25 @@ function M.new(config)
 
   -- Spends the tokens of `n` images (or one request). Returns the decision (nil when limits are
   -- off), or nil and the refusal. `count` names the number of images as the client's API does.
+  -- With the dynamodb backend nothing is spent here: the decision carries `count`, what the
+  -- runtime counts in the shared table before it does the work (the answer's `limit`).
   local function spend(req, ctx, base, n, count)
-    if not limiter then return nil end
+    if not rl.enabled then return nil end
     local cost = rl.cost == "image" and n or 1
-    local decision = limiter:take(req.identity, cost)
-    local evicted = limiter:take_evicted()
-    if evicted > 0 then imagegen.metric("RateLimitEvictions", evicted, "Count") end
+    local decision
+    if limiter then
+      decision = limiter:take(req.identity, cost)
+      local evicted = limiter:take_evicted()
+      if evicted > 0 then imagegen.metric("RateLimitEvictions", evicted, "Count") end
+    else
+      decision = ratelimit.shared(rl, req.identity, cost)
+    end
     if decision.over_burst then
       return nil, refuse(req, ctx, base, 400, "invalid_parameter", string.format(
         "%s %d is more than this client may ask for at once; ask for at most %d",
         count, n, decision.limit), ratelimit.headers(decision), { tier = decision.tier }, count)
     end
-    if not decision.allowed then
+    if decision.allowed == false then
       imagegen.metric("RateLimited", 1, "Count")
       return nil, refuse(req, ctx, base, 429, "rate_limited", string.format(
         "rate limit reached for this %s; try again in %d second%s",
@@ -221,7 +228,8 @@ function M.new(config)
     decision, refused = spend(req, ctx, base, p.numberOfImages, count)
     if refused then return refused end
 
-    local answer = plan.build(p, settings, decision)
+    local answer = plan.build(p, settings, decision and not decision.count and decision or nil)
+    answer.limit = decision and decision.count
     imagegen.metric("ImagesRequested", p.numberOfImages, "Count")
     log_decision(req, 200, "generate", {
       model = p.model.id, images = p.numberOfImages, seed = answer.generate.context.seed,
@@ -248,7 +256,8 @@ function M.new(config)
     local decision
     decision, refused = spend(req, ctx, base, e.n, count)
     if refused then return refused end
-    local answer = plan.edit(e, settings, decision, e.openai)
+    local answer = plan.edit(e, settings, decision and not decision.count and decision or nil, e.openai)
+    answer.limit = decision and decision.count
     imagegen.metric("ImagesRequested", e.n, "Count")
     log_decision(req, 200, "edit", {
       task = e.task, model = e.variant.invoke, images = e.n, seed = answer.generate.context.seed,
@@ -297,12 +306,12 @@ function M.new(config)
       return refuse(req, ctx, base, 400, "invalid_parameter", string.format("contentType must be one of %s; got %s",
         types, ct == nil and "nothing" or text.show(ct)), nil, nil, "contentType")
     end
-    local _, refused = spend(req, ctx, base, 1, "uploads")
+    local decision, refused = spend(req, ctx, base, 1, "uploads")
     if refused then return refused end
     local key = edit.upload_key(settings.uploads.prefix, edit.owner(req.identity), ct)
     log_decision(req, 200, "upload")
     return { presign_post = { key = key, content_type = ct, max_bytes = settings.uploads.max_bytes,
-      expires = settings.uploads.url_ttl } }
+      expires = settings.uploads.url_ttl }, limit = decision and decision.count }
   end
 
   -- Jobs are kept in the runtime's table: without one (ctx.jobs false) the routes say so.
@@ -326,7 +335,7 @@ function M.new(config)
     if not answer.generate then return answer end
     answer.generate.deliver = nil -- a job's images are stored, and fetched by URL
     return { enqueue = { generate = answer.generate, owner = jobs.owner(req.identity), idempotency_key = key,
-      retention_s = jobs.RETENTION_S } }
+      retention_s = jobs.RETENTION_S }, limit = answer.limit }
   end
 
   -- GET /jobs/{id}: another owner's job, like an unknown one, is 404 (ids cannot be probed).
@@ -449,11 +458,35 @@ function M.new(config)
     return respond.error(f.status, f.code, f.message, result.request_id or req.request_id, base)
   end
 
+  -- The runtime's refusal by the shared counter (backend dynamodb): 429 rate_limited with
+  -- Retry-After (seconds to the window's end), or 503 rate_limit_unavailable (on_store_error
+  -- "closed" and the table unreachable).
+  local function shared_refusal(f, result, req, base, limit_headers, as_openai)
+    local message = f.message
+    if f.code == "rate_limited" and f.retry_after then
+      local key = type(result.limit) == "table" and result.limit.key or ""
+      local s = tonumber(f.retry_after)
+      message = string.format("rate limit reached for this %s; try again in %d second%s",
+        type(key) == "string" and key:sub(1, 3) == "ip:" and "IP address" or "API key", s, s == 1 and "" or "s")
+    end
+    if f.code == "rate_limited" then imagegen.metric("RateLimited", 1, "Count") end
+    imagegen.metric("Rejected", 1, "Count")
+    log_decision(req, f.status, f.code)
+    local retry = f.retry_after and { ["Retry-After"] = f.retry_after } or nil
+    local id = result.request_id or req.request_id
+    if as_openai then return openai.error(f.status, f.code, message, nil, id, base, limit_headers, retry) end
+    return respond.error(f.status, f.code, message, id, base, limit_headers, retry)
+  end
+
   local function respond_to(result, req)
     req = req or {}
     local context = type(result.context) == "table" and result.context or {}
     local base = cors:headers((req.headers or {}).origin)
     local limit = context.ratelimit
+    if type(result.limit) == "table" then -- the runtime's shared counter (backend dynamodb)
+      limit = not result.limit.unavailable and result.limit or nil
+      if result.limit.unavailable then imagegen.metric("RateLimitStoreUnavailable", 1, "Count") end
+    end
     local limit_headers = type(limit) == "table" and ratelimit.headers(limit) or nil
     local path = type(req.path) == "string" and req.path or ""
     local as_openai = context.api == "openai" or path:sub(1, #routes.OPENAI_PREFIX) == routes.OPENAI_PREFIX
@@ -491,6 +524,9 @@ function M.new(config)
       limiter:refund(limit.key, limit.cost)
       limit_headers = ratelimit.headers({ limit = limit.limit,
         remaining = math.min(limit.limit, limit.remaining + limit.cost), reset = limit.reset })
+    end
+    if f.code == "rate_limited" or f.code == "rate_limit_unavailable" then
+      return shared_refusal(f, result, req, base, limit_headers, as_openai)
     end
     imagegen.metric("GenerationFailed", 1, "Count")
     imagegen.log(f.status >= 500 and "error" or "warn", "generation failed",

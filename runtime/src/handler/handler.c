@@ -23,6 +23,7 @@
 #include "handler/jobs.h"
 #include "handler/metrics.h"
 #include "handler/plan.h"
+#include "handler/ratelimit.h"
 #include "handler/worker.h"
 #include "lua/host.h"
 
@@ -34,6 +35,7 @@ struct ig_handler {
     ig_s3 *s3;
     ig_bedrock *bedrock;
     ig_jobs *jobs;           /* NULL without IMAGEGEN_TABLE */
+    ig_ratelimit *ratelimit; /* the shared rate limit's counter; NULL without IMAGEGEN_TABLE */
 };
 
 /* The per-invocation state. */
@@ -45,6 +47,7 @@ typedef struct {
     ig_inputs inputs;        /* the request's input images (edits) */
     ig_metrics metrics;
     const char *outcome;     /* for the EMF dimension and the summary line */
+    json_t *limit;           /* the shared rate limit's count, for respond() as result.limit */
     int status;
 } ig_invocation_state;
 
@@ -76,6 +79,8 @@ ig_handler *ig_handler_new(ig_error *err)
         goto fail;
     if (h->cfg.table[0] && !(h->jobs = ig_jobs_new(&h->aws, &h->cfg, err)))
         goto fail;
+    if (h->cfg.table[0] && !(h->ratelimit = ig_ratelimit_new(&h->aws, h->cfg.table, err)))
+        goto fail;
     return h;
 fail:
     ig_handler_free(h);
@@ -87,6 +92,7 @@ void ig_handler_free(ig_handler *h)
     if (!h)
         return;
     ig_jobs_free(h->jobs);
+    ig_ratelimit_free(h->ratelimit);
     ig_bedrock_free(h->bedrock);
     ig_s3_free(h->s3);
     if (h->aws_ready)
@@ -124,6 +130,8 @@ static ig_err respond(ig_invocation_state *st, json_t *result, json_t *payloads,
     ig_error perr;
     ig_error_clear(&perr);
     json_t *req = st->req ? st->req : json_object();
+    if (st->limit && !json_object_get(result, "limit"))
+        json_object_set(result, "limit", st->limit);
     ig_err e = ig_policy_respond(st->h->policy, result, req, &answer, &perr);
     if (!st->req)
         json_decref(req);
@@ -322,6 +330,38 @@ static ig_err serve_job_event(ig_invocation_state *st, const char *id, ig_buf *r
                          &st->outcome, err);
 }
 
+/* ---- the shared rate limit ------------------------------------------------------------- */
+
+/* admit()'s limit (rate_limit.backend "dynamodb"), counted before any work. 1 when the request
+ * is answered here: 429 rate_limited (Retry-After: the window's end), 503 rate_limit_unavailable
+ * (the table unreachable and on_error "closed"), or 500 policy_error (a limit that breaks the
+ * contract). 0: go on (counted, or the table unreachable and on_error "open"). */
+static int limit_refused(ig_invocation_state *st, json_t *limit, ig_buf *out, ig_err *e)
+{
+    if (!limit)
+        return 0;
+    ig_ratelimit_spec spec;
+    ig_error perr;
+    ig_error_clear(&perr);
+    if (!st->h->ratelimit)
+        ig_error_set(&perr, IG_ERR_POLICY, "admit() answered a limit, but the function has no IMAGEGEN_TABLE");
+    if (perr.message[0] || ig_ratelimit_spec_parse(limit, &spec, &perr) != IG_OK) {
+        ig_log(IG_LOG_ERROR, "the policy's limit is unusable", json_pack("{s:s}", "error", perr.message));
+        *e = respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, out);
+        return 1;
+    }
+    ig_ratelimit_outcome o;
+    ig_ratelimit_verdict v = ig_ratelimit_take(st->h->ratelimit, &spec, ig_now_ms(), st->deadline_ms, &o);
+    st->limit = ig_ratelimit_outcome_json(&spec, &o);
+    if (v == IG_RATELIMIT_REFUSED)
+        *e = respond_failure(st, 429, "rate_limited", "Rate limit reached.", o.reset_s, out);
+    else if (v == IG_RATELIMIT_UNAVAILABLE && spec.fail_closed)
+        *e = respond_failure(st, 503, "rate_limit_unavailable", "The rate limit cannot be checked; try again.", 0, out);
+    else
+        return 0;
+    return 1;
+}
+
 /* ---- admit ----------------------------------------------------------------------------- */
 
 static ig_err admit(ig_invocation_state *st, bool fetched, json_t **answer, ig_error *perr)
@@ -372,6 +412,8 @@ static ig_err serve(ig_invocation_state *st, ig_buf *response)
     } else if (e != IG_OK) {
         ig_log(IG_LOG_ERROR, "policy admit() failed", json_pack("{s:s}", "error", perr.message));
         e = respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, response);
+    } else if (limit_refused(st, json_object_get(answer, "limit"), response, &e)) {
+        /* answered: refused by the shared rate limit */
     } else if (json_object_get(answer, "generate")) {
         e = run_plan(st, json_object_get(answer, "generate"), response);
     } else if (json_object_get(answer, "enqueue") || json_object_get(answer, "job")) {
@@ -388,6 +430,8 @@ static ig_err serve(ig_invocation_state *st, ig_buf *response)
         e = respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, response);
     }
     json_decref(answer);
+    json_decref(st->limit);
+    st->limit = NULL;
     return e;
 }
 

@@ -45,7 +45,8 @@ static const char *const ig_env_secret_words[] = {"SECRET", "TOKEN", "PASSWORD",
 static const char *const ig_env_always[] = {
     "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_ALLOWED_MODELS",
     "IMAGEGEN_DEFAULT_MODEL", "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_URL_TTL", "IMAGEGEN_KEY_PREFIX",
-    "IMAGEGEN_CACHE_KEY_PREFIX", "IMAGEGEN_LOG_PROMPTS", "IMAGEGEN_RATE_LIMIT"};
+    "IMAGEGEN_CACHE_KEY_PREFIX", "IMAGEGEN_LOG_PROMPTS", "IMAGEGEN_RATE_LIMIT", "IMAGEGEN_RATE_LIMIT_BACKEND",
+    "IMAGEGEN_TABLE"};
 
 /* 1 when word (upper case) occurs in name, ignoring case. */
 static int contains_word(const char *name, const char *word)
