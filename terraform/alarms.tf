@@ -77,7 +77,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
   count = var.create_alarms ? 1 : 0
 
   alarm_name          = "${var.name}-lambda-duration-near-timeout"
-  alarm_description   = "An invocation of ${var.name} ran longer than ${var.alarm_duration_percent}% of its ${var.lambda_timeout_seconds} s timeout in the last 5 minutes."
+  alarm_description   = "An invocation of ${var.name} ran longer than ${var.alarm_duration_percent}% of its ${local.lambda_timeout_seconds} s timeout in the last 5 minutes."
   namespace           = "AWS/Lambda"
   metric_name         = "Duration"
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
@@ -86,7 +86,7 @@ resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
   # Duration is reported in milliseconds.
-  threshold          = var.lambda_timeout_seconds * 1000 * var.alarm_duration_percent / 100
+  threshold          = local.lambda_timeout_seconds * 1000 * var.alarm_duration_percent / 100
   treat_missing_data = "notBreaching"
   alarm_actions      = local.alarm_actions
   ok_actions         = local.alarm_actions

@@ -11,13 +11,23 @@ locals {
   # allow_anonymous_access opens the API.
   # /edit-image (an edit task on an inline or uploaded image) and /uploads (a presigned S3 POST for
   # an image too large to send inline) cost what /generate-image costs, and are locked like it.
-  api_routes_base = [
+  api_routes_generation = [
     { path = "generate-image", methods = ["GET", "POST"], protected = true },
     { path = "edit-image", methods = ["POST"], protected = true },
     { path = "uploads", methods = ["POST"], protected = true },
     { path = "models", methods = ["GET"], protected = true },
+  ]
+  # POST /jobs (the body of /generate-image, answered 202) and GET /jobs/{id} (its status and fresh
+  # URLs; {id} is a path parameter) cost what /generate-image costs, and are locked like it; only
+  # with jobs_enabled (jobs.tf).
+  api_routes_jobs = [
+    { path = "jobs", methods = ["POST"], protected = true },
+    { path = "jobs/{id}", methods = ["GET"], protected = true },
+  ]
+  api_routes_public = [
     { path = "health", methods = ["GET"], protected = false },
   ]
+  api_routes_base = concat(local.api_routes_generation, local.jobs_enabled ? local.api_routes_jobs : [], local.api_routes_public)
   # The OpenAI-compatible routes (openai_api). Never protected by API Gateway: OpenAI clients send
   # only "Authorization: Bearer KEY", which the policy checks against the hashes in config.lua
   # (api_keys); an x-api-key requirement would refuse them and an authorizer would read the same
@@ -129,7 +139,7 @@ resource "aws_api_gateway_rest_api" "this" {
   lifecycle {
     precondition {
       condition     = var.allow_anonymous_access || local.api_key_required || local.authorizer_type != "NONE"
-      error_message = "This configuration requires neither an API key nor a token on /generate-image, /edit-image, /uploads and /models, so anyone could generate billed images: keep at least one entry in api_keys (the default), set cognito_user_pool_arns or lambda_authorizer_function_arn, or set allow_anonymous_access = true to open the API on purpose."
+      error_message = "This configuration requires neither an API key nor a token on /generate-image, /edit-image, /uploads, /models and /jobs, so anyone could generate billed images: keep at least one entry in api_keys (the default), set cognito_user_pool_arns or lambda_authorizer_function_arn, or set allow_anonymous_access = true to open the API on purpose."
     }
 
     precondition {
@@ -183,7 +193,7 @@ resource "aws_api_gateway_resource" "route_depth3" {
 
 #tfsec:ignore:aws-api-gateway-no-public-access
 resource "aws_api_gateway_method" "route" {
-  #checkov:skip=CKV_AWS_59:OPTIONS (CORS preflight) and /health are open by design; /generate-image, /edit-image, /uploads and /models require an API key or a token unless allow_anonymous_access opens them; the /v1 routes (openai_api) are checked by the policy's bearer keys, which a precondition requires.
+  #checkov:skip=CKV_AWS_59:OPTIONS (CORS preflight) and /health are open by design; /generate-image, /edit-image, /uploads, /models and /jobs require an API key or a token unless allow_anonymous_access opens them; the /v1 routes (openai_api) are checked by the policy's bearer keys, which a precondition requires.
   #checkov:skip=CKV2_AWS_53:Requests are validated by the function's policy, which answers every error in the API's error shape.
   for_each = local.api_methods
 
@@ -211,15 +221,18 @@ resource "aws_api_gateway_integration" "route" {
 }
 
 # Lets API Gateway invoke the function for exactly these stage, method and path triples (the full
-# path: .../prod/POST/v1/images/generations). A statement id takes no "/": "_" stands for it.
+# path: .../prod/POST/v1/images/generations). A statement id takes no "/": "_" stands for it, and no
+# braces. API Gateway names the request's own path in the source ARN (.../GET/jobs/3f2a...), so a
+# path parameter is "*" there (aws/serverless-application-model#110: "{userId}" in the source ARN
+# fails with "Invalid permissions on Lambda function"; "*" works).
 resource "aws_lambda_permission" "api" {
   for_each = local.api_methods
 
-  statement_id  = "AllowApiGateway-${each.value.method}-${replace(each.value.path, "/", "_")}"
+  statement_id  = "AllowApiGateway-${each.value.method}-${replace(replace(each.value.path, "/", "_"), "/[{}]/", "")}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/${var.stage_name}/${each.value.method}/${each.value.path}"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/${var.stage_name}/${each.value.method}/${replace(each.value.path, "/\\{[^}/]+\\}/", "*")}"
 }
 
 resource "aws_api_gateway_deployment" "this" {

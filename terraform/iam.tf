@@ -2,9 +2,9 @@
 # (iam_role_path, iam_permissions_boundary_arn). The function's role, with least privilege: invoke
 # exactly the allowed Bedrock models and those of the policy's edit tasks (bedrock.tf computes their
 # ARNs in the Bedrock region, and for a cross-region profile in its regions), read and write objects
-# under the image prefix and the uploads prefix only, write to its own log group only. Statements are
-# plain locals so that tests can read them both from the parsed configuration and from the planned
-# policy document.
+# under the image prefix and the uploads prefix only, write to its own log group only, and with jobs
+# (jobs.tf) use its table and invoke itself only. Statements are plain locals so that tests can read
+# them both from the parsed configuration and from the planned policy document.
 
 locals {
   lambda_statement_bedrock = {
@@ -64,6 +64,9 @@ locals {
     [local.lambda_statement_bedrock, local.lambda_statement_images, local.lambda_statement_uploads, local.lambda_statement_logs],
     var.kms_key_arn == null ? [] : [local.lambda_statement_kms],
     var.lambda_tracing_mode == null ? [] : [local.lambda_statement_xray],
+    # Jobs (jobs.tf): the table and its indexes, invoking itself, and the optional table key and
+    # on-failure destination.
+    local.lambda_jobs_statements,
   )
 
   lambda_trust_statement = {

@@ -39,6 +39,10 @@ locals {
     # The bucket encrypts with the key by default; naming it on every PutObject as well makes an
     # upload fail rather than fall back to another key if the bucket setting drifts.
     var.kms_key_arn == null ? {} : { IMAGEGEN_SSE = "aws:kms", IMAGEGEN_KMS_KEY_ID = var.kms_key_arn },
+    # Jobs (jobs.tf): the table; the job timeout only when set (the runtime's default, 22,500 s,
+    # covers Lambda's longest queueing plus the longest timeout).
+    local.jobs_enabled ? { IMAGEGEN_TABLE = aws_dynamodb_table.this[0].name } : {},
+    local.jobs_enabled && var.job_timeout_seconds != null ? { IMAGEGEN_JOB_TIMEOUT_S = tostring(var.job_timeout_seconds) } : {},
   )
 
   # Lambda keeps this many executions unreserved in every account ("leave at least 100 simultaneous
@@ -62,7 +66,7 @@ data "aws_servicequotas_service_quota" "lambda_concurrency" {
 #tfsec:ignore:aws-lambda-enable-tracing
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:The function calls only public AWS endpoints (Bedrock, S3); a VPC would add NAT or endpoints and no protection.
-  #checkov:skip=CKV_AWS_116:API Gateway invokes the function synchronously; a dead-letter queue applies to asynchronous invocations only.
+  #checkov:skip=CKV_AWS_116:The only asynchronous invocations are jobs' workers, whose failures the job records; jobs_on_failure_destination_arn sends a given-up event to SQS or SNS (aws_lambda_function_event_invoke_config).
   #checkov:skip=CKV_AWS_173:The environment holds no secret (bucket name, model ids, region); Lambda encrypts it at rest with its service key.
   #checkov:skip=CKV_AWS_272:The package is checked against its manifest's sha256 at plan time; code signing is not offered by this module.
   #checkov:skip=CKV_AWS_50:X-Ray tracing is optional (lambda_tracing_mode); it is off by default to avoid its cost.
@@ -88,7 +92,7 @@ resource "aws_lambda_function" "this" {
   )
 
   memory_size                    = var.lambda_memory_mb
-  timeout                        = var.lambda_timeout_seconds
+  timeout                        = local.lambda_timeout_seconds
   reserved_concurrent_executions = var.lambda_reserved_concurrency
 
   environment {

@@ -18,8 +18,18 @@ output "uploads_url" {
   value       = "${aws_api_gateway_stage.this.invoke_url}/uploads"
 }
 
+output "jobs_url" {
+  description = "Invoke URL of /jobs (POST with the body of /generate-image: answers 202 with the job's id and its statusUrl, /jobs/{id}, to poll with GET); null without jobs_enabled."
+  value       = local.jobs_enabled ? "${aws_api_gateway_stage.this.invoke_url}/jobs" : null
+}
+
+output "table_name" {
+  description = "Name of the DynamoDB table of jobs (IMAGEGEN_TABLE); null without jobs_enabled."
+  value       = one(aws_dynamodb_table.this[*].name)
+}
+
 output "api_base_url" {
-  description = "Invoke URL of the API stage; /generate-image, /edit-image, /uploads, /models and /health hang below it, and /v1 with openai_api."
+  description = "Invoke URL of the API stage; /generate-image, /edit-image, /uploads, /models and /health hang below it, /jobs with jobs_enabled, and /v1 with openai_api."
   value       = aws_api_gateway_stage.this.invoke_url
 }
 

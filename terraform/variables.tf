@@ -6,7 +6,7 @@
 # ---------------------------------------------------------------------------------------------------
 
 variable "name" {
-  description = "Name of the deployment: the Lambda function name, and the prefix of the bucket, role, API, key, web ACL and alarm names."
+  description = "Name of the deployment: the Lambda function and DynamoDB table name, and the prefix of the bucket, role, API, key, web ACL and alarm names."
   type        = string
   default     = "imagegen"
 
@@ -104,13 +104,13 @@ variable "lambda_memory_mb" {
 }
 
 variable "lambda_timeout_seconds" {
-  description = "Function timeout in seconds. At most 29: API Gateway's REST integration gives up after 29 s, so a longer timeout would only keep running after the client got a 504."
+  description = "Function timeout in seconds (3 to 900). null: 900 with jobs (jobs_enabled), the time a job's worker may run, and 28 without. Synchronous requests stay under API Gateway's 29 s whatever the timeout: the runtime ends each at IMAGEGEN_REQUEST_BUDGET_MS (28,500 ms; lambda_environment may lower it, not raise it)."
   type        = number
-  default     = 28
+  default     = null
 
   validation {
-    condition     = var.lambda_timeout_seconds >= 3 && var.lambda_timeout_seconds <= 29 && floor(var.lambda_timeout_seconds) == var.lambda_timeout_seconds
-    error_message = "lambda_timeout_seconds must be a whole number from 3 to 29 (API Gateway's integration timeout is 29 s)."
+    condition     = var.lambda_timeout_seconds == null ? true : var.lambda_timeout_seconds >= 3 && var.lambda_timeout_seconds <= 900 && floor(var.lambda_timeout_seconds) == var.lambda_timeout_seconds
+    error_message = "lambda_timeout_seconds must be null or a whole number from 3 to 900 (Lambda's limit)."
   }
 }
 
@@ -170,9 +170,18 @@ variable "lambda_environment" {
         "IMAGEGEN_BUCKET", "IMAGEGEN_ALLOWED_MODELS", "IMAGEGEN_DEFAULT_MODEL", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_URL_TTL",
         "IMAGEGEN_POLICY_DIR", "IMAGEGEN_LOG_PROMPTS", "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_SSE",
         "IMAGEGEN_KMS_KEY_ID", "IMAGEGEN_KEY_PREFIX", "IMAGEGEN_CACHE_KEY_PREFIX", "IMAGEGEN_UPLOADS_PREFIX", "LD_LIBRARY_PATH",
+        "IMAGEGEN_TABLE", "IMAGEGEN_JOB_TIMEOUT_S",
       ], k)
     ])
-    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets or has a variable for (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, IMAGEGEN_UPLOADS_PREFIX (uploads_prefix: IAM and the lifecycle rule must cover the prefix the function signs uploads under), LD_LIBRARY_PATH)."
+    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets or has a variable for (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, IMAGEGEN_UPLOADS_PREFIX (uploads_prefix: IAM and the lifecycle rule must cover the prefix the function signs uploads under), LD_LIBRARY_PATH, IMAGEGEN_TABLE (jobs_enabled: IAM grants the module's table only), IMAGEGEN_JOB_TIMEOUT_S (job_timeout_seconds))."
+  }
+
+  # The function's timeout may reach 900 s for jobs: the request budget is what keeps a synchronous
+  # request under API Gateway's 29,000 ms, so it may be lowered but not raised above the runtime's
+  # 28,500 ms, which leaves the answer half a second to reach API Gateway.
+  validation {
+    condition     = !contains(keys(var.lambda_environment), "IMAGEGEN_REQUEST_BUDGET_MS") || try(tonumber(var.lambda_environment["IMAGEGEN_REQUEST_BUDGET_MS"]) >= 1000 && tonumber(var.lambda_environment["IMAGEGEN_REQUEST_BUDGET_MS"]) <= 28500, false)
+    error_message = "IMAGEGEN_REQUEST_BUDGET_MS in lambda_environment must be a number of milliseconds from 1000 to 28500: synchronous requests must end before API Gateway stops waiting (29 s), whatever the function's timeout (up to 900 s with jobs)."
   }
 }
 
@@ -340,6 +349,77 @@ variable "kms_key_arn" {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# Jobs: the DynamoDB table and the function's asynchronous invocations
+# ---------------------------------------------------------------------------------------------------
+
+variable "jobs_enabled" {
+  description = "Whether the API serves jobs, generation past API Gateway's 29 s: POST /jobs and GET /jobs/{id} (locked like /generate-image), a DynamoDB table (IMAGEGEN_TABLE), the function's asynchronous invocation of itself and its settings, and a 900 s function timeout unless lambda_timeout_seconds says otherwise. On by default: the runtime serves jobs, and an idle on-demand table costs next to nothing. false creates none of it."
+  type        = bool
+  default     = true
+}
+
+variable "table_deletion_protection" {
+  description = "Whether the DynamoDB table has deletion protection: true (the default) makes a destroy, or jobs_enabled = false, fail until it is set false and applied, so that a plan cannot silently delete the jobs (and, later, the image records)."
+  type        = bool
+  default     = true
+}
+
+variable "table_kms_key_arn" {
+  description = "ARN of a customer managed KMS key to encrypt the DynamoDB table with. null: DynamoDB's default encryption with an AWS owned key. With a key, the function's role may use it through DynamoDB only (kms:ViaService), and the key's policy must let this account's IAM policies grant it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.table_kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.table_kms_key_arn))
+    error_message = "table_kms_key_arn must be null or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias."
+  }
+}
+
+variable "job_timeout_seconds" {
+  description = "Seconds after its acceptance at which a job not yet finished reads as failed (timeout) (IMAGEGEN_JOB_TIMEOUT_S, 60 to 86400). null: the runtime's 22,500 s, Lambda's longest event age (6 h) plus the longest function timeout. A value below jobs_max_event_age_seconds plus the function's timeout is warned about at plan time."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.job_timeout_seconds == null ? true : var.job_timeout_seconds >= 60 && var.job_timeout_seconds <= 86400 && floor(var.job_timeout_seconds) == var.job_timeout_seconds
+    error_message = "job_timeout_seconds must be null or a whole number from 60 to 86400."
+  }
+}
+
+variable "jobs_max_retry_attempts" {
+  description = "How many times Lambda retries a job's worker that failed (its asynchronous invocation), 0 to 2; Lambda's default is 2. A retried worker takes the job over."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.jobs_max_retry_attempts)
+    error_message = "jobs_max_retry_attempts must be 0, 1 or 2 (Lambda's range)."
+  }
+}
+
+variable "jobs_max_event_age_seconds" {
+  description = "Longest time in seconds a job's event may wait in Lambda's asynchronous queue before Lambda drops it (60 to 21600); Lambda's default is 21600 (6 hours). A dropped job reads as failed (timeout) once past its deadline."
+  type        = number
+  default     = 21600
+
+  validation {
+    condition     = var.jobs_max_event_age_seconds >= 60 && var.jobs_max_event_age_seconds <= 21600 && floor(var.jobs_max_event_age_seconds) == var.jobs_max_event_age_seconds
+    error_message = "jobs_max_event_age_seconds must be a whole number from 60 to 21600 (Lambda's range)."
+  }
+}
+
+variable "jobs_on_failure_destination_arn" {
+  description = "ARN of a standard SQS queue or SNS topic where Lambda sends a job's event it gave up on (retries spent, or older than jobs_max_event_age_seconds), for alerting or replay; null: none. The role gets sqs:SendMessage or sns:Publish on it only. A queue or topic encrypted with a customer managed key also needs that key's policy to allow the role."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.jobs_on_failure_destination_arn == null ? true : can(regex("^arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.jobs_on_failure_destination_arn))
+    error_message = "jobs_on_failure_destination_arn must be null or the ARN of a standard SQS queue (arn:aws:sqs:<region>:<account>:<queue>) or a standard SNS topic (arn:aws:sns:<region>:<account>:<topic>); Lambda's destinations take no FIFO queue or topic."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
 # IAM guardrails
 # ---------------------------------------------------------------------------------------------------
 
@@ -440,7 +520,7 @@ variable "cors_allow_origins" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "allow_anonymous_access" {
-  description = "The one switch that opens the API: true lets anyone call /generate-image, /edit-image, /uploads and /models without a key or token (only the stage throttle, the policy's per-IP buckets and an optional WAF limit them), and creates no keys; with openai_api it also accepts a package whose config.lua does not require bearer keys on the /v1 routes. false (the default) requires what api_keys and the authorizer variables configure, and refuses a configuration that would require nothing."
+  description = "The one switch that opens the API: true lets anyone call /generate-image, /edit-image, /uploads, /models and /jobs without a key or token (only the stage throttle, the policy's per-IP buckets and an optional WAF limit them), and creates no keys; with openai_api it also accepts a package whose config.lua does not require bearer keys on the /v1 routes. false (the default) requires what api_keys and the authorizer variables configure, and refuses a configuration that would require nothing."
   type        = bool
   default     = false
 }
@@ -452,7 +532,7 @@ variable "openai_api" {
 }
 
 variable "api_keys" {
-  description = "API keys to create, by name (the key's name in API Gateway is <name>-<key name>). Each is attached to the usage plan (rate, burst, daily quota) and required in the x-api-key header on /generate-image, /edit-image, /uploads and /models. tier optionally names the policy's rate-limit tier for the key (a tier of config.lua's rate_limit.tiers): the policy maps key ids to tiers, so the output rate_limit_keys_lua gives the lines to paste into config.lua's rate_limit.keys, and a check warns until the package carries them. Empty: no key is required (an authorizer, or allow_anonymous_access, must then decide)."
+  description = "API keys to create, by name (the key's name in API Gateway is <name>-<key name>). Each is attached to the usage plan (rate, burst, daily quota) and required in the x-api-key header on /generate-image, /edit-image, /uploads, /models and /jobs. tier optionally names the policy's rate-limit tier for the key (a tier of config.lua's rate_limit.tiers): the policy maps key ids to tiers, so the output rate_limit_keys_lua gives the lines to paste into config.lua's rate_limit.keys, and a check warns until the package carries them. Empty: no key is required (an authorizer, or allow_anonymous_access, must then decide)."
   type = map(object({
     tier    = optional(string)
     enabled = optional(bool, true)
@@ -515,7 +595,7 @@ variable "usage_plan_quota_period" {
 }
 
 variable "cognito_user_pool_arns" {
-  description = "ARNs of Cognito user pools whose tokens (Authorization: <ID or access token>) an authorizer checks on /generate-image, /edit-image, /uploads and /models; empty: no Cognito authorizer. Combined with api_keys, a caller needs both."
+  description = "ARNs of Cognito user pools whose tokens (Authorization: <ID or access token>) an authorizer checks on /generate-image, /edit-image, /uploads, /models and /jobs; empty: no Cognito authorizer. Combined with api_keys, a caller needs both."
   type        = list(string)
   default     = []
 

@@ -84,10 +84,14 @@ run "cognito_authorizer_without_keys" {
       "OPTIONS /uploads"        = ["NONE", false, false]
       "GET /models"             = ["COGNITO_USER_POOLS", false, true]
       "OPTIONS /models"         = ["NONE", false, false]
+      "POST /jobs"              = ["COGNITO_USER_POOLS", false, true]
+      "OPTIONS /jobs"           = ["NONE", false, false]
+      "GET /jobs/{id}"          = ["COGNITO_USER_POOLS", false, true]
+      "OPTIONS /jobs/{id}"      = ["NONE", false, false]
       "GET /health"             = ["NONE", false, false]
       "OPTIONS /health"         = ["NONE", false, false]
     }
-    error_message = "The authorizer protects /generate-image, /edit-image, /uploads and /models only; without keys none is required."
+    error_message = "The authorizer protects /generate-image, /edit-image, /uploads, /models and /jobs only; without keys none is required."
   }
 
   assert {

@@ -85,8 +85,11 @@ run "storage_permissions_and_function" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_iam_role_policy.lambda.policy).Statement) == 4
-    error_message = "By default the role has exactly four statements: Bedrock, images, uploads, logs."
+    condition = [for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Sid] == [
+      "InvokeAllowedModels", "ReadWriteGeneratedImages", "ReadWriteUploads", "WriteOwnLogs",
+      "ReadWriteTable", "QueryTableIndexes", "InvokeSelfForJobs",
+    ]
+    error_message = "By default the role has exactly seven statements: Bedrock, images, uploads, logs, and for jobs the table, its indexes and invoking itself (jobs.tftest.hcl checks the last three)."
   }
 
   assert {
@@ -158,8 +161,8 @@ run "storage_permissions_and_function" {
   }
 
   assert {
-    condition     = one(aws_lambda_function.this.architectures) == "x86_64" && aws_lambda_function.this.timeout == 28 && aws_lambda_function.this.memory_size == 512
-    error_message = "Default architecture, timeout and memory are x86_64, 28 s and 512 MB."
+    condition     = one(aws_lambda_function.this.architectures) == "x86_64" && aws_lambda_function.this.timeout == 900 && aws_lambda_function.this.memory_size == 512
+    error_message = "Default architecture, timeout and memory are x86_64, 900 s (jobs are on: a job's worker runs under it) and 512 MB."
   }
 
   assert {
@@ -179,9 +182,9 @@ run "storage_permissions_and_function" {
   # One source of truth: with no Terraform variable set, config.lua decides everything it knows.
   assert {
     condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
-      "IMAGEGEN_BUCKET", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_POLICY_DIR", "LD_LIBRARY_PATH",
+      "IMAGEGEN_BUCKET", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_POLICY_DIR", "LD_LIBRARY_PATH", "IMAGEGEN_TABLE",
     ])
-    error_message = "By default the module must set no IMAGEGEN_* variable that overrides config.lua (allowed or default model, CORS origins, key prefixes, URL lifetime, prompt logging)."
+    error_message = "By default the module must set no IMAGEGEN_* variable that overrides config.lua (allowed or default model, CORS origins, key prefixes, URL lifetime, prompt logging), only the infrastructure: bucket, Bedrock region, policy directory, library path and the jobs table."
   }
 
   assert {
@@ -232,27 +235,28 @@ run "api_routes_closed_by_default" {
 
   assert {
     condition = (
-      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "health"]) &&
-      length(aws_api_gateway_resource.route_depth2) == 0 && length(aws_api_gateway_resource.route_depth3) == 0
+      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "jobs", "health"]) &&
+      keys(aws_api_gateway_resource.route_depth2) == ["jobs/{id}"] && length(aws_api_gateway_resource.route_depth3) == 0
     )
-    error_message = "The API must have /generate-image, /edit-image, /uploads, /models and /health, and no /v1 route unless openai_api asks for it."
+    error_message = "The API must have /generate-image, /edit-image, /uploads, /models, /jobs, /jobs/{id} and /health, and no /v1 route unless openai_api asks for it."
   }
 
   assert {
     condition = (
       jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message ==
-      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models and GET /health." &&
+      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models, POST /jobs, GET /jobs/{id} and GET /health." &&
       output.openai_base_url == null
     )
-    error_message = "Without openai_api the no-route answer names the five routes, and there is no OpenAI base URL."
+    error_message = "Without openai_api the no-route answer names the seven routes (as the local gateway does), and there is no OpenAI base URL."
   }
 
   assert {
     condition = toset(keys(aws_api_gateway_method.route)) == toset([
       "GET /generate-image", "POST /generate-image", "OPTIONS /generate-image", "POST /edit-image", "OPTIONS /edit-image",
-      "POST /uploads", "OPTIONS /uploads", "GET /models", "OPTIONS /models", "GET /health", "OPTIONS /health",
+      "POST /uploads", "OPTIONS /uploads", "GET /models", "OPTIONS /models", "POST /jobs", "OPTIONS /jobs",
+      "GET /jobs/{id}", "OPTIONS /jobs/{id}", "GET /health", "OPTIONS /health",
     ])
-    error_message = "Methods must be GET and POST on /generate-image, POST on /edit-image and /uploads, GET on /models and /health, OPTIONS on each."
+    error_message = "Methods must be GET and POST on /generate-image, POST on /edit-image, /uploads and /jobs, GET on /models, /jobs/{id} and /health, OPTIONS on each."
   }
 
   assert {
@@ -268,10 +272,14 @@ run "api_routes_closed_by_default" {
       "OPTIONS /uploads"        = [false, "NONE"]
       "GET /models"             = [true, "NONE"]
       "OPTIONS /models"         = [false, "NONE"]
+      "POST /jobs"              = [true, "NONE"]
+      "OPTIONS /jobs"           = [false, "NONE"]
+      "GET /jobs/{id}"          = [true, "NONE"]
+      "OPTIONS /jobs/{id}"      = [false, "NONE"]
       "GET /health"             = [false, "NONE"]
       "OPTIONS /health"         = [false, "NONE"]
     }
-    error_message = "Closed by default: an API key is required on /generate-image, /edit-image, /uploads and /models, never on /health or a CORS preflight."
+    error_message = "Closed by default: an API key is required on /generate-image, /edit-image, /uploads, /models and /jobs, never on /health or a CORS preflight."
   }
 
   assert {
@@ -286,8 +294,8 @@ run "api_routes_closed_by_default" {
     condition = alltrue([
       for k, p in aws_lambda_permission.api :
       p.principal == "apigateway.amazonaws.com" && p.action == "lambda:InvokeFunction" &&
-      p.source_arn == "${aws_api_gateway_rest_api.this.execution_arn}/prod/${aws_api_gateway_method.route[k].http_method}/${split(" /", k)[1]}"
-    ]) && length(aws_lambda_permission.api) == 11
+      p.source_arn == "${aws_api_gateway_rest_api.this.execution_arn}/prod/${aws_api_gateway_method.route[k].http_method}/${replace(split(" /", k)[1], "{id}", "*")}"
+    ]) && length(aws_lambda_permission.api) == 15
     error_message = "API Gateway may invoke the function only for this API's stage, methods and paths."
   }
 

@@ -27,7 +27,7 @@ variables {
   lambda_tracing_mode         = "Active"
   lambda_reserved_concurrency = 5
   lambda_architecture         = "arm64"
-  lambda_timeout_seconds      = 29
+  lambda_timeout_seconds      = 600
   manage_api_gateway_account  = true
   api_keys                    = { default = {}, partner = { tier = "premium" } }
   usage_plan_rate_limit       = 2
@@ -128,7 +128,7 @@ run "kms_models_prefix_and_tracing" {
     condition = (
       aws_lambda_function.this.reserved_concurrent_executions == 5 &&
       one(aws_lambda_function.this.architectures) == "arm64" &&
-      aws_lambda_function.this.timeout == 29
+      aws_lambda_function.this.timeout == 600
     )
     error_message = "Reserved concurrency, architecture and timeout must follow the variables."
   }
@@ -177,10 +177,14 @@ run "keys_logging_role_and_alarms" {
       "OPTIONS /uploads"        = false
       "GET /models"             = true
       "OPTIONS /models"         = false
+      "POST /jobs"              = true
+      "OPTIONS /jobs"           = false
+      "GET /jobs/{id}"          = true
+      "OPTIONS /jobs/{id}"      = false
       "GET /health"             = false
       "OPTIONS /health"         = false
     }
-    error_message = "Keys are required on /generate-image, /edit-image, /uploads and /models, never on /health or a CORS preflight."
+    error_message = "Keys are required on /generate-image, /edit-image, /uploads, /models and /jobs, never on /health or a CORS preflight."
   }
 
   assert {
@@ -246,8 +250,8 @@ run "keys_logging_role_and_alarms" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.lambda_duration[0].threshold == 23200 && aws_cloudwatch_metric_alarm.lambda_duration[0].metric_name == "Duration"
-    error_message = "The duration alarm must fire at 80% of the 29 s timeout (23200 ms)."
+    condition     = aws_cloudwatch_metric_alarm.lambda_duration[0].threshold == 480000 && aws_cloudwatch_metric_alarm.lambda_duration[0].metric_name == "Duration"
+    error_message = "The duration alarm must fire at 80% of the 600 s timeout (480000 ms)."
   }
 
   assert {

@@ -16,8 +16,8 @@ run "rejects_bad_function_settings" {
   command = plan
 
   variables {
-    lambda_timeout_seconds      = 30 # above API Gateway's 29 s
-    lambda_memory_mb            = 64 # below Lambda's minimum
+    lambda_timeout_seconds      = 901 # above Lambda's 900 s
+    lambda_memory_mb            = 64  # below Lambda's minimum
     lambda_architecture         = "arm"
     lambda_tracing_mode         = "On"
     lambda_reserved_concurrency = -1
@@ -291,7 +291,7 @@ run "accepts_boundary_values" {
   command = plan
 
   variables {
-    lambda_timeout_seconds      = 29
+    lambda_timeout_seconds      = 900
     lambda_memory_mb            = 10240
     log_retention_days          = 0
     url_ttl_seconds             = 43200
@@ -304,7 +304,7 @@ run "accepts_boundary_values" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.timeout == 29 && aws_lambda_function.this.memory_size == 10240
+    condition     = aws_lambda_function.this.timeout == 900 && aws_lambda_function.this.memory_size == 10240
     error_message = "The largest timeout and memory must be accepted."
   }
 

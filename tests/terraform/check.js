@@ -336,12 +336,18 @@ async function main() {
     return bad.length ? bad.join("; ") : null;
   });
 
-  check("iam: KMS permissions only on the given key, and only when one is given", () => {
+  check("iam: KMS permissions only on the given keys (the bucket's; the table's through DynamoDB only), and only when one is given", () => {
     const kms = statements.filter(({ st }) => actionsOf(config, st).some((a) => /^kms:/.test(a)));
     const bad = [];
     for (const { where, st } of kms) {
-      for (const r of resourcesOf(config, st)) if (r !== "${var.kms_key_arn}") bad.push(`${where}: resource ${r}`);
+      const res = resourcesOf(config, st);
+      const viaDynamo = JSON.stringify(st.Condition || null) === JSON.stringify({ StringEquals: { "kms:ViaService": "dynamodb.${local.region}.amazonaws.com" } });
+      for (const r of res) {
+        if (r === "${var.table_kms_key_arn}") { if (!viaDynamo) bad.push(`${where}: the table's key without kms:ViaService = dynamodb.<region>`); }
+        else if (r !== "${var.kms_key_arn}") bad.push(`${where}: resource ${r}`);
+      }
     }
+    if (!/local\.jobs_enabled\s*&&\s*var\.table_kms_key_arn\s*!=\s*null\s*\?\s*\[local\.lambda_statement_table_kms\]\s*:\s*\[\]/.test(String(locals.lambda_jobs_statements || ""))) bad.push("the table key statement is not conditional on jobs and var.table_kms_key_arn");
     const list = unwrap(locals.lambda_policy_statements || "");
     if (kms.length && !/var\.kms_key_arn\s*==\s*null\s*\?\s*\[\]\s*:\s*\[local\.lambda_statement_kms\]/.test(list)) bad.push("the KMS statement is not conditional on var.kms_key_arn");
     return bad.length ? bad.join("; ") : null;
@@ -481,14 +487,22 @@ async function main() {
     return bad.length ? bad.join("; ") : null;
   });
 
-  check("lambda: timeout is a variable validated to at most 29 s (API Gateway's integration timeout)", () => {
+  // Jobs need the function's timeout up to 900 s while API Gateway still waits 29 s: the runtime's
+  // request budget (IMAGEGEN_REQUEST_BUDGET_MS, 28,500 ms by default) is what ends a synchronous
+  // request in time, so lambda_environment may lower it but not raise it past 28,500.
+  check("lambda: timeout is lambda_timeout_seconds (at most 900 s), else 900 s with jobs and 28 s without; integrations wait 29 s; the request budget cannot be raised past 28,500 ms", () => {
     const fn = resources(config, "aws_lambda_function")[0];
     const v = (variables.lambda_timeout_seconds || [])[0];
-    if (!fn || fn.body.timeout !== "${var.lambda_timeout_seconds}") return "timeout is not var.lambda_timeout_seconds";
+    if (!fn || fn.body.timeout !== "${local.lambda_timeout_seconds}") return `timeout is ${fn && fn.body.timeout}, not local.lambda_timeout_seconds`;
+    if (!/^\$\{var\.lambda_timeout_seconds\s*!=\s*null\s*\?\s*var\.lambda_timeout_seconds\s*:\s*\(local\.jobs_enabled\s*\?\s*900\s*:\s*28\)\}$/.test(String(locals.lambda_timeout_seconds || ""))) return `local.lambda_timeout_seconds ${locals.lambda_timeout_seconds}`;
     const cond = v && asArray(v.validation).map((x) => x.condition).join(" ");
-    if (!cond || !/var\.lambda_timeout_seconds\s*<=\s*29\b/.test(cond)) return `validation does not cap at 29: ${cond}`;
+    if (v.default !== null) return `lambda_timeout_seconds defaults to ${JSON.stringify(v.default)}`;
+    if (!cond || !/var\.lambda_timeout_seconds\s*<=\s*900\b/.test(cond) || !/>=\s*3\b/.test(cond)) return `validation does not hold it to 3..900: ${cond}`;
     const integ = resources(config, "aws_api_gateway_integration");
     if (!integ.every((i) => i.body.timeout_milliseconds === 29000)) return "integrations do not set timeout_milliseconds = 29000";
+    const env = asArray((variables.lambda_environment || [{}])[0].validation).map((x) => x.condition).join(" ");
+    if (!/IMAGEGEN_REQUEST_BUDGET_MS"\]\)\s*<=\s*28500/.test(env)) return "lambda_environment does not refuse IMAGEGEN_REQUEST_BUDGET_MS above 28500";
+    for (const n of ["IMAGEGEN_TABLE", "IMAGEGEN_JOB_TIMEOUT_S"]) if (!env.includes(`"${n}"`)) return `lambda_environment does not refuse ${n}`;
     return null;
   });
 
@@ -519,11 +533,12 @@ async function main() {
   });
 
   // --- API Gateway --------------------------------------------------------------------------------
-  check("api: routes /generate-image (GET, POST), /edit-image (POST), /uploads (POST), /models (GET), /health (GET), OPTIONS on each; all but /health protected", () => {
-    const base = asArray(locals.api_routes_base);
-    const want = { "generate-image": ["GET", "POST"], "edit-image": ["POST"], uploads: ["POST"], models: ["GET"], health: ["GET"] };
+  check("api: routes /generate-image (GET, POST), /edit-image (POST), /uploads (POST), /models (GET), with jobs /jobs (POST) and /jobs/{id} (GET), /health (GET), OPTIONS on each; all but /health protected", () => {
+    const base = [...asArray(locals.api_routes_generation), ...asArray(locals.api_routes_jobs), ...asArray(locals.api_routes_public)];
+    const want = { "generate-image": ["GET", "POST"], "edit-image": ["POST"], uploads: ["POST"], models: ["GET"], jobs: ["POST"], "jobs/{id}": ["GET"], health: ["GET"] };
     const bad = [];
-    if (JSON.stringify(base.map((r) => r.path)) !== JSON.stringify(Object.keys(want))) bad.push(`api_routes_base paths ${JSON.stringify(base.map((r) => r.path))}`);
+    if (JSON.stringify(base.map((r) => r.path)) !== JSON.stringify(Object.keys(want))) bad.push(`api_routes_generation, api_routes_jobs, api_routes_public paths ${JSON.stringify(base.map((r) => r.path))}`);
+    if (!/^\$\{concat\(local\.api_routes_generation,\s*local\.jobs_enabled\s*\?\s*local\.api_routes_jobs\s*:\s*\[\],\s*local\.api_routes_public\)\}$/.test(String(locals.api_routes_base || ""))) bad.push(`local.api_routes_base does not add the job routes only with jobs: ${locals.api_routes_base}`);
     for (const [p, methods] of Object.entries(want)) {
       const route = base.find((r) => r.path === p);
       if (!route || JSON.stringify(route.methods) !== JSON.stringify(methods)) bad.push(`${p}: ${JSON.stringify(route)}`);
@@ -570,7 +585,7 @@ async function main() {
     const api = resources(config, "aws_api_gateway_rest_api")[0];
     const pre = asArray(block(api && api.body, "lifecycle")?.precondition).map((p) => String(p.condition)).join(" ");
     if (!/length\(split\("\/",\s*path\)\)\s*<=\s*3/.test(pre)) bad.push("no precondition refusing a route deeper than the three blocks");
-    for (const route of [...asArray(locals.api_routes_base), ...asArray(locals.api_routes_openai)]) {
+    for (const route of [...asArray(locals.api_routes_generation), ...asArray(locals.api_routes_jobs), ...asArray(locals.api_routes_public), ...asArray(locals.api_routes_openai)]) {
       if (String(route.path).split("/").length > 3) bad.push(`${route.path} is deeper than three parts`);
     }
     return bad.length ? bad.join("; ") : null;
@@ -624,6 +639,11 @@ async function main() {
       if (body.principal !== "apigateway.amazonaws.com" || body.action !== "lambda:InvokeFunction") bad.push(`${name}: ${body.principal} ${body.action}`);
       if (!/^\$\{aws_api_gateway_(rest_api|stage)\.this\.execution_arn\}\//.test(body.source_arn || "")) bad.push(`${name}: source_arn ${body.source_arn}`);
     }
+    // API Gateway names the request's own path in the source ARN: a path parameter ({id}) is "*"
+    // there, and a statement id takes no braces.
+    const api = perms.find((p) => p.name === "api");
+    if (!api || !String(api.body.source_arn).includes('replace(each.value.path, "/\\\\{[^}/]+\\\\}/", "*")')) bad.push(`api: source_arn does not put "*" for path parameters: ${api && api.body.source_arn}`);
+    if (!api || !/"\/\[\{\}\]\/",\s*""\)/.test(api.body.statement_id)) bad.push(`api: statement_id does not drop braces: ${api && api.body.statement_id}`);
     return bad.length ? bad.join("; ") : null;
   });
 
@@ -742,6 +762,86 @@ async function main() {
     return /var\.alarm_sns_topic_arn/.test(locals.alarm_actions || "") ? null : "alarm actions do not use var.alarm_sns_topic_arn";
   });
 
+  // --- Jobs ---------------------------------------------------------------------------------------
+  // The table the runtime's jobs (and later its image records) live in, as runtime/local/README.md
+  // describes it; the function's asynchronous invocation of itself; all of it behind jobs_enabled.
+  check("jobs: the table is on demand, keys pk/sk (S), index gsi1 on gsi1pk/gsi1sk projecting ALL, TTL on expires_at (not an attribute), point-in-time recovery, SSE (AWS owned key, or table_kms_key_arn), deletion protection from a variable, only with jobs_enabled", () => {
+    const t = resources(config, "aws_dynamodb_table");
+    if (t.length !== 1) return `${t.length} aws_dynamodb_table resources`;
+    const b = t[0].body;
+    const bad = [];
+    if (b.count !== "${local.jobs_enabled ? 1 : 0}") bad.push(`count ${b.count}`);
+    if (b.billing_mode !== "PAY_PER_REQUEST") bad.push(`billing_mode ${b.billing_mode}`);
+    if (b.hash_key !== "pk" || b.range_key !== "sk") bad.push(`keys ${b.hash_key}/${b.range_key}`);
+    const attrs = asArray(b.attribute).map((a) => `${a.name}:${a.type}`).sort();
+    if (JSON.stringify(attrs) !== JSON.stringify(["gsi1pk:S", "gsi1sk:S", "pk:S", "sk:S"])) bad.push(`attributes ${JSON.stringify(attrs)} (only key attributes: a TTL attribute here fails the plan)`);
+    const gsi = asArray(b.global_secondary_index);
+    if (gsi.length !== 1 || gsi[0].name !== "gsi1" || gsi[0].hash_key !== "gsi1pk" || gsi[0].range_key !== "gsi1sk" || gsi[0].projection_type !== "ALL") bad.push(`global_secondary_index ${JSON.stringify(gsi)}`);
+    const ttl = block(b, "ttl");
+    if (!ttl || ttl.attribute_name !== "expires_at" || ttl.enabled !== true) bad.push(`ttl ${JSON.stringify(ttl)}`);
+    if (block(b, "point_in_time_recovery")?.enabled !== true) bad.push("point-in-time recovery is not on");
+    const sse = block(b, "server_side_encryption");
+    if (!sse || sse.enabled !== "${var.table_kms_key_arn != null}" || sse.kms_key_arn !== "${var.table_kms_key_arn}") bad.push(`server_side_encryption ${JSON.stringify(sse)}`);
+    if (b.deletion_protection_enabled !== "${var.table_deletion_protection}") bad.push(`deletion_protection_enabled ${b.deletion_protection_enabled}`);
+    if (b.name !== "${var.name}") bad.push(`name ${b.name}`);
+    const v = (n) => (variables[n] || [{}])[0];
+    if (v("jobs_enabled").default !== true || unwrap(v("jobs_enabled").type) !== "bool") bad.push("jobs_enabled is not a bool defaulting to true");
+    if (v("table_deletion_protection").default !== true) bad.push("table_deletion_protection does not default to true");
+    if (v("table_kms_key_arn").default !== null) bad.push("table_kms_key_arn does not default to null (the AWS owned key)");
+    if (locals.jobs_enabled !== "${var.jobs_enabled}") bad.push(`local.jobs_enabled ${locals.jobs_enabled}`);
+    return bad.length ? bad.join("; ") : null;
+  });
+
+  check("jobs: the role may PutItem/UpdateItem/GetItem/Query the table and Query its indexes, invoke only the function itself (its ARN built from var.name), and send failed events only to the given SQS queue or SNS topic", () => {
+    const bad = [];
+    const byAction = (re) => statements.filter(({ st }) => st.Effect === "Allow" && actionsOf(config, st).some((a) => re.test(a)));
+    const dynamo = byAction(/^dynamodb:/);
+    const shapes = dynamo.map(({ st }) => JSON.stringify([actionsOf(config, st), resourcesOf(config, st)])).sort();
+    const table = String(locals.table_arn || "");
+    if (table !== '${try(aws_dynamodb_table.this[0].arn, "")}') bad.push(`local.table_arn ${table}`);
+    const want = [
+      JSON.stringify([["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"], [table]]),
+      JSON.stringify([["dynamodb:Query"], ["${local.table_arn}/index/*"]]),
+    ].sort();
+    if (JSON.stringify(shapes) !== JSON.stringify(want)) bad.push(`DynamoDB statements ${JSON.stringify(shapes)}`);
+    const lambda = byAction(/^lambda:/);
+    if (lambda.length !== 1 || JSON.stringify(actionsOf(config, lambda[0].st)) !== JSON.stringify(["lambda:InvokeFunction"]) ||
+      JSON.stringify(resourcesOf(config, lambda[0].st)) !== JSON.stringify([locals.lambda_self_arn])) bad.push(`Lambda statements ${JSON.stringify(lambda.map((x) => x.st))}`);
+    if (locals.lambda_self_arn !== "arn:${data.aws_partition.current.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}") bad.push(`local.lambda_self_arn ${locals.lambda_self_arn}`);
+    if (/aws_lambda_function\.this/.test(String(locals.lambda_self_arn))) bad.push("the function's own ARN is read from the function (a cycle)");
+    for (const [re, action] of [[/^sqs:/, "sqs:SendMessage"], [/^sns:/, "sns:Publish"]]) {
+      const st = byAction(re);
+      if (st.length !== 1 || JSON.stringify(actionsOf(config, st[0].st)) !== JSON.stringify([action]) || JSON.stringify(resourcesOf(config, st[0].st)) !== JSON.stringify(["${var.jobs_on_failure_destination_arn}"])) bad.push(`${action} statements ${JSON.stringify(st.map((x) => x.st))}`);
+    }
+    const list = String(locals.lambda_jobs_statements || "");
+    if (!/local\.jobs_enabled\s*\?\s*\[local\.lambda_statement_table,\s*local\.lambda_statement_table_indexes,\s*local\.lambda_statement_invoke_self\]\s*:\s*\[\]/.test(list)) bad.push("the table and self-invoke statements are not conditional on jobs");
+    if (!/local\.jobs_enabled\s*&&\s*local\.jobs_failure_service\s*==\s*"sqs"/.test(list) || !/local\.jobs_enabled\s*&&\s*local\.jobs_failure_service\s*==\s*"sns"/.test(list)) bad.push("the destination statements are not conditional on jobs and the destination's service");
+    if (!/local\.lambda_jobs_statements/.test(unwrap(locals.lambda_policy_statements || ""))) bad.push("the jobs statements are not in the function's policy");
+    return bad.length ? bad.join("; ") : null;
+  });
+
+  check("jobs: the function gets IMAGEGEN_TABLE (the table's name) with jobs and IMAGEGEN_JOB_TIMEOUT_S only when job_timeout_seconds is set; its asynchronous invocations keep Lambda's defaults (2 retries, 21600 s) unless set, with an optional on-failure destination", () => {
+    const env = String(locals.lambda_environment || "");
+    const bad = [];
+    if (!/local\.jobs_enabled\s*\?\s*\{\s*IMAGEGEN_TABLE\s*=\s*aws_dynamodb_table\.this\[0\]\.name\s*\}\s*:\s*\{\}/.test(env)) bad.push("IMAGEGEN_TABLE is not the table's name, with jobs only");
+    if (!/local\.jobs_enabled\s*&&\s*var\.job_timeout_seconds\s*!=\s*null\s*\?\s*\{\s*IMAGEGEN_JOB_TIMEOUT_S\s*=\s*tostring\(var\.job_timeout_seconds\)\s*\}\s*:\s*\{\}/.test(env)) bad.push("IMAGEGEN_JOB_TIMEOUT_S is not set only when job_timeout_seconds is");
+    const c = resources(config, "aws_lambda_function_event_invoke_config");
+    if (c.length !== 1) return `${c.length} aws_lambda_function_event_invoke_config resources`;
+    const b = c[0].body;
+    if (b.count !== "${local.jobs_enabled ? 1 : 0}") bad.push(`event invoke config count ${b.count}`);
+    if (b.function_name !== "${aws_lambda_function.this.function_name}") bad.push(`function_name ${b.function_name}`);
+    if (b.maximum_retry_attempts !== "${var.jobs_max_retry_attempts}" || b.maximum_event_age_in_seconds !== "${var.jobs_max_event_age_seconds}") bad.push("retries and event age are not the variables");
+    const dyn = block((b.dynamic || {}), "destination_config") || asArray((b.dynamic || {}).destination_config)[0];
+    if (!dyn || !/var\.jobs_on_failure_destination_arn\s*==\s*null\s*\?\s*\[\]/.test(dyn.for_each || "")) bad.push("the on-failure destination is not optional on var.jobs_on_failure_destination_arn");
+    const v = (n) => (variables[n] || [{}])[0];
+    if (v("jobs_max_retry_attempts").default !== 2 || v("jobs_max_event_age_seconds").default !== 21600) bad.push("retries and event age do not default to Lambda's 2 and 21600");
+    if (v("job_timeout_seconds").default !== null) bad.push("job_timeout_seconds does not default to null (the runtime's own)");
+    const dest = asArray(v("jobs_on_failure_destination_arn").validation).map((x) => x.condition).join(" ");
+    if (!/\(sqs\|sns\)/.test(dest) || /fifo/.test(dest)) bad.push("the destination is not validated as a standard SQS queue or SNS topic");
+    for (const n of ["jobs_url", "table_name"]) if (!outputs[n]) bad.push(`no output ${n}`);
+    return bad.length ? bad.join("; ") : null;
+  });
+
   // --- Organisation guardrails ---------------------------------------------------------------------
   check("iam: every role takes iam_role_path and iam_permissions_boundary_arn", () => {
     const roles = resources(config, "aws_iam_role");
@@ -751,7 +851,7 @@ async function main() {
 
   // Resource types that take tags: each must carry local.tags (the module has no provider default_tags).
   const TAGGABLE = ["aws_s3_bucket", "aws_iam_role", "aws_lambda_function", "aws_cloudwatch_log_group", "aws_api_gateway_rest_api",
-    "aws_api_gateway_stage", "aws_api_gateway_api_key", "aws_api_gateway_usage_plan", "aws_cloudwatch_metric_alarm", "aws_wafv2_web_acl"];
+    "aws_api_gateway_stage", "aws_api_gateway_api_key", "aws_api_gateway_usage_plan", "aws_cloudwatch_metric_alarm", "aws_wafv2_web_acl", "aws_dynamodb_table"];
   check("tags: every resource that takes tags carries local.tags", () => {
     const bad = [];
     for (const type of TAGGABLE) for (const { name, body } of resources(config, type)) if (body.tags !== "${local.tags}") bad.push(`${type}.${name}`);
@@ -771,6 +871,7 @@ async function main() {
     "aws_cloudwatch_log_group.api_execution": { checkov: ["CKV_AWS_158", "CKV_AWS_338"], tfsec: ["aws-cloudwatch-log-group-customer-key"] },
     "aws_iam_role_policy.lambda": { checkov: ["CKV_AWS_290", "CKV_AWS_355"], tfsec: ["aws-iam-no-policy-wildcards"] },
     "aws_wafv2_web_acl.this": { checkov: ["CKV2_AWS_31", "CKV_AWS_192"], tfsec: ["aws-waf-enable-logging"] },
+    "aws_dynamodb_table.this": { checkov: ["CKV_AWS_119"], tfsec: ["aws-dynamodb-table-customer-key"] },
   };
   // The text of a resource block (from its header to the matching brace) and the comment lines just above it.
   function resourceText(address) {
@@ -848,6 +949,11 @@ async function main() {
     aws_api_gateway_authorizer: ["apigateway:POST", "apigateway:GET", "apigateway:PATCH", "apigateway:DELETE"],
     aws_wafv2_web_acl: ["wafv2:CreateWebACL", "wafv2:GetWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:ListTagsForResource"],
     aws_wafv2_web_acl_association: ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource", "apigateway:SetWebACL"],
+    aws_dynamodb_table: ["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
+      "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive", "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups",
+      "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource", "kms:DescribeKey", "kms:CreateGrant"],
+    aws_lambda_function_event_invoke_config: ["lambda:PutFunctionEventInvokeConfig", "lambda:GetFunctionEventInvokeConfig",
+      "lambda:UpdateFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig"],
     "data.aws_servicequotas_service_quota": ["servicequotas:GetServiceQuota"],
     "data.aws_partition": [],
     "data.aws_region": [],

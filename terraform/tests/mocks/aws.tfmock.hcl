@@ -92,3 +92,10 @@ mock_resource "aws_wafv2_web_acl" {
     arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/imagegen-rate-limit/0f1e2d3c-0000-4000-8000-000000000001"
   }
 }
+
+mock_resource "aws_dynamodb_table" {
+  defaults = {
+    id  = "imagegen"
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/imagegen"
+  }
+}
