@@ -110,6 +110,32 @@ function M.check_plan(p)
     fail("deliver %s is not url, inline or both", tostring(g.deliver))
   end
   if g.attempts ~= nil then M.check_attempts(g) end
+  if g.record ~= nil then M.check_record(g.record) end
+end
+
+-- Checks a plan's image record: { owner, retention_s, task?, parameters?, prompt_sha256?, prompt? }.
+function M.check_record(r)
+  if type(r) ~= "table" or type(r.owner) ~= "string" or r.owner == "" then fail("record.owner must be a non-empty string") end
+  if math.type(r.retention_s) ~= "integer" or r.retention_s < 60 then fail("record.retention_s must be an integer >= 60") end
+  if r.task ~= nil and type(r.task) ~= "string" then fail("record.task must be a string") end
+  if r.prompt_sha256 ~= nil and (type(r.prompt_sha256) ~= "string" or not r.prompt_sha256:match("^%x+$")) then
+    fail("record.prompt_sha256 must be hex")
+  end
+  if r.prompt ~= nil and type(r.prompt) ~= "string" then fail("record.prompt must be a string") end
+  check_json_value(r.parameters, "record.parameters")
+end
+
+-- Checks an image record lookup (GET /images/{id}) { id, owner, url_ttl } or a listing (GET
+-- /images) { owner, limit 1..100, cursor?, url_ttl }.
+function M.check_image_request(a)
+  local r = a.image or a.images
+  if type(r) ~= "table" or type(r.owner) ~= "string" or r.owner == "" then fail("image/images must name an owner") end
+  if math.type(r.url_ttl) ~= "integer" or r.url_ttl < 1 or r.url_ttl > 604800 then fail("url_ttl must be 1..604800") end
+  if a.image ~= nil and type(r.id) ~= "string" then fail("image.id must be a string") end
+  if a.images ~= nil and (math.type(r.limit) ~= "integer" or r.limit < 1 or r.limit > 100) then
+    fail("images.limit must be an integer of 1 to 100")
+  end
+  if a.images ~= nil and r.cursor ~= nil and type(r.cursor) ~= "string" then fail("images.cursor must be a string") end
 end
 
 local IMAGE_PATHS = { images = true, ["artifacts[].base64"] = true }
@@ -268,6 +294,8 @@ function M.harness(opts)
       M.check_enqueue(a)
     elseif type(a) == "table" and a.job ~= nil then
       M.check_job(a)
+    elseif type(a) == "table" and (a.image ~= nil or a.images ~= nil) then
+      M.check_image_request(a)
     else
       M.check_answer(a, R.REQUEST_ID, M.shape(req))
     end

@@ -121,7 +121,8 @@ function M.request(method, path, opts)
 end
 
 -- opts.fetched: the second admit() of a request whose uploads the runtime has fetched;
--- opts.jobs: the runtime keeps jobs (it has IMAGEGEN_TABLE).
+-- opts.jobs: the runtime keeps jobs (it has IMAGEGEN_TABLE); opts.images: it keeps image records
+-- (the same table).
 function M.ctx(opts)
   return {
     request_id = M.REQUEST_ID,
@@ -131,6 +132,7 @@ function M.ctx(opts)
     now = 1795000000.25,
     fetched = opts and opts.fetched or nil,
     jobs = opts and opts.jobs or nil,
+    images = opts and opts.images or nil,
   }
 end
 

@@ -158,4 +158,16 @@ return {
     -- Put the prompt in the decision log line. IMAGEGEN_LOG_PROMPTS=1 turns it on.
     prompts = false,
   },
+
+  -- Image records (GET /images/{id}, GET /images), kept when the function has IMAGEGEN_TABLE.
+  images = {
+    -- Days a record lives: keep it equal to the bucket's image lifecycle (Terraform's
+    -- image_retention_days). IMAGEGEN_IMAGE_RETENTION_DAYS replaces it.
+    retention_days = 30,
+    -- What a record keeps of the prompt: "sha256" (its hash), "text" (the hash and the prompt)
+    -- or "none". IMAGEGEN_RECORD_PROMPTS replaces it.
+    prompt = "sha256",
+    -- Records per page of GET /images when the request names no limit (1 to 100).
+    page_size = 20,
+  },
 }

@@ -42,6 +42,10 @@ M.FAILURES = {
   jobs_unavailable = { status = 503, refund = true, message = "jobs are not available at the moment; try again" },
   not_found = { status = 404, message = "no job has this id" },
   idempotency_conflict = { status = 409, message = "this Idempotency-Key names another job" },
+  -- image records (images.lua): the table could not be reached, a listing's `next` that is not
+  -- one of this caller's cursors (altered, another caller's)
+  images_unavailable = { status = 503, message = "image records are not available at the moment; try again" },
+  invalid_cursor = { status = 400, message = "next is not a cursor this API gave you; start again without it" },
   -- the runtime found the plan unusable (a policy bug): the operator must act
   policy_error = { status = 500, refund = true, message = "the request policy failed; see the function's log" },
   -- the shared rate limit (rate_limit.backend "dynamodb"), counted by the runtime
@@ -193,6 +197,7 @@ function M.success_body(result, context)
     images[i] = {
       url = img.url,
       key = img.key,
+      id = type(img.id) == "string" and img.id or nil,
       width = math.tointeger(img.width) or context.width,
       height = math.tointeger(img.height) or context.height,
       format = format,

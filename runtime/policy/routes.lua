@@ -23,6 +23,9 @@ M.list = {
   -- Jobs (jobs.lua): a generation the client polls for, past API Gateway's 29 seconds.
   { path = "/jobs", methods = { "POST" }, handler = "jobs_create", limited = true },
   { path = "/jobs/{id}", methods = { "GET" }, handler = "jobs_status" },
+  -- Image records (images.lua): an image's record and a fresh URL, and the caller's images.
+  { path = "/images", methods = { "GET" }, handler = "images_list" },
+  { path = "/images/{id}", methods = { "GET" }, handler = "images_get" },
 }
 
 -- Paths under this prefix belong to the OpenAI-compatible API: even unknown ones are answered

@@ -189,6 +189,14 @@ M.SCHEMA = record({
   { "logging", record({
       { "prompts", { type = "boolean", default = false } },
     }) },
+  { "images", record({
+      -- Days a record is kept: the bucket's image lifecycle (Terraform's image_retention_days).
+      { "retention_days", { type = "integer", between = { 1, 3650 }, default = 30 } },
+      -- What a record keeps of the prompt: its SHA-256, the text too, or neither.
+      { "prompt", { type = "string", one_of = { "none", "sha256", "text" }, default = "sha256" } },
+      -- Records in a page of GET /images when the request names no limit.
+      { "page_size", { type = "integer", between = { 1, 100 }, default = 20 } },
+    }) },
 })
 
 -- Problems are collected, not raised one by one: an operator fixing config.lua learns of every
@@ -385,6 +393,18 @@ M.ENV = {
       end
       c.storage = type(c.storage) == "table" and c.storage or {}
       c.storage.url_ttl = math.tointeger(tonumber(v))
+    end },
+  { "IMAGEGEN_IMAGE_RETENTION_DAYS", { "images", "retention_days" }, function(c, v)
+      if not v:match("^%d+$") or #v > 4 then
+        return "IMAGEGEN_IMAGE_RETENTION_DAYS must be a whole number of days between 1 and 3650; got "
+          .. string.format("%q", v)
+      end
+      c.images = type(c.images) == "table" and c.images or {}
+      c.images.retention_days = math.tointeger(tonumber(v))
+    end },
+  { "IMAGEGEN_RECORD_PROMPTS", { "images", "prompt" }, function(c, v)
+      c.images = type(c.images) == "table" and c.images or {}
+      c.images.prompt = v
     end },
   { "IMAGEGEN_LOG_PROMPTS", { "logging", "prompts" }, function(c, v)
       c.logging = type(c.logging) == "table" and c.logging or {}

@@ -31,6 +31,7 @@ local keys_module = require("keys")
 local tasks = require("tasks")
 local edit = require("edit")
 local jobs = require("jobs")
+local records = require("images")
 
 local M = {}
 
@@ -230,6 +231,7 @@ function M.new(config)
 
     local answer = plan.build(p, settings, decision and not decision.count and decision or nil)
     answer.limit = decision and decision.count
+    if ctx.images then answer.generate.record = records.record(req, settings, p) end
     imagegen.metric("ImagesRequested", p.numberOfImages, "Count")
     log_decision(req, 200, "generate", {
       model = p.model.id, images = p.numberOfImages, seed = answer.generate.context.seed,
@@ -258,6 +260,7 @@ function M.new(config)
     if refused then return refused end
     local answer = plan.edit(e, settings, decision and not decision.count and decision or nil, e.openai)
     answer.limit = decision and decision.count
+    if ctx.images then answer.generate.record = records.record(req, settings, e.p, e.task) end
     imagegen.metric("ImagesRequested", e.n, "Count")
     log_decision(req, 200, "edit", {
       task = e.task, model = e.variant.invoke, images = e.n, seed = answer.generate.context.seed,
@@ -350,6 +353,37 @@ function M.new(config)
     return { job = { id = id, owner = jobs.owner(req.identity), url_ttl = settings.storage.url_ttl } }
   end
 
+  -- Image records are kept in the runtime's table: without one (ctx.images false) the routes
+  -- say so.
+  local function images_refused(req, ctx, base)
+    if ctx.images then return nil end
+    return refuse(req, ctx, base, 503, "images_unavailable",
+      "image records are not configured on this deployment (the function has no IMAGEGEN_TABLE)")
+  end
+
+  -- GET /images/{id}: another owner's image, like an unknown one, is 404 (ids cannot be probed).
+  function handlers.images_get(req, ctx, base, _, segments)
+    local refused = images_refused(req, ctx, base)
+    if refused then return refused end
+    local id = segments[1]
+    if not records.id_valid(id) then
+      return refuse(req, ctx, base, 404, "not_found", "no image has the id " .. text.show(id or ""))
+    end
+    log_decision(req, 200, "image_record", { image = id })
+    return { image = { id = id, owner = records.owner(req.identity), url_ttl = settings.storage.url_ttl } }
+  end
+
+  -- GET /images?limit=&next=: the caller's images, newest first, a page at a time.
+  function handlers.images_list(req, ctx, base)
+    local refused = images_refused(req, ctx, base)
+    if refused then return refused end
+    local page, problem = records.page(req.query, settings.images.page_size)
+    if not page then return refuse(req, ctx, base, problem.status, problem.code, problem.message) end
+    log_decision(req, 200, "image_list", { limit = page.limit, next = page.cursor ~= nil })
+    return { images = { owner = records.owner(req.identity), limit = page.limit, cursor = page.cursor,
+      url_ttl = settings.storage.url_ttl } }
+  end
+
   -- The caller of an OpenAI-compatible route, by its bearer key: nil when it may go on (the
   -- request's identity then names the key), else the 401 answer.
   local function authenticate(req, ctx, base)
@@ -411,7 +445,8 @@ function M.new(config)
 
   local function admit(req, ctx)
     req, ctx = req or {}, ctx or {}
-    ctx = { request_id = ctx.request_id or req.request_id, fetched = ctx.fetched == true, jobs = ctx.jobs == true }
+    ctx = { request_id = ctx.request_id or req.request_id, fetched = ctx.fetched == true, jobs = ctx.jobs == true,
+      images = ctx.images == true }
     local base = cors:headers((req.headers or {}).origin)
     local route, segments
     if type(req.path) == "string" then route, segments = routes.find(req.path) end
@@ -478,6 +513,20 @@ function M.new(config)
     return respond.error(f.status, f.code, message, id, base, limit_headers, retry)
   end
 
+  -- The answers of GET /images/{id} and GET /images.
+  local function images_answer(result, req, base)
+    if result.ok == true and result.records == "get" and type(result.image) == "table" then
+      return respond.json(200, records.body(result.image), base)
+    end
+    local body = result.ok == true and result.records == "list" and records.list_body(result.list, result.next)
+    if body then return respond.json(200, body, base) end
+    local f = respond.failure(result.ok == true and { code = "policy_error",
+      message = "the runtime's image records lack what the answer needs; see the function's log" } or result, false)
+    imagegen.log(f.status >= 500 and "error" or "info", "image record request failed",
+      { code = f.code, status = f.status })
+    return respond.error(f.status, f.code, f.message, result.request_id or req.request_id, base)
+  end
+
   local function respond_to(result, req)
     req = req or {}
     local context = type(result.context) == "table" and result.context or {}
@@ -492,6 +541,7 @@ function M.new(config)
     local as_openai = context.api == "openai" or path:sub(1, #routes.OPENAI_PREFIX) == routes.OPENAI_PREFIX
 
     if result.jobs ~= nil then return jobs_answer(result, req, base, context, limit_headers) end
+    if result.records ~= nil then return images_answer(result, req, base) end
     local f
     if result.ok == true and result.upload ~= nil then
       -- POST /uploads: the form the runtime signed

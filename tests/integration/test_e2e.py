@@ -57,9 +57,11 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual(doc["model"], DEFAULT_MODEL)
         self.assertEqual(len(doc["images"]), 1)
         img = doc["images"][0]
-        self.assertEqual(set(img), {"url", "key", "width", "height", "seed", "format", "contentType"})
+        # id: the image's record (the stack keeps them in its table), the uuid of its key
+        self.assertEqual(set(img), {"url", "key", "width", "height", "seed", "format", "contentType", "id"})
         self.assertEqual((img["width"], img["height"], img["format"], img["contentType"]), (1024, 1024, "png", "image/png"))
         self.assertRegex(img["key"], r"^images/\d{4}/\d\d/\d\d/[0-9a-f-]{36}\.png$")
+        self.assertEqual(img["key"][-40:-4], img["id"])
         self.assertEqual(png_size(fetch(img["url"])), (1024, 1024))
         self.assertEqual(r.headers["Content-Type"], "application/json")
 

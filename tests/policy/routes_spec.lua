@@ -19,7 +19,7 @@ describe("unknown routes", function()
     assert.are.equal(404, st)
     assert.are.equal("not_found", code)
     assert.are.equal('no route "/generate"; this API serves /generate-image, /models, /health, /edit-image, '
-      .. '/uploads, /v1/images/generations, /v1/images/edits, /v1/models, /jobs, /jobs/{id}', msg)
+      .. '/uploads, /v1/images/generations, /v1/images/edits, /v1/models, /jobs, /jobs/{id}, /images, /images/{id}', msg)
     assert.are.equal("application/json", a.headers["Content-Type"])
     assert.are.equal(R.REQUEST_ID, a.body.error.requestId)
   end)

@@ -26,14 +26,14 @@
 #define GW_DEFAULT_ASYNC_RETRIES 2
 #define GW_DEFAULT_ASYNC_RETRY_DELAY_S 60.0
 #define GW_DEFAULT_ASYNC_MAX_AGE_S 21600.0
-/* The deployed API's routes (terraform/apigateway.tf; /jobs and /jobs/{id} come to Terraform with
- * the rest of issue 16's jobs): every resource's methods and OPTIONS;
+/* The deployed API's routes (terraform/apigateway.tf; /jobs, /jobs/{id}, /images and /images/{id}
+ * come to Terraform with the rest of issue 16): every resource's methods and OPTIONS;
  * GET /health needs no key, and neither do the OpenAI-compatible routes: OpenAI clients send
  * their key as Authorization: Bearer, which the policy checks. */
 #define GW_DEFAULT_ROUTES                                                                                         \
     "GET /generate-image,POST /generate-image,OPTIONS /generate-image,POST /edit-image,OPTIONS /edit-image,"     \
     "POST /uploads,OPTIONS /uploads,GET /models,OPTIONS /models,POST /jobs,OPTIONS /jobs,GET /jobs/{id},"      \
-    "OPTIONS /jobs/{id}"
+    "OPTIONS /jobs/{id},GET /images,OPTIONS /images,GET /images/{id},OPTIONS /images/{id}"
 #define GW_DEFAULT_PUBLIC_ROUTES                                                                                  \
     "GET /health,OPTIONS /health,POST /v1/images/generations,OPTIONS /v1/images/generations,"                  \
     "POST /v1/images/edits,OPTIONS /v1/images/edits,GET /v1/models,OPTIONS /v1/models"

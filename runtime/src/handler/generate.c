@@ -11,6 +11,7 @@
 #include "codec/base64.h"
 #include "codec/extract.h"
 #include "codec/image.h"
+#include "codec/json.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/random.h"
@@ -533,6 +534,20 @@ static void note_fallback(json_t *from, const ig_plan_attempt *a, const failure 
            json_pack("{s:s, s:s, s:s}", "model", a->model, "code", f->code, "next", next->model));
 }
 
+/* The records of the images just stored (images.h), each with its call's seed. A failure is
+ * logged and counted, never the request's. */
+static void record_images(const ig_generate_env *env, const ig_plan *p, const ig_plan_attempt *a, json_t *r)
+{
+    const char *seeds[IG_PLAN_MAX_IMAGES];
+    const char *plan_seed = ig_json_str(p->metadata, "seed");
+    for (size_t k = 0; k < a->n_calls; k++) {
+        const char *s = ig_json_str(a->calls[k].metadata, "seed");
+        seeds[k] = s ? s : plan_seed;
+    }
+    env->metrics->records_failed +=
+        ig_images_record(env->images, p->record, r, seeds, a->n_calls, env->deadline_ms - env->cfg->margin_ms);
+}
+
 json_t *ig_generate(const ig_generate_env *env, const ig_plan *p, json_t *payloads, const char **outcome)
 {
     image_set s;
@@ -562,6 +577,9 @@ json_t *ig_generate(const ig_generate_env *env, const ig_plan *p, json_t *payloa
     if (r) {
         *outcome = cached ? "cached" : "success";
         env->metrics->images = (int)s.count;
+        json_object_set_new(r, "model", json_string(served->model));
+        if (env->images && p->record && p->deliver != IG_DELIVER_INLINE)
+            record_images(env, p, served, r);
     } else {
         r = failure_result(&f);
         *outcome = f.code;

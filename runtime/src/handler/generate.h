@@ -15,6 +15,7 @@
 #include "aws/bedrock.h"
 #include "aws/s3.h"
 #include "handler/config.h"
+#include "handler/images.h"
 #include "handler/metrics.h"
 #include "handler/plan.h"
 
@@ -24,6 +25,7 @@ typedef struct {
     const ig_handler_config *cfg;
     int64_t deadline_ms;        /* the request's effective deadline (epoch ms) */
     ig_metrics *metrics;        /* model and upload figures are added here */
+    ig_images *images;          /* image records (images.h) when the plan asks; may be NULL */
 } ig_generate_env;
 
 /* Base64 bytes an inline answer may hold in all (Lambda's response limit is 6 MB). */

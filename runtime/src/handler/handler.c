@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "handler/config.h"
 #include "handler/generate.h"
+#include "handler/images.h"
 #include "handler/inputs.h"
 #include "handler/jobs.h"
 #include "handler/metrics.h"
@@ -35,6 +36,7 @@ struct ig_handler {
     ig_s3 *s3;
     ig_bedrock *bedrock;
     ig_jobs *jobs;           /* NULL without IMAGEGEN_TABLE */
+    ig_images *images;       /* image records; NULL without IMAGEGEN_TABLE */
     ig_ratelimit *ratelimit; /* the shared rate limit's counter; NULL without IMAGEGEN_TABLE */
 };
 
@@ -79,6 +81,8 @@ ig_handler *ig_handler_new(ig_error *err)
         goto fail;
     if (h->cfg.table[0] && !(h->jobs = ig_jobs_new(&h->aws, &h->cfg, err)))
         goto fail;
+    if (h->cfg.table[0] && !(h->images = ig_images_new(&h->aws, &h->cfg, err)))
+        goto fail;
     if (h->cfg.table[0] && !(h->ratelimit = ig_ratelimit_new(&h->aws, h->cfg.table, err)))
         goto fail;
     return h;
@@ -92,6 +96,7 @@ void ig_handler_free(ig_handler *h)
     if (!h)
         return;
     ig_jobs_free(h->jobs);
+    ig_images_free(h->images);
     ig_ratelimit_free(h->ratelimit);
     ig_bedrock_free(h->bedrock);
     ig_s3_free(h->s3);
@@ -118,6 +123,7 @@ static json_t *ctx_json(const ig_invocation_state *st)
     json_object_set_new(c, "function_arn", jstr(st->ctx->function_arn));
     json_object_set_new(c, "now", json_real((double)ig_now_ms() / 1000.0));
     json_object_set_new(c, "jobs", json_boolean(st->h->jobs != NULL));
+    json_object_set_new(c, "images", json_boolean(st->h->images != NULL));
     return c;
 }
 
@@ -199,7 +205,7 @@ static ig_err run_plan(ig_invocation_state *st, json_t *g, ig_buf *out)
             }
         }
     ig_generate_env env = {.bedrock = st->h->bedrock, .s3 = st->h->s3, .cfg = &st->h->cfg,
-                           .deadline_ms = st->deadline_ms, .metrics = &st->metrics};
+                           .deadline_ms = st->deadline_ms, .metrics = &st->metrics, .images = st->h->images};
     json_t *payloads = json_object();
     json_t *result = ig_generate(&env, &p, payloads, &st->outcome);
     ig_err e;
@@ -311,6 +317,26 @@ static ig_err run_jobs(ig_invocation_state *st, json_t *answer, ig_buf *out)
     return e;
 }
 
+/* ---- image records: GET /images/{id} (image) and GET /images (images) ----------------------- */
+
+static ig_err run_images(ig_invocation_state *st, json_t *answer, ig_buf *out)
+{
+    if (!st->h->images)
+        return respond_failure(st, 503, "images_unavailable",
+                               "Image records are not configured: the function has no IMAGEGEN_TABLE.", 0, out);
+    json_t *one = json_object_get(answer, "image");
+    json_t *r = one ? ig_images_get(st->h->images, st->h->s3, one, st->deadline_ms)
+                    : ig_images_list(st->h->images, st->h->s3, json_object_get(answer, "images"), st->deadline_ms);
+    json_object_set_new(r, "request_id", jstr(st->ctx->request_id));
+    const char *code = ig_json_str(r, "code");
+    st->outcome = !code ? (one ? "image_record" : "image_list")
+                  : !strcmp(code, "not_found") ? "not_found"
+                  : !strcmp(code, "invalid_cursor") ? "invalid_cursor" : "images_unreadable";
+    ig_err e = respond(st, r, NULL, out);
+    json_decref(r);
+    return e;
+}
+
 /* The asynchronous event of a job (worker.h): no API Gateway event, no client waiting. */
 static ig_err serve_job_event(ig_invocation_state *st, const char *id, ig_buf *response, ig_error *err)
 {
@@ -325,7 +351,8 @@ static ig_err serve_job_event(ig_invocation_state *st, const char *id, ig_buf *r
     }
     int64_t lambda_deadline = st->ctx->deadline_ms > 0 ? st->ctx->deadline_ms : ig_now_ms() + st->h->cfg.budget_ms;
     ig_generate_env env = {.bedrock = st->h->bedrock, .s3 = st->h->s3, .cfg = &st->h->cfg,
-                           .deadline_ms = lambda_deadline - st->h->cfg.margin_ms, .metrics = &st->metrics};
+                           .deadline_ms = lambda_deadline - st->h->cfg.margin_ms, .metrics = &st->metrics,
+                           .images = st->h->images};
     return ig_worker_run(st->h->jobs, &env, id, st->ctx->request_id ? st->ctx->request_id : "", response,
                          &st->outcome, err);
 }
@@ -418,6 +445,8 @@ static ig_err serve(ig_invocation_state *st, ig_buf *response)
         e = run_plan(st, json_object_get(answer, "generate"), response);
     } else if (json_object_get(answer, "enqueue") || json_object_get(answer, "job")) {
         e = run_jobs(st, answer, response);
+    } else if (json_object_get(answer, "image") || json_object_get(answer, "images")) {
+        e = run_images(st, answer, response);
     } else if (json_object_get(answer, "presign_post")) {
         e = run_presign_post(st, json_object_get(answer, "presign_post"), response);
     } else if (ig_response_from_answer(answer, response, &perr) == IG_OK) {

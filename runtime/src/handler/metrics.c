@@ -47,6 +47,8 @@ json_t *ig_metrics_record(const ig_metrics *m, const char *ns, const char *outco
         add_metric(defs, rec, "UploadLatency", "Milliseconds", json_real(m->upload_ms));
         add_metric(defs, rec, "Images", "Count", json_integer(m->images));
     }
+    if (m->records_failed > 0)
+        add_metric(defs, rec, "ImageRecordsFailed", "Count", json_integer(m->records_failed));
     const char *name;
     json_t *v;
     json_object_foreach(policy_metrics, name, v)

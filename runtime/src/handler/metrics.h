@@ -1,6 +1,7 @@
 /* metrics.h - one CloudWatch Embedded Metric Format line per invocation on stdout.
  *
- * Metrics: ModelLatency, UploadLatency, TotalLatency (ms), Images (count), ModelAttempts, plus
+ * Metrics: ModelLatency, UploadLatency, TotalLatency (ms), Images (count), ModelAttempts,
+ * ImageRecordsFailed (when an image record could not be written), plus
  * whatever the policy recorded with imagegen.metric. One low-cardinality dimension, Outcome
  * ("success", "cached", "answered", "rejected", or a failure code); the request id travels as
  * a plain property, never as a dimension.
@@ -16,6 +17,7 @@ typedef struct {
     double total_ms;
     int images;
     int model_attempts;
+    int records_failed;         /* image records that could not be written */
 } ig_metrics;
 
 void ig_metrics_init(ig_metrics *m);

@@ -200,6 +200,12 @@ ig_err ig_plan_parse(json_t *g, ig_plan *p, ig_error *err)
     if (p->deliver != IG_DELIVER_URL && p->cache_key)
         return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.cache_key serves stored images: it needs deliver = \"url\"");
     p->context = json_object_get(g, "context");
+    p->record = json_object_get(g, "record");
+    json_t *ret = json_object_get(p->record, "retention_s");
+    const char *owner = ig_json_str(p->record, "owner");
+    if (p->record && (!json_is_object(p->record) || !owner || !*owner || !json_is_integer(ret) ||
+                      json_integer_value(ret) < 60))
+        return ig_error_set(err, IG_ERR_POLICY, "admit(): generate.record must be {owner, retention_s >= 60, ...}");
     return IG_OK;
 }
 

@@ -52,6 +52,7 @@ typedef struct {
     const char *cache_key;        /* may be NULL */
     json_t *metadata;             /* may be NULL */
     json_t *context;              /* may be NULL */
+    json_t *record;               /* image records (images.h): {owner, retention_s, ...}; may be NULL */
 } ig_plan;
 
 /* Reads admit's `generate` table. IG_ERR_POLICY with a sentence naming the member at fault. */
