@@ -138,7 +138,8 @@ json_t *ig_images_get(ig_images *im, ig_s3 *s3, json_t *spec, int64_t deadline_m
     char pk[8 + IG_IMAGE_ID_LEN];
     snprintf(pk, sizeof pk, "img#%s", id);
     json_t *key = json_pack("{s:o, s:o}", "pk", ig_dynamodb_attr_s(pk), "sk", ig_dynamodb_attr_s("img"));
-    ig_dynamodb_get g = {.table = im->table, .key = key};
+    /* read consistently: a client asks for an image right after the answer that named it */
+    ig_dynamodb_get g = {.table = im->table, .key = key, .consistent_read = 1};
     ig_dynamodb_result r;
     ig_dynamodb_result_init(&r);
     ig_err e = ig_dynamodb_get_item(im->db, &g, deadline_ms, &r);
