@@ -95,6 +95,23 @@ static void jpeg_write_rows(j_compress_ptr c, const unsigned char *rgb, unsigned
     jpeg_finish_compress(c);
 }
 
+/* Runs libjpeg on state that lives in the caller's frame: after a longjmp back here, nothing
+ * but that state (reached through the unchanged pointers) is read, so no local of a function
+ * calling setjmp is read after being changed (C11 7.13.2.1). 1 when libjpeg failed. */
+static int jpeg_run(struct jpeg_compress_struct *c, jpeg_failure *failure, const unsigned char *rgb,
+                    unsigned width, unsigned height)
+{
+    if (setjmp(failure->jump)) {
+        jpeg_destroy_compress(c);
+        return 1;
+    }
+    jpeg_create_compress(c);
+    c->dest = c->client_data;
+    jpeg_write_rows(c, rgb, width, height);
+    jpeg_destroy_compress(c);
+    return 0;
+}
+
 ig_err procpng_encode_jpeg(const unsigned char *rgb, unsigned width, unsigned height, ig_buf *out,
                            ig_error *err)
 {
@@ -115,26 +132,20 @@ ig_err procpng_encode_jpeg(const unsigned char *rgb, unsigned width, unsigned he
     failure.pub.error_exit = jpeg_fail;
     failure.pub.output_message = jpeg_quiet;
     failure.message[0] = '\0';
-    if (setjmp(failure.jump)) {
-        ig_err code = sink.grow_error                             ? sink.grow_error
-                      : failure.pub.msg_code == JERR_OUT_OF_MEMORY ? IG_ERR_NOMEM
-                                                                   : IG_ERR_INVALID_ARG;
-        jpeg_destroy_compress(&c);
-        if (out->data) {
-            out->len = start;
-            out->data[start] = '\0';
-        }
-        if (sink.grow_error)
-            return ig_error_set(err, code, "could not encode a %ux%u JPEG: the output could not grow (%s)",
-                                width, height, ig_strerror(code));
-        return ig_error_set(err, code, "could not encode a %ux%u JPEG: %s", width, height,
-                            failure.message);
+    c.client_data = &sink.pub; /* jpeg_create_compress keeps err and client_data */
+    if (!jpeg_run(&c, &failure, rgb, width, height))
+        return IG_OK;
+    ig_err code = sink.grow_error                             ? sink.grow_error
+                  : failure.pub.msg_code == JERR_OUT_OF_MEMORY ? IG_ERR_NOMEM
+                                                               : IG_ERR_INVALID_ARG;
+    if (out->data) {
+        out->len = start;
+        out->data[start] = '\0';
     }
-    jpeg_create_compress(&c);
-    c.dest = &sink.pub;
-    jpeg_write_rows(&c, rgb, width, height);
-    jpeg_destroy_compress(&c);
-    return IG_OK;
+    if (sink.grow_error)
+        return ig_error_set(err, code, "could not encode a %ux%u JPEG: the output could not grow (%s)", width,
+                            height, ig_strerror(code));
+    return ig_error_set(err, code, "could not encode a %ux%u JPEG: %s", width, height, failure.message);
 }
 
 /* ---- WebP ---- */
