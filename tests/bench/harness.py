@@ -124,10 +124,10 @@ class Shared:
     the shipped config) with rate limits off."""
 
     def __init__(self):
-        self.st = stack.Stack(gateway=False, bucket=BUCKET).start()
+        self.st = stack.Stack(gateway=False, bucket=BUCKET, dynamodb=False).start()
         self.slow = None
         try:
-            self.slow = stack.Stack(s3=False, gateway=False, bedrock_args=["--latency-ms", str(SLOW_MS)]).start()
+            self.slow = stack.Stack(s3=False, gateway=False, dynamodb=False, bedrock_args=["--latency-ms", str(SLOW_MS)]).start()
         except BaseException:
             self.st.stop()
             raise
@@ -144,7 +144,7 @@ class Shared:
         if tls:
             function = (["/usr/bin/env"] + [f"{k}={v}" for k, v in self.certs.env().items()]
                         + (rt.function or [os.path.join(stack.BUILD_DIR, "bootstrap")]))
-        g = stack.Stack(s3=False, bedrock=False, function=function, task_root=rt.task_root,
+        g = stack.Stack(s3=False, bedrock=False, dynamodb=False, function=function, task_root=rt.task_root,
                         concurrency=concurrency, bucket=BUCKET, policy_dir=self.policy)
         if tls:
             g.s3_url, g.bedrock_url = self.tls_s3.url, self.tls_bedrock.url
@@ -322,7 +322,7 @@ def measure_cold(shared, rt, tls=False, n=1, model=TITAN):
 def check_tls_trust(shared):
     """Over TLS, the C runtime refuses a certificate its bundle does not hold: the system bundle
     alone does not trust the local fronts, so a generation must fail (and then succeed with it)."""
-    g = stack.Stack(s3=False, bedrock=False, bucket=BUCKET, policy_dir=shared.policy, concurrency=1,
+    g = stack.Stack(s3=False, bedrock=False, dynamodb=False, bucket=BUCKET, policy_dir=shared.policy, concurrency=1,
                     function=["/usr/bin/env", f"SSL_CERT_FILE={tls_front.system_bundle()}",
                               os.path.join(stack.BUILD_DIR, "bootstrap")])
     g.s3_url, g.bedrock_url = shared.tls_s3.url, shared.tls_bedrock.url
