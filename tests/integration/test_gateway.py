@@ -602,14 +602,14 @@ class GatewayResponses(unittest.TestCase):
                "REQUEST_TOO_LARGE": self.call("POST", "/generate-image", b"x" * (10 * 1024 * 1024 + 1),
                                               {"Content-Type": "application/octet-stream"}),
                "INTEGRATION_FAILURE": self.call("GET", "/generate-image?mode=error")}
-        # One invocation running (3 s: the two others must arrive while it runs, even on a loaded
+        # One invocation running (2 s, under the 3 s timeout: the two others must arrive while it runs, on a loaded
         # machine), then two more: one waits in the queue, the other is throttled.
         out = {}
 
         def one(name, query):
             out[name] = self.call("GET", "/generate-image" + query)
 
-        running = threading.Thread(target=one, args=("running", "?mode=sleep&seconds=3"))
+        running = threading.Thread(target=one, args=("running", "?mode=sleep&seconds=2"))
         mark = len(self.st.gateway.lines())
         running.start()
         self.st.gateway.wait_for(r"START RequestId", start=mark)
