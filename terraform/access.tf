@@ -1,4 +1,4 @@
-# Who may call /generate-image, /edit-image, /uploads, /models and /jobs. Closed by default: one API key
+# Who may call /generate-image, /edit-image, /uploads, /models, /jobs and /images. Closed by default: one API key
 # ("default") attached to a usage plan with a per-key rate, burst and daily quota. Teams with an identity provider add a Cognito
 # user pool or a Lambda (JWT) authorizer; allow_anonymous_access is the one switch that opens the API,
 # and apigateway.tf refuses a configuration that would require nothing without it. /health and CORS

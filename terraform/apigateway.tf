@@ -17,17 +17,21 @@ locals {
     { path = "uploads", methods = ["POST"], protected = true },
     { path = "models", methods = ["GET"], protected = true },
   ]
+  # The routes the table serves, only with jobs_enabled (jobs.tf), all locked like /generate-image:
   # POST /jobs (the body of /generate-image, answered 202) and GET /jobs/{id} (its status and fresh
-  # URLs; {id} is a path parameter) cost what /generate-image costs, and are locked like it; only
-  # with jobs_enabled (jobs.tf).
-  api_routes_jobs = [
+  # URLs; {id} is a path parameter) cost what /generate-image costs; GET /images (the caller's image
+  # records, newest first, ?limit=&next=) and GET /images/{id} (one record and a fresh URL) show
+  # what was generated, to the callers who may generate.
+  api_routes_table = [
     { path = "jobs", methods = ["POST"], protected = true },
     { path = "jobs/{id}", methods = ["GET"], protected = true },
+    { path = "images", methods = ["GET"], protected = true },
+    { path = "images/{id}", methods = ["GET"], protected = true },
   ]
   api_routes_public = [
     { path = "health", methods = ["GET"], protected = false },
   ]
-  api_routes_base = concat(local.api_routes_generation, local.jobs_enabled ? local.api_routes_jobs : [], local.api_routes_public)
+  api_routes_base = concat(local.api_routes_generation, local.jobs_enabled ? local.api_routes_table : [], local.api_routes_public)
   # The OpenAI-compatible routes (openai_api). Never protected by API Gateway: OpenAI clients send
   # only "Authorization: Bearer KEY", which the policy checks against the hashes in config.lua
   # (api_keys); an x-api-key requirement would refuse them and an authorizer would read the same
@@ -139,7 +143,7 @@ resource "aws_api_gateway_rest_api" "this" {
   lifecycle {
     precondition {
       condition     = var.allow_anonymous_access || local.api_key_required || local.authorizer_type != "NONE"
-      error_message = "This configuration requires neither an API key nor a token on /generate-image, /edit-image, /uploads, /models and /jobs, so anyone could generate billed images: keep at least one entry in api_keys (the default), set cognito_user_pool_arns or lambda_authorizer_function_arn, or set allow_anonymous_access = true to open the API on purpose."
+      error_message = "This configuration requires neither an API key nor a token on /generate-image, /edit-image, /uploads, /models, /jobs and /images, so anyone could generate billed images: keep at least one entry in api_keys (the default), set cognito_user_pool_arns or lambda_authorizer_function_arn, or set allow_anonymous_access = true to open the API on purpose."
     }
 
     precondition {
@@ -193,7 +197,7 @@ resource "aws_api_gateway_resource" "route_depth3" {
 
 #tfsec:ignore:aws-api-gateway-no-public-access
 resource "aws_api_gateway_method" "route" {
-  #checkov:skip=CKV_AWS_59:OPTIONS (CORS preflight) and /health are open by design; /generate-image, /edit-image, /uploads, /models and /jobs require an API key or a token unless allow_anonymous_access opens them; the /v1 routes (openai_api) are checked by the policy's bearer keys, which a precondition requires.
+  #checkov:skip=CKV_AWS_59:OPTIONS (CORS preflight) and /health are open by design; /generate-image, /edit-image, /uploads, /models, /jobs and /images require an API key or a token unless allow_anonymous_access opens them; the /v1 routes (openai_api) are checked by the policy's bearer keys, which a precondition requires.
   #checkov:skip=CKV2_AWS_53:Requests are validated by the function's policy, which answers every error in the API's error shape.
   for_each = local.api_methods
 

@@ -1,11 +1,14 @@
 # Jobs: generation that outlives API Gateway's 29 s wait. POST /jobs keeps the job in a DynamoDB
 # table and the function invokes itself asynchronously (InvocationType Event) with the job's id;
 # Lambda's own queue and retries run it under the function's timeout, and GET /jobs/{id} reads it
-# (runtime/src/handler/jobs.h). This file holds the table, the function's asynchronous invocation
+# (runtime/src/handler/jobs.h). The same table keeps one record per stored image, which GET /images
+# (the caller's images, newest first) and GET /images/{id} read, and which expires with its object
+# after image_retention_days. This file holds the table, the function's asynchronous invocation
 # settings, and the statements iam.tf adds to the role; the routes are entries of apigateway.tf's
-# route list and the environment (IMAGEGEN_TABLE, IMAGEGEN_JOB_TIMEOUT_S) is set in lambda.tf.
-# jobs_enabled = false creates none of it: /jobs is not routed and the function, without
-# IMAGEGEN_TABLE, would answer 503 jobs_unavailable.
+# route list and the environment (IMAGEGEN_TABLE, IMAGEGEN_IMAGE_RETENTION_DAYS,
+# IMAGEGEN_JOB_TIMEOUT_S) is set in lambda.tf. jobs_enabled = false creates none of it: /jobs and
+# /images are not routed and the function, without IMAGEGEN_TABLE, keeps no image records and would
+# answer 503 jobs_unavailable.
 #
 # The table is the one runtime/local/README.md describes ("The table"): pk and sk strings, the index
 # gsi1 on gsi1pk/gsi1sk (projection ALL) that the image listing reads, time to live on expires_at.

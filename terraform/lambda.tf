@@ -39,9 +39,11 @@ locals {
     # The bucket encrypts with the key by default; naming it on every PutObject as well makes an
     # upload fail rather than fall back to another key if the bucket setting drifts.
     var.kms_key_arn == null ? {} : { IMAGEGEN_SSE = "aws:kms", IMAGEGEN_KMS_KEY_ID = var.kms_key_arn },
-    # Jobs (jobs.tf): the table; the job timeout only when set (the runtime's default, 22,500 s,
-    # covers Lambda's longest queueing plus the longest timeout).
+    # Jobs and image records (jobs.tf): the table; the records' lifetime, the bucket's image
+    # lifecycle (s3.tf), so that a record expires with its object; the job timeout only when set
+    # (the runtime's default, 22,500 s, covers Lambda's longest queueing plus the longest timeout).
     local.jobs_enabled ? { IMAGEGEN_TABLE = aws_dynamodb_table.this[0].name } : {},
+    local.jobs_enabled ? { IMAGEGEN_IMAGE_RETENTION_DAYS = tostring(var.image_retention_days) } : {},
     local.jobs_enabled && var.job_timeout_seconds != null ? { IMAGEGEN_JOB_TIMEOUT_S = tostring(var.job_timeout_seconds) } : {},
   )
 

@@ -23,13 +23,18 @@ output "jobs_url" {
   value       = local.jobs_enabled ? "${aws_api_gateway_stage.this.invoke_url}/jobs" : null
 }
 
+output "images_url" {
+  description = "Invoke URL of /images (GET: the caller's image records, newest first, ?limit=&next=; /images/{id} answers one record and a fresh URL); null without jobs_enabled."
+  value       = local.jobs_enabled ? "${aws_api_gateway_stage.this.invoke_url}/images" : null
+}
+
 output "table_name" {
-  description = "Name of the DynamoDB table of jobs (IMAGEGEN_TABLE); null without jobs_enabled."
+  description = "Name of the DynamoDB table of jobs and image records (IMAGEGEN_TABLE); null without jobs_enabled."
   value       = one(aws_dynamodb_table.this[*].name)
 }
 
 output "api_base_url" {
-  description = "Invoke URL of the API stage; /generate-image, /edit-image, /uploads, /models and /health hang below it, /jobs with jobs_enabled, and /v1 with openai_api."
+  description = "Invoke URL of the API stage; /generate-image, /edit-image, /uploads, /models and /health hang below it, /jobs and /images with jobs_enabled, and /v1 with openai_api."
   value       = aws_api_gateway_stage.this.invoke_url
 }
 

@@ -170,10 +170,10 @@ variable "lambda_environment" {
         "IMAGEGEN_BUCKET", "IMAGEGEN_ALLOWED_MODELS", "IMAGEGEN_DEFAULT_MODEL", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_URL_TTL",
         "IMAGEGEN_POLICY_DIR", "IMAGEGEN_LOG_PROMPTS", "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_SSE",
         "IMAGEGEN_KMS_KEY_ID", "IMAGEGEN_KEY_PREFIX", "IMAGEGEN_CACHE_KEY_PREFIX", "IMAGEGEN_UPLOADS_PREFIX", "LD_LIBRARY_PATH",
-        "IMAGEGEN_TABLE", "IMAGEGEN_JOB_TIMEOUT_S",
+        "IMAGEGEN_TABLE", "IMAGEGEN_JOB_TIMEOUT_S", "IMAGEGEN_IMAGE_RETENTION_DAYS",
       ], k)
     ])
-    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets or has a variable for (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, IMAGEGEN_UPLOADS_PREFIX (uploads_prefix: IAM and the lifecycle rule must cover the prefix the function signs uploads under), LD_LIBRARY_PATH, IMAGEGEN_TABLE (jobs_enabled: IAM grants the module's table only), IMAGEGEN_JOB_TIMEOUT_S (job_timeout_seconds))."
+    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets or has a variable for (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, IMAGEGEN_UPLOADS_PREFIX (uploads_prefix: IAM and the lifecycle rule must cover the prefix the function signs uploads under), LD_LIBRARY_PATH, IMAGEGEN_TABLE (jobs_enabled: IAM grants the module's table only), IMAGEGEN_JOB_TIMEOUT_S (job_timeout_seconds), IMAGEGEN_IMAGE_RETENTION_DAYS (image_retention_days: image records expire with their images))."
   }
 
   # The function's timeout may reach 900 s for jobs: the request budget is what keeps a synchronous
@@ -273,7 +273,7 @@ variable "image_prefix" {
 }
 
 variable "image_retention_days" {
-  description = "Days after which generated images are deleted by the bucket's lifecycle rule."
+  description = "Days after which generated images are deleted by the bucket's lifecycle rule; with jobs_enabled, their records in the table (GET /images) expire after as many days (IMAGEGEN_IMAGE_RETENTION_DAYS)."
   type        = number
   default     = 30
 
@@ -353,13 +353,13 @@ variable "kms_key_arn" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "jobs_enabled" {
-  description = "Whether the API serves jobs, generation past API Gateway's 29 s: POST /jobs and GET /jobs/{id} (locked like /generate-image), a DynamoDB table (IMAGEGEN_TABLE), the function's asynchronous invocation of itself and its settings, and a 900 s function timeout unless lambda_timeout_seconds says otherwise. On by default: the runtime serves jobs, and an idle on-demand table costs next to nothing. false creates none of it."
+  description = "Whether the API serves jobs, generation past API Gateway's 29 s, and image records: POST /jobs, GET /jobs/{id}, GET /images and GET /images/{id} (locked like /generate-image), a DynamoDB table (IMAGEGEN_TABLE; records expire after image_retention_days, IMAGEGEN_IMAGE_RETENTION_DAYS), the function's asynchronous invocation of itself and its settings, and a 900 s function timeout unless lambda_timeout_seconds says otherwise. On by default: the runtime serves jobs, and an idle on-demand table costs next to nothing. false creates none of it."
   type        = bool
   default     = true
 }
 
 variable "table_deletion_protection" {
-  description = "Whether the DynamoDB table has deletion protection: true (the default) makes a destroy, or jobs_enabled = false, fail until it is set false and applied, so that a plan cannot silently delete the jobs (and, later, the image records)."
+  description = "Whether the DynamoDB table has deletion protection: true (the default) makes a destroy, or jobs_enabled = false, fail until it is set false and applied, so that a plan cannot silently delete the jobs and the image records."
   type        = bool
   default     = true
 }
@@ -520,7 +520,7 @@ variable "cors_allow_origins" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "allow_anonymous_access" {
-  description = "The one switch that opens the API: true lets anyone call /generate-image, /edit-image, /uploads, /models and /jobs without a key or token (only the stage throttle, the policy's per-IP buckets and an optional WAF limit them), and creates no keys; with openai_api it also accepts a package whose config.lua does not require bearer keys on the /v1 routes. false (the default) requires what api_keys and the authorizer variables configure, and refuses a configuration that would require nothing."
+  description = "The one switch that opens the API: true lets anyone call /generate-image, /edit-image, /uploads, /models, /jobs and /images without a key or token (only the stage throttle, the policy's per-IP buckets and an optional WAF limit them), and creates no keys; with openai_api it also accepts a package whose config.lua does not require bearer keys on the /v1 routes. false (the default) requires what api_keys and the authorizer variables configure, and refuses a configuration that would require nothing."
   type        = bool
   default     = false
 }
@@ -532,7 +532,7 @@ variable "openai_api" {
 }
 
 variable "api_keys" {
-  description = "API keys to create, by name (the key's name in API Gateway is <name>-<key name>). Each is attached to the usage plan (rate, burst, daily quota) and required in the x-api-key header on /generate-image, /edit-image, /uploads, /models and /jobs. tier optionally names the policy's rate-limit tier for the key (a tier of config.lua's rate_limit.tiers): the policy maps key ids to tiers, so the output rate_limit_keys_lua gives the lines to paste into config.lua's rate_limit.keys, and a check warns until the package carries them. Empty: no key is required (an authorizer, or allow_anonymous_access, must then decide)."
+  description = "API keys to create, by name (the key's name in API Gateway is <name>-<key name>). Each is attached to the usage plan (rate, burst, daily quota) and required in the x-api-key header on /generate-image, /edit-image, /uploads, /models, /jobs and /images. tier optionally names the policy's rate-limit tier for the key (a tier of config.lua's rate_limit.tiers): the policy maps key ids to tiers, so the output rate_limit_keys_lua gives the lines to paste into config.lua's rate_limit.keys, and a check warns until the package carries them. Empty: no key is required (an authorizer, or allow_anonymous_access, must then decide)."
   type = map(object({
     tier    = optional(string)
     enabled = optional(bool, true)
@@ -595,7 +595,7 @@ variable "usage_plan_quota_period" {
 }
 
 variable "cognito_user_pool_arns" {
-  description = "ARNs of Cognito user pools whose tokens (Authorization: <ID or access token>) an authorizer checks on /generate-image, /edit-image, /uploads, /models and /jobs; empty: no Cognito authorizer. Combined with api_keys, a caller needs both."
+  description = "ARNs of Cognito user pools whose tokens (Authorization: <ID or access token>) an authorizer checks on /generate-image, /edit-image, /uploads, /models, /jobs and /images; empty: no Cognito authorizer. Combined with api_keys, a caller needs both."
   type        = list(string)
   default     = []
 

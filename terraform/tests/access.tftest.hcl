@@ -88,10 +88,14 @@ run "cognito_authorizer_without_keys" {
       "OPTIONS /jobs"           = ["NONE", false, false]
       "GET /jobs/{id}"          = ["COGNITO_USER_POOLS", false, true]
       "OPTIONS /jobs/{id}"      = ["NONE", false, false]
+      "GET /images"             = ["COGNITO_USER_POOLS", false, true]
+      "OPTIONS /images"         = ["NONE", false, false]
+      "GET /images/{id}"        = ["COGNITO_USER_POOLS", false, true]
+      "OPTIONS /images/{id}"    = ["NONE", false, false]
       "GET /health"             = ["NONE", false, false]
       "OPTIONS /health"         = ["NONE", false, false]
     }
-    error_message = "The authorizer protects /generate-image, /edit-image, /uploads, /models and /jobs only; without keys none is required."
+    error_message = "The authorizer protects /generate-image, /edit-image, /uploads, /models, /jobs and /images only; without keys none is required."
   }
 
   assert {

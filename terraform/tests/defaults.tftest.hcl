@@ -183,8 +183,9 @@ run "storage_permissions_and_function" {
   assert {
     condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
       "IMAGEGEN_BUCKET", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_POLICY_DIR", "LD_LIBRARY_PATH", "IMAGEGEN_TABLE",
+      "IMAGEGEN_IMAGE_RETENTION_DAYS",
     ])
-    error_message = "By default the module must set no IMAGEGEN_* variable that overrides config.lua (allowed or default model, CORS origins, key prefixes, URL lifetime, prompt logging), only the infrastructure: bucket, Bedrock region, policy directory, library path and the jobs table."
+    error_message = "By default the module must set no IMAGEGEN_* variable that overrides config.lua (allowed or default model, CORS origins, key prefixes, URL lifetime, prompt logging), only the infrastructure: bucket, Bedrock region, policy directory, library path, the jobs table and how long image records live (the bucket's image lifecycle)."
   }
 
   assert {
@@ -235,28 +236,29 @@ run "api_routes_closed_by_default" {
 
   assert {
     condition = (
-      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "jobs", "health"]) &&
-      keys(aws_api_gateway_resource.route_depth2) == ["jobs/{id}"] && length(aws_api_gateway_resource.route_depth3) == 0
+      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "jobs", "images", "health"]) &&
+      toset(keys(aws_api_gateway_resource.route_depth2)) == toset(["jobs/{id}", "images/{id}"]) && length(aws_api_gateway_resource.route_depth3) == 0
     )
-    error_message = "The API must have /generate-image, /edit-image, /uploads, /models, /jobs, /jobs/{id} and /health, and no /v1 route unless openai_api asks for it."
+    error_message = "The API must have /generate-image, /edit-image, /uploads, /models, /jobs, /jobs/{id}, /images, /images/{id} and /health, and no /v1 route unless openai_api asks for it."
   }
 
   assert {
     condition = (
       jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message ==
-      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models, POST /jobs, GET /jobs/{id} and GET /health." &&
+      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models, POST /jobs, GET /jobs/{id}, GET /images, GET /images/{id} and GET /health." &&
       output.openai_base_url == null
     )
-    error_message = "Without openai_api the no-route answer names the seven routes (as the local gateway does), and there is no OpenAI base URL."
+    error_message = "Without openai_api the no-route answer names the nine routes (as the local gateway does), and there is no OpenAI base URL."
   }
 
   assert {
     condition = toset(keys(aws_api_gateway_method.route)) == toset([
       "GET /generate-image", "POST /generate-image", "OPTIONS /generate-image", "POST /edit-image", "OPTIONS /edit-image",
       "POST /uploads", "OPTIONS /uploads", "GET /models", "OPTIONS /models", "POST /jobs", "OPTIONS /jobs",
-      "GET /jobs/{id}", "OPTIONS /jobs/{id}", "GET /health", "OPTIONS /health",
+      "GET /jobs/{id}", "OPTIONS /jobs/{id}", "GET /images", "OPTIONS /images", "GET /images/{id}", "OPTIONS /images/{id}",
+      "GET /health", "OPTIONS /health",
     ])
-    error_message = "Methods must be GET and POST on /generate-image, POST on /edit-image, /uploads and /jobs, GET on /models, /jobs/{id} and /health, OPTIONS on each."
+    error_message = "Methods must be GET and POST on /generate-image, POST on /edit-image, /uploads and /jobs, GET on /models, /jobs/{id}, /images, /images/{id} and /health, OPTIONS on each."
   }
 
   assert {
@@ -276,10 +278,14 @@ run "api_routes_closed_by_default" {
       "OPTIONS /jobs"           = [false, "NONE"]
       "GET /jobs/{id}"          = [true, "NONE"]
       "OPTIONS /jobs/{id}"      = [false, "NONE"]
+      "GET /images"             = [true, "NONE"]
+      "OPTIONS /images"         = [false, "NONE"]
+      "GET /images/{id}"        = [true, "NONE"]
+      "OPTIONS /images/{id}"    = [false, "NONE"]
       "GET /health"             = [false, "NONE"]
       "OPTIONS /health"         = [false, "NONE"]
     }
-    error_message = "Closed by default: an API key is required on /generate-image, /edit-image, /uploads, /models and /jobs, never on /health or a CORS preflight."
+    error_message = "Closed by default: an API key is required on /generate-image, /edit-image, /uploads, /models, /jobs and /images, never on /health or a CORS preflight."
   }
 
   assert {
@@ -295,7 +301,7 @@ run "api_routes_closed_by_default" {
       for k, p in aws_lambda_permission.api :
       p.principal == "apigateway.amazonaws.com" && p.action == "lambda:InvokeFunction" &&
       p.source_arn == "${aws_api_gateway_rest_api.this.execution_arn}/prod/${aws_api_gateway_method.route[k].http_method}/${replace(split(" /", k)[1], "{id}", "*")}"
-    ]) && length(aws_lambda_permission.api) == 15
+    ]) && length(aws_lambda_permission.api) == 19
     error_message = "API Gateway may invoke the function only for this API's stage, methods and paths."
   }
 

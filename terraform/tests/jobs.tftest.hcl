@@ -1,9 +1,10 @@
 # Jobs (jobs.tf): the DynamoDB table as runtime/local/README.md describes it (pk/sk strings, the index
 # gsi1 on gsi1pk/gsi1sk with projection ALL, time to live on expires_at), on demand, with
 # point-in-time recovery, encryption and deletion protection; the role's statements for it, exact;
-# the function's environment and its 900 s timeout; its asynchronous invocation settings; the routes
-# POST /jobs and GET /jobs/{id}, locked like POST /generate-image; the refusals; and jobs_enabled =
-# false, which leaves none of it.
+# the function's environment (the table, and image_retention_days for the image records) and its
+# 900 s timeout; its asynchronous invocation settings; the routes the table serves, POST /jobs,
+# GET /jobs/{id}, GET /images and GET /images/{id}, locked like POST /generate-image; the refusals;
+# and jobs_enabled = false, which leaves none of it.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -95,10 +96,11 @@ run "table_role_function_and_async_settings" {
   assert {
     condition = (
       aws_lambda_function.this.environment[0].variables.IMAGEGEN_TABLE == aws_dynamodb_table.this[0].name &&
+      aws_lambda_function.this.environment[0].variables.IMAGEGEN_IMAGE_RETENTION_DAYS == "30" &&
       !contains(keys(aws_lambda_function.this.environment[0].variables), "IMAGEGEN_JOB_TIMEOUT_S") &&
       !contains(keys(aws_lambda_function.this.environment[0].variables), "IMAGEGEN_REQUEST_BUDGET_MS")
     )
-    error_message = "The function gets the table's name; the job timeout only when job_timeout_seconds is set; the request budget stays the runtime's 28,500 ms."
+    error_message = "The function gets the table's name and image_retention_days (30) as its image records' lifetime; the job timeout only when job_timeout_seconds is set; the request budget stays the runtime's 28,500 ms."
   }
 
   assert {
@@ -117,8 +119,11 @@ run "table_role_function_and_async_settings" {
   }
 
   assert {
-    condition     = output.table_name == "imagegen" && output.jobs_url == "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/jobs"
-    error_message = "table_name is the table's name, jobs_url the stage's invoke URL followed by /jobs."
+    condition = (
+      output.table_name == "imagegen" && output.jobs_url == "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/jobs" &&
+      output.images_url == "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod/images"
+    )
+    error_message = "table_name is the table's name, jobs_url and images_url the stage's invoke URL followed by /jobs and /images."
   }
 }
 
@@ -135,29 +140,37 @@ run "routes_locked_like_generation" {
       aws_api_gateway_resource.route["jobs"].parent_id == aws_api_gateway_rest_api.this.root_resource_id &&
       aws_api_gateway_resource.route["jobs"].path_part == "jobs" &&
       aws_api_gateway_resource.route_depth2["jobs/{id}"].parent_id == aws_api_gateway_resource.route["jobs"].id &&
-      aws_api_gateway_resource.route_depth2["jobs/{id}"].path_part == "{id}"
+      aws_api_gateway_resource.route_depth2["jobs/{id}"].path_part == "{id}" &&
+      aws_api_gateway_resource.route["images"].parent_id == aws_api_gateway_rest_api.this.root_resource_id &&
+      aws_api_gateway_resource.route["images"].path_part == "images" &&
+      aws_api_gateway_resource.route_depth2["images/{id}"].parent_id == aws_api_gateway_resource.route["images"].id &&
+      aws_api_gateway_resource.route_depth2["images/{id}"].path_part == "{id}"
     )
-    error_message = "/jobs hangs below the root and /jobs/{id} (a path parameter) below /jobs."
+    error_message = "/jobs and /images hang below the root, /jobs/{id} and /images/{id} (path parameters) below them."
   }
 
   assert {
     condition = {
-      for k in ["POST /jobs", "OPTIONS /jobs", "GET /jobs/{id}", "OPTIONS /jobs/{id}"] : k => [
+      for k in ["POST /jobs", "OPTIONS /jobs", "GET /jobs/{id}", "OPTIONS /jobs/{id}", "GET /images", "OPTIONS /images", "GET /images/{id}", "OPTIONS /images/{id}"] : k => [
         aws_api_gateway_method.route[k].authorization, aws_api_gateway_method.route[k].api_key_required,
         aws_api_gateway_method.route[k].authorizer_id == aws_api_gateway_authorizer.this[0].id,
       ]
       } == {
-      "POST /jobs"         = ["COGNITO_USER_POOLS", true, true]
-      "OPTIONS /jobs"      = ["NONE", false, false]
-      "GET /jobs/{id}"     = ["COGNITO_USER_POOLS", true, true]
-      "OPTIONS /jobs/{id}" = ["NONE", false, false]
+      "POST /jobs"           = ["COGNITO_USER_POOLS", true, true]
+      "OPTIONS /jobs"        = ["NONE", false, false]
+      "GET /jobs/{id}"       = ["COGNITO_USER_POOLS", true, true]
+      "OPTIONS /jobs/{id}"   = ["NONE", false, false]
+      "GET /images"          = ["COGNITO_USER_POOLS", true, true]
+      "OPTIONS /images"      = ["NONE", false, false]
+      "GET /images/{id}"     = ["COGNITO_USER_POOLS", true, true]
+      "OPTIONS /images/{id}" = ["NONE", false, false]
     }
-    error_message = "POST /jobs and GET /jobs/{id} need the API key and the token; their CORS preflights need neither."
+    error_message = "POST /jobs, GET /jobs/{id}, GET /images and GET /images/{id} need the API key and the token; their CORS preflights need neither."
   }
 
   assert {
     condition = alltrue([
-      for k in ["POST /jobs", "GET /jobs/{id}"] : [
+      for k in ["POST /jobs", "GET /jobs/{id}", "GET /images", "GET /images/{id}"] : [
         aws_api_gateway_method.route[k].authorization, aws_api_gateway_method.route[k].api_key_required,
         aws_api_gateway_method.route[k].authorizer_id, aws_api_gateway_method.route[k].authorization_scopes,
         ] == [
@@ -165,31 +178,40 @@ run "routes_locked_like_generation" {
         aws_api_gateway_method.route["POST /generate-image"].authorizer_id, aws_api_gateway_method.route["POST /generate-image"].authorization_scopes,
       ]
     ])
-    error_message = "The job routes take exactly the locks of POST /generate-image."
+    error_message = "The job and image routes take exactly the locks of POST /generate-image."
   }
 
   assert {
-    condition = alltrue([
-      for k in ["POST /jobs", "OPTIONS /jobs", "GET /jobs/{id}", "OPTIONS /jobs/{id}"] :
-      aws_api_gateway_integration.route[k].type == "AWS_PROXY" && aws_api_gateway_integration.route[k].integration_http_method == "POST" &&
-      aws_api_gateway_integration.route[k].uri == aws_lambda_function.this.invoke_arn &&
-      aws_api_gateway_integration.route[k].resource_id == aws_api_gateway_method.route[k].resource_id
-    ]) && aws_api_gateway_method.route["GET /jobs/{id}"].resource_id == aws_api_gateway_resource.route_depth2["jobs/{id}"].id
-    error_message = "Each job method is a Lambda proxy integration on its own resource."
+    condition = (
+      alltrue([
+        for k in ["POST /jobs", "OPTIONS /jobs", "GET /jobs/{id}", "OPTIONS /jobs/{id}", "GET /images", "OPTIONS /images", "GET /images/{id}", "OPTIONS /images/{id}"] :
+        aws_api_gateway_integration.route[k].type == "AWS_PROXY" && aws_api_gateway_integration.route[k].integration_http_method == "POST" &&
+        aws_api_gateway_integration.route[k].uri == aws_lambda_function.this.invoke_arn &&
+        aws_api_gateway_integration.route[k].resource_id == aws_api_gateway_method.route[k].resource_id
+      ]) &&
+      aws_api_gateway_method.route["GET /jobs/{id}"].resource_id == aws_api_gateway_resource.route_depth2["jobs/{id}"].id &&
+      aws_api_gateway_method.route["GET /images"].resource_id == aws_api_gateway_resource.route["images"].id &&
+      aws_api_gateway_method.route["GET /images/{id}"].resource_id == aws_api_gateway_resource.route_depth2["images/{id}"].id
+    )
+    error_message = "Each job and image method is a Lambda proxy integration on its own resource."
   }
 
   # A statement id takes no braces, and API Gateway names the request's own path in the source ARN,
   # so the path parameter is "*".
   assert {
     condition = {
-      for k, p in aws_lambda_permission.api : k => [p.statement_id, p.source_arn] if strcontains(k, "/jobs")
+      for k, p in aws_lambda_permission.api : k => [p.statement_id, p.source_arn] if strcontains(k, " /jobs") || strcontains(k, " /images")
       } == {
-      "POST /jobs"         = ["AllowApiGateway-POST-jobs", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/POST/jobs"]
-      "OPTIONS /jobs"      = ["AllowApiGateway-OPTIONS-jobs", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/OPTIONS/jobs"]
-      "GET /jobs/{id}"     = ["AllowApiGateway-GET-jobs_id", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/jobs/*"]
-      "OPTIONS /jobs/{id}" = ["AllowApiGateway-OPTIONS-jobs_id", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/OPTIONS/jobs/*"]
+      "POST /jobs"           = ["AllowApiGateway-POST-jobs", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/POST/jobs"]
+      "OPTIONS /jobs"        = ["AllowApiGateway-OPTIONS-jobs", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/OPTIONS/jobs"]
+      "GET /jobs/{id}"       = ["AllowApiGateway-GET-jobs_id", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/jobs/*"]
+      "OPTIONS /jobs/{id}"   = ["AllowApiGateway-OPTIONS-jobs_id", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/OPTIONS/jobs/*"]
+      "GET /images"          = ["AllowApiGateway-GET-images", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/images"]
+      "OPTIONS /images"      = ["AllowApiGateway-OPTIONS-images", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/OPTIONS/images"]
+      "GET /images/{id}"     = ["AllowApiGateway-GET-images_id", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/images/*"]
+      "OPTIONS /images/{id}" = ["AllowApiGateway-OPTIONS-images_id", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/OPTIONS/images/*"]
     }
-    error_message = "API Gateway may invoke the function for each job method on its path (any job id), and only there."
+    error_message = "API Gateway may invoke the function for each job and image method on its path (any job or image id), and only there."
   }
 }
 
@@ -202,10 +224,10 @@ run "opened_on_purpose_like_generation" {
 
   assert {
     condition = alltrue([
-      for k in ["POST /jobs", "GET /jobs/{id}", "POST /generate-image"] :
+      for k in ["POST /jobs", "GET /jobs/{id}", "GET /images", "GET /images/{id}", "POST /generate-image"] :
       aws_api_gateway_method.route[k].authorization == "NONE" && aws_api_gateway_method.route[k].api_key_required == false
     ])
-    error_message = "allow_anonymous_access opens the job routes as it opens POST /generate-image."
+    error_message = "allow_anonymous_access opens the job and image routes as it opens POST /generate-image."
   }
 }
 
@@ -221,6 +243,7 @@ run "every_jobs_option" {
     table_kms_key_arn               = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
     table_deletion_protection       = false
     lambda_environment              = { IMAGEGEN_REQUEST_BUDGET_MS = "20000" }
+    image_retention_days            = 7
   }
 
   assert {
@@ -271,6 +294,14 @@ run "every_jobs_option" {
     )
     error_message = "The timeout, the job timeout and a lower request budget reach the function."
   }
+
+  assert {
+    condition = (
+      aws_lambda_function.this.environment[0].variables.IMAGEGEN_IMAGE_RETENTION_DAYS == "7" &&
+      [for r in aws_s3_bucket_lifecycle_configuration.images.rule : one(r.expiration).days if r.id == "expire-generated-images"] == [7]
+    )
+    error_message = "Image records live as long as their images: image_retention_days sets both the records' lifetime and the bucket's expiry of the image prefix."
+  }
 }
 
 run "sns_destination" {
@@ -299,28 +330,31 @@ run "off_switch" {
   assert {
     condition = (
       length(aws_dynamodb_table.this) == 0 && length(aws_lambda_function_event_invoke_config.this) == 0 &&
-      output.table_name == null && output.jobs_url == null
+      output.table_name == null && output.jobs_url == null && output.images_url == null
     )
-    error_message = "Without jobs there is no table, no asynchronous invocation config, and no jobs outputs."
+    error_message = "Without jobs there is no table, no asynchronous invocation config, and no jobs or images outputs."
   }
 
   assert {
     condition = (
       !contains(keys(aws_lambda_function.this.environment[0].variables), "IMAGEGEN_TABLE") &&
+      !contains(keys(aws_lambda_function.this.environment[0].variables), "IMAGEGEN_IMAGE_RETENTION_DAYS") &&
       aws_lambda_function.this.timeout == 28 &&
       [for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : s.Sid] == ["InvokeAllowedModels", "ReadWriteGeneratedImages", "ReadWriteUploads", "WriteOwnLogs"]
     )
-    error_message = "Without jobs the function has no table, a 28 s timeout, and the role its four statements only."
+    error_message = "Without jobs the function has no table and no records' lifetime, a 28 s timeout, and the role its four statements only."
   }
 
   assert {
     condition = (
-      !contains(keys(aws_api_gateway_resource.route), "jobs") && length(aws_api_gateway_resource.route_depth2) == 0 &&
-      length([for k in keys(aws_api_gateway_method.route) : k if strcontains(k, "/jobs")]) == 0 &&
+      !contains(keys(aws_api_gateway_resource.route), "jobs") && !contains(keys(aws_api_gateway_resource.route), "images") &&
+      length(aws_api_gateway_resource.route_depth2) == 0 &&
+      length([for k in keys(aws_api_gateway_method.route) : k if strcontains(k, " /jobs") || strcontains(k, " /images")]) == 0 &&
       length(aws_lambda_permission.api) == 11 &&
-      !strcontains(jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message, "/jobs")
+      !strcontains(jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message, "/jobs") &&
+      !strcontains(jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message, " /images")
     )
-    error_message = "Without jobs no /jobs route is declared, permitted or named in the no-route answer."
+    error_message = "Without jobs no /jobs or /images route is declared, permitted or named in the no-route answer."
   }
 }
 
@@ -359,6 +393,17 @@ run "rejects_environment_overrides_of_the_table" {
 
   variables {
     lambda_environment = { IMAGEGEN_TABLE = "another-table" }
+  }
+
+  expect_failures = [var.lambda_environment]
+}
+
+# image_retention_days sets the records' lifetime with the bucket's: an override would let them part.
+run "rejects_environment_overrides_of_the_image_retention" {
+  command = plan
+
+  variables {
+    lambda_environment = { IMAGEGEN_IMAGE_RETENTION_DAYS = "90" }
   }
 
   expect_failures = [var.lambda_environment]

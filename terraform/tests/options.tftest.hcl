@@ -181,10 +181,14 @@ run "keys_logging_role_and_alarms" {
       "OPTIONS /jobs"           = false
       "GET /jobs/{id}"          = true
       "OPTIONS /jobs/{id}"      = false
+      "GET /images"             = true
+      "OPTIONS /images"         = false
+      "GET /images/{id}"        = true
+      "OPTIONS /images/{id}"    = false
       "GET /health"             = false
       "OPTIONS /health"         = false
     }
-    error_message = "Keys are required on /generate-image, /edit-image, /uploads, /models and /jobs, never on /health or a CORS preflight."
+    error_message = "Keys are required on /generate-image, /edit-image, /uploads, /models, /jobs and /images, never on /health or a CORS preflight."
   }
 
   assert {

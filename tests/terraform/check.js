@@ -502,7 +502,7 @@ async function main() {
     if (!integ.every((i) => i.body.timeout_milliseconds === 29000)) return "integrations do not set timeout_milliseconds = 29000";
     const env = asArray((variables.lambda_environment || [{}])[0].validation).map((x) => x.condition).join(" ");
     if (!/IMAGEGEN_REQUEST_BUDGET_MS"\]\)\s*<=\s*28500/.test(env)) return "lambda_environment does not refuse IMAGEGEN_REQUEST_BUDGET_MS above 28500";
-    for (const n of ["IMAGEGEN_TABLE", "IMAGEGEN_JOB_TIMEOUT_S"]) if (!env.includes(`"${n}"`)) return `lambda_environment does not refuse ${n}`;
+    for (const n of ["IMAGEGEN_TABLE", "IMAGEGEN_JOB_TIMEOUT_S", "IMAGEGEN_IMAGE_RETENTION_DAYS"]) if (!env.includes(`"${n}"`)) return `lambda_environment does not refuse ${n}`;
     return null;
   });
 
@@ -533,12 +533,12 @@ async function main() {
   });
 
   // --- API Gateway --------------------------------------------------------------------------------
-  check("api: routes /generate-image (GET, POST), /edit-image (POST), /uploads (POST), /models (GET), with jobs /jobs (POST) and /jobs/{id} (GET), /health (GET), OPTIONS on each; all but /health protected", () => {
-    const base = [...asArray(locals.api_routes_generation), ...asArray(locals.api_routes_jobs), ...asArray(locals.api_routes_public)];
-    const want = { "generate-image": ["GET", "POST"], "edit-image": ["POST"], uploads: ["POST"], models: ["GET"], jobs: ["POST"], "jobs/{id}": ["GET"], health: ["GET"] };
+  check("api: routes /generate-image (GET, POST), /edit-image (POST), /uploads (POST), /models (GET), with the table /jobs (POST), /jobs/{id} (GET), /images (GET) and /images/{id} (GET), /health (GET), OPTIONS on each; all but /health protected", () => {
+    const base = [...asArray(locals.api_routes_generation), ...asArray(locals.api_routes_table), ...asArray(locals.api_routes_public)];
+    const want = { "generate-image": ["GET", "POST"], "edit-image": ["POST"], uploads: ["POST"], models: ["GET"], jobs: ["POST"], "jobs/{id}": ["GET"], images: ["GET"], "images/{id}": ["GET"], health: ["GET"] };
     const bad = [];
-    if (JSON.stringify(base.map((r) => r.path)) !== JSON.stringify(Object.keys(want))) bad.push(`api_routes_generation, api_routes_jobs, api_routes_public paths ${JSON.stringify(base.map((r) => r.path))}`);
-    if (!/^\$\{concat\(local\.api_routes_generation,\s*local\.jobs_enabled\s*\?\s*local\.api_routes_jobs\s*:\s*\[\],\s*local\.api_routes_public\)\}$/.test(String(locals.api_routes_base || ""))) bad.push(`local.api_routes_base does not add the job routes only with jobs: ${locals.api_routes_base}`);
+    if (JSON.stringify(base.map((r) => r.path)) !== JSON.stringify(Object.keys(want))) bad.push(`api_routes_generation, api_routes_table, api_routes_public paths ${JSON.stringify(base.map((r) => r.path))}`);
+    if (!/^\$\{concat\(local\.api_routes_generation,\s*local\.jobs_enabled\s*\?\s*local\.api_routes_table\s*:\s*\[\],\s*local\.api_routes_public\)\}$/.test(String(locals.api_routes_base || ""))) bad.push(`local.api_routes_base does not add the table's routes only with jobs: ${locals.api_routes_base}`);
     for (const [p, methods] of Object.entries(want)) {
       const route = base.find((r) => r.path === p);
       if (!route || JSON.stringify(route.methods) !== JSON.stringify(methods)) bad.push(`${p}: ${JSON.stringify(route)}`);
@@ -585,7 +585,7 @@ async function main() {
     const api = resources(config, "aws_api_gateway_rest_api")[0];
     const pre = asArray(block(api && api.body, "lifecycle")?.precondition).map((p) => String(p.condition)).join(" ");
     if (!/length\(split\("\/",\s*path\)\)\s*<=\s*3/.test(pre)) bad.push("no precondition refusing a route deeper than the three blocks");
-    for (const route of [...asArray(locals.api_routes_generation), ...asArray(locals.api_routes_jobs), ...asArray(locals.api_routes_public), ...asArray(locals.api_routes_openai)]) {
+    for (const route of [...asArray(locals.api_routes_generation), ...asArray(locals.api_routes_table), ...asArray(locals.api_routes_public), ...asArray(locals.api_routes_openai)]) {
       if (String(route.path).split("/").length > 3) bad.push(`${route.path} is deeper than three parts`);
     }
     return bad.length ? bad.join("; ") : null;
@@ -763,7 +763,7 @@ async function main() {
   });
 
   // --- Jobs ---------------------------------------------------------------------------------------
-  // The table the runtime's jobs (and later its image records) live in, as runtime/local/README.md
+  // The table the runtime's jobs and image records live in, as runtime/local/README.md
   // describes it; the function's asynchronous invocation of itself; all of it behind jobs_enabled.
   check("jobs: the table is on demand, keys pk/sk (S), index gsi1 on gsi1pk/gsi1sk projecting ALL, TTL on expires_at (not an attribute), point-in-time recovery, SSE (AWS owned key, or table_kms_key_arn), deletion protection from a variable, only with jobs_enabled", () => {
     const t = resources(config, "aws_dynamodb_table");
@@ -820,10 +820,11 @@ async function main() {
     return bad.length ? bad.join("; ") : null;
   });
 
-  check("jobs: the function gets IMAGEGEN_TABLE (the table's name) with jobs and IMAGEGEN_JOB_TIMEOUT_S only when job_timeout_seconds is set; its asynchronous invocations keep Lambda's defaults (2 retries, 21600 s) unless set, with an optional on-failure destination", () => {
+  check("jobs: the function gets IMAGEGEN_TABLE (the table's name) and IMAGEGEN_IMAGE_RETENTION_DAYS (image_retention_days, so records expire with their images) with jobs, and IMAGEGEN_JOB_TIMEOUT_S only when job_timeout_seconds is set; its asynchronous invocations keep Lambda's defaults (2 retries, 21600 s) unless set, with an optional on-failure destination", () => {
     const env = String(locals.lambda_environment || "");
     const bad = [];
     if (!/local\.jobs_enabled\s*\?\s*\{\s*IMAGEGEN_TABLE\s*=\s*aws_dynamodb_table\.this\[0\]\.name\s*\}\s*:\s*\{\}/.test(env)) bad.push("IMAGEGEN_TABLE is not the table's name, with jobs only");
+    if (!/local\.jobs_enabled\s*\?\s*\{\s*IMAGEGEN_IMAGE_RETENTION_DAYS\s*=\s*tostring\(var\.image_retention_days\)\s*\}\s*:\s*\{\}/.test(env)) bad.push("IMAGEGEN_IMAGE_RETENTION_DAYS is not image_retention_days (the bucket's image lifecycle), with the table only");
     if (!/local\.jobs_enabled\s*&&\s*var\.job_timeout_seconds\s*!=\s*null\s*\?\s*\{\s*IMAGEGEN_JOB_TIMEOUT_S\s*=\s*tostring\(var\.job_timeout_seconds\)\s*\}\s*:\s*\{\}/.test(env)) bad.push("IMAGEGEN_JOB_TIMEOUT_S is not set only when job_timeout_seconds is");
     const c = resources(config, "aws_lambda_function_event_invoke_config");
     if (c.length !== 1) return `${c.length} aws_lambda_function_event_invoke_config resources`;
@@ -838,7 +839,7 @@ async function main() {
     if (v("job_timeout_seconds").default !== null) bad.push("job_timeout_seconds does not default to null (the runtime's own)");
     const dest = asArray(v("jobs_on_failure_destination_arn").validation).map((x) => x.condition).join(" ");
     if (!/\(sqs\|sns\)/.test(dest) || /fifo/.test(dest)) bad.push("the destination is not validated as a standard SQS queue or SNS topic");
-    for (const n of ["jobs_url", "table_name"]) if (!outputs[n]) bad.push(`no output ${n}`);
+    for (const n of ["jobs_url", "images_url", "table_name"]) if (!outputs[n]) bad.push(`no output ${n}`);
     return bad.length ? bad.join("; ") : null;
   });
 

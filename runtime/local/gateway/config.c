@@ -26,8 +26,8 @@
 #define GW_DEFAULT_ASYNC_RETRIES 2
 #define GW_DEFAULT_ASYNC_RETRY_DELAY_S 60.0
 #define GW_DEFAULT_ASYNC_MAX_AGE_S 21600.0
-/* The deployed API's routes (terraform/apigateway.tf; /jobs, /jobs/{id}, /images and /images/{id}
- * come to Terraform with the rest of issue 16): every resource's methods and OPTIONS;
+/* The deployed API's routes (terraform/apigateway.tf, which declares /jobs, /jobs/{id}, /images and
+ * /images/{id} with jobs_enabled, on by default): every resource's methods and OPTIONS;
  * GET /health needs no key, and neither do the OpenAI-compatible routes: OpenAI clients send
  * their key as Authorization: Bearer, which the policy checks. */
 #define GW_DEFAULT_ROUTES                                                                                         \
