@@ -569,9 +569,10 @@ static void test_presign_post(void)
     }
     char *policy = decoded_policy(out);
     IG_CHECK_EQ_STR(policy,
-                    "{\"expiration\": \"2025-11-29T14:18:20.000Z\", \"conditions\": [{\"Content-Type\": \"image/png\"}, "
-                    "[\"content-length-range\", 1, 5242880], {\"bucket\": \"test-bucket\"}, "
-                    "{\"key\": \"uploads/u1/caf\\u00e9 1.png\"}, {\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\"}, "
+                    "{\"expiration\": \"2025-11-29T14:18:20.000Z\", \"conditions\": "
+                    "[{\"Content-Type\": \"image/png\"}, [\"content-length-range\", 1, 5242880], "
+                    "{\"bucket\": \"test-bucket\"}, {\"key\": \"uploads/u1/caf\\u00e9 1.png\"}, "
+                    "{\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\"}, "
                     "{\"x-amz-credential\": \"AKIDEXAMPLE/20251129/us-east-1/s3/aws4_request\"}, "
                     "{\"x-amz-date\": \"20251129T140320Z\"}, {\"x-amz-security-token\": \"TOKEN/with+chars\"}]}");
     free(policy);

@@ -592,7 +592,9 @@ static ig_err get_check(ig_s3 *s3, const char *key, size_t max_bytes, ig_s3_get_
     if (!s3 || !body || !max_bytes) {
         out->err = IG_ERR_INVALID_ARG;
         ig_aws_copy_str(out->message, sizeof out->message,
-                        !s3 ? "no S3 client" : !body ? "no buffer for the object" : "the size cap must be at least 1 byte");
+                        !s3     ? "no S3 client"
+                        : !body ? "no buffer for the object"
+                                : "the size cap must be at least 1 byte");
     } else if (!ig_s3_key_valid(key, &err)) {
         out->err = IG_ERR_BAD_KEY;
         ig_aws_copy_str(out->message, sizeof out->message, err.message);
