@@ -272,6 +272,17 @@ class RunLocal(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("IMAGEGEN_PORT must be a port number", p.stderr)
 
+    def test_arguments_are_refused_and_help_lists_the_variables(self):
+        p = subprocess.run([RUN_LOCAL, "--port", "9000"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn('takes no arguments (got "--port")', p.stderr)
+        self.assertIn("IMAGEGEN_PORT=9000 scripts/run-local", p.stderr)
+        self.assertEqual(p.stdout, "")
+        p = subprocess.run([RUN_LOCAL, "--help"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("IMAGEGEN_PORT", p.stdout)
+        self.assertNotIn("#", p.stdout.splitlines()[0])
+
 
 if __name__ == "__main__":
     run_tests("gateway-scripts")
