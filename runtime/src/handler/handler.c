@@ -24,6 +24,7 @@
 #include "handler/jobs.h"
 #include "handler/metrics.h"
 #include "handler/plan.h"
+#include "handler/uploads.h"
 #include "handler/ratelimit.h"
 #include "handler/worker.h"
 #include "lua/host.h"
@@ -221,76 +222,18 @@ static ig_err run_plan(ig_invocation_state *st, json_t *g, ig_buf *out)
     return e;
 }
 
-/* ---- uploads: images fetched for the policy, and presigned POSTs ------------------------- */
+/* ---- uploads: a presigned POST form (uploads.h) ---------------------------------------- */
 
-/* admit()'s fetch list: {field, key, max_bytes, index?} each. Every object is read from S3
- * (owner scoping is the policy's: it names only keys the caller may use) and its facts put at
- * req.body[field]. IG_ERR_POLICY for a list that breaks the contract; IG_ERR_AWS when S3
- * failed (not for an absent or oversized object: the facts say so). */
-static ig_err run_fetch(ig_invocation_state *st, json_t *list, ig_error *err)
-{
-    size_t n = json_array_size(list);
-    if (!json_is_array(list) || n == 0 || n > IG_INPUTS_MAX)
-        return ig_error_set(err, IG_ERR_POLICY, "admit(): fetch must be a list of 1 to %d uploads", IG_INPUTS_MAX);
-    for (size_t i = 0; i < n; i++) {
-        json_t *f = json_array_get(list, i);
-        const char *field = ig_json_str(f, "field"), *key = ig_json_str(f, "key");
-        json_t *mb = json_object_get(f, "max_bytes"), *ix = json_object_get(f, "index");
-        ig_error kerr;
-        if (!field || !key || !ig_s3_key_valid(key, &kerr) || !json_is_integer(mb) || json_integer_value(mb) < 1 ||
-            json_integer_value(mb) > IG_INPUTS_FETCH_MAX || (ix && (!json_is_integer(ix) || json_integer_value(ix) < 1)))
-            return ig_error_set(err, IG_ERR_POLICY,
-                                "admit(): fetch[%zu] must be {field = name, key = S3 key, max_bytes = 1..%d, index = n?}",
-                                i + 1, IG_INPUTS_FETCH_MAX);
-        ig_s3_get_result r;
-        ig_buf data;
-        ig_buf_init(&data, 0);
-        ig_err g = ig_s3_get_object(st->h->s3, key, (size_t)json_integer_value(mb), st->deadline_ms, &r, &data);
-        const char *problem = NULL;
-        char message[300] = "";
-        if (g == IG_ERR_AWS && (r.status == 404 || r.status == 403)) {
-            problem = "not_found";
-            snprintf(message, sizeof message, "no upload has this key (uploads expire after a day)");
-        } else if (g == IG_ERR_TOO_LARGE) {
-            problem = "too_large";
-            snprintf(message, sizeof message, "the upload is larger than %lld bytes", (long long)json_integer_value(mb));
-        } else if (g != IG_OK) {
-            ig_log(IG_LOG_ERROR, "an upload could not be read from S3",
-                   json_pack("{s:s, s:s, s:i, s:s}", "error", ig_strerror(g), "code", r.code, "status", (int)r.status,
-                             "message", r.message));
-            ig_buf_free(&data);
-            return ig_error_set(err, IG_ERR_AWS, "the upload could not be read");
-        }
-        g = ig_inputs_add_upload(&st->inputs, st->req, field, ix ? (size_t)json_integer_value(ix) : 0, key,
-                                 problem ? NULL : data.data, data.len, r.content_type, problem, message, err);
-        ig_buf_free(&data);
-        if (g != IG_OK)
-            return g == IG_ERR_NOMEM ? g : IG_ERR_POLICY;
-    }
-    return IG_OK;
-}
-
-/* admit()'s presign_post: {key, content_type, max_bytes, expires}. The signed form goes to
- * respond() as result.upload = {url, fields, key, expires_at}. */
 static ig_err run_presign_post(ig_invocation_state *st, json_t *spec, ig_buf *out)
 {
     ig_error perr;
     ig_error_clear(&perr);
-    json_t *mb = json_object_get(spec, "max_bytes"), *ex = json_object_get(spec, "expires");
-    ig_s3_post_request pr = {.key = ig_json_str(spec, "key"),
-                             .content_type = ig_json_str(spec, "content_type"),
-                             .max_bytes = json_is_integer(mb) ? (uint64_t)json_integer_value(mb) : 0,
-                             .expires_s = json_is_integer(ex) ? json_integer_value(ex) : 0};
-    json_t *form = NULL;
-    if (!pr.key || !pr.content_type || !json_is_integer(mb) || json_integer_value(mb) < 1 || !json_is_integer(ex) ||
-        ig_s3_presign_post(st->h->s3, &pr, ig_now_ms() / 1000, &form, &perr) != IG_OK) {
-        ig_log(IG_LOG_ERROR, "the policy's presign_post is unusable",
-               json_pack("{s:s}", "error", perr.message[0] ? perr.message
-                                                           : "presign_post must be {key, content_type, max_bytes, expires}"));
+    json_t *r = ig_uploads_presign(st->h->s3, spec, ig_now_ms() / 1000, &perr);
+    if (!r) {
+        ig_log(IG_LOG_ERROR, "the policy's presign_post is unusable", json_pack("{s:s}", "error", perr.message));
         return respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, out);
     }
-    json_t *r = json_pack("{s:b, s:i, s:o, s:s}", "ok", 1, "status", 200, "upload", form, "request_id",
-                          st->ctx->request_id ? st->ctx->request_id : "");
+    json_object_set_new(r, "request_id", jstr(st->ctx->request_id));
     st->outcome = "answered";
     ig_err e = respond(st, r, NULL, out);
     json_decref(r);
@@ -410,7 +353,7 @@ static ig_err serve(ig_invocation_state *st, ig_buf *response)
     json_t *answer = NULL;
     ig_err e = admit(st, false, &answer, &perr);
     if (e == IG_OK && json_object_get(answer, "fetch")) {
-        e = run_fetch(st, json_object_get(answer, "fetch"), &perr);
+        e = ig_uploads_fetch(st->h->s3, &st->inputs, st->req, json_object_get(answer, "fetch"), st->deadline_ms, &perr);
         json_decref(answer);
         answer = NULL;
         if (e == IG_ERR_AWS) {
