@@ -6,7 +6,10 @@ its open file descriptors do not grow. The edits' resident set swings by about 2
 kind of the last request (an image-to-image answer is a 1-megapixel PNG, an upscale's 256x256),
 so they compare the largest of the samples taken every 50 invocations in the first fifth after a
 warm-up of 500 with the largest in the last fifth: a leak of one image per request would add
-megabytes, while the heap itself settles within about 100 kB over the run.
+megabytes, while the heap itself settles within about 100 kB over the run. And over 300 jobs
+(support_jobs.py: POST /jobs, the worker's invocation, GET /jobs/{id} until done; one job in
+five failed by the model; GET /images after each) with dynalite as DynamoDB, compared the same
+way in samples taken every 10 jobs after a warm-up of 50, with the same 1 MB bound.
 
 The sanitizer build keeps freed memory in quarantine on purpose, so RSS means nothing there:
 that build checks leaks with LeakSanitizer at exit instead, and this test says so and runs a
@@ -23,6 +26,7 @@ import stack  # noqa: E402
 from policy_copy import policy_with  # noqa: E402
 from stack import Stack, run_tests  # noqa: E402
 from support_edits import edit_requests, upload  # noqa: E402
+from support_jobs import JOB_FAILS, JOB_GOOD, job_round  # noqa: E402
 
 
 def fd_count(pid):
@@ -105,6 +109,45 @@ class MemoryTest(unittest.TestCase):
                   "open fds at most %d, then %d" % (max(r for _, r, _ in first), first[0][0], first[-1][0],
                                                     max(r for _, r, _ in last), last[0][0], last[-1][0], growth,
                                                     max(f for _, _, f in first), max(f for _, _, f in last)))
+            self.assertLessEqual(max(f for _, _, f in last), max(f for _, _, f in first), "file descriptors grew")
+            if stack.SANITIZE:
+                print("sanitizer build: RSS not compared (ASan quarantine); leaks are checked at exit")
+            else:
+                self.assertLessEqual(growth, 1024)
+
+    def test_rss_and_fds_flat_over_job_invocations(self):
+        total, warm = (60, 10) if stack.SANITIZE else (300, 50)
+        policy = policy_with("c.rate_limit.enabled = false")
+        with Stack(policy_dir=policy, concurrency=1, function_timeout=20, timeout=25) as st:
+            self.assertIsNotNone(st.dynamodb_url, "the stack runs without DynamoDB: no jobs")
+            pid = list(st.env_pids().values())[0]
+            self.assertEqual(st.bedrock_control("POST", "faults", {"block_words": ["dragon"]})[0], 200)
+            host, port = st.api_url[len("http://"):].split(":")
+            conn = http.client.HTTPConnection(host, int(port), timeout=60)
+            samples, polls = [], 0  # (job, RSS kB, open fds)
+            for i in range(1, total + 1):
+                want = "failed" if i % 5 == 0 else "succeeded"
+                status, doc, n = job_round(conn, JOB_FAILS if want == "failed" else JOB_GOOD)
+                polls += n
+                self.assertEqual(status, want, doc)
+                conn.request("GET", "/images?limit=5")
+                r = conn.getresponse()
+                r.read()
+                self.assertEqual(r.status, 200)
+                if i >= warm and i % 10 == 0:
+                    samples.append((i, rss_kb(pid), fd_count(pid)))
+            conn.close()
+            self.assertEqual(list(st.env_pids().values()), [pid], "the environment was replaced")
+            ran = [o for _, o in st.function_json() if o.get("message") == "job finished"]
+            self.assertEqual(len(ran), total, "every job ran once in the worker's invocation")
+            fifth = max(1, len(samples) // 5)
+            first, last = samples[:fifth], samples[-fifth:]
+            growth = max(r for _, r, _ in last) - max(r for _, r, _ in first)
+            print("jobs: %d jobs, %d polls; bootstrap RSS at most %d kB in jobs %d-%d, %d kB in %d-%d: growth %d kB; "
+                  "open fds at most %d, then %d" % (total, polls, max(r for _, r, _ in first), first[0][0],
+                                                    first[-1][0], max(r for _, r, _ in last), last[0][0],
+                                                    last[-1][0], growth, max(f for _, _, f in first),
+                                                    max(f for _, _, f in last)))
             self.assertLessEqual(max(f for _, _, f in last), max(f for _, _, f in first), "file descriptors grew")
             if stack.SANITIZE:
                 print("sanitizer build: RSS not compared (ASan quarantine); leaks are checked at exit")

@@ -3,12 +3,15 @@
 the edits twice (support_edits.py: an inline image, an inline mask, an OpenAI form with a mask
 made through libpng and one without, an upload fetched from S3 by its key, POST /uploads, and
 the refusals: bad base64, a truncated PNG, a PNG whose header lies, a malformed form, a form
-without a boundary, a token in a prompt, another owner's upload, an absent one), then a clean
-exit. Any memory error, or any definitely or indirectly lost block, fails the test.
+without a boundary, a token in a prompt, another owner's upload, an absent one), then jobs
+through the worker's invocation (support_jobs.py: one that succeeds and one the model refuses,
+each polled with GET /jobs/{id}, an unknown job, and GET /images over the records), then a clean
+exit. The stack runs dynalite, so every stored image's record is written under memcheck too. Any memory error, or any definitely or indirectly lost block, fails the test.
 
 Valgrind and AddressSanitizer cannot run together: in the sanitizer build this test says so and
 checks nothing (that build runs the same paths under ASan and LeakSanitizer instead)."""
 import glob
+import http.client
 import json
 import os
 import re
@@ -22,6 +25,7 @@ import stack  # noqa: E402
 from policy_copy import policy_with  # noqa: E402
 from stack import Stack, run_tests  # noqa: E402
 from support_edits import edit_requests, upload  # noqa: E402
+from support_jobs import JOB_FAILS, JOB_GOOD, UNKNOWN_JOB, job_round  # noqa: E402
 
 JSON = {"Content-Type": "application/json"}
 
@@ -39,7 +43,7 @@ class ValgrindWarmLoopTest(unittest.TestCase):
                "--track-origins=no", "--log-file=" + os.path.join(logs, "vg.%p.log"), bootstrap]
         policy = policy_with("c.rate_limit.enabled = false")
         with Stack(policy_dir=policy, concurrency=1, function=cmd, init_timeout=60, timeout=60,
-                   function_timeout=60) as st:
+                   function_timeout=60, dynamodb=True) as st:
             statuses = []
             for i in range(40):
                 if i % 4 == 0:
@@ -65,6 +69,7 @@ class ValgrindWarmLoopTest(unittest.TestCase):
                 for name, method, path, body, headers in bad:
                     r = st.request(method, path, body, headers, timeout=120)
                     self.assertTrue(400 <= r.status < 500, (name, r.status, r.body[:300]))
+            self.run_jobs(st)
         reports = glob.glob(os.path.join(logs, "vg.*.log"))
         texts = [open(p).read() for p in reports]
         # the bootstrap process (valgrind follows no children; one log per environment)
@@ -84,9 +89,31 @@ class ValgrindWarmLoopTest(unittest.TestCase):
             usage = re.search(r"total heap usage: ([\d,]+) allocs", t)
             self.assertIsNotNone(usage, t[-2000:])
             self.assertGreater(int(usage.group(1).replace(",", "")), 10000, "too little work to judge")
-            print(usage.group(0))
+            print(usage.group(0) + "; " + "; ".join(re.findall(r"(?:definitely|indirectly) lost: [\d,]+ bytes", t)))
         if os.environ.get("IMAGEGEN_KEEP_LOGS") != "1":
             shutil.rmtree(logs, ignore_errors=True)
+
+    def run_jobs(self, st):
+        """Jobs through the worker: one succeeded, one failed (the model refuses its prompt),
+        an unknown job, and the caller's images."""
+        host, port = st.api_url[len("http://"):].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=120)
+        status, doc, _ = job_round(conn, JOB_GOOD, timeout=120, interval=0.2)
+        self.assertEqual(status, "succeeded", doc)
+        self.assertEqual(len(doc["result"]["images"]), 1, doc)
+        self.assertEqual(st.bedrock_control("POST", "faults", {"block_words": ["dragon"]})[0], 200)
+        status, doc, _ = job_round(conn, JOB_FAILS, timeout=120, interval=0.2)
+        self.assertEqual((status, doc["error"]["code"]), ("failed", "content_filtered"), doc)
+        self.assertEqual(st.bedrock_control("POST", "faults", {"block_words": []})[0], 200)
+        r = st.request("GET", UNKNOWN_JOB, timeout=120)
+        self.assertEqual(r.status, 404, r.body)
+        r = st.request("GET", "/images?limit=3", timeout=120)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(len(r.json()["images"]), 3, r.body[:300])
+        ran = [(o["status"], o["recorded"]) for _, o in st.function_json() if o.get("message") == "job finished"]
+        self.assertEqual(ran, [("succeeded", True), ("failed", True)], "the worker's invocations")
+        print("jobs through the worker: %s" % ran)
+        conn.close()
 
 
 if __name__ == "__main__":
