@@ -8,6 +8,7 @@ IMAGEGEN_APT_PACKAGES=(
   lua-busted lua-dkjson python3 python3-botocore python3-pil valgrind
   nodejs npm zip unzip curl ca-certificates procps file binutils
   autoconf automake libtool
+  chromium
 )
 
 ig_deps_apt() {
