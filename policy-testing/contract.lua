@@ -278,6 +278,17 @@ function M.check_job(a)
   if math.type(j.url_ttl) ~= "integer" or j.url_ttl < 1 then fail("job.url_ttl must be an integer >= 1") end
 end
 
+-- admit()'s page (GET / and /web/{file}): the file the runtime serves, and the 404 answer for a
+-- file it does not ship, in the error shape.
+function M.check_page(a)
+  local p = a.page
+  if type(p) ~= "table" or type(p.file) ~= "string" or not p.file:match("^[a-z0-9][a-z0-9%-]*%.[a-z]+$") then
+    fail("page must be {file = a plain file name, not_found}")
+  end
+  M.check_answer(p.not_found, R.REQUEST_ID)
+  if p.not_found.status ~= 404 then fail("page.not_found must be a 404 answer") end
+end
+
 -- A loaded policy whose answers are checked against the contract.
 function M.harness(opts)
   local h = loader.load(opts)
@@ -294,6 +305,8 @@ function M.harness(opts)
       M.check_enqueue(a)
     elseif type(a) == "table" and a.job ~= nil then
       M.check_job(a)
+    elseif type(a) == "table" and a.page ~= nil then
+      M.check_page(a)
     elseif type(a) == "table" and (a.image ~= nil or a.images ~= nil) then
       M.check_image_request(a)
     else

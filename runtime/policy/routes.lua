@@ -26,6 +26,10 @@ M.list = {
   -- Image records (images.lua): an image's record and a fresh URL, and the caller's images.
   { path = "/images", methods = { "GET" }, handler = "images_list" },
   { path = "/images/{id}", methods = { "GET" }, handler = "images_get" },
+  -- The web page (the playground and the gallery): its HTML at /, its files under /web/. The
+  -- runtime answers the bytes; these routes need no API key (terraform, the local gateway).
+  { path = "/", methods = { "GET" }, handler = "page" },
+  { path = "/web/{file}", methods = { "GET" }, handler = "page" },
 }
 
 -- Paths under this prefix belong to the OpenAI-compatible API: even unknown ones are answered

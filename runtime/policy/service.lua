@@ -384,6 +384,20 @@ function M.new(config)
       url_ttl = settings.storage.url_ttl } }
   end
 
+  -- GET / and GET /web/{file}: the web page. The runtime holds the files and answers them; the
+  -- policy names the file and the answer for one this function does not ship. A name that is
+  -- not a plain file name (no path, no dot file) is 404 at once.
+  function handlers.page(req, ctx, base, _, segments)
+    local file = segments[1] or "index.html"
+    local not_found = "no page file " .. text.show(file) .. "; the page is served at /"
+    if not file:match("^[a-z0-9][a-z0-9%-]*%.[a-z]+$") or #file > 72 then
+      return refuse(req, ctx, base, 404, "not_found", not_found)
+    end
+    log_decision(req, 200, "page", { file = file })
+    return { page = { file = file,
+      not_found = respond.error(404, "not_found", not_found, ctx.request_id, base) } }
+  end
+
   -- The caller of an OpenAI-compatible route, by its bearer key: nil when it may go on (the
   -- request's identity then names the key), else the 401 answer.
   local function authenticate(req, ctx, base)

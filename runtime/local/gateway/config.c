@@ -28,15 +28,17 @@
 #define GW_DEFAULT_ASYNC_MAX_AGE_S 21600.0
 /* The deployed API's routes (terraform/apigateway.tf, which declares /jobs, /jobs/{id}, /images and
  * /images/{id} with jobs_enabled, on by default): every resource's methods and OPTIONS;
- * GET /health needs no key, and neither do the OpenAI-compatible routes: OpenAI clients send
- * their key as Authorization: Bearer, which the policy checks. */
+ * GET /health needs no key, nor does the web page (GET / and GET /web/{file}: it asks for the
+ * key itself), nor the OpenAI-compatible routes: OpenAI clients send their key as
+ * Authorization: Bearer, which the policy checks. */
 #define GW_DEFAULT_ROUTES                                                                                         \
     "GET /generate-image,POST /generate-image,OPTIONS /generate-image,POST /edit-image,OPTIONS /edit-image,"     \
     "POST /uploads,OPTIONS /uploads,GET /models,OPTIONS /models,POST /jobs,OPTIONS /jobs,GET /jobs/{id},"      \
     "OPTIONS /jobs/{id},GET /images,OPTIONS /images,GET /images/{id},OPTIONS /images/{id}"
 #define GW_DEFAULT_PUBLIC_ROUTES                                                                                  \
-    "GET /health,OPTIONS /health,POST /v1/images/generations,OPTIONS /v1/images/generations,"                  \
-    "POST /v1/images/edits,OPTIONS /v1/images/edits,GET /v1/models,OPTIONS /v1/models"
+    "GET /health,OPTIONS /health,GET /,GET /web/{file},POST /v1/images/generations,"                            \
+    "OPTIONS /v1/images/generations,POST /v1/images/edits,OPTIONS /v1/images/edits,GET /v1/models,"              \
+    "OPTIONS /v1/models"
 /* The deployed API's binaryMediaTypes (terraform): OpenAI's image edits come as a form. */
 #define GW_DEFAULT_BINARY_MEDIA_TYPES "multipart/form-data"
 

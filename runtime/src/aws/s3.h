@@ -24,6 +24,10 @@ typedef struct ig_s3 ig_s3;
 ig_s3 *ig_s3_new(ig_aws_context *ctx, const char *bucket, ig_error *err);
 void ig_s3_free(ig_s3 *s3);
 
+/* The origin of the bucket's URLs (presigned GETs and the upload form's): "scheme://host[:port]",
+ * appended to out: what a web page's Content-Security-Policy must allow. */
+ig_err ig_s3_origin(const ig_s3 *s3, ig_buf *out);
+
 /* Keys: 1 to 1024 bytes of valid UTF-8 with no control characters (C0, DEL, C1). 1 when valid;
  * else 0 and IG_ERR_BAD_KEY with the byte offset in err. */
 int ig_s3_key_valid(const char *key, ig_error *err);

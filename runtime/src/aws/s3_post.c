@@ -93,6 +93,11 @@ static ig_err post_url(const ig_s3 *s3, ig_buf *url)
     return ig_buf_appendf(url, "%s://%s%s/", s3->ep.scheme, s3->ep.host, s3->ep.base_path);
 }
 
+ig_err ig_s3_origin(const ig_s3 *s3, ig_buf *out)
+{
+    return ig_buf_appendf(out, "%s://%s", s3->ep.scheme, s3->ep.host);
+}
+
 /* Lower-cases the hex digits of jansson's \\uXXXX escapes, which Python's json.dumps writes in
  * lower case: the same policy then has the same bytes as botocore's. */
 static void lower_escapes(char *json)

@@ -26,6 +26,7 @@
 #include "handler/plan.h"
 #include "handler/uploads.h"
 #include "handler/ratelimit.h"
+#include "handler/static.h"
 #include "handler/worker.h"
 #include "lua/host.h"
 
@@ -39,6 +40,7 @@ struct ig_handler {
     ig_jobs *jobs;           /* NULL without IMAGEGEN_TABLE */
     ig_images *images;       /* image records; NULL without IMAGEGEN_TABLE */
     ig_ratelimit *ratelimit; /* the shared rate limit's counter; NULL without IMAGEGEN_TABLE */
+    ig_static *web;          /* the web page's files (GET /); none when not shipped */
 };
 
 /* The per-invocation state. */
@@ -55,6 +57,24 @@ typedef struct {
 } ig_invocation_state;
 
 /* ---- init ------------------------------------------------------------------------------ */
+
+/* The web page's files, with the bucket's origin for their Content-Security-Policy. */
+static ig_static *web_load(const ig_s3 *s3, ig_error *err)
+{
+    char dir[4096];
+    if (ig_static_dir_from_env(dir, sizeof dir, err) != IG_OK)
+        return NULL;
+    ig_buf origin;
+    ig_buf_init(&origin, 4096);
+    if (ig_s3_origin(s3, &origin) != IG_OK) {
+        ig_buf_free(&origin);
+        ig_error_set(err, IG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    ig_static *web = ig_static_load(dir, ig_buf_cstr(&origin), err);
+    ig_buf_free(&origin);
+    return web;
+}
 
 ig_handler *ig_handler_new(ig_error *err)
 {
@@ -86,6 +106,8 @@ ig_handler *ig_handler_new(ig_error *err)
         goto fail;
     if (h->cfg.table[0] && !(h->ratelimit = ig_ratelimit_new(&h->aws, h->cfg.table, err)))
         goto fail;
+    if (!(h->web = web_load(h->s3, err)))
+        goto fail;
     return h;
 fail:
     ig_handler_free(h);
@@ -99,6 +121,7 @@ void ig_handler_free(ig_handler *h)
     ig_jobs_free(h->jobs);
     ig_images_free(h->images);
     ig_ratelimit_free(h->ratelimit);
+    ig_static_free(h->web);
     ig_bedrock_free(h->bedrock);
     ig_s3_free(h->s3);
     if (h->aws_ready)
@@ -280,6 +303,32 @@ static ig_err run_images(ig_invocation_state *st, json_t *answer, ig_buf *out)
     return e;
 }
 
+/* ---- the web page: GET / and its files (static.h) -------------------------------------- */
+
+/* admit()'s page = {file, not_found}: the file, or the policy's own 404 answer when this
+ * function does not ship it. */
+static ig_err run_page(ig_invocation_state *st, json_t *page, ig_buf *out)
+{
+    ig_error perr;
+    ig_error_clear(&perr);
+    const char *file = ig_json_str(page, "file");
+    const char *inm = ig_json_str(json_object_get(st->req, "headers"), "if-none-match");
+    int r = file ? ig_static_answer(st->h->web, file, inm, out, &st->status, &perr) : 0;
+    if (r == 1) {
+        st->outcome = "page";
+        return IG_OK;
+    }
+    json_t *missing = json_object_get(page, "not_found");
+    if (r == 0 && file && missing && ig_response_from_answer(missing, out, &perr) == IG_OK) {
+        st->status = (int)json_integer_value(json_object_get(missing, "status"));
+        st->outcome = "not_found";
+        return IG_OK;
+    }
+    ig_log(IG_LOG_ERROR, "the page could not be answered",
+           json_pack("{s:s}", "error", perr.message[0] ? perr.message : "admit(): page must be {file, not_found}"));
+    return respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, out);
+}
+
 /* The asynchronous event of a job (worker.h): no API Gateway event, no client waiting. */
 static ig_err serve_job_event(ig_invocation_state *st, const char *id, ig_buf *response, ig_error *err)
 {
@@ -390,6 +439,8 @@ static ig_err serve(ig_invocation_state *st, ig_buf *response)
         e = run_jobs(st, answer, response);
     } else if (json_object_get(answer, "image") || json_object_get(answer, "images")) {
         e = run_images(st, answer, response);
+    } else if (json_object_get(answer, "page")) {
+        e = run_page(st, json_object_get(answer, "page"), response);
     } else if (json_object_get(answer, "presign_post")) {
         e = run_presign_post(st, json_object_get(answer, "presign_post"), response);
     } else if (ig_response_from_answer(answer, response, &perr) == IG_OK) {
