@@ -185,18 +185,18 @@ static void load_one(ig_static *s, int dirfd, const char *dir, const char *name)
 
 static char *build_csp(const char *s3_origin)
 {
-    /* img-src: presigned URLs on the bucket, and the page's own blob: previews; form-action and
-     * frame-src: the presigned upload form posts to the bucket in a hidden frame. */
-    int has = s3_origin && *s3_origin;
-    const char *img = has ? s3_origin : "";
-    const char *post = has ? s3_origin : "'none'";
+    /* img-src: presigned URLs on the bucket, and the page's own blob: previews; connect-src: the
+     * presigned upload form, which the page posts to the bucket (fetch, mode no-cors: the form is
+     * a simple request, so the bucket needs no CORS rule). Forms go nowhere but the page itself. */
+    const char *o = s3_origin && *s3_origin ? s3_origin : "";
+    const char *sp = *o ? " " : "";
 #define IG_STATIC_CSP                                                                                  \
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:%s%s; "        \
-    "connect-src 'self'; form-action %s; frame-src %s; base-uri 'none'; frame-ancestors 'none'"
-    int n = snprintf(NULL, 0, IG_STATIC_CSP, has ? " " : "", img, post, post);
+    "connect-src 'self'%s%s; form-action 'self'; frame-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    int n = snprintf(NULL, 0, IG_STATIC_CSP, sp, o, sp, o);
     char *csp = n > 0 ? malloc((size_t)n + 1) : NULL;
     if (csp)
-        snprintf(csp, (size_t)n + 1, IG_STATIC_CSP, has ? " " : "", img, post, post);
+        snprintf(csp, (size_t)n + 1, IG_STATIC_CSP, sp, o, sp, o);
 #undef IG_STATIC_CSP
     return csp;
 }

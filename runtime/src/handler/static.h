@@ -8,7 +8,7 @@
  * the directory can be read. Each answer carries its Content-Type, an ETag (SHA-256 of the
  * bytes), Cache-Control (no-cache for HTML: revalidated each load; a short max-age for the
  * rest), a strict Content-Security-Policy (no inline script, nothing third-party; the bucket's
- * origin allowed for the images and for the upload form) and the usual hardening headers.
+ * origin allowed for the images and for posting the upload form) and the usual hardening headers.
  */
 #ifndef IG_HANDLER_STATIC_H
 #define IG_HANDLER_STATIC_H
