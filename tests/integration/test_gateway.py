@@ -543,8 +543,11 @@ class ApiKeys(unittest.TestCase):
         self.assertEqual(event_of(r)["resource"], "/models")  # the deployed API's resources by default
         self.assertIsNone(ev["requestContext"]["identity"]["apiKeyId"])
         gateway_error(self, self.st.request("GET", "/models"), 403, "forbidden")
+        # The web page asks for the key itself: its routes need none.
+        self.assertEqual(event_of(self.st.request("GET", "/"))["resource"], "/")
+        self.assertEqual(event_of(self.st.request("GET", "/web/app.js"))["resource"], "/web/{file}")
         # A path with no route is refused as such, key or not: the route is checked first.
-        for path in ("/not/a/route", "/"):
+        for path in ("/not/a/route", "/index.html"):
             for headers in ({}, {"x-api-key": self.SECRET}):
                 with self.subTest(path=path, headers=headers):
                     gateway_error(self, self.st.request("GET", path, headers=headers), 403,
@@ -649,7 +652,7 @@ class GatewayResponses(unittest.TestCase):
                     self.assertEqual(r.headers["Retry-After"], "1")
 
     def test_no_route_for_the_method_and_path_never_reaches_the_function(self):
-        for method, path in (("DELETE", "/generate-image"), ("PUT", "/models"), ("POST", "/health"), ("GET", "/"),
+        for method, path in (("DELETE", "/generate-image"), ("PUT", "/models"), ("POST", "/health"), ("POST", "/"),
                              ("GET", "/nope"), ("GET", "/generate-image/more"), ("OPTIONS", "/nope")):
             with self.subTest(method=method, path=path):
                 r = self.call(method, path)

@@ -186,12 +186,14 @@ class PackageTest(unittest.TestCase):
         self.assertIn("bootstrap", names)
         self.assertIn("policy/init.lua", names)
         self.assertIn("policy/config.lua", names)
+        for page_file in ("web/index.html", "web/app.js", "web/app.css"):
+            self.assertIn(page_file, names)
         libs = {n[len("lib/"):] for n in names if n.startswith("lib/")}
         for wanted in ("libcurl.so.4", "liblua5.4.so.0", "liblua5.4-cjson.so.0", "libjansson.so.4",
                        "libssl.so.3", "libcrypto.so.3"):
             self.assertIn(wanted, libs)
         self.assertEqual(libs & GLIBC, set(), "glibc must come from the runtime, not the package")
-        self.assertTrue(all(n in ("bootstrap",) or n.startswith(("lib/", "policy/")) for n in names), names)
+        self.assertTrue(all(n in ("bootstrap",) or n.startswith(("lib/", "policy/", "web/")) for n in names), names)
         for name, info in infos.items():
             self.assertFalse(name.endswith("/"), "directory entry " + name)
             mode = (info.external_attr >> 16) & 0o7777
