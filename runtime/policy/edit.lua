@@ -449,12 +449,13 @@ end
 -- POST /edit-image: the JSON body read and checked. Returns what M.check returns (fetch or
 -- edit), or nil and a problem.
 function M.read(req, served, opts)
+  local route = req.path == "/jobs" and "/jobs" or "/edit-image"
   local q = validate.first_keys(req.query or {}, function() return true end, 1)
   if #q > 0 then
-    return nil, problem(400, "invalid_parameter", string.format("POST /edit-image takes its parameters from the JSON "
-      .. "body, not the query string; move %s into the body", text.show(tostring(q[1]))))
+    return nil, problem(400, "invalid_parameter", string.format("POST %s takes its parameters from the JSON "
+      .. "body, not the query string; move %s into the body", route, text.show(tostring(q[1]))))
   end
-  local body, bad = validate.json_object(req, "/edit-image",
+  local body, bad = validate.json_object(req, route,
     "{\"task\":\"upscale-fast\",\"image\":\"<base64>\"}")
   if not body then return nil, bad end
   local values = {}

@@ -42,6 +42,10 @@ M.FAILURES = {
   jobs_unavailable = { status = 503, refund = true, message = "jobs are not available at the moment; try again" },
   not_found = { status = 404, message = "no job has this id" },
   idempotency_conflict = { status = 409, message = "this Idempotency-Key names another job" },
+  idempotency_key_reused = { status = 422,
+    message = "this Idempotency-Key was first sent with another request; send the same body, or a new key" },
+  -- an edit job whose input image was removed from the bucket before its worker read it
+  input_missing = { status = 410, message = "an input image of this job is no longer stored; send the edit again" },
   -- image records (images.lua): the table could not be reached, a listing's `next` that is not
   -- one of this caller's cursors (altered, another caller's)
   images_unavailable = { status = 503, message = "image records are not available at the moment; try again" },

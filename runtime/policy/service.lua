@@ -324,21 +324,29 @@ function M.new(config)
       "jobs are not configured on this deployment (the function has no IMAGEGEN_TABLE); use POST /generate-image")
   end
 
-  -- POST /jobs: the body of POST /generate-image (edits are not taken as jobs yet), checked and
-  -- charged the same way; the plan goes to the runtime as `enqueue`.
+  -- POST /jobs: the body of POST /generate-image, or of POST /edit-image (a body naming a
+  -- `task`), checked and charged the same way; the plan goes to the runtime as `enqueue`. An
+  -- edit's input images are kept for the job under the caller's uploads folder (inputs_prefix).
   function handlers.jobs_create(req, ctx, base)
     local refused = jobs_refused(req, ctx, base)
     if refused then return refused end
     local key, problem = jobs.idempotency_key(req.headers)
     if problem then return refuse(req, ctx, base, problem.status, problem.code, problem.message) end
-    local p
-    p, problem = validate.generate(req, settings, "/jobs")
-    if not p then return refuse(req, ctx, base, problem.status, problem.code, problem.message) end
-    local answer = generate_checked(req, ctx, base, p, "numberOfImages")
+    local answer
+    if type(req.body) == "table" and req.body.task ~= nil then
+      answer = handlers.edit(req, ctx, base)
+      if answer.fetch then return answer end
+    else
+      local p
+      p, problem = validate.generate(req, settings, "/jobs")
+      if not p then return refuse(req, ctx, base, problem.status, problem.code, problem.message) end
+      answer = generate_checked(req, ctx, base, p, "numberOfImages")
+    end
     if not answer.generate then return answer end
     answer.generate.deliver = nil -- a job's images are stored, and fetched by URL
     return { enqueue = { generate = answer.generate, owner = jobs.owner(req.identity), idempotency_key = key,
-      retention_s = jobs.RETENTION_S }, limit = answer.limit }
+      retention_s = jobs.RETENTION_S, inputs_prefix = settings.uploads.prefix .. edit.owner(req.identity) .. "/" },
+      limit = answer.limit }
   end
 
   -- GET /jobs/{id}: another owner's job, like an unknown one, is 404 (ids cannot be probed).
@@ -487,7 +495,12 @@ function M.new(config)
     local job = type(result.job) == "table" and result.job or nil
     if result.ok == true and job and type(job.id) == "string" then
       if result.jobs == "create" then
-        if result.repeated ~= true then imagegen.metric("JobsQueued", 1, "Count") end
+        if result.repeated ~= true then
+          imagegen.metric("JobsQueued", 1, "Count")
+        elseif limiter and type(context.ratelimit) == "table" then
+          -- a repeat answers the first job: it costs nothing
+          limiter:refund(context.ratelimit.key, context.ratelimit.cost)
+        end
         return respond.json(202, jobs.created_body(job, req), base, limit_headers)
       end
       local success = function(r)

@@ -1,7 +1,10 @@
 """Jobs end to end on the local stack (dynalite as DynamoDB, the gateway's Invoke API as Lambda's
 asynchronous queue, the real bootstrap as API and worker): POST /jobs, polling GET /jobs/{id},
-idempotency, owners, a worker killed mid-job, DynamoDB stopped, and the routes without a table."""
+edits as jobs (inline images and uploads, kept in S3 for the worker), idempotency, owners, a
+worker killed mid-job, DynamoDB stopped, and the routes without a table."""
+import base64
 import os
+import re
 import secrets
 import signal
 import sys
@@ -11,7 +14,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from policy_copy import policy_with  # noqa: E402
-from stack import SANITIZE, Stack, run_tests  # noqa: E402
+from stack import SANITIZE, Stack, http_call, run_tests  # noqa: E402
+from support_edits import png, upload  # noqa: E402
 
 ALICE, BOB = "alice-key-0123456789abcdef", "bob-key-0123456789abcdef"
 CORE = "stability.stable-image-core-v1:1"
@@ -159,6 +163,87 @@ class JobsTest(unittest.TestCase):
                                        headers={"x-api-key": ALICE, "Content-Type": "application/json"})
                 self.assertEqual((r.status, r.json()["error"]["code"]), (400, code), r.body)
                 self.assertEqual(sync.json()["error"]["code"], code)
+
+    # ---- edits as jobs ----
+
+    def edit_body(self, **more):
+        body = {"task": "inpaint", "prompt": "a lamp", "image": base64.b64encode(png(64, 64)).decode(),
+                "mask": base64.b64encode(png(64, 64, alpha=False, seed=3)).decode()}
+        body.update(more)
+        return body
+
+    def test_an_edit_with_inline_images_runs_as_a_job(self):
+        r = self.post_job(self.edit_body())
+        self.assertEqual(r.status, 202, r.body)
+        job_id = r.json()["id"]
+        done = self.poll(job_id)
+        self.assertEqual(done["status"], "succeeded", done)
+        [im] = done["result"]["images"]
+        with urllib.request.urlopen(im["url"], timeout=30) as f:
+            self.assertEqual(f.read()[:8], b"\x89PNG\r\n\x1a\n")
+        # The image and the mask were kept for the worker under the caller's uploads folder, named
+        # by the job, and are the bytes the request carried.
+        keys = self.kept_inputs(job_id)
+        self.assertEqual(len(keys), 2, keys)
+        got = sorted(http_call("%s/%s/%s" % (self.st.s3rver_url, self.st.bucket, k)).body for k in keys)
+        self.assertEqual(got, sorted(base64.b64decode(self.edit_body()[m]) for m in ("image", "mask")))
+
+    def kept_inputs(self, job_id):
+        listing = http_call("%s/%s?prefix=uploads/" % (self.st.s3rver_url, self.st.bucket))
+        self.assertEqual(listing.status, 200, listing.body[:300])
+        return [k for k in re.findall(r"<Key>([^<]+)</Key>", listing.body.decode()) if job_id in k]
+
+    def test_an_edit_of_an_upload_runs_as_a_job(self):
+        key = upload(self.st.api_url, headers={"x-api-key": ALICE})
+        r = self.post_job({"task": "upscale-fast", "image": {"upload": key}})
+        self.assertEqual(r.status, 202, r.body)
+        done = self.poll(r.json()["id"])
+        self.assertEqual(done["status"], "succeeded", done)
+        self.assertEqual(len(done["result"]["images"]), 1)
+        # Bob cannot run a job on Alice's upload: refused before anything is queued.
+        bobs = self.post_job({"task": "upscale-fast", "image": {"upload": key}}, key=BOB)
+        self.assertEqual((bobs.status, bobs.json()["error"]["code"]), (404, "not_found"), bobs.body)
+        # An upload is read where it is: nothing is copied for the job.
+        self.assertEqual(self.kept_inputs(r.json()["id"]), [])
+
+    def test_bad_edit_jobs_are_refused_as_on_edit_image(self):
+        for body in ({"task": "no-such-task", "image": "aGk="}, {"task": "upscale-fast", "image": "@@not base64@@"},
+                     {"task": "inpaint", "prompt": "x"}, self.edit_body(strength=7)):
+            with self.subTest(body=str(body)[:60]):
+                r = self.post_job(body)
+                sync = self.st.request("POST", "/edit-image", body,
+                                       headers={"x-api-key": ALICE, "Content-Type": "application/json"})
+                self.assertEqual(r.status, sync.status, (r.body, sync.body))
+                self.assertGreaterEqual(r.status, 400)
+                self.assertEqual(r.json()["error"]["code"], sync.json()["error"]["code"])
+
+    def test_an_edit_job_whose_input_is_gone_fails_with_input_missing(self):
+        self.assertEqual(self.st.bedrock_control("POST", "faults", {"latency_ms": 1500})[0], 200)
+        job_id = self.post_job(self.edit_body()).json()["id"]
+        self.assertEqual(self.poll(job_id, until=("running",))["status"], "running")
+        worker_env = self.wait_job_line("job running", job_id)
+        os.kill(self.st.env_pids()[worker_env], signal.SIGKILL)  # Lambda will retry the event
+        # Meanwhile the kept input leaves the bucket (an operator's cleanup, a lifecycle rule).
+        keys = self.kept_inputs(job_id)
+        self.assertEqual(len(keys), 2, keys)  # the image and the mask, under the job's id
+        for k in keys:
+            self.assertEqual(http_call("%s/%s/%s" % (self.st.s3rver_url, self.st.bucket, k), "DELETE").status, 204)
+        self.st.bedrock_control("POST", "faults", {"latency_ms": 0})
+        done = self.poll(job_id)
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"]["code"], "input_missing", done)
+
+    def test_an_idempotency_key_sent_with_another_body_is_422(self):
+        key = {"Idempotency-Key": "edit-" + secrets.token_hex(8)}
+        first = self.post_job(self.edit_body(), headers=key)
+        again = self.post_job(self.edit_body(), headers=key)
+        other = self.post_job(self.edit_body(prompt="a different lamp"), headers=key)
+        self.assertEqual((first.status, again.status), (202, 202), (first.body, again.body))
+        self.assertEqual(first.json()["id"], again.json()["id"])
+        self.assertEqual(other.status, 422, other.body)
+        self.assertEqual(other.json()["error"]["code"], "idempotency_key_reused")
+        self.assertIn("Idempotency-Key", other.json()["error"]["message"])
+        self.assertEqual(self.poll(first.json()["id"])["status"], "succeeded")
 
     # ---- a worker that dies ----
 

@@ -58,6 +58,49 @@ describe("POST /jobs", function()
     assert.are.equal(400, r.status)
   end)
 
+  it("takes an edit's body (one naming a task) with the caller's uploads folder for its images", function()
+    local h = C.harness()
+    local a = h.admit(post_job({ task = "upscale-fast", image = R.image() }), JOBS)
+    assert.is_table(a.enqueue, a.body and a.body.error and a.body.error.message)
+    local sync = h.plan(R.post("/edit-image", { task = "upscale-fast", image = R.image() }))
+    assert.are.equal(sync.attempts[1].model, a.enqueue.generate.attempts[1].model)
+    assert.matches("^uploads/%x+/$", a.enqueue.inputs_prefix)
+    -- an upload is fetched first, as on /edit-image, then planned
+    local up = { task = "upscale-fast", image = { upload = a.enqueue.inputs_prefix .. "00000000-0000-4000-8000-000000000001.png" } }
+    local f = h.admit(post_job(up), JOBS)
+    assert.is_table(f.fetch)
+    assert.are.equal(up.image.upload, f.fetch[1].key)
+  end)
+
+  it("refuses a bad edit as /edit-image does, naming /jobs", function()
+    local h = C.harness()
+    local r = h.admit(post_job({ task = "no-such-task", image = R.image() }), JOBS)
+    local sync = h.admit(R.post("/edit-image", { task = "no-such-task", image = R.image() }), JOBS)
+    assert.are.equal(sync.status, r.status)
+    assert.are.equal(sync.body.error.code, r.body.error.code)
+    r = h.admit(R.post("/jobs", { task = "upscale-fast", image = R.image() }, { query = { x = "1" } }), JOBS)
+    assert.are.equal(400, r.status)
+    assert.truthy(r.body.error.message:find("POST /jobs", 1, true))
+  end)
+
+  it("gives a repeat's tokens back: it answers the first job", function()
+    local h = C.harness({ config = function(c) c.rate_limit.tiers.anonymous = { rate = 0.001, burst = 2 } end })
+    local req = post_job(nil, { headers = { ["Idempotency-Key"] = "k" } })
+    local job = { id = ID, status = "queued", created_at = 1, updated_at = 1, attempts = 0 }
+    local first = h.admit(req, JOBS)
+    assert.are.equal(202, h.respond({ ok = true, status = 202, jobs = "create", job = job, repeated = false,
+      context = first.enqueue.generate.context }, req).status)
+    for _ = 1, 3 do
+      local a = h.admit(req, JOBS)
+      assert.is_table(a.enqueue, "a repeat was refused: its tokens were not given back")
+      assert.are.equal(202, h.respond({ ok = true, status = 202, jobs = "create", job = job, repeated = true,
+        context = a.enqueue.generate.context }, req).status)
+    end
+    -- a new job spends the second token; the third request finds the bucket empty
+    h.admit(req, JOBS)
+    assert.are.equal(429, h.admit(post_job(), JOBS).status)
+  end)
+
   it("answers 503 jobs_unavailable when the runtime keeps no jobs", function()
     local r = C.harness().admit(post_job(), R.ctx())
     assert.are.equal(503, r.status)

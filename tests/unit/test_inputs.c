@@ -237,6 +237,78 @@ static void test_substitute(void)
     ig_buf_free(&img);
 }
 
+/* A job's inputs: the inputs a plan names, and the same plan text filled in another invocation
+ * from the bytes read back under the request's nonce. */
+static void test_job_inputs_restored_under_the_nonce(void)
+{
+    ig_buf a, b;
+    ig_buf_init(&a, 0);
+    ig_buf_init(&b, 0);
+    png(32, 32, 1, &a);
+    png(16, 8, 0, &b);
+    char *da = b64(&a), *db = b64(&b);
+    json_t *req = request(json_pack("{s:s, s:s}", "image", da, "mask", db));
+    json_t *fields = json_pack("[s, s]", "image", "mask");
+    ig_inputs in;
+    ig_error err;
+    ig_inputs_init(&in);
+    IG_CHECK_EQ_INT(ig_inputs_from_request(&in, req, NULL, fields, &err), IG_OK);
+    json_t *fb = json_object_get(json_object_get(req, "body"), "mask");
+    /* a plan naming only the second image, as its raw bytes */
+    json_t *plan = json_pack("{s:s, s:s}", "init_image", json_string_value(json_object_get(fb, "ref")), "prompt", "x");
+    char *text = json_dumps(plan, JSON_COMPACT);
+    IG_CHECK_EQ_INT(ig_inputs_named(&in, text, strlen(text)), 2u);
+    const char *ct = NULL, *ext = NULL;
+    IG_CHECK(ig_inputs_data(&in, 1, &ct, &ext) != NULL);
+    IG_CHECK_EQ_STR(ct, "image/png");
+    IG_CHECK_EQ_STR(ext, "png");
+    IG_CHECK(ig_inputs_data(&in, 2, &ct, &ext) == NULL);
+    IG_CHECK(ig_inputs_key(&in, 1) == NULL); /* carried by the request, not fetched */
+
+    /* The worker: only input 1, read back; the same text fills as it would have here. */
+    ig_inputs w;
+    memset(&w, 0, sizeof w);
+    ig_buf copy;
+    ig_buf_init(&copy, 0);
+    ig_buf_append(&copy, b.data, b.len);
+    IG_CHECK_EQ_INT(ig_inputs_restore(&w, "not-hex", 1, &copy, &err), IG_ERR_INVALID_ARG);
+    IG_CHECK_EQ_INT(ig_inputs_restore(&w, in.nonce, IG_INPUTS_MAX, &copy, &err), IG_ERR_INVALID_ARG);
+    IG_CHECK_EQ_INT(ig_inputs_restore(&w, in.nonce, 1, &copy, &err), IG_OK);
+    IG_CHECK_EQ_INT(copy.len, 0); /* taken */
+    ig_buf junk;
+    ig_buf_init(&junk, 0);
+    ig_buf_append_str(&junk, "not an image");
+    IG_CHECK_EQ_INT(ig_inputs_restore(&w, in.nonce, 0, &junk, &err), IG_ERR_INVALID_ARG);
+    ig_buf_free(&junk);
+    size_t len = strlen(text);
+    IG_CHECK_EQ_INT(ig_inputs_substitute(&w, &text, &len, &err), IG_OK);
+    json_t *back = json_loads(text, 0, NULL);
+    IG_CHECK_EQ_STR(json_string_value(json_object_get(back, "init_image")), db);
+    /* a token of input 0, which the worker does not hold, stays as it is */
+    json_t *f0 = json_object_get(json_object_get(req, "body"), "image");
+    char *other = strdup(json_string_value(json_object_get(f0, "ref")));
+    char *quoted = malloc(strlen(other) + 3);
+    sprintf(quoted, "\"%s\"", other);
+    size_t qlen = strlen(quoted);
+    IG_CHECK_EQ_INT(ig_inputs_substitute(&w, &quoted, &qlen, &err), IG_OK);
+    IG_CHECK_EQ_INT(ig_inputs_named(&w, quoted, qlen), 0u);
+    IG_CHECK(strstr(quoted, other) != NULL);
+    free(quoted);
+    free(other);
+    json_decref(back);
+    ig_inputs_free(&w);
+    free(text);
+    json_decref(plan);
+    ig_inputs_free(&in);
+    json_decref(req);
+    json_decref(fields);
+    free(da);
+    free(db);
+    ig_buf_free(&a);
+    ig_buf_free(&b);
+    ig_buf_free(&copy);
+}
+
 /* A client's object shaped like facts is refused as facts; {"upload": key} is left for the
  * policy to fetch. */
 static void test_objects_are_upload_references_only(void)
@@ -453,6 +525,7 @@ int main(void)
     IG_RUN(test_bad_base64_and_truncated);
     IG_RUN(test_multipart_form);
     IG_RUN(test_substitute);
+    IG_RUN(test_job_inputs_restored_under_the_nonce);
     IG_RUN(test_objects_are_upload_references_only);
     IG_RUN(test_upload_facts);
     IG_RUN(test_hostile_values);

@@ -14,6 +14,7 @@
 #include "aws/aws.h"
 #include "aws/bedrock.h"
 #include "aws/s3.h"
+#include "codec/hash.h"
 #include "codec/json.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -54,6 +55,7 @@ typedef struct {
     const char *outcome;     /* for the EMF dimension and the summary line */
     json_t *limit;           /* the shared rate limit's count, for respond() as result.limit */
     int status;
+    char fingerprint[65];    /* with an Idempotency-Key: SHA-256 of method, path and body; else "" */
 } ig_invocation_state;
 
 /* ---- init ------------------------------------------------------------------------------ */
@@ -213,21 +215,15 @@ static ig_err run_plan(ig_invocation_state *st, json_t *g, ig_buf *out)
         ig_plan_free(&p);
         return respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, out);
     }
-    for (size_t a = 0; a < p.n_attempts; a++)
-        for (size_t c = 0; c < p.attempts[a].n_calls; c++) {
-            ig_plan_call *call = &p.attempts[a].calls[c];
-            if (ig_inputs_substitute(&st->inputs, &call->body, &call->body_len, &perr) != IG_OK) {
-                ig_log(IG_LOG_ERROR, "the input images could not be put in the model request",
-                       json_pack("{s:s}", "error", perr.message));
-                ig_plan_free(&p);
-                return respond_failure(st, 500, "internal_error", "The input images could not be prepared.", 0, out);
-            }
-            if (call->body_len > IG_BEDROCK_MAX_BODY) {
-                ig_plan_free(&p);
-                return respond_failure(st, 413, "payload_too_large",
-                                       "The images make the model request larger than Bedrock's 25 MB.", 0, out);
-            }
-        }
+    ig_err filled = ig_inputs_fill_plan(&st->inputs, &p, &perr);
+    if (filled != IG_OK) {
+        ig_plan_free(&p);
+        if (filled == IG_ERR_TOO_LARGE)
+            return respond_failure(st, 413, "payload_too_large", perr.message, 0, out);
+        ig_log(IG_LOG_ERROR, "the input images could not be put in the model request",
+               json_pack("{s:s}", "error", perr.message));
+        return respond_failure(st, 500, "internal_error", "The input images could not be prepared.", 0, out);
+    }
     ig_generate_env env = {.bedrock = st->h->bedrock, .s3 = st->h->s3, .cfg = &st->h->cfg,
                            .deadline_ms = st->deadline_ms, .metrics = &st->metrics, .images = st->h->images};
     json_t *payloads = json_object();
@@ -271,7 +267,8 @@ static ig_err run_jobs(ig_invocation_state *st, json_t *answer, ig_buf *out)
         return respond_failure(st, 503, "jobs_unavailable",
                                "Jobs are not configured: the function has no IMAGEGEN_TABLE.", 0, out);
     json_t *enqueue = json_object_get(answer, "enqueue");
-    json_t *r = enqueue ? ig_jobs_create(st->h->jobs, enqueue, st->deadline_ms)
+    json_t *r = enqueue ? ig_jobs_create(st->h->jobs, st->h->s3, &st->inputs,
+                                         st->fingerprint[0] ? st->fingerprint : NULL, enqueue, st->deadline_ms)
                         : ig_jobs_status(st->h->jobs, st->h->s3, json_object_get(answer, "job"), st->deadline_ms);
     json_object_set_new(r, "request_id", jstr(st->ctx->request_id));
     const char *code = ig_json_str(r, "code");
@@ -327,6 +324,31 @@ static ig_err run_page(ig_invocation_state *st, json_t *page, ig_buf *out)
     ig_log(IG_LOG_ERROR, "the page could not be answered",
            json_pack("{s:s}", "error", perr.message[0] ? perr.message : "admit(): page must be {file, not_found}"));
     return respond_failure(st, 500, "policy_error", "The request policy failed; see the function's log.", 0, out);
+}
+
+/* With an Idempotency-Key, what a repeat must match (jobs.h): the SHA-256 of the method, the
+ * path and the body as the client sent it, taken before the images leave the request. */
+static void fingerprint(ig_invocation_state *st, const ig_buf *form)
+{
+    st->fingerprint[0] = '\0';
+    if (!ig_json_str(json_object_get(st->req, "headers"), "idempotency-key"))
+        return;
+    const char *raw = ig_json_str(st->req, "raw_body");
+    ig_buf text;
+    ig_buf_init(&text, 0);
+    const char *method = ig_json_str(st->req, "method"), *path = ig_json_str(st->req, "path");
+    if (ig_buf_append_str(&text, method ? method : "") == IG_OK && ig_buf_append_char(&text, '\n') == IG_OK &&
+        ig_buf_append_str(&text, path ? path : "") == IG_OK && ig_buf_append_char(&text, '\n') == IG_OK &&
+        (raw ? ig_buf_append_str(&text, raw) : ig_buf_append(&text, form->data, form->len)) == IG_OK)
+        ig_sha256_hex(text.data, text.len, st->fingerprint);
+    ig_buf_free(&text);
+}
+
+/* The request's fingerprint, then its images out of it (inputs.h). */
+static ig_err take_inputs(ig_invocation_state *st, const ig_buf *body, ig_error *err)
+{
+    fingerprint(st, body);
+    return ig_inputs_from_request(&st->inputs, st->req, body, ig_policy_image_fields(st->h->policy), err);
 }
 
 /* The asynchronous event of a job (worker.h): no API Gateway event, no client waiting. */
@@ -518,8 +540,7 @@ ig_err ig_handler_invoke(ig_handler *h, const char *event, size_t len, const ig_
         ig_log(IG_LOG_WARN, "the request is too large for the policy",
                json_pack("{s:s}", "error", ig_json_str(st.req, "too_large")));
         e = respond_failure(&st, 413, "payload_too_large", ig_json_str(st.req, "too_large"), 0, response);
-    } else if ((e = ig_inputs_from_request(&st.inputs, st.req, &body, ig_policy_image_fields(h->policy), &perr)) !=
-               IG_OK) {
+    } else if ((e = take_inputs(&st, &body, &perr)) != IG_OK) {
         ig_log(IG_LOG_WARN, "the request's images cannot be read", json_pack("{s:s}", "error", perr.message));
         json_object_del(st.req, "body");
         json_object_del(st.req, "raw_body");

@@ -13,6 +13,7 @@
 #include "codec/json.h"
 #include "codec/multipart.h"
 #include "codec/png_data.h"
+#include "aws/bedrock.h"
 #include "core/random.h"
 
 #define TOKEN_PREFIX "igin:"
@@ -21,6 +22,7 @@ struct ig_input {
     ig_buf data;             /* the decoded bytes */
     ig_image_info info;      /* what their header says */
     char *b64[3];            /* the base64 of each kind, made when a body first names it */
+    char *key;               /* the S3 key it was fetched from; NULL when the request carried it */
 };
 
 enum { KIND_RAW = 0, KIND_MASK, KIND_MASK_INVERTED };
@@ -40,10 +42,14 @@ ig_err ig_inputs_init(ig_inputs *in)
 void ig_inputs_free(ig_inputs *in)
 {
     for (size_t i = 0; i < in->n; i++) {
+        if (!in->items[i])
+            continue; /* a job's input its plan does not name */
         ig_buf_free(&in->items[i]->data);
         for (int k = 0; k < 3; k++)
             free(in->items[i]->b64[k]);
+        free(in->items[i]->key);
         free(in->items[i]);
+        in->items[i] = NULL;
     }
     in->n = 0;
 }
@@ -464,10 +470,15 @@ ig_err ig_inputs_add_upload(ig_inputs *in, json_t *req, const char *field, size_
     ig_buf_init(&bytes, 0);
     if (data && ig_buf_append(&bytes, data, len) != IG_OK)
         return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
+    size_t before = in->n;
     json_t *f = add_input(in, field, index, "upload", &bytes, data ? NULL : problem, message, err);
     ig_buf_free(&bytes);
     if (!f)
         return err->code;
+    if (in->n > before && !(in->items[before]->key = strdup(key))) {
+        json_decref(f);
+        return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
+    }
     json_object_set_new(f, "key", json_string(key));
     if (content_type && *content_type)
         json_object_set_new(f, "content_type", json_string(content_type));
@@ -519,7 +530,7 @@ static bool read_token(const ig_inputs *in, const char *text, size_t len, size_t
         return false;
     while (p < end && *p >= '0' && *p <= '9' && v < IG_INPUTS_MAX)
         v = v * 10 + (size_t)(*p++ - '0');
-    if (p + 3 > end || p[0] != ':' || p[1] < '0' || p[1] > '2' || p[2] != '"' || v >= in->n)
+    if (p + 3 > end || p[0] != ':' || p[1] < '0' || p[1] > '2' || p[2] != '"' || v >= in->n || !in->items[v])
         return false;
     *n = v;
     *kind = p[1] - '0';
@@ -563,5 +574,87 @@ ig_err ig_inputs_substitute(ig_inputs *in, char **body, size_t *len, ig_error *e
     }
     free(*body);
     *body = ig_buf_steal(&out, len);
+    return IG_OK;
+}
+
+ig_err ig_inputs_fill_plan(ig_inputs *in, ig_plan *p, ig_error *err)
+{
+    for (size_t a = 0; a < p->n_attempts; a++)
+        for (size_t c = 0; c < p->attempts[a].n_calls; c++) {
+            ig_plan_call *call = &p->attempts[a].calls[c];
+            if (ig_inputs_substitute(in, &call->body, &call->body_len, err) != IG_OK)
+                return err->code ? err->code : IG_ERR_NOMEM;
+            if (call->body_len > IG_BEDROCK_MAX_BODY)
+                return ig_error_set(err, IG_ERR_TOO_LARGE, "The images make the model request larger than Bedrock's 25 MB.");
+        }
+    return IG_OK;
+}
+
+/* ---- a job's inputs -------------------------------------------------------------------- */
+
+uint32_t ig_inputs_named(const ig_inputs *in, const char *text, size_t len)
+{
+    uint32_t named = 0;
+    for (size_t i = 0; i < len;) {
+        const char *q = memchr(text + i, '"', len - i);
+        if (!q)
+            break;
+        size_t at = (size_t)(q - text), n, used;
+        int kind;
+        if (read_token(in, q, len - at, &n, &kind, &used)) {
+            named |= (uint32_t)1 << n;
+            i = at + used;
+        } else {
+            i = at + 1;
+        }
+    }
+    return named;
+}
+
+const ig_buf *ig_inputs_data(const ig_inputs *in, size_t n, const char **content_type, const char **extension)
+{
+    const ig_input *item = n < in->n ? in->items[n] : NULL;
+    if (!item)
+        return NULL;
+    *content_type = ig_image_content_type(item->info.type);
+    *extension = ig_image_extension(item->info.type);
+    return &item->data;
+}
+
+const char *ig_inputs_key(const ig_inputs *in, size_t n)
+{
+    return n < in->n && in->items[n] ? in->items[n]->key : NULL;
+}
+
+static bool hex32(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (i >= 32 || !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return i == 32;
+}
+
+ig_err ig_inputs_restore(ig_inputs *in, const char *nonce, size_t n, ig_buf *bytes, ig_error *err)
+{
+    if (!nonce || !hex32(nonce) || (in->n && strcmp(in->nonce, nonce) != 0))
+        return ig_error_set(err, IG_ERR_INVALID_ARG, "a job's inputs name no usable request nonce");
+    if (n >= IG_INPUTS_MAX || (n < in->n && in->items[n]))
+        return ig_error_set(err, IG_ERR_INVALID_ARG, "a job's input %zu is out of range or given twice", n);
+    ig_image_info info;
+    ig_image_inspect(bytes->data, bytes->len, &info);
+    if (info.verdict != IG_IMAGE_OK)
+        return ig_error_set(err, IG_ERR_INVALID_ARG, "a job's input %zu is no longer a usable image: %s", n,
+                            info.message);
+    ig_input *item = calloc(1, sizeof *item);
+    if (!item)
+        return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
+    item->data = *bytes; /* taken */
+    memset(bytes, 0, sizeof *bytes);
+    item->info = info;
+    memcpy(in->nonce, nonce, 33);
+    in->items[n] = item;
+    if (n >= in->n)
+        in->n = n + 1;
     return IG_OK;
 }

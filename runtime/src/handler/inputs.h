@@ -23,9 +23,11 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "handler/plan.h"
 
 /* Files of one multipart body, and input images of one request, at most. */
 #define IG_INPUTS_MAX 16
@@ -64,5 +66,22 @@ ig_err ig_inputs_add_upload(ig_inputs *in, json_t *req, const char *field, size_
 /* Replaces every token in body[0..*len) (a JSON text) by the base64 it stands for; *body is
  * reallocated. A token of another request is left as it is. */
 ig_err ig_inputs_substitute(ig_inputs *in, char **body, size_t *len, ig_error *err);
+
+/* The same in every call body of a plan. IG_ERR_TOO_LARGE (message for the client) when a body
+ * passes Bedrock's 25 MB with its images in. */
+ig_err ig_inputs_fill_plan(ig_inputs *in, ig_plan *p, ig_error *err);
+
+/* ---- a job's inputs (jobs.h): a job's plan is run in another invocation, so the images its
+ * tokens name are kept in S3 and read back there, under the same nonce and numbers. */
+
+/* The inputs the JSON text names by this request's tokens: bit n for input n. */
+uint32_t ig_inputs_named(const ig_inputs *in, const char *text, size_t len);
+/* Input n's bytes with their content type and key extension; NULL when there is none. */
+const ig_buf *ig_inputs_data(const ig_inputs *in, size_t n, const char **content_type, const char **extension);
+/* The S3 key input n was fetched from (an upload), or NULL when the request carried it. */
+const char *ig_inputs_key(const ig_inputs *in, size_t n);
+/* The worker's side: input n of the request whose tokens carry `nonce` (32 hex digits), read
+ * back. Takes bytes. IG_ERR_INVALID_ARG when they are no usable image or n is out of range. */
+ig_err ig_inputs_restore(ig_inputs *in, const char *nonce, size_t n, ig_buf *bytes, ig_error *err);
 
 #endif

@@ -19,6 +19,8 @@ struct ig_jobs {
     char table[256];
     char function[256];
     int64_t timeout_ms;
+    char sse[16];          /* a job's input images are stored as the images are */
+    char kms_key_id[256];
 };
 
 ig_jobs *ig_jobs_new(ig_aws_context *aws, const ig_handler_config *cfg, ig_error *err)
@@ -36,6 +38,8 @@ ig_jobs *ig_jobs_new(ig_aws_context *aws, const ig_handler_config *cfg, ig_error
     snprintf(j->table, sizeof j->table, "%s", cfg->table);
     snprintf(j->function, sizeof j->function, "%s", cfg->function_name);
     j->timeout_ms = cfg->job_timeout_s * 1000;
+    snprintf(j->sse, sizeof j->sse, "%s", cfg->sse);
+    snprintf(j->kms_key_id, sizeof j->kms_key_id, "%s", cfg->kms_key_id);
     j->db = ig_dynamodb_new(aws, err);
     j->lambda = j->db ? ig_lambda_new(aws, err) : NULL;
     if (!j->lambda) {
@@ -130,18 +134,84 @@ static json_t *created(json_t *view, json_t *enqueue, int repeated)
     return r;
 }
 
-/* An idempotent repeat: the first job, when it is the same owner's. */
-static json_t *repeat(ig_jobs *j, const char *id, const char *owner, json_t *enqueue, int64_t deadline_ms)
+/* An idempotent repeat: the first job, when it is the same owner's and the same request (its
+ * method, path and body, as fingerprinted). */
+static json_t *repeat(ig_jobs *j, const char *id, const char *owner, const char *fingerprint, json_t *enqueue,
+                      int64_t deadline_ms)
 {
     json_t *item = NULL;
     if (get_job(j, id, deadline_ms, &item) != IG_OK)
         return failure("create", 503, "jobs_unavailable", "The job could not be recorded; try again.");
-    const char *was = ig_dynamodb_item_s(item, "owner");
-    json_t *view = was && !strcmp(was, owner) ? ig_job_view(item, ig_now_ms()) : NULL;
+    const char *was = ig_dynamodb_item_s(item, "owner"), *first = ig_dynamodb_item_s(item, "request");
+    int mine = was && !strcmp(was, owner), same = fingerprint && first && !strcmp(first, fingerprint);
+    json_t *view = mine && same ? ig_job_view(item, ig_now_ms()) : NULL;
     json_decref(item);
+    if (!view && mine)
+        return failure("create", 422, "idempotency_key_reused",
+                       "This Idempotency-Key was first sent with another request; a repeat must send the same body "
+                       "(or use a new key for a new job).");
     if (!view)
         return failure("create", 409, "idempotency_conflict", "This Idempotency-Key names another job.");
     return created(view, enqueue, 1);
+}
+
+/* ---- a job's input images (edits) ---------------------------------------------------- */
+
+/* The images a job's plan names, kept for its worker (the tokens of this request mean nothing
+ * in another invocation): an upload by the key it was fetched from, an image the request
+ * carried stored under the policy's inputs_prefix as <prefix><job id>-<nonce>-<n>.<ext>, beside
+ * the uploads and expired with them. Returns the item's `inputs` text, {"nonce", "images": [{n,
+ * key}]}, or NULL with *fail (a result) set; NULL without it when the plan names no image. */
+static char *keep_inputs(ig_jobs *j, ig_s3 *s3, const ig_inputs *in, const char *plan, const char *prefix,
+                         const char *id, int64_t deadline_ms, json_t **fail)
+{
+    *fail = NULL;
+    uint32_t named = in ? ig_inputs_named(in, plan, strlen(plan)) : 0;
+    if (!named)
+        return NULL;
+    if (!s3 || !prefix || !*prefix || prefix[strlen(prefix) - 1] != '/' || strlen(prefix) > 512) {
+        ig_log(IG_LOG_ERROR, "the policy's enqueue is unusable",
+               json_pack("{s:s}", "error", "a plan naming input images needs enqueue.inputs_prefix ending in /"));
+        *fail = failure("create", 500, "policy_error", "The request policy failed; see the function's log.");
+        return NULL;
+    }
+    ig_s3_put_request puts[IG_INPUTS_MAX];
+    ig_s3_result results[IG_INPUTS_MAX];
+    char keys[IG_INPUTS_MAX][600];
+    size_t n_puts = 0;
+    json_t *images = json_array();
+    for (size_t n = 0; n < IG_INPUTS_MAX; n++) {
+        if (!(named & ((uint32_t)1 << n)))
+            continue;
+        const char *ct = NULL, *ext = NULL, *key = ig_inputs_key(in, n);
+        const ig_buf *data = ig_inputs_data(in, n, &ct, &ext);
+        if (!key && data && ct && ext) {
+            snprintf(keys[n_puts], sizeof keys[n_puts], "%s%s-%.8s-%zu.%s", prefix, id, in->nonce, n, ext);
+            puts[n_puts] = (ig_s3_put_request){.key = keys[n_puts], .data = data->data, .len = data->len,
+                                               .content_type = ct, .sse = j->sse[0] ? j->sse : NULL,
+                                               .sse_kms_key_id = j->kms_key_id[0] ? j->kms_key_id : NULL};
+            key = keys[n_puts++];
+        }
+        json_array_append_new(images, json_pack("{s:I, s:s?}", "n", (json_int_t)n, "key", key));
+    }
+    memset(results, 0, sizeof results);
+    if (n_puts && ig_s3_put_objects(s3, puts, n_puts, deadline_ms, results) != IG_OK) {
+        for (size_t i = 0; i < n_puts; i++)
+            if (results[i].err != IG_OK)
+                ig_log(IG_LOG_ERROR, "a job's input image could not be stored",
+                       json_pack("{s:s, s:s, s:i, s:s, s:s}", "jobId", id, "error", ig_strerror(results[i].err),
+                                 "status", (int)results[i].status, "code", results[i].code, "message",
+                                 results[i].message));
+        json_decref(images);
+        *fail = failure("create", 502, "storage_error", "The input images could not be stored for the job; try again.");
+        return NULL;
+    }
+    json_t *doc = json_pack("{s:s, s:o}", "nonce", in->nonce, "images", images);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text)
+        *fail = failure("create", 500, "internal_error", "The job could not be prepared.");
+    return text;
 }
 
 static ig_err start(ig_jobs *j, const char *id, int64_t deadline_ms)
@@ -157,7 +227,8 @@ static ig_err start(ig_jobs *j, const char *id, int64_t deadline_ms)
     return e;
 }
 
-json_t *ig_jobs_create(ig_jobs *j, json_t *enqueue, int64_t deadline_ms)
+json_t *ig_jobs_create(ig_jobs *j, ig_s3 *s3, const ig_inputs *inputs, const char *fingerprint, json_t *enqueue,
+                       int64_t deadline_ms)
 {
     const char *owner = ig_json_str(enqueue, "owner"), *idem = ig_json_str(enqueue, "idempotency_key");
     json_t *generate = json_object_get(enqueue, "generate"), *retention = json_object_get(enqueue, "retention_s");
@@ -173,10 +244,22 @@ json_t *ig_jobs_create(ig_jobs *j, json_t *enqueue, int64_t deadline_ms)
         free(plan);
         return failure("create", 413, "payload_too_large", "The request is too large to keep as a job.");
     }
+    json_t *kept_failure = NULL;
+    char *kept = keep_inputs(j, s3, inputs, plan, ig_json_str(enqueue, "inputs_prefix"), id, deadline_ms,
+                             &kept_failure);
+    if (kept_failure) {
+        free(plan);
+        return kept_failure;
+    }
     int64_t now = ig_now_ms();
     json_t *item = ig_job_item(id, owner, plan, now, now + j->timeout_ms,
                                now / 1000 + json_integer_value(retention));
     free(plan);
+    if (kept)
+        json_object_set_new(item, "inputs", ig_dynamodb_attr_s(kept));
+    free(kept);
+    if (fingerprint)
+        json_object_set_new(item, "request", ig_dynamodb_attr_s(fingerprint));
     ig_dynamodb_put p = {.table = j->table, .item = item, .condition = "attribute_not_exists(pk)"};
     ig_dynamodb_result r;
     ig_dynamodb_result_init(&r);
@@ -187,7 +270,7 @@ json_t *ig_jobs_create(ig_jobs *j, json_t *enqueue, int64_t deadline_ms)
     ig_dynamodb_result_free(&r);
     if (exists) {
         json_decref(item);
-        return repeat(j, id, owner, enqueue, deadline_ms);
+        return repeat(j, id, owner, fingerprint, enqueue, deadline_ms);
     }
     if (e != IG_OK) {
         json_decref(item);
@@ -301,9 +384,10 @@ static const char *claim_refused(ig_jobs *j, const char *id, json_t **plan)
 }
 
 ig_err ig_jobs_claim(ig_jobs *j, const char *id, const char *worker, int64_t worker_deadline_ms, json_t **plan,
-                     const char **why, ig_error *err)
+                     json_t **inputs, const char **why, ig_error *err)
 {
     *plan = NULL;
+    *inputs = NULL;
     *why = NULL;
     if (!ig_job_id_valid(id)) {
         *why = "not a job id";
@@ -326,11 +410,14 @@ ig_err ig_jobs_claim(ig_jobs *j, const char *id, const char *worker, int64_t wor
     ig_dynamodb_result_init(&r);
     ig_err e = ig_dynamodb_update_item(j->db, &u, 0, &r);
     if (e == IG_OK) {
-        const char *text = ig_dynamodb_item_s(ig_dynamodb_output(&r, "Attributes"), "plan");
+        json_t *attrs = ig_dynamodb_output(&r, "Attributes");
+        const char *text = ig_dynamodb_item_s(attrs, "plan"), *kept = ig_dynamodb_item_s(attrs, "inputs");
         *plan = text ? json_loads(text, 0, NULL) : NULL;
-        if (!json_is_object(*plan)) {
+        *inputs = kept ? json_loads(kept, 0, NULL) : NULL;
+        if (!json_is_object(*plan) || (kept && !json_is_object(*inputs))) {
             json_decref(*plan);
-            *plan = NULL;
+            json_decref(*inputs);
+            *plan = *inputs = NULL;
             *why = "its plan is unreadable";
         }
     } else if (ig_dynamodb_condition_failed(&r)) {

@@ -5,8 +5,9 @@
  * failed), owner (the policy's name for the caller), created_at and updated_at (epoch ms),
  * deadline (epoch ms: a queued or running job past it reads as failed with code timeout),
  * expires_at (epoch s, the table's time to live), plan (admit's generate table as JSON text),
- * attempts (workers that took it), worker (the Lambda request id of the last one) and, once done,
- * result (the runtime's result without URLs, as JSON text).
+ * attempts (workers that took it), worker (the Lambda request id of the last one), inputs (an
+ * edit's input images as S3 keys, JSON text), request (the SHA-256 of the request, with an
+ * Idempotency-Key) and, once done, result (the runtime's result without URLs, as JSON text).
  *
  * Life of a job: POST /jobs puts the item (queued, deadline = accepted + IMAGEGEN_JOB_TIMEOUT_S)
  * and invokes the function with InvocationType Event and {"imagegen": "job", "id": ...}. The
@@ -28,6 +29,7 @@
 #include "aws/s3.h"
 #include "core/error.h"
 #include "handler/config.h"
+#include "handler/inputs.h"
 
 #define IG_JOB_ID_LEN 32               /* lower-case hex */
 #define IG_JOB_PLAN_MAX (300 * 1024)   /* a plan larger than this does not fit a 400 KB item */
@@ -39,10 +41,15 @@ typedef struct ig_jobs ig_jobs;
 ig_jobs *ig_jobs_new(ig_aws_context *aws, const ig_handler_config *cfg, ig_error *err);
 void ig_jobs_free(ig_jobs *j);
 
-/* POST /jobs: admit's enqueue = {generate, owner, idempotency_key?, retention_s}. Returns the
- * result for respond(): {ok, status 202, jobs "create", job = view, repeated, context} or a
- * failure {ok false, status, code, message, jobs "create"}. Never NULL. */
-json_t *ig_jobs_create(ig_jobs *j, json_t *enqueue, int64_t deadline_ms);
+/* POST /jobs: admit's enqueue = {generate, owner, idempotency_key?, retention_s,
+ * inputs_prefix?}. Returns the result for respond(): {ok, status 202, jobs "create", job = view,
+ * repeated, context} or a failure {ok false, status, code, message, jobs "create"}. Never NULL.
+ * An edit's input images (the request's inputs its plan names) are kept for the worker: uploads
+ * by their key, the others stored in s3 under inputs_prefix. fingerprint (NULL: none) names the
+ * request: a repeat of an Idempotency-Key with another fingerprint is 422
+ * idempotency_key_reused. */
+json_t *ig_jobs_create(ig_jobs *j, ig_s3 *s3, const ig_inputs *inputs, const char *fingerprint, json_t *enqueue,
+                       int64_t deadline_ms);
 
 /* GET /jobs/{id}: admit's job = {id, owner, url_ttl}. {ok, status 200, jobs "status", job = view}
  * with fresh URLs in a succeeded job's result; 404 not_found for an unknown id or another
@@ -50,11 +57,12 @@ json_t *ig_jobs_create(ig_jobs *j, json_t *enqueue, int64_t deadline_ms);
 json_t *ig_jobs_status(ig_jobs *j, ig_s3 *s3, json_t *spec, int64_t deadline_ms);
 
 /* The worker's side. ig_jobs_claim: IG_OK and *plan (the stored generate table, the caller's)
- * when this invocation now holds the job; IG_OK and *plan NULL when there is nothing to do
+ * and *inputs (its kept input images, {nonce, images: [{n, key}]}, or NULL) when this
+ * invocation now holds the job; IG_OK and *plan NULL when there is nothing to do
  * (unknown, finished, held by a live worker, or timed out: recorded so), *why saying which;
  * IG_ERR_AWS when DynamoDB could not be asked (the invocation should fail, for Lambda to retry). */
 ig_err ig_jobs_claim(ig_jobs *j, const char *id, const char *worker, int64_t worker_deadline_ms, json_t **plan,
-                     const char **why, ig_error *err);
+                     json_t **inputs, const char **why, ig_error *err);
 /* Records the result (ok or not) of the job this worker holds. IG_ERR_AWS when it could not. */
 ig_err ig_jobs_finish(ig_jobs *j, const char *id, const char *worker, const json_t *result, ig_error *err);
 
