@@ -71,6 +71,7 @@ function M.check_answer(a, request_id, shape)
   end
   if type(a.body) ~= "table" and type(a.body) ~= "string" then fail("body is a %s", type(a.body)) end
   check_json_value(a.body, "body")
+  if a.give_back ~= nil and a.give_back ~= true then fail("give_back must be true or absent") end
   if a.status >= 400 then
     if a.headers["Content-Type"] ~= "application/json" then fail("error without Content-Type application/json") end
     if shape == "openai" then return check_openai_error(a, request_id) end

@@ -99,7 +99,8 @@ return {
     key_tier = "default",
     anonymous_tier = "anonymous",
     -- Give the tokens back when a generation fails on the service side (upstream_error,
-    -- model_retired, model_unavailable, timeout, storage_error).
+    -- model_retired, model_unavailable, timeout, storage_error); with the dynamodb backend, the
+    -- shared count.
     refund_on_failure = true,
     -- Most buckets kept in memory; the least recently used one is dropped beyond it.
     max_buckets = 10000,

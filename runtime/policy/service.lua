@@ -616,7 +616,35 @@ function M.new(config)
     return respond.error(f.status, f.code, f.message, result.request_id or req.request_id, base, limit_headers, retry)
   end
 
-  return { admit = admit, respond = respond_to, cors_origins = settings.cors.origins,
+  -- With the dynamodb backend the runtime counted the request before the work (result.limit):
+  -- what the memory backend refunds (a failure on the service side, with refund_on_failure) and
+  -- a job's repeat (it answers the first job) are given back there, which the answer asks by
+  -- give_back; its RateLimit-Remaining counts them back too.
+  local function shared_give_back(result)
+    local limit = result.limit
+    if type(limit) ~= "table" or limit.unavailable or math.type(limit.cost) ~= "integer" then return false end
+    if result.jobs == "create" and result.ok == true then return result.repeated == true end
+    if result.ok == true and (result.jobs ~= nil or result.records ~= nil or result.upload ~= nil
+        or (type(result.images) == "table" and #result.images > 0)) then
+      return false
+    end
+    return rl.refund_on_failure and respond.failure(result.ok == true and { code = "upstream_error" } or result).refund
+  end
+
+  local function respond_counted(result, req)
+    local answer = respond_to(result, req)
+    if shared_give_back(result) then
+      answer.give_back = true
+      local h = answer.headers
+      local left = h and tonumber(h["RateLimit-Remaining"])
+      if left then
+        h["RateLimit-Remaining"] = string.format("%d", math.min(result.limit.limit, left + result.limit.cost))
+      end
+    end
+    return answer
+  end
+
+  return { admit = admit, respond = respond_counted, cors_origins = settings.cors.origins,
     image_fields = tasks.IMAGE_FIELDS }
 end
 

@@ -1,6 +1,7 @@
 """Global rate limits (rate_limit.backend "dynamodb") on the local stack: two execution
 environments (the gateway's --concurrency 2) count against one limit kept in dynalite, so 2N
-concurrent requests against a limit of N give exactly N successes and N 429s; with DynamoDB
+concurrent requests against a limit of N give exactly N successes and N 429s; a failure on the
+service side gives its count back; with DynamoDB
 stopped mid-run the configured on_store_error holds (open: served uncounted; closed: 503
 rate_limit_unavailable), logged, and no environment crashes."""
 import os
@@ -108,6 +109,26 @@ class GlobalLimitTest(unittest.TestCase):
             ConsistentRead=True)["Item"]
         self.assertEqual(item["n"], {"N": "2"})
         self.assertEqual(int(item["expires_at"]["N"]), window + WINDOW + 60)
+
+    def test_a_failure_on_the_service_side_gives_its_count_back(self):
+        key = KEYS[3]
+        clear_of_window_end(60)
+        self.assertEqual(self.st.bedrock_control("POST", "faults", {"server_error": {"every": 1}})[0], 200)
+        try:
+            for _ in range(N + 1):  # more failures than the limit: each was given back
+                r = post(self.st, key)
+                self.assertEqual(r.status, 502, r.body)
+                self.assertEqual(r.headers["RateLimit-Remaining"], str(N))
+        finally:
+            self.st.bedrock_control("POST", "reset")
+        served = [post(self.st, key).status for _ in range(N)]
+        self.assertEqual(served, [200] * N)
+        self.assertEqual(post(self.st, key).status, 429)
+        window = int(time.time()) // WINDOW * WINDOW
+        item = self.st.dynamodb_client().get_item(
+            TableName=self.st.table, Key={"pk": {"S": "rl#key:k-3#%d" % window}, "sk": {"S": "rl"}},
+            ConsistentRead=True)["Item"]
+        self.assertEqual(item["n"], {"N": str(N)})
 
 
 class StoreStoppedTest(unittest.TestCase):

@@ -212,3 +212,54 @@ describe("answers from the runtime's count", function()
       assert.are.equal(1, h.ctl.metric_total("RateLimitStoreUnavailable"))
     end)
 end)
+
+describe("a count given back", function()
+  local LIMIT = { key = "ip:192.0.2.1", limit = 5, remaining = 2, reset = 31, cost = 1 }
+  local function failed(code, extra)
+    local r = { ok = false, status = 502, code = code, message = "x", request_id = R.REQUEST_ID, limit = LIMIT }
+    for k, v in pairs(extra or {}) do r[k] = v end
+    return r
+  end
+
+  it("for a failure on the service side, with RateLimit-Remaining counting it back", function()
+    local h = shared()
+    local a = h.respond(failed("upstream_error"), gen(IP))
+    assert.are.equal(502, a.status)
+    assert.is_true(a.give_back)
+    assert.are.equal("3", a.headers["RateLimit-Remaining"])
+    a = h.respond(failed("storage_error"), gen(IP))
+    assert.is_true(a.give_back)
+  end)
+
+  it("not for the client's own failures, a success, or with refund_on_failure off", function()
+    local h = shared()
+    local a = h.respond(failed("content_filtered", { status = 400 }), gen(IP))
+    assert.are.equal(400, a.status)
+    assert.is_nil(a.give_back)
+    assert.are.equal("2", a.headers["RateLimit-Remaining"])
+    local req = gen(IP)
+    local _, plan = h.plan(req)
+    local ok = R.success(plan)
+    ok.limit = LIMIT
+    assert.is_nil(h.respond(ok, req).give_back)
+    local off = shared(function(c) c.rate_limit.refund_on_failure = false end)
+    assert.is_nil(off.respond(failed("upstream_error"), gen(IP)).give_back)
+  end)
+
+  it("for a job's repeat, which answers the first job, whatever refund_on_failure says", function()
+    local h = shared(function(c) c.rate_limit.refund_on_failure = false end)
+    local req = R.post("/jobs", { prompt = "a lighthouse" }, { identity = IP })
+    local job = { id = string.rep("a", 32), status = "queued", created_at = 1, updated_at = 1, attempts = 0 }
+    local first = h.respond({ ok = true, status = 202, jobs = "create", job = job, repeated = false, limit = LIMIT }, req)
+    assert.are.equal(202, first.status)
+    assert.is_nil(first.give_back)
+    local again = h.respond({ ok = true, status = 202, jobs = "create", job = job, repeated = true, limit = LIMIT }, req)
+    assert.is_true(again.give_back)
+  end)
+
+  it("not when the table was not reached: nothing was counted", function()
+    local h = shared()
+    local a = h.respond(failed("upstream_error", { limit = { key = "ip:192.0.2.1", unavailable = true } }), gen(IP))
+    assert.is_nil(a.give_back)
+  end)
+end)

@@ -189,7 +189,8 @@ static void test_counted(void)
         json_decref(want);
     }
     json_t *j = ig_ratelimit_outcome_json(&s, &o);
-    json_t *want = json_loads("{\"key\":\"ip:192.0.2.1\",\"limit\":5,\"remaining\":1,\"reset\":48}", 0, NULL);
+    json_t *want =
+        json_loads("{\"key\":\"ip:192.0.2.1\",\"limit\":5,\"remaining\":1,\"reset\":48,\"cost\":2}", 0, NULL);
     IG_CHECK(json_equal(j, want));
     json_decref(j);
     json_decref(want);
@@ -216,6 +217,33 @@ static void test_refused_by_the_condition(void)
     /* the last second of a window resets in 1 */
     IG_CHECK_EQ_INT(ig_ratelimit_take(f.rl, &s, (WINDOW_START + 60) * 1000 - 1, 0, &o), IG_RATELIMIT_REFUSED);
     IG_CHECK_EQ_INT(o.reset_s, 1);
+    teardown(&f);
+}
+
+/* A count given back: ADD n -cost on the same window's item, never below zero; a window whose
+ * count is already below the cost (the condition fails) is not an error worth retrying. */
+static void test_give_back(void)
+{
+    ig_testsrv_reply script[] = {{.body = "{}"}, {.status = 400, .body = CCF_BODY}};
+    fixture f;
+    IG_CHECK(setup(&f, script, 2));
+    ig_ratelimit_spec s = spec_of(SPEC);
+    IG_CHECK_EQ_INT(ig_ratelimit_give_back(f.rl, &s, WINDOW_START, 0), IG_OK);
+    const ig_testsrv_request *r = ig_testsrv_request_at(f.srv, 0);
+    IG_CHECK(r != NULL);
+    if (r) {
+        json_t *sent = json_loadb(r->body.data, r->body.len, 0, NULL);
+        IG_CHECK_EQ_STR(json_string_value(json_object_get(sent, "UpdateExpression")), "ADD #n :back");
+        IG_CHECK_EQ_STR(json_string_value(json_object_get(sent, "ConditionExpression")), "#n >= :cost");
+        json_t *values = json_object_get(sent, "ExpressionAttributeValues");
+        IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(values, ":back"), "N")), "-2");
+        IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(values, ":cost"), "N")), "2");
+        IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(json_object_get(sent, "Key"), "pk"), "S")),
+                        "rl#ip:192.0.2.1#1796605200");
+        json_decref(sent);
+    }
+    IG_CHECK(ig_ratelimit_give_back(f.rl, &s, WINDOW_START, 0) != IG_OK);
+    IG_CHECK_EQ_INT(ig_testsrv_hits(f.srv), 2); /* the condition's failure is never retried */
     teardown(&f);
 }
 
@@ -282,6 +310,7 @@ int main(void)
     IG_RUN(test_window_and_key);
     IG_RUN(test_counted);
     IG_RUN(test_refused_by_the_condition);
+    IG_RUN(test_give_back);
     IG_RUN(test_throttled_past_retries);
     IG_RUN(test_failing_answers);
     IG_RUN(test_unreachable_is_logged_once_per_hundred);

@@ -56,6 +56,9 @@ typedef struct {
     json_t *limit;           /* the shared rate limit's count, for respond() as result.limit */
     int status;
     char fingerprint[65];    /* with an Idempotency-Key: SHA-256 of method, path and body; else "" */
+    bool counted;            /* the shared rate limit counted this request (limit_spec, limit_window) */
+    ig_ratelimit_spec limit_spec;
+    int64_t limit_window;
 } ig_invocation_state;
 
 /* ---- init ------------------------------------------------------------------------------ */
@@ -167,6 +170,11 @@ static ig_err respond(ig_invocation_state *st, json_t *result, json_t *payloads,
     ig_err e = ig_policy_respond(st->h->policy, result, req, &answer, &perr);
     if (!st->req)
         json_decref(req);
+    if (e == IG_OK && st->counted && json_is_true(json_object_get(answer, "give_back"))) {
+        /* the policy gives this request's count back (a failure on the service side, a repeat) */
+        st->counted = false;
+        ig_ratelimit_give_back(st->h->ratelimit, &st->limit_spec, st->limit_window, st->deadline_ms);
+    }
     if (e == IG_OK) {
         ig_response_fill(answer, payloads);
         e = ig_response_from_answer(answer, out, &perr);
@@ -392,8 +400,14 @@ static int limit_refused(ig_invocation_state *st, json_t *limit, ig_buf *out, ig
         return 1;
     }
     ig_ratelimit_outcome o;
-    ig_ratelimit_verdict v = ig_ratelimit_take(st->h->ratelimit, &spec, ig_now_ms(), st->deadline_ms, &o);
+    int64_t now = ig_now_ms();
+    ig_ratelimit_verdict v = ig_ratelimit_take(st->h->ratelimit, &spec, now, st->deadline_ms, &o);
     st->limit = ig_ratelimit_outcome_json(&spec, &o);
+    if (v == IG_RATELIMIT_ALLOWED) {
+        st->counted = true;
+        st->limit_spec = spec;
+        st->limit_window = ig_ratelimit_window_start(now, spec.window_s);
+    }
     if (v == IG_RATELIMIT_REFUSED)
         *e = respond_failure(st, 429, "rate_limited", "Rate limit reached.", o.reset_s, out);
     else if (v == IG_RATELIMIT_UNAVAILABLE && spec.fail_closed)

@@ -142,10 +142,34 @@ ig_ratelimit_verdict ig_ratelimit_take(ig_ratelimit *r, const ig_ratelimit_spec 
     return out->verdict;
 }
 
+ig_err ig_ratelimit_give_back(ig_ratelimit *r, const ig_ratelimit_spec *s, int64_t window_start, int64_t deadline_ms)
+{
+    char pk[IG_RATELIMIT_MAX_KEY + 32];
+    ig_ratelimit_pk(s, window_start, pk, sizeof pk);
+    json_t *key = json_pack("{s:o, s:o}", "pk", ig_dynamodb_attr_s(pk), "sk", ig_dynamodb_attr_s("rl"));
+    json_t *names = json_pack("{s:s}", "#n", "n");
+    json_t *values = json_pack("{s:o, s:o}", ":back", ig_dynamodb_attr_n(-s->cost), ":cost", ig_dynamodb_attr_n(s->cost));
+    /* never below zero: a window whose item the TTL already removed is not recreated */
+    ig_dynamodb_update u = {.table = r->table, .key = key, .update = "ADD #n :back", .condition = "#n >= :cost",
+                            .names = names, .values = values};
+    int64_t budget = ig_now_ms() + IG_RATELIMIT_BUDGET_MS;
+    ig_dynamodb_result res;
+    ig_dynamodb_result_init(&res);
+    ig_err e = ig_dynamodb_update_item(r->db, &u, deadline_ms > 0 && deadline_ms < budget ? deadline_ms : budget, &res);
+    if (e != IG_OK && !ig_dynamodb_condition_failed(&res))
+        ig_log(IG_LOG_WARN, "a request's count could not be given back",
+               json_pack("{s:s, s:s, s:s}", "key", s->key, "error", ig_strerror(e), "message", res.call.message));
+    ig_dynamodb_result_free(&res);
+    json_decref(key);
+    json_decref(names);
+    json_decref(values);
+    return e;
+}
+
 json_t *ig_ratelimit_outcome_json(const ig_ratelimit_spec *s, const ig_ratelimit_outcome *o)
 {
     if (o->verdict == IG_RATELIMIT_UNAVAILABLE)
         return json_pack("{s:s, s:b}", "key", s->key, "unavailable", 1);
-    return json_pack("{s:s, s:I, s:I, s:I}", "key", s->key, "limit", (json_int_t)s->limit, "remaining",
-                     (json_int_t)o->remaining, "reset", (json_int_t)o->reset_s);
+    return json_pack("{s:s, s:I, s:I, s:I, s:I}", "key", s->key, "limit", (json_int_t)s->limit, "remaining",
+                     (json_int_t)o->remaining, "reset", (json_int_t)o->reset_s, "cost", (json_int_t)s->cost);
 }

@@ -67,8 +67,13 @@ void ig_ratelimit_free(ig_ratelimit *r);
 ig_ratelimit_verdict ig_ratelimit_take(ig_ratelimit *r, const ig_ratelimit_spec *s, int64_t now_ms,
                                        int64_t deadline_ms, ig_ratelimit_outcome *out);
 
-/* What respond() gets as result.limit: {key, limit, remaining, reset}; {key, unavailable = true}
- * when the table could not be reached. */
+/* Takes s->cost back off the count of the window starting at window_start (epoch s): a request
+ * that failed on the service side, or a job's repeat, as respond() decides (its answer's
+ * give_back). Never below zero; a failure is logged (WARN) and otherwise ignored. */
+ig_err ig_ratelimit_give_back(ig_ratelimit *r, const ig_ratelimit_spec *s, int64_t window_start, int64_t deadline_ms);
+
+/* What respond() gets as result.limit: {key, limit, remaining, reset, cost}; {key, unavailable =
+ * true} when the table could not be reached. */
 json_t *ig_ratelimit_outcome_json(const ig_ratelimit_spec *s, const ig_ratelimit_outcome *o);
 
 /* Failures of the table seen so far by this client (tests, and the log's count). */
