@@ -3,12 +3,14 @@
 # Lambda's own queue and retries run it under the function's timeout, and GET /jobs/{id} reads it
 # (runtime/src/handler/jobs.h). The same table keeps one record per stored image, which GET /images
 # (the caller's images, newest first) and GET /images/{id} read, and which expires with its object
-# after image_retention_days. This file holds the table, the function's asynchronous invocation
-# settings, and the statements iam.tf adds to the role; the routes are entries of apigateway.tf's
-# route list and the environment (IMAGEGEN_TABLE, IMAGEGEN_IMAGE_RETENTION_DAYS,
-# IMAGEGEN_JOB_TIMEOUT_S) is set in lambda.tf. jobs_enabled = false creates none of it: /jobs and
-# /images are not routed and the function, without IMAGEGEN_TABLE, keeps no image records and would
-# answer 503 jobs_unavailable.
+# after image_retention_days, and the rate limits' counters shared by every execution environment
+# (rate_limit_backend "dynamodb", the default with the table). This file holds the table, the
+# function's asynchronous invocation settings, and the statements iam.tf adds to the role; the
+# routes are entries of apigateway.tf's route list and the environment (IMAGEGEN_TABLE,
+# IMAGEGEN_IMAGE_RETENTION_DAYS, IMAGEGEN_JOB_TIMEOUT_S, IMAGEGEN_RATE_LIMIT_BACKEND,
+# IMAGEGEN_RECORD_PROMPTS) is set in lambda.tf. jobs_enabled = false creates none of it: /jobs and
+# /images are not routed and the function, without IMAGEGEN_TABLE, keeps no image records, would
+# answer 503 jobs_unavailable, and counts rate limits in memory.
 #
 # The table is the one runtime/local/README.md describes ("The table"): pk and sk strings, the index
 # gsi1 on gsi1pk/gsi1sk (projection ALL) that the image listing reads, time to live on expires_at.
@@ -31,6 +33,14 @@ locals {
   # IMAGEGEN_REQUEST_BUDGET_MS (28,500 ms unless lambda_environment lowers it; variables.tf refuses
   # more), before API Gateway's 29 s. Only a job's worker runs up to the function's timeout.
   lambda_timeout_seconds = var.lambda_timeout_seconds != null ? var.lambda_timeout_seconds : (local.jobs_enabled ? 900 : 28)
+
+  # Where the policy counts rate limits: rate_limit_backend, else in the table when it exists, so that
+  # every warm execution environment draws on one budget per client (per-container buckets grant N
+  # times it with N environments), and in memory without it (the policy refuses "dynamodb" without
+  # IMAGEGEN_TABLE, so the function would not start). Always set: config.lua's "memory" is right on
+  # one machine, not behind Lambda. The counters are items of the table (pk "rl#...", sk "rl")
+  # updated with UpdateItem (runtime/src/handler/ratelimit.c), which lambda_statement_table grants.
+  rate_limit_backend = var.rate_limit_backend != null ? var.rate_limit_backend : (local.jobs_enabled ? "dynamodb" : "memory")
 
   # Where Lambda sends an event it gave up on (retries spent, or older than the maximum age): SQS
   # or SNS, by the ARN's service.
@@ -192,6 +202,14 @@ check "job_timeout_covers_the_async_queue" {
   assert {
     condition     = !local.jobs_enabled || var.job_timeout_seconds == null || try(var.job_timeout_seconds >= var.jobs_max_event_age_seconds + local.lambda_timeout_seconds, true)
     error_message = "job_timeout_seconds (${coalesce(var.job_timeout_seconds, 0)}) is shorter than jobs_max_event_age_seconds (${var.jobs_max_event_age_seconds}) plus the function's timeout (${local.lambda_timeout_seconds} s): a job Lambda may still run would read as failed (timeout). Set it to at least ${var.jobs_max_event_age_seconds + local.lambda_timeout_seconds}, or leave it null."
+  }
+}
+
+# Image records exist only in the table: without it record_prompts changes nothing.
+check "record_prompts_needs_the_table" {
+  assert {
+    condition     = local.jobs_enabled || var.record_prompts == null
+    error_message = "record_prompts = \"${var.record_prompts == null ? "" : var.record_prompts}\" has no effect with jobs_enabled = false: without the table the function keeps no image records, so IMAGEGEN_RECORD_PROMPTS is not set. Leave record_prompts null, or set jobs_enabled = true."
   }
 }
 

@@ -45,6 +45,11 @@ locals {
     local.jobs_enabled ? { IMAGEGEN_TABLE = aws_dynamodb_table.this[0].name } : {},
     local.jobs_enabled ? { IMAGEGEN_IMAGE_RETENTION_DAYS = tostring(var.image_retention_days) } : {},
     local.jobs_enabled && var.job_timeout_seconds != null ? { IMAGEGEN_JOB_TIMEOUT_S = tostring(var.job_timeout_seconds) } : {},
+    # Rate limits shared by every execution environment through the table when it exists (jobs.tf's
+    # local.rate_limit_backend); what a record keeps of the prompt only when set, and only with the
+    # table that holds the records.
+    { IMAGEGEN_RATE_LIMIT_BACKEND = local.rate_limit_backend },
+    local.jobs_enabled && var.record_prompts != null ? { IMAGEGEN_RECORD_PROMPTS = var.record_prompts } : {},
   )
 
   # Lambda keeps this many executions unreserved in every account ("leave at least 100 simultaneous
@@ -160,6 +165,11 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = !local.manifest_ok || length(local.allowed_models) > 0 && contains(local.allowed_models, local.default_model)
       error_message = "The default model \"${local.default_model}\" is not among the allowed models (${join(", ", local.allowed_models)}): set default_model to one of them, or leave it null."
+    }
+
+    precondition {
+      condition     = local.rate_limit_backend != "dynamodb" || local.jobs_enabled
+      error_message = "rate_limit_backend = \"dynamodb\" counts the rate limits in the jobs table, which jobs_enabled = false does not create: the function would refuse to start (its policy needs IMAGEGEN_TABLE for the shared counters). Set jobs_enabled = true to keep one limit shared by every execution environment, or set rate_limit_backend = \"memory\" (or leave it null) to count per execution environment, where N warm environments grant N times the budget."
     }
 
     precondition {

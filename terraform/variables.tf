@@ -170,10 +170,11 @@ variable "lambda_environment" {
         "IMAGEGEN_BUCKET", "IMAGEGEN_ALLOWED_MODELS", "IMAGEGEN_DEFAULT_MODEL", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_URL_TTL",
         "IMAGEGEN_POLICY_DIR", "IMAGEGEN_LOG_PROMPTS", "IMAGEGEN_CORS_ORIGINS", "IMAGEGEN_SSE",
         "IMAGEGEN_KMS_KEY_ID", "IMAGEGEN_KEY_PREFIX", "IMAGEGEN_CACHE_KEY_PREFIX", "IMAGEGEN_UPLOADS_PREFIX", "LD_LIBRARY_PATH",
-        "IMAGEGEN_TABLE", "IMAGEGEN_JOB_TIMEOUT_S", "IMAGEGEN_IMAGE_RETENTION_DAYS",
+        "IMAGEGEN_TABLE", "IMAGEGEN_JOB_TIMEOUT_S", "IMAGEGEN_IMAGE_RETENTION_DAYS", "IMAGEGEN_RATE_LIMIT_BACKEND",
+        "IMAGEGEN_RECORD_PROMPTS",
       ], k)
     ])
-    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets or has a variable for (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, IMAGEGEN_UPLOADS_PREFIX (uploads_prefix: IAM and the lifecycle rule must cover the prefix the function signs uploads under), LD_LIBRARY_PATH, IMAGEGEN_TABLE (jobs_enabled: IAM grants the module's table only), IMAGEGEN_JOB_TIMEOUT_S (job_timeout_seconds), IMAGEGEN_IMAGE_RETENTION_DAYS (image_retention_days: image records expire with their images))."
+    error_message = "lambda_environment keys must be valid variable names, must not start with AWS_ (reserved by Lambda) and must not be one the module sets or has a variable for (IMAGEGEN_BUCKET, IMAGEGEN_ALLOWED_MODELS, IMAGEGEN_DEFAULT_MODEL, IMAGEGEN_BEDROCK_REGION, IMAGEGEN_URL_TTL, IMAGEGEN_POLICY_DIR, IMAGEGEN_LOG_PROMPTS, IMAGEGEN_CORS_ORIGINS, IMAGEGEN_SSE, IMAGEGEN_KMS_KEY_ID, IMAGEGEN_KEY_PREFIX, IMAGEGEN_CACHE_KEY_PREFIX, IMAGEGEN_UPLOADS_PREFIX (uploads_prefix: IAM and the lifecycle rule must cover the prefix the function signs uploads under), LD_LIBRARY_PATH, IMAGEGEN_TABLE (jobs_enabled: IAM grants the module's table only), IMAGEGEN_JOB_TIMEOUT_S (job_timeout_seconds), IMAGEGEN_IMAGE_RETENTION_DAYS (image_retention_days: image records expire with their images), IMAGEGEN_RATE_LIMIT_BACKEND (rate_limit_backend: the counters need the table), IMAGEGEN_RECORD_PROMPTS (record_prompts))."
   }
 
   # The function's timeout may reach 900 s for jobs: the request budget is what keeps a synchronous
@@ -416,6 +417,30 @@ variable "jobs_on_failure_destination_arn" {
   validation {
     condition     = var.jobs_on_failure_destination_arn == null ? true : can(regex("^arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.jobs_on_failure_destination_arn))
     error_message = "jobs_on_failure_destination_arn must be null or the ARN of a standard SQS queue (arn:aws:sqs:<region>:<account>:<queue>) or a standard SNS topic (arn:aws:sns:<region>:<account>:<topic>); Lambda's destinations take no FIFO queue or topic."
+  }
+}
+
+# The policy's settings that need the table: where rate limits are counted, and what an image record
+# keeps of the prompt. Each reaches the function as its IMAGEGEN_* variable (lambda.tf).
+variable "rate_limit_backend" {
+  description = "Where the policy counts its rate limits (IMAGEGEN_RATE_LIMIT_BACKEND, config.lua's rate_limit.backend): \"dynamodb\", one counter per client and window in the jobs table, shared by every execution environment (one UpdateItem per counted request); or \"memory\", token buckets in each execution environment, so that N warm environments grant N times the budget. null: \"dynamodb\" with jobs_enabled (the table exists), \"memory\" without. \"dynamodb\" needs the table: the plan refuses it with jobs_enabled = false. When the table cannot be reached, config.lua's rate_limit.on_store_error decides (\"open\" as shipped: the request is served uncounted, and logged)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.rate_limit_backend == null ? true : contains(["memory", "dynamodb"], var.rate_limit_backend)
+    error_message = "rate_limit_backend must be null, \"dynamodb\" (one limit shared by every execution environment, counted in the jobs table) or \"memory\" (limits per execution environment)."
+  }
+}
+
+variable "record_prompts" {
+  description = "What each image record in the jobs table keeps of the prompt (IMAGEGEN_RECORD_PROMPTS, config.lua's images.prompt), with jobs_enabled only: \"sha256\" (its hash: a known prompt can be matched to its records, and a short or common one guessed), \"text\" (the hash and the prompt itself: users' prompts, which may be personal data, are stored in DynamoDB for image_retention_days, in point-in-time recovery backups for up to 35 days more, and are answered by GET /images to their owner), or \"none\". null: config.lua decides (\"sha256\" as shipped). Without the table no record is kept, and a value set here is warned about."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.record_prompts == null ? true : contains(["sha256", "text", "none"], var.record_prompts)
+    error_message = "record_prompts must be null (config.lua decides), \"sha256\" (the prompt's hash), \"text\" (the hash and the prompt itself) or \"none\"."
   }
 }
 

@@ -179,13 +179,15 @@ run "storage_permissions_and_function" {
     error_message = "The function's environment must carry the bucket, Bedrock's region us-west-2 and the policy directory."
   }
 
-  # One source of truth: with no Terraform variable set, config.lua decides everything it knows.
+  # One source of truth: with no Terraform variable set, config.lua decides everything it knows,
+  # except where rate limits are counted: config.lua's "memory" holds per execution environment
+  # only, so the module always says (the table when it exists).
   assert {
     condition = toset(keys(aws_lambda_function.this.environment[0].variables)) == toset([
       "IMAGEGEN_BUCKET", "IMAGEGEN_BEDROCK_REGION", "IMAGEGEN_POLICY_DIR", "LD_LIBRARY_PATH", "IMAGEGEN_TABLE",
-      "IMAGEGEN_IMAGE_RETENTION_DAYS",
+      "IMAGEGEN_IMAGE_RETENTION_DAYS", "IMAGEGEN_RATE_LIMIT_BACKEND",
     ])
-    error_message = "By default the module must set no IMAGEGEN_* variable that overrides config.lua (allowed or default model, CORS origins, key prefixes, URL lifetime, prompt logging), only the infrastructure: bucket, Bedrock region, policy directory, library path, the jobs table and how long image records live (the bucket's image lifecycle)."
+    error_message = "By default the module must set no IMAGEGEN_* variable that overrides config.lua (allowed or default model, CORS origins, key prefixes, URL lifetime, prompt logging, what image records keep of the prompt), only the infrastructure: bucket, Bedrock region, policy directory, library path, the jobs table, how long image records live (the bucket's image lifecycle) and where rate limits are counted (the table, shared by every execution environment)."
   }
 
   assert {
