@@ -31,7 +31,15 @@ locals {
   api_routes_public = [
     { path = "health", methods = ["GET"], protected = false },
   ]
-  api_routes_base = concat(local.api_routes_generation, local.jobs_enabled ? local.api_routes_table : [], local.api_routes_public)
+  # The web page (web_page): its HTML at the stage's root ("" is the REST API's root resource) and
+  # its files at /web/{file}. Never protected: the page holds no data and asks for the API key
+  # itself (kept in the browser's session storage), then calls the protected routes with it.
+  api_routes_page = [
+    { path = "", methods = ["GET"], protected = false },
+    { path = "web/{file}", methods = ["GET"], protected = false },
+  ]
+  api_routes_base = concat(local.api_routes_generation, local.jobs_enabled ? local.api_routes_table : [], local.api_routes_public,
+  var.web_page ? local.api_routes_page : [])
   # The OpenAI-compatible routes (openai_api). Never protected by API Gateway: OpenAI clients send
   # only "Authorization: Bearer KEY", which the policy checks against the hashes in config.lua
   # (api_keys); an x-api-key requirement would refuse them and an authorizer would read the same
@@ -48,7 +56,7 @@ locals {
   api_resource_paths = distinct(flatten([
     for path in keys(local.api_routes) : [
       for depth in range(1, length(split("/", path)) + 1) : join("/", slice(split("/", path), 0, depth))
-    ]
+    ] if path != "" # the root resource comes with the REST API
   ]))
   # By depth (index 0: one part), each with its parent's path: a resource's parent_id must name
   # another instance, which one for_each cannot, so each depth is its own resource block below.
@@ -61,6 +69,7 @@ locals {
     }
   ]
   api_resource_ids = merge(
+    { "" = aws_api_gateway_rest_api.this.root_resource_id },
     { for path, r in aws_api_gateway_resource.route : path => r.id },
     { for path, r in aws_api_gateway_resource.route_depth2 : path => r.id },
     { for path, r in aws_api_gateway_resource.route_depth3 : path => r.id },
@@ -232,7 +241,7 @@ resource "aws_api_gateway_integration" "route" {
 resource "aws_lambda_permission" "api" {
   for_each = local.api_methods
 
-  statement_id  = "AllowApiGateway-${each.value.method}-${replace(replace(each.value.path, "/", "_"), "/[{}]/", "")}"
+  statement_id  = "AllowApiGateway-${each.value.method}-${each.value.path == "" ? "root" : replace(replace(each.value.path, "/", "_"), "/[{}]/", "")}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this.function_name
   principal     = "apigateway.amazonaws.com"

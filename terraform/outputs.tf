@@ -28,6 +28,11 @@ output "images_url" {
   value       = local.jobs_enabled ? "${aws_api_gateway_stage.this.invoke_url}/images" : null
 }
 
+output "web_page_url" {
+  description = "The web page (the playground and the gallery): the stage's invoke URL with its trailing slash, which the page's relative URLs need; null without web_page."
+  value       = var.web_page ? "${aws_api_gateway_stage.this.invoke_url}/" : null
+}
+
 output "table_name" {
   description = "Name of the DynamoDB table of jobs and image records (IMAGEGEN_TABLE); null without jobs_enabled."
   value       = one(aws_dynamodb_table.this[*].name)

@@ -550,6 +550,12 @@ variable "allow_anonymous_access" {
   default     = false
 }
 
+variable "web_page" {
+  description = "Whether the API serves the web page (the playground and the gallery, shipped in the package's web/): GET / at the stage's root and GET /web/{file}, OPTIONS on each, both without an API key or authorizer (the page asks for the key and keeps it in the browser's session storage only). Open the page at the output web_page_url, with its trailing slash: the page loads its files and calls the API by relative URLs."
+  type        = bool
+  default     = true
+}
+
 variable "openai_api" {
   description = "Whether the API serves the OpenAI-compatible routes, POST /v1/images/generations, POST /v1/images/edits (a multipart form: its body reaches the function base64-encoded, the binary media type the module sets) and GET /v1/models (OPTIONS on each). API Gateway requires no x-api-key and runs no authorizer there (OpenAI clients send only Authorization: Bearer KEY): the policy checks the bearer key against the SHA-256 hashes of config.lua's api_keys. true is refused unless the package's manifest says config.lua requires a key (api_keys.required = true, at least one key), or allow_anonymous_access opens the API."
   type        = bool

@@ -94,6 +94,10 @@ run "cognito_authorizer_without_keys" {
       "OPTIONS /images/{id}"    = ["NONE", false, false]
       "GET /health"             = ["NONE", false, false]
       "OPTIONS /health"         = ["NONE", false, false]
+      "GET /"                   = ["NONE", false, false]
+      "OPTIONS /"               = ["NONE", false, false]
+      "GET /web/{file}"         = ["NONE", false, false]
+      "OPTIONS /web/{file}"     = ["NONE", false, false]
     }
     error_message = "The authorizer protects /generate-image, /edit-image, /uploads, /models, /jobs and /images only; without keys none is required."
   }

@@ -238,19 +238,19 @@ run "api_routes_closed_by_default" {
 
   assert {
     condition = (
-      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "jobs", "images", "health"]) &&
-      toset(keys(aws_api_gateway_resource.route_depth2)) == toset(["jobs/{id}", "images/{id}"]) && length(aws_api_gateway_resource.route_depth3) == 0
+      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "jobs", "images", "health", "web"]) &&
+      toset(keys(aws_api_gateway_resource.route_depth2)) == toset(["jobs/{id}", "images/{id}", "web/{file}"]) && length(aws_api_gateway_resource.route_depth3) == 0
     )
-    error_message = "The API must have /generate-image, /edit-image, /uploads, /models, /jobs, /jobs/{id}, /images, /images/{id} and /health, and no /v1 route unless openai_api asks for it."
+    error_message = "The API must have /generate-image, /edit-image, /uploads, /models, /jobs, /jobs/{id}, /images, /images/{id}, /health and the web page's /web/{file} (its / is the root resource), and no /v1 route unless openai_api asks for it."
   }
 
   assert {
     condition = (
       jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message ==
-      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models, POST /jobs, GET /jobs/{id}, GET /images, GET /images/{id} and GET /health." &&
+      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models, POST /jobs, GET /jobs/{id}, GET /images, GET /images/{id}, GET /health, GET / and GET /web/{file}." &&
       output.openai_base_url == null
     )
-    error_message = "Without openai_api the no-route answer names the nine routes (as the local gateway does), and there is no OpenAI base URL."
+    error_message = "Without openai_api the no-route answer names the eleven routes (as the local gateway does), and there is no OpenAI base URL."
   }
 
   assert {
@@ -258,9 +258,9 @@ run "api_routes_closed_by_default" {
       "GET /generate-image", "POST /generate-image", "OPTIONS /generate-image", "POST /edit-image", "OPTIONS /edit-image",
       "POST /uploads", "OPTIONS /uploads", "GET /models", "OPTIONS /models", "POST /jobs", "OPTIONS /jobs",
       "GET /jobs/{id}", "OPTIONS /jobs/{id}", "GET /images", "OPTIONS /images", "GET /images/{id}", "OPTIONS /images/{id}",
-      "GET /health", "OPTIONS /health",
+      "GET /health", "OPTIONS /health", "GET /", "OPTIONS /", "GET /web/{file}", "OPTIONS /web/{file}",
     ])
-    error_message = "Methods must be GET and POST on /generate-image, POST on /edit-image, /uploads and /jobs, GET on /models, /jobs/{id}, /images, /images/{id} and /health, OPTIONS on each."
+    error_message = "Methods must be GET and POST on /generate-image, POST on /edit-image, /uploads and /jobs, GET on /models, /jobs/{id}, /images, /images/{id}, /health, / and /web/{file}, OPTIONS on each."
   }
 
   assert {
@@ -286,8 +286,12 @@ run "api_routes_closed_by_default" {
       "OPTIONS /images/{id}"    = [false, "NONE"]
       "GET /health"             = [false, "NONE"]
       "OPTIONS /health"         = [false, "NONE"]
+      "GET /"                   = [false, "NONE"]
+      "OPTIONS /"               = [false, "NONE"]
+      "GET /web/{file}"         = [false, "NONE"]
+      "OPTIONS /web/{file}"     = [false, "NONE"]
     }
-    error_message = "Closed by default: an API key is required on /generate-image, /edit-image, /uploads, /models, /jobs and /images, never on /health or a CORS preflight."
+    error_message = "Closed by default: an API key is required on /generate-image, /edit-image, /uploads, /models, /jobs and /images, never on /health, the web page or a CORS preflight."
   }
 
   assert {
@@ -302,8 +306,8 @@ run "api_routes_closed_by_default" {
     condition = alltrue([
       for k, p in aws_lambda_permission.api :
       p.principal == "apigateway.amazonaws.com" && p.action == "lambda:InvokeFunction" &&
-      p.source_arn == "${aws_api_gateway_rest_api.this.execution_arn}/prod/${aws_api_gateway_method.route[k].http_method}/${replace(split(" /", k)[1], "{id}", "*")}"
-    ]) && length(aws_lambda_permission.api) == 19
+      p.source_arn == "${aws_api_gateway_rest_api.this.execution_arn}/prod/${aws_api_gateway_method.route[k].http_method}/${replace(split(" /", k)[1], "/\\{[^}/]+\\}/", "*")}"
+    ]) && length(aws_lambda_permission.api) == 23
     error_message = "API Gateway may invoke the function only for this API's stage, methods and paths."
   }
 

@@ -348,9 +348,9 @@ run "off_switch" {
   assert {
     condition = (
       !contains(keys(aws_api_gateway_resource.route), "jobs") && !contains(keys(aws_api_gateway_resource.route), "images") &&
-      length(aws_api_gateway_resource.route_depth2) == 0 &&
+      keys(aws_api_gateway_resource.route_depth2) == ["web/{file}"] &&
       length([for k in keys(aws_api_gateway_method.route) : k if strcontains(k, " /jobs") || strcontains(k, " /images")]) == 0 &&
-      length(aws_lambda_permission.api) == 11 &&
+      length(aws_lambda_permission.api) == 15 &&
       !strcontains(jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message, "/jobs") &&
       !strcontains(jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message, " /images")
     )

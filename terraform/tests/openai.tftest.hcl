@@ -26,11 +26,11 @@ run "routes_with_bearer_keys_required" {
 
   assert {
     condition = (
-      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "jobs", "images", "health", "v1"]) &&
-      toset(keys(aws_api_gateway_resource.route_depth2)) == toset(["jobs/{id}", "images/{id}", "v1/images", "v1/models"]) &&
+      toset(keys(aws_api_gateway_resource.route)) == toset(["generate-image", "edit-image", "uploads", "models", "jobs", "images", "health", "web", "v1"]) &&
+      toset(keys(aws_api_gateway_resource.route_depth2)) == toset(["jobs/{id}", "images/{id}", "web/{file}", "v1/images", "v1/models"]) &&
       toset(keys(aws_api_gateway_resource.route_depth3)) == toset(["v1/images/generations", "v1/images/edits"])
     )
-    error_message = "openai_api must add /v1, /v1/images, /v1/images/generations, /v1/images/edits and /v1/models to the nine routes."
+    error_message = "openai_api must add /v1, /v1/images, /v1/images/generations, /v1/images/edits and /v1/models to the eleven routes."
   }
 
   assert {
@@ -74,9 +74,9 @@ run "routes_with_bearer_keys_required" {
       aws_api_gateway_method.route["POST /edit-image"].api_key_required &&
       aws_api_gateway_method.route["POST /uploads"].authorization == "COGNITO_USER_POOLS" &&
       aws_api_gateway_method.route["POST /uploads"].api_key_required &&
-      length(aws_api_gateway_method.route) == 25
+      length(aws_api_gateway_method.route) == 29
     )
-    error_message = "The other routes keep their API key and authorizer, and /v1 adds six methods to the nineteen."
+    error_message = "The other routes keep their API key and authorizer, and /v1 adds six methods to the twenty-three."
   }
 
   assert {
@@ -84,7 +84,7 @@ run "routes_with_bearer_keys_required" {
       for k, i in aws_api_gateway_integration.route :
       i.type == "AWS_PROXY" && i.integration_http_method == "POST" && i.uri == aws_lambda_function.this.invoke_arn &&
       i.resource_id == aws_api_gateway_method.route[k].resource_id
-    ]) && length(aws_api_gateway_integration.route) == 25
+    ]) && length(aws_api_gateway_integration.route) == 29
     error_message = "Every method, /v1 included, must be a Lambda proxy integration on its own resource."
   }
 
@@ -112,7 +112,7 @@ run "routes_with_bearer_keys_required" {
 
   assert {
     condition = jsondecode(aws_api_gateway_gateway_response.error["MISSING_AUTHENTICATION_TOKEN"].response_templates["application/json"]).error.message == (
-      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models, POST /jobs, GET /jobs/{id}, GET /images, GET /images/{id}, GET /health, POST /v1/images/generations, POST /v1/images/edits and GET /v1/models."
+      "No route matches this method and path: the API serves GET and POST /generate-image, POST /edit-image, POST /uploads, GET /models, POST /jobs, GET /jobs/{id}, GET /images, GET /images/{id}, GET /health, GET /, GET /web/{file}, POST /v1/images/generations, POST /v1/images/edits and GET /v1/models."
     )
     error_message = "The no-route answer must list the /v1 routes once they are declared."
   }
@@ -161,7 +161,7 @@ run "declared_on_an_api_opened_on_purpose" {
 
   assert {
     condition = (
-      length(aws_api_gateway_method.route) == 25 &&
+      length(aws_api_gateway_method.route) == 29 &&
       alltrue([for k, m in aws_api_gateway_method.route : m.authorization == "NONE" && m.api_key_required == false]) &&
       length(aws_api_gateway_resource.route_depth3) == 2
     )

@@ -187,6 +187,10 @@ run "keys_logging_role_and_alarms" {
       "OPTIONS /images/{id}"    = false
       "GET /health"             = false
       "OPTIONS /health"         = false
+      "GET /"                   = false
+      "OPTIONS /"               = false
+      "GET /web/{file}"         = false
+      "OPTIONS /web/{file}"     = false
     }
     error_message = "Keys are required on /generate-image, /edit-image, /uploads, /models, /jobs and /images, never on /health or a CORS preflight."
   }

@@ -538,7 +538,7 @@ async function main() {
     const want = { "generate-image": ["GET", "POST"], "edit-image": ["POST"], uploads: ["POST"], models: ["GET"], jobs: ["POST"], "jobs/{id}": ["GET"], images: ["GET"], "images/{id}": ["GET"], health: ["GET"] };
     const bad = [];
     if (JSON.stringify(base.map((r) => r.path)) !== JSON.stringify(Object.keys(want))) bad.push(`api_routes_generation, api_routes_table, api_routes_public paths ${JSON.stringify(base.map((r) => r.path))}`);
-    if (!/^\$\{concat\(local\.api_routes_generation,\s*local\.jobs_enabled\s*\?\s*local\.api_routes_table\s*:\s*\[\],\s*local\.api_routes_public\)\}$/.test(String(locals.api_routes_base || ""))) bad.push(`local.api_routes_base does not add the table's routes only with jobs: ${locals.api_routes_base}`);
+    if (!/^\$\{concat\(local\.api_routes_generation,\s*local\.jobs_enabled\s*\?\s*local\.api_routes_table\s*:\s*\[\],\s*local\.api_routes_public,\s*var\.web_page\s*\?\s*local\.api_routes_page\s*:\s*\[\]\)\}$/.test(String(locals.api_routes_base || ""))) bad.push(`local.api_routes_base does not add the table's routes only with jobs and the page's only with web_page: ${locals.api_routes_base}`);
     for (const [p, methods] of Object.entries(want)) {
       const route = base.find((r) => r.path === p);
       if (!route || JSON.stringify(route.methods) !== JSON.stringify(methods)) bad.push(`${p}: ${JSON.stringify(route)}`);
@@ -557,6 +557,20 @@ async function main() {
       const r = resources(config, type)[0];
       if (r && r.body.resource_id !== "${local.api_resource_ids[each.value.path]}") bad.push(`${type}.resource_id is ${r.body.resource_id}`);
     }
+    return bad.length ? bad.join("; ") : null;
+  });
+
+  // The web page: GET / on the REST API's root resource and GET /web/{file}, never protected (the
+  // page asks for the key itself), only with web_page (on by default).
+  check("api: the web page's routes GET / (the root resource) and GET /web/{file}, unprotected, only with web_page", () => {
+    const page = asArray(locals.api_routes_page);
+    const bad = [];
+    const got = page.map((r) => [r.path, r.methods, r.protected]);
+    if (JSON.stringify(got) !== JSON.stringify([["", ["GET"], false], ["web/{file}", ["GET"], false]])) bad.push(`api_routes_page is ${JSON.stringify(page)}`);
+    if (!/^\$\{merge\(\s*\{\s*""\s*=\s*aws_api_gateway_rest_api\.this\.root_resource_id\s*\}/.test(String(locals.api_resource_ids || ""))) bad.push("local.api_resource_ids does not map \"\" to the root resource");
+    if (!/if\s+path\s*!=\s*""/.test(String(locals.api_resource_paths || ""))) bad.push("local.api_resource_paths would declare a resource for the root");
+    const v = (variables.web_page || [{}])[0];
+    if (unwrap(v.type) !== "bool" || v.default !== true) bad.push(`web_page is not a bool defaulting to true: ${JSON.stringify(v)}`);
     return bad.length ? bad.join("; ") : null;
   });
 
