@@ -857,6 +857,39 @@ async function main() {
     return bad.length ? bad.join("; ") : null;
   });
 
+  // Rate limits behind Lambda: per-container buckets grant N times the budget with N warm
+  // execution environments, so the function counts them in the table when it exists; "dynamodb"
+  // without the table is refused at plan time (the policy would refuse to start), and the role
+  // grants every DynamoDB operation the runtime's counters call (runtime/src/handler/ratelimit.c).
+  check("ratelimit: IMAGEGEN_RATE_LIMIT_BACKEND is always set (rate_limit_backend, else dynamodb with the table, memory without), dynamodb without jobs is refused naming what to set, the table's statement grants every DynamoDB call of the counters; IMAGEGEN_RECORD_PROMPTS only from record_prompts, with the table", () => {
+    const bad = [];
+    const env = String(locals.lambda_environment || "");
+    if (!/,\s*(?:#[^\n]*\n\s*)*\{\s*IMAGEGEN_RATE_LIMIT_BACKEND\s*=\s*local\.rate_limit_backend\s*\}\s*[,)]/.test(env)) bad.push("IMAGEGEN_RATE_LIMIT_BACKEND is not set from local.rate_limit_backend unconditionally");
+    if (!/^\$\{var\.rate_limit_backend\s*!=\s*null\s*\?\s*var\.rate_limit_backend\s*:\s*\(local\.jobs_enabled\s*\?\s*"dynamodb"\s*:\s*"memory"\)\}$/.test(String(locals.rate_limit_backend || ""))) bad.push(`local.rate_limit_backend ${locals.rate_limit_backend}`);
+    if (!/local\.jobs_enabled\s*&&\s*var\.record_prompts\s*!=\s*null\s*\?\s*\{\s*IMAGEGEN_RECORD_PROMPTS\s*=\s*var\.record_prompts\s*\}\s*:\s*\{\}/.test(env)) bad.push("IMAGEGEN_RECORD_PROMPTS is not set only from record_prompts, with the table");
+    const v = (n) => (variables[n] || [{}])[0];
+    for (const [n, values] of [["rate_limit_backend", ["memory", "dynamodb"]], ["record_prompts", ["sha256", "text", "none"]]]) {
+      if (v(n).default !== null) bad.push(`${n} does not default to null`);
+      const cond = asArray(v(n).validation).map((x) => x.condition).join(" ");
+      for (const x of values) if (!cond.includes(`"${x}"`)) bad.push(`${n}'s validation does not accept "${x}"`);
+    }
+    const fn = resources(config, "aws_lambda_function")[0];
+    const refusal = asArray(block(fn && fn.body, "lifecycle")?.precondition).find((p) => /local\.rate_limit_backend\s*!=\s*"dynamodb"\s*\|\|\s*local\.jobs_enabled/.test(String(p.condition)));
+    if (!refusal) bad.push("no precondition of the function refusing dynamodb without jobs");
+    else for (const fix of ["jobs_enabled = true", 'rate_limit_backend = \\"memory\\"']) if (!String(JSON.stringify(refusal.error_message)).includes(fix)) bad.push(`the refusal does not say to set ${fix}`);
+    const lambdaEnv = asArray(v("lambda_environment").validation).map((x) => x.condition).join(" ");
+    for (const n of ["IMAGEGEN_RATE_LIMIT_BACKEND", "IMAGEGEN_RECORD_PROMPTS"]) if (!lambdaEnv.includes(`"${n}"`)) bad.push(`lambda_environment does not refuse ${n}`);
+    // Each ig_dynamodb_<call> of the counters, as the IAM action it needs, on the table's ARN.
+    const source = fs.readFileSync(path.join(moduleDir, "..", "runtime", "src", "handler", "ratelimit.c"), "utf8");
+    const ACTIONS = { put_item: "dynamodb:PutItem", update_item: "dynamodb:UpdateItem", get_item: "dynamodb:GetItem", query_page: "dynamodb:Query" };
+    const calls = [...new Set([...source.matchAll(/\big_dynamodb_([a-z_]+)\s*\(\s*r->db\s*,/g)].map((m) => m[1]))];
+    if (calls.length === 0) bad.push("found no DynamoDB call in runtime/src/handler/ratelimit.c");
+    const table = statements.filter(({ st }) => st.Effect === "Allow" && locals.table_arn && resourcesOf(config, st).includes(String(locals.table_arn)));
+    const granted = new Set(table.flatMap(({ st }) => actionsOf(config, st)));
+    for (const c of calls) if (!ACTIONS[c] || !granted.has(ACTIONS[c])) bad.push(`the counters call ig_dynamodb_${c} (${ACTIONS[c] || "an operation this check does not know"}), which no statement on the table grants`);
+    return bad.length ? bad.join("; ") : null;
+  });
+
   // --- Organisation guardrails ---------------------------------------------------------------------
   check("iam: every role takes iam_role_path and iam_permissions_boundary_arn", () => {
     const roles = resources(config, "aws_iam_role");
