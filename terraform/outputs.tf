@@ -128,6 +128,11 @@ output "image_prefix" {
   value       = local.image_prefix
 }
 
+output "rate_limit_backend" {
+  description = "Where the function counts the policy's rate limits (IMAGEGEN_RATE_LIMIT_BACKEND): \"dynamodb\", one budget per client shared by every execution environment through the table, or \"memory\", per execution environment."
+  value       = local.rate_limit_backend
+}
+
 output "web_acl_arn" {
   description = "ARN of the AWS WAF web ACL associated with the stage (the module's own or waf_web_acl_arn); null without WAF."
   value       = try(aws_wafv2_web_acl_association.this[0].web_acl_arn, null)

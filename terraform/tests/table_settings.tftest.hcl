@@ -24,6 +24,11 @@ run "shared_limits_in_the_table_by_default" {
     error_message = "With the table (jobs_enabled, the default) the function counts rate limits in it (IMAGEGEN_RATE_LIMIT_BACKEND = dynamodb), next to IMAGEGEN_TABLE: one budget for every warm execution environment."
   }
 
+  assert {
+    condition     = output.rate_limit_backend == "dynamodb"
+    error_message = "The output rate_limit_backend shows the backend in force."
+  }
+
   # The counters are items of the table itself (pk "rl#<client>#<window>", sk "rl"), each taken
   # with one conditional UpdateItem (runtime/src/handler/ratelimit.c).
   assert {
@@ -54,6 +59,11 @@ run "memory_limits_without_the_table" {
       !contains(keys(aws_lambda_function.this.environment[0].variables), "IMAGEGEN_RECORD_PROMPTS")
     )
     error_message = "Without the table rate_limit_backend null counts in memory (the policy refuses dynamodb without IMAGEGEN_TABLE), and no record setting is passed."
+  }
+
+  assert {
+    condition     = output.rate_limit_backend == "memory"
+    error_message = "The output rate_limit_backend shows memory without the table."
   }
 
   assert {

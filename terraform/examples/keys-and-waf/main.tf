@@ -72,6 +72,13 @@ module "imagegen" {
 
   cors_allow_origins = ["https://app.example.com"]
 
+  # The tiers are one budget per key across every warm execution environment, counted in the jobs
+  # table (the default with jobs, stated here: the plan then refuses jobs_enabled = false instead of
+  # falling back to per-environment buckets). Image records keep the prompt's hash, not its text:
+  # "text" would store users' prompts in DynamoDB.
+  rate_limit_backend = "dynamodb"
+  record_prompts     = "sha256"
+
   create_alarms       = true
   alarm_sns_topic_arn = var.alarm_sns_topic_arn
 }

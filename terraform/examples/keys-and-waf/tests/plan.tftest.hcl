@@ -24,4 +24,9 @@ run "keys_waf_and_alarms" {
     condition     = module.imagegen.web_acl_arn != null && module.imagegen.rate_limit_keys_lua == "[\"k3yk3yk3y1\"] = \"premium\", -- partner"
     error_message = "A web ACL must be associated, and the partner's tier line given."
   }
+
+  assert {
+    condition     = module.imagegen.rate_limit_backend == "dynamodb" && module.imagegen.table_name == "imagegen"
+    error_message = "The tiers are counted in the jobs table, shared by every execution environment."
+  }
 }
