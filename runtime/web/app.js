@@ -132,8 +132,12 @@ function showErrorText(err, where) {
     return;
   }
   if (err.code === "model_retired" || err.code === "model_unavailable") {
-    notice(err.message);
-    const ids = [...state.models.keys()].filter((id) => err.message.includes(id) && id !== $("model").value);
+    // The models the message names instead; a job's failure names none: then the catalogue's
+    // other active models.
+    const current = $("model").value;
+    let ids = [...state.models.keys()].filter((id) => err.message.includes(id) && id !== current);
+    if (!ids.length) ids = [...state.models.values()].filter((m) => m.status === "active" && m.id !== current).map((m) => m.id);
+    notice(err.message.replace(/[.\s]+$/, "") + (ids.length ? ". Use another model instead:" : "."));
     for (const id of ids) {
       const b = document.createElement("button");
       b.type = "button";

@@ -7,7 +7,9 @@ s3rver behind s3-verify. First the page's wire: GET / and its files with their t
 304, the Content-Security-Policy, no key needed, and 404 in the JSON error shape for unknown or
 hostile names. Then tests/web/page.js drives Debian's chromium through playwright-core: it loads
 the page, enters the key it asks for, generates an image through a job and sees it rendered,
-provokes an invalid size and sees the message naming it, removes the background of an upload,
+provokes an invalid size and sees the message naming it, a filtered prompt and a retired model (with
+the models to use instead, one click away), removes the background of an upload, inpaints an area
+painted on it with the mouse,
 finds the new images in the gallery and scrolls it to the end over the cursor, runs axe-core
 (no serious or critical violation), and with a key whose tier allows one generation sees the
 rate limit's countdown; no console error may appear but the 400, 403 and 429 it provokes.
@@ -128,13 +130,17 @@ class WebPageTest(unittest.TestCase):
                                                             "numberOfImages": SEEDED_PER_REQUEST},
                                 headers={"x-api-key": KEY})
             self.assertEqual(r.status, 200, r.body[:300])
+        # The filtered prompt and the retired model the page must explain.
+        status, _ = self.st.bedrock_control("POST", "faults", {"block_words": ["dragon"],
+                                                               "retired_models": ["stability.sd3-5-large-v1:0"]})
+        self.assertEqual(status, 200)
         shutil.rmtree(SHOTS, ignore_errors=True)
         tmp = tempfile.mkdtemp(prefix="imagegen-web-")
         try:
             png = os.path.join(tmp, "scene.png")
             scene_png(png)
             env = dict(os.environ, IMAGEGEN_CHROMIUM=CHROMIUM,
-                       IMAGEGEN_WEB_IMAGES=str(SEEDED_REQUESTS * SEEDED_PER_REQUEST + 2),
+                       IMAGEGEN_WEB_IMAGES=str(SEEDED_REQUESTS * SEEDED_PER_REQUEST + 3),
                        NODE_PATH=os.path.join(SOURCE_DIR, "node_modules"))
             run = subprocess.run(["node", PAGE_JS, self.st.api_url + "/", KEY, TINY, png, SHOTS],
                                  env=env, cwd=SOURCE_DIR, capture_output=True, text=True, timeout=240)
