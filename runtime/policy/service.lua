@@ -392,10 +392,27 @@ function M.new(config)
       url_ttl = settings.storage.url_ttl } }
   end
 
+  -- On API Gateway's own domain the page is at /<stage>/; opened as /<stage>, without the slash,
+  -- its relative URLs (web/app.js, models) would miss the stage. The path with the slash, or nil.
+  local function page_slash(req)
+    local host = type(req.headers) == "table" and req.headers.host or nil
+    local stage = req.stage
+    if type(host) ~= "string" or not host:find("%.execute%-api%.") or type(stage) ~= "string"
+      or not stage:match("^[%w_%-]+$") or req.request_path ~= "/" .. stage then
+      return nil
+    end
+    return "/" .. stage .. "/"
+  end
+
   -- GET / and GET /web/{file}: the web page. The runtime holds the files and answers them; the
   -- policy names the file and the answer for one this function does not ship. A name that is
   -- not a plain file name (no path, no dot file) is 404 at once.
   function handlers.page(req, ctx, base, _, segments)
+    local slash = page_slash(req)
+    if slash and not segments[1] then
+      log_decision(req, 301, "page_redirect")
+      return respond.json(301, { location = slash }, base, { Location = slash, ["Cache-Control"] = "max-age=300" })
+    end
     local file = segments[1] or "index.html"
     local not_found = "no page file " .. text.show(file) .. "; the page is served at /"
     if not file:match("^[a-z0-9][a-z0-9%-]*%.[a-z]+$") or #file > 72 then

@@ -39,3 +39,24 @@ describe("the web page", function()
     assert.are.equal("method_not_allowed", code)
   end)
 end)
+
+describe("the web page on API Gateway's own domain", function()
+  local HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+  local function at(request_path, host)
+    local req = R.get("/", nil, { headers = { Host = host or HOST } })
+    req.stage, req.request_path = "prod", request_path
+    return req
+  end
+
+  it("sends /prod, without its slash, to /prod/, where the page's relative URLs work", function()
+    local a = C.harness().admit(at("/prod"))
+    assert.are.equal(301, a.status)
+    assert.are.equal("/prod/", a.headers.Location)
+  end)
+
+  it("serves /prod/ and leaves other hosts alone", function()
+    assert.are.equal("index.html", C.harness().admit(at("/prod/")).page.file)
+    assert.are.equal("index.html", C.harness().admit(at("/prod", "images.example.com")).page.file)
+    assert.are.equal("index.html", C.harness().admit(at(nil)).page.file)
+  end)
+end)

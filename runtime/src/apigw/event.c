@@ -248,6 +248,7 @@ ig_err ig_event_to_request(const char *event, size_t len, json_t **req_out, ig_b
     json_object_set_new(req, "identity", id);
     set_str(req, "request_id", ig_json_str(rc, "requestId"));
     set_str(req, "stage", ig_json_str(rc, "stage"));
+    set_str(req, "request_path", ig_json_str(rc, "path")); /* the path as the client sent it */
 
     ig_err e = event_body(ev, req, body_out, err);
     json_decref(ev);
