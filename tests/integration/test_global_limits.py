@@ -4,6 +4,7 @@ concurrent requests against a limit of N give exactly N successes and N 429s; a 
 service side gives its count back; with DynamoDB
 stopped mid-run the configured on_store_error holds (open: served uncounted; closed: 503
 rate_limit_unavailable), logged, and no environment crashes."""
+import hashlib
 import os
 import sys
 import threading
@@ -31,6 +32,11 @@ def policy(on_store_error):
 def stack(on_store_error):
     return Stack(policy_dir=policy(on_store_error), concurrency=2, function_timeout=20, timeout=25,
                  api_keys=KEYS, env={"IMAGEGEN_RATE_LIMIT": "on"})
+
+
+def client_hash(client):
+    """How the counter's key names a client: the first 32 hex digits of its SHA-256."""
+    return hashlib.sha256(client.encode()).hexdigest()[:32]
 
 
 def clear_of_window_end(margin=20.0):
@@ -105,7 +111,7 @@ class GlobalLimitTest(unittest.TestCase):
         self.assertEqual(post(self.st, key).status, 200)
         window = int(time.time()) // WINDOW * WINDOW
         item = self.st.dynamodb_client().get_item(
-            TableName=self.st.table, Key={"pk": {"S": "rl#key:k-1#%d" % window}, "sk": {"S": "rl"}},
+            TableName=self.st.table, Key={"pk": {"S": "rl#%s#%d" % (client_hash("key:k-1"), window)}, "sk": {"S": "rl"}},
             ConsistentRead=True)["Item"]
         self.assertEqual(item["n"], {"N": "2"})
         self.assertEqual(int(item["expires_at"]["N"]), window + WINDOW + 60)
@@ -126,7 +132,7 @@ class GlobalLimitTest(unittest.TestCase):
         self.assertEqual(post(self.st, key).status, 429)
         window = int(time.time()) // WINDOW * WINDOW
         item = self.st.dynamodb_client().get_item(
-            TableName=self.st.table, Key={"pk": {"S": "rl#key:k-3#%d" % window}, "sk": {"S": "rl"}},
+            TableName=self.st.table, Key={"pk": {"S": "rl#%s#%d" % (client_hash("key:k-3"), window)}, "sk": {"S": "rl"}},
             ConsistentRead=True)["Item"]
         self.assertEqual(item["n"], {"N": str(N)})
 

@@ -149,7 +149,7 @@ static void test_window_and_key(void)
     ig_ratelimit_spec s = spec_of(SPEC);
     char pk[400];
     ig_ratelimit_pk(&s, WINDOW_START, pk, sizeof pk);
-    IG_CHECK_EQ_STR(pk, "rl#ip:192.0.2.1#1796605200");
+    IG_CHECK_EQ_STR(pk, "rl#4fa79423ef2fc7de17ee7d26e3373b1d#1796605200");
 }
 
 /* ---- counting --------------------------------------------------------------------------- */
@@ -174,7 +174,7 @@ static void test_counted(void)
         json_t *sent = json_loadb(r->body.data, r->body.len, 0, NULL);
         json_t *want = json_loads(
             "{\"TableName\":\"" TABLE "\","
-            "\"Key\":{\"pk\":{\"S\":\"rl#ip:192.0.2.1#1796605200\"},\"sk\":{\"S\":\"rl\"}},"
+            "\"Key\":{\"pk\":{\"S\":\"rl#4fa79423ef2fc7de17ee7d26e3373b1d#1796605200\"},\"sk\":{\"S\":\"rl\"}},"
             "\"UpdateExpression\":\"ADD #n :cost SET #e = :exp\","
             "\"ConditionExpression\":\"attribute_not_exists(#n) OR #n <= :most\","
             "\"ExpressionAttributeNames\":{\"#n\":\"n\",\"#e\":\"expires_at\"},"
@@ -239,7 +239,7 @@ static void test_give_back(void)
         IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(values, ":back"), "N")), "-2");
         IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(values, ":cost"), "N")), "2");
         IG_CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(json_object_get(sent, "Key"), "pk"), "S")),
-                        "rl#ip:192.0.2.1#1796605200");
+                        "rl#4fa79423ef2fc7de17ee7d26e3373b1d#1796605200");
         json_decref(sent);
     }
     IG_CHECK(ig_ratelimit_give_back(f.rl, &s, WINDOW_START, 0) != IG_OK);

@@ -10,6 +10,7 @@
 
 #include "aws/dynamodb.h"
 #include "codec/json.h"
+#include "codec/hash.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -56,7 +57,11 @@ int64_t ig_ratelimit_window_start(int64_t now_ms, int64_t window_s)
 
 void ig_ratelimit_pk(const ig_ratelimit_spec *s, int64_t window_start, char *out, size_t cap)
 {
-    snprintf(out, cap, "rl#%s#%" PRId64, s->key, window_start);
+    /* The client by a hash, as jobs' and images' owners: the table (and its backups) holds no
+     * source address or key id. 128 bits name a client without a collision in practice. */
+    char hex[65];
+    ig_sha256_hex(s->key, strlen(s->key), hex);
+    snprintf(out, cap, "rl#%.32s#%" PRId64, hex, window_start);
 }
 
 ig_ratelimit *ig_ratelimit_new(ig_aws_context *aws, const char *table, ig_error *err)

@@ -4,7 +4,7 @@
  *
  * The policy decides who the caller is, the limit, the window and the cost, and hands them over
  * as admit()'s `limit` (runtime/policy/README.md, "Rate limits"); this module only counts. The
- * item: pk "rl#<key>#<window start, epoch s>", sk "rl", n (the count), expires_at (the window's
+ * item: pk "rl#<the first 32 hex digits of the key's SHA-256>#<window start, epoch s>", sk "rl", n (the count), expires_at (the window's
  * end plus IG_RATELIMIT_TTL_SLACK_S, for the table's time to live). A request is counted by
  * ADD n :cost under the condition attribute_not_exists(n) OR n <= limit - cost, so the counter
  * never passes the limit and a refused request adds nothing.
