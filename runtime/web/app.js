@@ -55,7 +55,9 @@ async function api(method, path, body, retried) {
   try { data = await r.json(); } catch (_) { data = null; }
   if (r.status === 403 && data && data.error && data.error.code === "forbidden" && !retried) {
     if (key) sessionStorage.removeItem(KEY_STORE);
-    await askKey();
+    if (!(await askKey())) {
+      throw new ApiError(403, { error: { code: "forbidden", message: "This deployment needs an API key: press the API key button to give it" } }, r.headers);
+    }
     return api(method, path, body, true);
   }
   if (!r.ok) throw new ApiError(r.status, data, r.headers);
@@ -644,17 +646,29 @@ function saveKey(ev) {
   $("key-button").hidden = false;
   $("key-dialog").close();
   const waiters = state.keyWaiters.splice(0);
-  for (const w of waiters) w();
+  for (const w of waiters) w(true);
 }
 
-async function start() {
+// Wires the controls once, then loads the catalogue.
+function start() {
   $("tab-play").addEventListener("click", () => showTab("play"));
   $("tab-gallery").addEventListener("click", () => showTab("gallery"));
   $("key-form").addEventListener("submit", saveKey);
-  $("key-dialog").addEventListener("cancel", (ev) => ev.preventDefault());
+  // Escape closes the dialog: the calls waiting for the key fail with a notice, and the API key
+  // button asks again.
+  $("key-dialog").addEventListener("cancel", () => {
+    $("key-button").hidden = false;
+    const waiters = state.keyWaiters.splice(0);
+    for (const w of waiters) w(false);
+  });
   $("key-button").addEventListener("click", () => {
     sessionStorage.removeItem(KEY_STORE);
-    askKey().then(() => { state.galleryNext = undefined; if (!$("gallery").hidden) loadGallery(true); });
+    askKey().then((given) => {
+      if (!given) return;
+      if (!state.catalogue) { clearNotice(); loadCatalogue(); return; }
+      state.galleryNext = undefined;
+      if (!$("gallery").hidden) loadGallery(true);
+    });
   });
   if (sessionStorage.getItem(KEY_STORE)) $("key-button").hidden = false;
   $("generate-form").addEventListener("submit", generate);
@@ -680,7 +694,12 @@ async function start() {
   new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting) && state.galleryNext) loadGallery(false);
   }, { rootMargin: "200px" }).observe($("gallery-end"));
+  loadCatalogue();
+}
 
+// GET /models: the model picker, its parameters and the edit tasks. Again after a key is given
+// when the first try was refused.
+async function loadCatalogue() {
   try {
     state.catalogue = await api("GET", "models");
   } catch (err) {

@@ -87,8 +87,17 @@ async function main() {
       check("CSP: the bucket's origin only for images and the upload",
         /img-src 'self' blob: data: http:\/\/127\.0\.0\.1:\d+;/.test(csp) &&
         /connect-src 'self' http:\/\/127\.0\.0\.1:\d+;/.test(csp), csp);
+      // Escape leaves the dialog (no keyboard trap): the page says what it needs, and the API key
+      // button asks again.
+      await page.locator("#key-dialog[open]").waitFor(WAIT);
+      await page.keyboard.press("Escape");
+      await page.waitForFunction(() => /needs an API key/.test(document.getElementById("notice-text").textContent),
+        null, WAIT);
+      check("without the key the page says it needs one", true);
+      await page.click("#key-button");
       await enterKey(page, key);
       await page.locator("body[data-ready='1']").waitFor({ state: "attached", timeout: WAIT.timeout });
+      check("the notice goes once the key is given", await page.isHidden("#notice"));
       const options = await page.$$eval("#model option", (o) => o.length);
       check("the model picker lists GET /models", options >= 1, options);
       const sizes = await page.$$eval("#size option", (o) => o.map((x) => x.value));
