@@ -6,11 +6,13 @@ its page files, dynalite (jobs, image records and the shared rate limit), bedroc
 s3rver behind s3-verify. First the page's wire: GET / and its files with their types, ETag and
 304, the Content-Security-Policy, no key needed, and 404 in the JSON error shape for unknown or
 hostile names. Then tests/web/page.js drives Debian's chromium through playwright-core: it loads
-the page, enters the key it asks for, generates an image through a job and sees it rendered,
+the page, escapes the key dialog and then enters the key it asks for, generates an image through a
+job and sees it rendered, reaches Generate with Tab and sees the focus outline,
 provokes an invalid size and sees the message naming it, a filtered prompt and a retired model (with
 the models to use instead, one click away), removes the background of an upload, inpaints an area
 painted on it with the mouse,
-finds the new images in the gallery and scrolls it to the end over the cursor, runs axe-core
+finds the new images in the gallery and scrolls it to the end over the cursor, sees a slowed job's
+progress line and stops waiting for it, runs axe-core
 (no serious or critical violation), and with a key whose tier allows one generation sees the
 rate limit's countdown; no console error may appear but the 400, 403 and 429 it provokes.
 Screenshots (desktop and phone width) go to the directory the test prints.
@@ -142,7 +144,7 @@ class WebPageTest(unittest.TestCase):
             env = dict(os.environ, IMAGEGEN_CHROMIUM=CHROMIUM,
                        IMAGEGEN_WEB_IMAGES=str(SEEDED_REQUESTS * SEEDED_PER_REQUEST + 3),
                        NODE_PATH=os.path.join(SOURCE_DIR, "node_modules"))
-            run = subprocess.run(["node", PAGE_JS, self.st.api_url + "/", KEY, TINY, png, SHOTS],
+            run = subprocess.run(["node", PAGE_JS, self.st.api_url + "/", KEY, TINY, png, SHOTS, self.st.bedrock_url],
                                  env=env, cwd=SOURCE_DIR, capture_output=True, text=True, timeout=240)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -4,17 +4,18 @@
 // stack and reads this script's verdict: one JSON line on stdout, {"ok", "checks", "failures",
 // "screenshots", "axe"}; exit 1 when a check failed.
 //
-//   node page.js URL KEY TINY_KEY UPLOAD_PNG OUT_DIR
+//   node page.js URL KEY TINY_KEY UPLOAD_PNG OUT_DIR BEDROCK_URL
 //
 // KEY is an API key with room to spare, TINY_KEY one whose tier allows a single generation per
-// window (the second shows the countdown). Screenshots go to OUT_DIR.
+// window (the second shows the countdown). Screenshots go to OUT_DIR. BEDROCK_URL is bedrock-local's,
+// whose /_control/faults slows the model down while the page waits for a job.
 "use strict";
 
 const fs = require("fs");
 const path = require("path");
 const { chromium } = require("playwright-core");
 
-const [url, key, tinyKey, uploadPng, outDir] = process.argv.slice(2);
+const [url, key, tinyKey, uploadPng, outDir, bedrockUrl] = process.argv.slice(2);
 const CHROMIUM = process.env.IMAGEGEN_CHROMIUM || "/usr/bin/chromium";
 const WAIT = { timeout: 20000 };
 // Answers the test provokes on purpose: the key the page asks for (403 before it has it), the
@@ -131,6 +132,21 @@ async function main() {
       await page.selectOption("#size", "ratio:1:1");
     });
 
+    await step("can be used from the keyboard, with a visible focus", async () => {
+      await page.evaluate(() => { document.activeElement.blur(); window.scrollTo(0, 0); });
+      const seen = [];
+      for (let i = 0; i < 12 && !seen.includes("generate"); i++) {
+        await page.keyboard.press("Tab");
+        seen.push(await page.evaluate(() => document.activeElement.id || document.activeElement.tagName));
+      }
+      check("Tab reaches the prompt, the model and Generate", ["prompt", "model", "generate"].every((id) => seen.includes(id)), seen);
+      const outline = await page.evaluate(() => {
+        const st = getComputedStyle(document.activeElement);
+        return `${st.outlineStyle} ${st.outlineWidth}`;
+      });
+      check("the focused control shows an outline", /^solid [1-9]/.test(outline), outline);
+    });
+
     // bedrock-local blocks "dragon" and has retired SD3.5 Large (test_web_page.py's faults).
     await step("shows a filtered prompt", async () => {
       await page.fill("#prompt", "a dragon over a castle");
@@ -229,6 +245,27 @@ async function main() {
       const filled = await page.inputValue("#seed");
       check("generate again fills the same seed in the playground", filled === seed && !(await page.isHidden("#playground")),
         { filled, seed });
+    });
+
+    // After the gallery's checks: the job goes on after the page stops waiting, and its image
+    // lands in the gallery later.
+    await step("shows a job's progress and stops waiting on request", async () => {
+      const faults = (doc) => fetch(bedrockUrl + "/_control/faults", { method: "POST",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify(doc) });
+      check("bedrock-local slows down", (await faults({ latency_ms: 2000 })).ok);
+      try {
+        await page.fill("#prompt", "a slow sunrise");
+        await page.click("#generate");
+        await page.waitForFunction(() => /^Job (queued|running)… \d+ s$/.test(document.getElementById("progress").textContent),
+          null, WAIT);
+        check("the progress line shows the job's state", true, await page.textContent("#progress"));
+        check("Stop waiting is offered", await page.isVisible("#cancel"));
+        await page.click("#cancel");
+        await page.waitForFunction(() => /^Stopped waiting/.test(document.getElementById("progress").textContent), null, WAIT);
+        check("stopping leaves the form ready again", await page.isEnabled("#generate") && await page.isHidden("#cancel"));
+      } finally {
+        await faults({ latency_ms: 0 });
+      }
     });
 
     await step("phone width", async () => {
