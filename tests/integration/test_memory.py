@@ -1,21 +1,22 @@
-"""No memory growth across warm invocations: the resident set of one bootstrap after 100 and
-after 10,000 invocations (generations, rejections, policy answers) stays within 1 MB; and after
-500 and 2,500 invocations of the edit routes (support_edits.py: inline images and masks, OpenAI
-forms with and without a mask, an upload fetched from S3, POST /uploads, and their refusals), and
-its open file descriptors do not grow. The edits' answers differ in size with their kind (an
-image-to-image answer is a 1-megapixel PNG, an upscale's 256x256), so they compare the largest of
-the samples taken every 50 invocations in the first fifth after a warm-up of 500 with the largest
-in the last fifth: a leak of one image per request would add megabytes, while the heap itself
-settles within about 100 kB over the run. (That holds because bootstrap fixes glibc's mmap
-threshold: with the default sliding one, image-sized buffers moved into the heap after a few
-requests and the resident set climbed by up to 3 MB in steps that depended on request order.) And over 300 jobs
-(support_jobs.py: POST /jobs, the worker's invocation, GET /jobs/{id} until done; one job in
-five failed by the model; GET /images after each) with dynalite as DynamoDB, compared the same
-way in samples taken every 10 jobs after a warm-up of 50, with the same 1 MB bound.
+"""No memory growth across warm invocations, measured two ways in one bootstrap:
+- what malloc holds (each "request complete" line's heapKb, less luaKb, the policy's Lua state,
+  whose garbage comes and goes with its collector; and luaKb on its own): exact, so a leak of a
+  few hundred bytes per request shows over a run, while fragmentation does not count;
+- the resident set and the open file descriptors, from /proc: what the container pays.
+Three runs: 10,000 invocations of generations, rejections and policy answers; 2,500 of the edit
+routes (support_edits.py: inline images and masks, OpenAI forms with and without a mask, an
+upload fetched from S3, POST /uploads, and their refusals); 300 jobs (support_jobs.py: POST /jobs,
+the worker's invocation, GET /jobs/{id} until done; one in five failed by the model; GET /images
+after each) with dynalite as DynamoDB. Each compares the largest figure of the first fifth after
+its warm-up with the largest of the last fifth: every kind of request comes in both, so the
+largest answer held at the end of a request is the same, and growth between them is a leak.
+malloc's figure may grow by at most 256 kB and Lua's by 512 kB. The resident set may grow by 4 MB:
+glibc's heap reuses freed image-sized blocks in an order that depends on the requests before, so
+it settles in steps of a megabyte or two (a leak of one image per request would add gigabytes).
 
-The sanitizer build keeps freed memory in quarantine on purpose, so RSS means nothing there:
-that build checks leaks with LeakSanitizer at exit instead, and this test says so and runs a
-short loop only."""
+The sanitizer build keeps freed memory in quarantine on purpose, so neither figure means anything
+there: that build checks leaks with LeakSanitizer at exit instead, and this test says so and runs
+a short loop only."""
 import http.client
 import json
 import os
@@ -43,7 +44,43 @@ def rss_kb(pid):
     raise RuntimeError("no VmRSS")
 
 
+HEAP_GROWTH_KB = 256
+LUA_GROWTH_KB = 512
+RSS_GROWTH_KB = 4096
+
+
+def heap_figures(st, pid_env):
+    """(C heap kB, Lua kB) of each invocation of one environment, in order, from its summary lines."""
+    out = []
+    for env, o in st.function_json(pid_env):
+        if o.get("message") in ("request complete", "job invocation complete") and "heapKb" in o:
+            out.append((o["heapKb"] - o["luaKb"], o["luaKb"]))
+    return out
+
+
+def fifths(values):
+    """The first and the last fifth of values."""
+    n = max(1, len(values) // 5)
+    return values[:n], values[-n:]
+
+
 class MemoryTest(unittest.TestCase):
+    def check_heap(self, label, figures, skip):
+        """Asserts that the C heap and the Lua state are no larger in the last fifth of figures[skip:]
+        than in the first, beyond the bounds above."""
+        first, last = fifths(figures[skip:])
+        c_growth = max(c for c, _ in last) - max(c for c, _ in first)
+        lua_growth = max(lu for _, lu in last) - max(lu for _, lu in first)
+        print("%s: malloc holds at most %d kB outside Lua in the first fifth of %d invocations, %d kB in the last "
+              "(growth %d kB); Lua at most %d kB, then %d kB (growth %d kB)"
+              % (label, max(c for c, _ in first), len(figures) - skip, max(c for c, _ in last), c_growth,
+                 max(lu for _, lu in first), max(lu for _, lu in last), lua_growth))
+        if stack.SANITIZE:
+            return
+        self.assertGreater(max(c for c, _ in first), 0, "no heap figure: the C library gives none")
+        self.assertLessEqual(c_growth, HEAP_GROWTH_KB, "malloc holds more and more")
+        self.assertLessEqual(lua_growth, LUA_GROWTH_KB, "the policy's Lua state grows")
+
     def test_rss_flat_over_ten_thousand_invocations(self):
         total = 1000 if stack.SANITIZE else 10000
         policy = policy_with("c.rate_limit.enabled = false")
@@ -75,10 +112,13 @@ class MemoryTest(unittest.TestCase):
             self.assertEqual(list(st.env_pids().values()), [pid], "the environment was replaced")
             growth = rss[total] - rss[100]
             print("bootstrap RSS after 100: %d kB, after %d: %d kB, growth %d kB" % (rss[100], total, rss[total], growth))
+            figures = heap_figures(st, list(st.env_pids())[0])
+            self.assertEqual(len(figures), total)
+            self.check_heap("generations", figures, 100)
             if stack.SANITIZE:
                 print("sanitizer build: RSS not compared (ASan quarantine); leaks are checked at exit")
             else:
-                self.assertLessEqual(growth, 1024)
+                self.assertLessEqual(growth, RSS_GROWTH_KB)
 
     def test_rss_and_fds_flat_over_edit_invocations(self):
         total, warm = (600, 100) if stack.SANITIZE else (2500, 500)
@@ -112,10 +152,13 @@ class MemoryTest(unittest.TestCase):
                                                     max(r for _, r, _ in last), last[0][0], last[-1][0], growth,
                                                     max(f for _, _, f in first), max(f for _, _, f in last)))
             self.assertLessEqual(max(f for _, _, f in last), max(f for _, _, f in first), "file descriptors grew")
+            figures = heap_figures(st, list(st.env_pids())[0])
+            self.assertEqual(len(figures), total + 1)  # and the upload's POST /uploads before them
+            self.check_heap("edits", figures[1:], warm)
             if stack.SANITIZE:
                 print("sanitizer build: RSS not compared (ASan quarantine); leaks are checked at exit")
             else:
-                self.assertLessEqual(growth, 1024)
+                self.assertLessEqual(growth, RSS_GROWTH_KB)
 
     def test_rss_and_fds_flat_over_job_invocations(self):
         total, warm = (60, 10) if stack.SANITIZE else (300, 50)
@@ -151,10 +194,14 @@ class MemoryTest(unittest.TestCase):
                                                     last[-1][0], growth, max(f for _, _, f in first),
                                                     max(f for _, _, f in last)))
             self.assertLessEqual(max(f for _, _, f in last), max(f for _, _, f in first), "file descriptors grew")
+            figures = heap_figures(st, list(st.env_pids())[0])
+            # each job: POST /jobs, its worker's invocation, its polls and GET /images
+            self.assertEqual(len(figures), total * 3 + polls)
+            self.check_heap("jobs", figures, len(figures) * warm // total)
             if stack.SANITIZE:
                 print("sanitizer build: RSS not compared (ASan quarantine); leaks are checked at exit")
             else:
-                self.assertLessEqual(growth, 1024)
+                self.assertLessEqual(growth, RSS_GROWTH_KB)
 
 
 if __name__ == "__main__":

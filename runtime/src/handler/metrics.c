@@ -2,6 +2,10 @@
 #include "handler/metrics.h"
 
 #include <string.h>
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+#include <malloc.h>
+#define IG_HAVE_MALLINFO2 1
+#endif
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -9,6 +13,16 @@
 void ig_metrics_init(ig_metrics *m)
 {
     memset(m, 0, sizeof *m);
+}
+
+long long ig_metrics_heap_kb(void)
+{
+#ifdef IG_HAVE_MALLINFO2
+    struct mallinfo2 mi = mallinfo2();
+    return (long long)((mi.uordblks + mi.hblkhd) / 1024);
+#else
+    return -1;
+#endif
 }
 
 static void add_metric(json_t *defs, json_t *rec, const char *name, const char *unit, json_t *value)

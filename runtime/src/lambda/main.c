@@ -6,9 +6,6 @@
  */
 #include <signal.h>
 #include <stdio.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,24 +38,8 @@ static void set_trace_id(const char *trace_id)
     }
 }
 
-/* A warm container lives for hours, and its large buffers (events, images, Bedrock's answers)
- * come and go with each request. glibc raises its mmap threshold to the size of the largest
- * block freed so far, after which image-sized buffers come from the heap, where one long-lived
- * small block can pin megabytes of freed space: the resident set then climbs in steps that
- * depend on the order of past requests. A fixed threshold keeps every block of 128 KiB or more
- * in its own mapping, returned to the system when freed, so the footprint follows the current
- * request and a leak shows as growth. */
-static void set_malloc_policy(void)
-{
-#ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 256 * 1024);
-#endif
-}
-
 int main(void)
 {
-    set_malloc_policy();
     signal(SIGPIPE, SIG_IGN);
     ig_log_init();
     const char *endpoint = getenv("AWS_LAMBDA_RUNTIME_API");
