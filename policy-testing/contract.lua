@@ -233,6 +233,7 @@ function M.check_presign_post(a)
   end
   if math.type(p.max_bytes) ~= "integer" or p.max_bytes < 1 then fail("presign_post.max_bytes %s", tostring(p.max_bytes)) end
   if math.type(p.expires) ~= "integer" or p.expires < 1 or p.expires > 604800 then fail("presign_post.expires %s", tostring(p.expires)) end
+  if p.context ~= nil and type(p.context) ~= "table" then fail("presign_post.context must be a table") end
 end
 
 -- "openai" for a request to the OpenAI-compatible API (a path under /v1/), nil otherwise.

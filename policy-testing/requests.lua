@@ -224,6 +224,7 @@ function M.presigned(answer)
       key = p.key,
       expires_at = "2026-11-29T15:15:00Z",
     },
+    context = p.context, -- handed back as the runtime does
   }
 end
 

@@ -313,8 +313,12 @@ function M.new(config)
     if refused then return refused end
     local key = edit.upload_key(settings.uploads.prefix, edit.owner(req.identity), ct)
     log_decision(req, 200, "upload")
+    -- the tokens spent, for the answer's RateLimit-* headers (the memory backend's; the shared
+    -- count's come back as result.limit)
+    local spent = decision and not decision.count and { ratelimit = { key = decision.key, cost = decision.cost,
+      limit = decision.limit, remaining = decision.remaining, reset = decision.reset } } or nil
     return { presign_post = { key = key, content_type = ct, max_bytes = settings.uploads.max_bytes,
-      expires = settings.uploads.url_ttl }, limit = decision and decision.count }
+      expires = settings.uploads.url_ttl, context = spent }, limit = decision and decision.count }
   end
 
   -- Jobs are kept in the runtime's table: without one (ctx.jobs false) the routes say so.
@@ -590,7 +594,7 @@ function M.new(config)
     if result.ok == true and result.upload ~= nil then
       -- POST /uploads: the form the runtime signed
       local body = respond.upload_body(result, settings.uploads.max_bytes)
-      if body then return respond.json(200, body, base) end
+      if body then return respond.json(200, body, base, limit_headers) end
       imagegen.log("error", "the runtime's presigned upload lacks url, fields or key")
       f = respond.failure({ code = "policy_error", message = "the upload form could not be made; see the function's log" })
     elseif result.ok == true and type(result.images) == "table" and #result.images > 0 then

@@ -18,7 +18,7 @@ from stack import Stack, run_tests  # noqa: E402
 N = 5
 WINDOW = 600
 BODY = {"prompt": "a lighthouse at dusk", "model": "stability.stable-image-core-v1:1"}
-KEYS = [{"id": "k-%d" % i, "value": "key-%d-0123456789abcdef" % i, "name": "k%d" % i} for i in range(4)]
+KEYS = [{"id": "k-%d" % i, "value": "key-%d-0123456789abcdef" % i, "name": "k%d" % i} for i in range(5)]
 
 
 def policy(on_store_error):
@@ -115,6 +115,14 @@ class GlobalLimitTest(unittest.TestCase):
             ConsistentRead=True)["Item"]
         self.assertEqual(item["n"], {"N": "2"})
         self.assertEqual(int(item["expires_at"]["N"]), window + WINDOW + 60)
+
+    def test_an_upload_form_counts_one_request_and_says_so(self):
+        key = KEYS[4]
+        clear_of_window_end()
+        r = self.st.request("POST", "/uploads", {"contentType": "image/png"}, headers={"x-api-key": key["value"]})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.headers["RateLimit-Limit"], str(N))
+        self.assertLess(int(r.headers["RateLimit-Remaining"]), N)
 
     def test_a_failure_on_the_service_side_gives_its_count_back(self):
         key = KEYS[3]

@@ -258,8 +258,11 @@ describe("POST /uploads", function()
   it("answers a presigned POST for a key in the caller's own folder", function()
     local h = C.harness()
     local a = h.admit(R.post("/uploads", { contentType = "image/png" }))
+    local spent = a.presign_post.context
+    a.presign_post.context = nil
     assert.are.same({ key = "uploads/" .. ANONYMOUS_OWNER .. "/" .. UUID .. ".png", content_type = "image/png",
       max_bytes = 18000000, expires = 900 }, a.presign_post)
+    assert.are.equal(1, spent.ratelimit.cost) -- handed back to respond() for the RateLimit headers
     local jpeg = h.admit(R.post("/uploads", { contentType = "image/JPEG" })).presign_post
     assert.matches("%.jpg$", jpeg.key)
     assert.are.equal("image/jpeg", jpeg.content_type)
@@ -316,6 +319,16 @@ describe("POST /uploads", function()
     assert.are.equal(2, h.plan(edit({ task = "upscale-fast", image = R.image() })).context.ratelimit.remaining)
     for _ = 1, 3 do h.admit(R.post("/uploads", { contentType = "image/png" })) end
     refused(h, R.post("/uploads", { contentType = "image/png" }), 429, "rate_limited")
+  end)
+
+  it("answers the form with the RateLimit headers of the tokens it spent", function()
+    local h = C.harness()
+    local req = R.post("/uploads", { contentType = "image/png" })
+    local out = h.respond(R.presigned(h.admit(req)), req)
+    assert.are.equal(200, out.status)
+    assert.are.equal("5", out.headers["RateLimit-Limit"])
+    assert.are.equal("4", out.headers["RateLimit-Remaining"])
+    assert.truthy(tonumber(out.headers["RateLimit-Reset"]))
   end)
 
   it("takes its settings from uploads.*", function()

@@ -26,7 +26,11 @@ json_t *ig_uploads_presign(ig_s3 *s3, json_t *spec, int64_t now_s, ig_error *err
         ig_error_set(err, IG_ERR_POLICY, "admit(): presign_post: %s", serr.message);
         return NULL;
     }
-    return json_pack("{s:b, s:i, s:o}", "ok", 1, "status", 200, "upload", form);
+    json_t *r = json_pack("{s:b, s:i, s:o}", "ok", 1, "status", 200, "upload", form);
+    json_t *context = json_object_get(spec, "context");
+    if (json_is_object(context))
+        json_object_set(r, "context", context); /* for respond(), as a plan's */
+    return r;
 }
 
 /* One fetch entry checked: its field, key, cap and list position (0: not a list). */
