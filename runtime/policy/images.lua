@@ -101,7 +101,7 @@ local CONTENT_TYPES = { png = "image/png", jpeg = "image/jpeg", webp = "image/we
 function M.body(v)
   local created = math.tointeger(v.created_at)
   local b = {
-    id = v.id, url = v.url, expiresAt = iso(math.tointeger(v.url_expires_at)),
+    id = v.id, url = v.url, downloadUrl = v.download_url, expiresAt = iso(math.tointeger(v.url_expires_at)),
     createdAt = created and imagegen.date("%Y-%m-%dT%H:%M:%SZ", created // 1000) or nil,
     model = v.model, task = v.task, width = math.tointeger(v.width), height = math.tointeger(v.height),
     bytes = math.tointeger(v.bytes), format = v.format,

@@ -261,11 +261,22 @@ function imageCard(img, extra) {
   open.rel = "noopener noreferrer";
   open.textContent = "Open";
   open.setAttribute("aria-label", "Open " + extra.alt);
+  // A cross-origin link's download attribute is ignored: the record's downloadUrl has the bucket
+  // answer with Content-Disposition: attachment, so the browser saves the file.
   const dl = document.createElement("a");
-  dl.href = img.url;
+  dl.className = "download";
+  dl.href = img.downloadUrl || img.url;
   dl.download = (img.id || "image") + "." + (img.format || "png");
   dl.textContent = "Download";
   dl.setAttribute("aria-label", "Download " + extra.alt);
+  if (!img.downloadUrl && img.id) {
+    dl.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      api("GET", "images/" + encodeURIComponent(img.id))
+        .then((r) => { dl.href = r.downloadUrl || r.url; window.location.assign(dl.href); })
+        .catch(() => window.open(img.url, "_blank", "noopener"));
+    }, { once: true });
+  }
   links.append(open, dl);
   li.append(links);
   return li;
@@ -529,7 +540,7 @@ function paramList(rec) {
 async function freshUrl(rec, card) {
   const r = await api("GET", "images/" + encodeURIComponent(rec.id));
   for (const el of card.querySelectorAll("img")) el.src = r.url;
-  for (const a of card.querySelectorAll("a")) a.href = r.url;
+  for (const a of card.querySelectorAll("a")) a.href = a.classList.contains("download") && r.downloadUrl ? r.downloadUrl : r.url;
   return r;
 }
 

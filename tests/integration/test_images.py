@@ -164,6 +164,10 @@ class ImagesTest(unittest.TestCase):
         self.assertEqual(rec["parameters"]["aspectRatio"], "16:9")
         self.assertEqual(rec["bytes"], len(fetch(image["url"])))
         self.assertEqual(fetch(rec["url"]), fetch(image["url"]))
+        # The download link serves the same bytes, which a browser saves under the object's name.
+        with urllib.request.urlopen(rec["downloadUrl"], timeout=30) as f:
+            self.assertEqual(f.read(), fetch(image["url"]))
+            self.assertEqual(f.headers["Content-Disposition"], 'attachment; filename="%s"' % image["key"].rsplit("/", 1)[1])
         self.assertRegex(rec["createdAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         self.assertRegex(rec["recordExpiresAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         for key, path in ((BOB, "/images/" + image["id"]), (ALICE, "/images/0f8e4b1c-2d3a-4b5c-8d9e-0a1b2c3d4e5f"),

@@ -508,6 +508,65 @@ def compare_post(case, ours, boto):
     return diffs
 
 
+# Presigned GETs that make a browser save the object (response-content-disposition), as botocore's
+# generate_presigned_url("get_object", ResponseContentDisposition=...) writes them.
+DOWNLOAD_CASES = 40
+DOWNLOAD_NAMES = ["a.png", "b081d7ab-40e5-41b2-b68b-8fc5a4fde913.png", "x_y.Z-1.webp", "n"]
+
+
+def generate_download_case(rng, number):
+    case = {"id": f"download-{number}", "region": rng.choice(REGIONS), "time": random_time(rng),
+            "bucket": rng.choice(POST_BUCKETS), "key": random_key(rng), "name": rng.choice(DOWNLOAD_NAMES),
+            "expires": random_lifetime(rng), "endpoint": rng.choice(POST_ENDPOINTS)}
+    case.update(random_creds(rng))
+    return case
+
+
+def botocore_download(case):
+    _PinnedDatetime.pinned = datetime.datetime.utcfromtimestamp(case["time"])
+    # The host is signed: botocore is given the bucket's regional endpoint, where ours go.
+    s3_config = {"addressing_style": "path" if case["endpoint"] else "virtual"}
+    client = botocore.session.get_session().create_client(
+        "s3", region_name=case["region"],
+        endpoint_url=case["endpoint"] or "https://s3.%s.amazonaws.com" % case["region"],
+        aws_access_key_id=case["access_key_id"], aws_secret_access_key=case["secret_access_key"],
+        aws_session_token=case.get("session_token"), config=Config(s3=s3_config, signature_version="s3v4"))
+    return client.generate_presigned_url("get_object", ExpiresIn=case["expires"], Params={
+        "Bucket": case["bucket"], "Key": case["key"],
+        "ResponseContentDisposition": 'attachment; filename="%s"' % case["name"]})
+
+
+def our_download(case):
+    cli = os.path.join(os.environ.get("IMAGEGEN_BUILD_DIR", "build"), "tests", "s3_cli")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_REGION": case["region"], "AWS_ACCESS_KEY_ID": case["access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": case["secret_access_key"], "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    if case.get("session_token"):
+        env["AWS_SESSION_TOKEN"] = case["session_token"]
+    if case["endpoint"]:
+        env["AWS_ENDPOINT_URL_S3"] = case["endpoint"]
+    proc = subprocess.run([cli, "presign-download", case["bucket"], case["key"], case["name"], str(case["expires"]),
+                           str(case["time"])], env=env, capture_output=True, timeout=60)
+    if not proc.stdout.strip():
+        return {"err": "no output", "message": proc.stderr.decode(errors="replace")}
+    return json.loads(proc.stdout)
+
+
+def check_download_cases(seed):
+    rng = random.Random(seed + 1)
+    cases = [generate_download_case(rng, n) for n in range(DOWNLOAD_CASES)]
+    failures = []
+    for case in cases:
+        ours, boto = our_download(case), botocore_download(case)
+        if ours.get("err") != "ok":
+            failures.append((case, [f"our signer refused: {ours.get('err')}: {ours.get('message')}"]))
+            continue
+        if ours["url"] != boto:
+            failures.append((case, [f"url:\n    ours:     {ours['url']}\n    botocore: {boto}"]))
+    return cases, failures
+
+
 def check_post_cases(seed):
     rng = random.Random(seed)
     cases = [generate_post_case(rng, n) for n in range(POST_CASES)]
@@ -538,16 +597,22 @@ def main():
         print(f"FAIL {case['id']} (presigned POST {case['bucket']}/{case['key']!r} in {case['region']})")
         for d in diffs:
             print("  " + d)
+    download_cases, download_failures = check_download_cases(SEED)
+    for case, diffs in download_failures[:20]:
+        print(f"FAIL {case['id']} (presigned download {case['bucket']}/{case['key']!r} as {case['name']!r})")
+        for d in diffs:
+            print("  " + d)
     kinds = {}
     for c in cases:
         kinds[c["kind"]] = kinds.get(c["kind"], 0) + 1
     kinds["s3-post"] = len(post_cases)
+    kinds["s3-download"] = len(download_cases)
     print("cases: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
           + f" ({len(regressions)} from regressions.jsonl)")
-    failed = len(failures) + len(post_failures)
-    passed = len(cases) + len(post_cases) - failed
+    failed = len(failures) + len(post_failures) + len(download_failures)
+    passed = len(cases) + len(post_cases) + len(download_cases) - failed
     print(f"sigv4 botocore: {passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed >= 500 + POST_CASES else 1
+    return 0 if failed == 0 and passed >= 500 + POST_CASES + DOWNLOAD_CASES else 1
 
 
 if __name__ == "__main__":

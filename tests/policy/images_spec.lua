@@ -17,6 +17,7 @@ local function view(over)
   local v = { id = ID, key = "images/2026/12/07/" .. ID .. ".png", created_at = 1795000000123, model = "m",
     width = 1024, height = 1024, bytes = 1234, format = "png", content_type = "image/png", seed = "42",
     cached = false, expires_at = 1797592000, url = "http://s3/x?sig", url_expires_at = 1795003600,
+    download_url = "http://s3/x?response-content-disposition=attachment&sig",
     parameters = { aspectRatio = "1:1", outputFormat = "png" }, prompt_sha256 = string.rep("a", 64) }
   for k, x in pairs(over or {}) do v[k] = x end
   return v
@@ -104,6 +105,7 @@ describe("GET /images/{id}", function()
     local b = a.body
     assert.are.equal(ID, b.id)
     assert.are.equal("http://s3/x?sig", b.url)
+    assert.are.equal("http://s3/x?response-content-disposition=attachment&sig", b.downloadUrl)
     assert.are.equal("2026-11-18T11:06:40Z", b.createdAt)
     assert.are.equal("2026-11-18T12:06:40Z", b.expiresAt)
     assert.are.equal("2026-12-18T11:06:40Z", b.recordExpiresAt)

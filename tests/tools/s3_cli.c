@@ -4,6 +4,7 @@
  *   s3_cli put BUCKET [--type T] [--cache C] [--meta NAME=VALUE]... KEY FILE [KEY FILE]...
  *   s3_cli head BUCKET KEY
  *   s3_cli presign BUCKET KEY EXPIRES_S [NOW_S]
+ *   s3_cli presign-download BUCKET KEY FILE_NAME EXPIRES_S [NOW_S]
  *   s3_cli get BUCKET KEY MAX_BYTES [OUT_FILE]
  *   s3_cli presign-post BUCKET KEY CONTENT_TYPE MAX_BYTES EXPIRES_S [NOW_S]
  *
@@ -26,6 +27,7 @@ static int usage(void)
     fprintf(stderr, "usage: s3_cli put BUCKET [--type T] [--cache C] [--meta NAME=VALUE]... KEY FILE...\n"
                     "       s3_cli head BUCKET KEY\n"
                     "       s3_cli presign BUCKET KEY EXPIRES_S [NOW_S]\n"
+                    "       s3_cli presign-download BUCKET KEY FILE_NAME EXPIRES_S [NOW_S]\n"
                     "       s3_cli get BUCKET KEY MAX_BYTES [OUT_FILE]\n"
                     "       s3_cli presign-post BUCKET KEY CONTENT_TYPE MAX_BYTES EXPIRES_S [NOW_S]\n");
     return 2;
@@ -130,13 +132,13 @@ static int cmd_head(ig_s3 *s3, const char *key)
     return e == IG_OK ? 0 : 1;
 }
 
-static int cmd_presign(ig_s3 *s3, const char *key, const char *expires, const char *now)
+static int cmd_presign(ig_s3 *s3, const char *key, const char *attachment, const char *expires, const char *now)
 {
     ig_buf url;
     ig_buf_init(&url, 0);
     ig_error err;
     ig_error_clear(&err);
-    ig_err e = ig_s3_presign_get(s3, key, atoll(expires), now ? atoll(now) : 0, &url, &err);
+    ig_err e = ig_s3_presign_download(s3, key, attachment, atoll(expires), now ? atoll(now) : 0, &url, &err);
     print_json(json_pack("{s:s, s:s, s:s}", "err", ig_err_name(e), "url", ig_buf_cstr(&url), "message", err.message));
     ig_buf_free(&url);
     return e == IG_OK ? 0 : 1;
@@ -204,7 +206,9 @@ int main(int argc, char **argv)
     else if (strcmp(argv[1], "head") == 0 && argc == 4)
         rc = cmd_head(s3, argv[3]);
     else if (strcmp(argv[1], "presign") == 0 && (argc == 5 || argc == 6))
-        rc = cmd_presign(s3, argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+        rc = cmd_presign(s3, argv[3], NULL, argv[4], argc == 6 ? argv[5] : NULL);
+    else if (strcmp(argv[1], "presign-download") == 0 && (argc == 6 || argc == 7))
+        rc = cmd_presign(s3, argv[3], argv[4], argv[5], argc == 7 ? argv[6] : NULL);
     else if (strcmp(argv[1], "get") == 0 && (argc == 5 || argc == 6))
         rc = cmd_get(s3, argv[3], argv[4], argc == 6 ? argv[5] : NULL);
     else if (strcmp(argv[1], "presign-post") == 0 && (argc == 7 || argc == 8))

@@ -71,7 +71,7 @@ async function main() {
   const axeReport = {};
   const consoleErrors = [];
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
     page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
     page.on("pageerror", (e) => consoleErrors.push("page error: " + e.message));
@@ -116,6 +116,11 @@ async function main() {
       check("progress says done", /Done: 1 image/.test(progress), progress);
       const links = await page.$$eval("#results li:first-child a", (as) => as.map((a) => a.textContent));
       check("the image can be opened and downloaded", links.includes("Open") && links.includes("Download"), links);
+      // A job's answer has no download link of its own: the page asks the image's record for one.
+      const [download] = await Promise.all([page.waitForEvent("download", WAIT),
+        page.click("#results li:first-child a.download")]);
+      check("Download of a new image saves it under its name", /^[0-9a-f-]+\.png$/.test(download.suggestedFilename()),
+        download.suggestedFilename());
     });
 
     await step("shows an invalid size, naming it", async () => {
@@ -231,6 +236,15 @@ async function main() {
         const img = document.querySelector("#gallery-list li:nth-child(2) img");
         return img.complete && img.naturalWidth > 0;
       }, null, WAIT);
+      // Download saves the file (the bucket answers Content-Disposition: attachment), under the
+      // object's name, with the image's bytes.
+      const [download] = await Promise.all([page.waitForEvent("download", WAIT),
+        page.click("#gallery-list li:nth-child(2) a.download")]);
+      const saved = await download.path();
+      const head = saved ? fs.readFileSync(saved).subarray(0, 8).toString("hex") : "";
+      check("Download saves the image as a file", /^[0-9a-f-]+\.(png|jpg|webp)$/.test(download.suggestedFilename()) &&
+        (head === "89504e470d0a1a0a" || head.startsWith("ffd8") || head.startsWith("52494646")),
+        { name: download.suggestedFilename(), head });
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: path.join(outDir, "desktop-gallery.png") });
       screenshots.push("desktop-gallery.png");

@@ -679,11 +679,32 @@ done:
 
 /* ---- presigned GET --------------------------------------------------------------------- */
 
+/* A download's name: 1 to 128 of [A-Za-z0-9._-], not starting with a dot. */
+static int attachment_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 1 || n > 128 || name[0] == '.')
+        return 0;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+              *c == '_' || *c == '-'))
+            return 0;
+    return 1;
+}
+
 ig_err ig_s3_presign_get(ig_s3 *s3, const char *key, int64_t expires_s, int64_t now_s, ig_buf *url_out,
                          ig_error *err)
 {
+    return ig_s3_presign_download(s3, key, NULL, expires_s, now_s, url_out, err);
+}
+
+ig_err ig_s3_presign_download(ig_s3 *s3, const char *key, const char *attachment, int64_t expires_s, int64_t now_s,
+                              ig_buf *url_out, ig_error *err)
+{
     if (!s3 || !url_out)
         return ig_error_set(err, IG_ERR_INVALID_ARG, "no S3 client or output buffer");
+    if (attachment && !attachment_name_valid(attachment))
+        return ig_error_set(err, IG_ERR_INVALID_ARG, "a download's file name is 1 to 128 of A-Z a-z 0-9 . _ -");
     if (!ig_s3_key_valid(key, err))
         return IG_ERR_BAD_KEY;
     if (expires_s < 1 || expires_s > IG_S3_MAX_PRESIGN_S)
@@ -701,13 +722,28 @@ ig_err ig_s3_presign_get(ig_s3 *s3, const char *key, int64_t expires_s, int64_t 
         ig_buf_free(&path);
         return ig_error_set(err, e, "out of memory");
     }
+    /* S3 answers the object with this Content-Disposition (GetObject's response-* overrides,
+     * signed with the rest of the query), so a browser saves it under the name */
+    ig_buf query;
+    ig_buf_init(&query, 0);
+    if (attachment) {
+        char value[200];
+        snprintf(value, sizeof value, "attachment; filename=\"%s\"", attachment);
+        if (ig_buf_append_str(&query, "response-content-disposition=") != IG_OK ||
+            ig_percent_encode(&query, value, strlen(value), 0) != IG_OK) {
+            ig_buf_free(&query);
+            ig_buf_free(&path);
+            return ig_error_set(err, IG_ERR_NOMEM, "out of memory");
+        }
+    }
     const ig_header headers[] = {{"Host", s3->ep.host}};
     ig_sigv4_credentials creds = ig_credentials_view(&s3->ctx->creds);
     ig_sigv4_params p = {.region = s3->ctx->region, .service = "s3", .time = now_s, .s3_uri_rules = 1,
                          .expires = expires_s};
-    ig_sigv4_request req = {.method = "GET", .path = ig_buf_cstr(&path), .headers = headers, .n_headers = 1,
-                            .payload_hash = "UNSIGNED-PAYLOAD"};
+    ig_sigv4_request req = {.method = "GET", .path = ig_buf_cstr(&path), .query = attachment ? ig_buf_cstr(&query) : NULL,
+                            .headers = headers, .n_headers = 1, .payload_hash = "UNSIGNED-PAYLOAD"};
     e = ig_sigv4_presign(s3->ctx->signer, &creds, &p, &req, &sig, err);
+    ig_buf_free(&query);
     if (!e && ig_buf_appendf(url_out, "%s://%s%s?%s", s3->ep.scheme, s3->ep.host, ig_buf_cstr(&path),
                              ig_buf_cstr(&sig.presigned_query)) != IG_OK)
         e = ig_error_set(err, IG_ERR_NOMEM, "out of memory");

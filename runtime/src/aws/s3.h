@@ -103,6 +103,12 @@ ig_err ig_s3_head_object(ig_s3 *s3, const char *key, int64_t deadline_ms, ig_s3_
 /* A presigned GET URL valid for expires_s seconds (1 .. 604800) from now_s (epoch seconds). */
 ig_err ig_s3_presign_get(ig_s3 *s3, const char *key, int64_t expires_s, int64_t now_s,
                          ig_buf *url_out, ig_error *err);
+/* The same, with attachment (NULL: none; else 1 to 128 of [A-Za-z0-9._-], no leading dot) as
+ * response-content-disposition "attachment; filename=\"<attachment>\"": a browser that opens
+ * the URL saves the object under that name (a cross-origin link's download attribute is
+ * ignored). */
+ig_err ig_s3_presign_download(ig_s3 *s3, const char *key, const char *attachment, int64_t expires_s, int64_t now_s,
+                              ig_buf *url_out, ig_error *err);
 
 typedef struct {
     ig_err err;                    /* IG_OK: the object is in body; IG_ERR_AWS with status 404 (code

@@ -96,21 +96,29 @@ int ig_images_record(ig_images *im, const json_t *record, json_t *result, const 
 
 /* ---- reading --------------------------------------------------------------------------- */
 
-/* Adds url and url_expires_at to a view. 0 when presigning failed. */
+/* Adds url, download_url (the same object, saved by a browser under the key's last segment)
+ * and url_expires_at to a view. 0 when presigning failed. */
 static int presign_view(ig_s3 *s3, json_t *view, int64_t ttl)
 {
     int64_t now_s = ig_now_ms() / 1000;
-    ig_buf url;
+    ig_buf url, download;
     ig_buf_init(&url, 0);
+    ig_buf_init(&download, 0);
     ig_error perr;
-    int ok = ig_s3_presign_get(s3, ig_json_str(view, "key"), ttl, now_s, &url, &perr) == IG_OK;
+    const char *key = ig_json_str(view, "key");
+    const char *name = key ? strrchr(key, '/') : NULL;
+    name = name ? name + 1 : key;
+    int ok = ig_s3_presign_get(s3, key, ttl, now_s, &url, &perr) == IG_OK &&
+             ig_s3_presign_download(s3, key, name, ttl, now_s, &download, &perr) == IG_OK;
     if (ok) {
         json_object_set_new(view, "url", json_string(ig_buf_cstr(&url)));
+        json_object_set_new(view, "download_url", json_string(ig_buf_cstr(&download)));
         json_object_set_new(view, "url_expires_at", json_integer(now_s + ttl));
     } else {
         ig_log(IG_LOG_ERROR, "presigning an image record's URL failed", json_pack("{s:s}", "error", perr.message));
     }
     ig_buf_free(&url);
+    ig_buf_free(&download);
     return ok;
 }
 
