@@ -86,7 +86,7 @@ class MemoryTest(unittest.TestCase):
         self.assertLessEqual(lua_growth, LUA_GROWTH_KB, "the policy's Lua state grows")
 
     def test_rss_flat_over_ten_thousand_invocations(self):
-        total = 1000 if stack.SANITIZE else 10000
+        total = 300 if stack.SANITIZE else 10000
         policy = policy_with("c.rate_limit.enabled = false")
         with Stack(policy_dir=policy, concurrency=1) as st:
             pid = list(st.env_pids().values())[0]
@@ -125,7 +125,7 @@ class MemoryTest(unittest.TestCase):
                 self.assertLessEqual(growth, RSS_GROWTH_KB)
 
     def test_rss_and_fds_flat_over_edit_invocations(self):
-        total, warm = (600, 100) if stack.SANITIZE else (2500, 500)
+        total, warm = (300, 50) if stack.SANITIZE else (2500, 500)
         policy = policy_with("c.rate_limit.enabled = false")
         with Stack(policy_dir=policy, concurrency=1) as st:
             pid = list(st.env_pids().values())[0]
@@ -165,7 +165,7 @@ class MemoryTest(unittest.TestCase):
                 self.assertLessEqual(growth, RSS_GROWTH_KB)
 
     def test_rss_and_fds_flat_over_job_invocations(self):
-        total, warm = (60, 10) if stack.SANITIZE else (300, 50)
+        total, warm = (20, 5) if stack.SANITIZE else (300, 50)
         policy = policy_with("c.rate_limit.enabled = false")
         with Stack(policy_dir=policy, concurrency=1, function_timeout=20, timeout=25) as st:
             self.assertIsNotNone(st.dynamodb_url, "the stack runs without DynamoDB: no jobs")
