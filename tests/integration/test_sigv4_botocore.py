@@ -434,19 +434,16 @@ def generate_post_case(rng, number):
 
 def botocore_post(case):
     """botocore's generate_presigned_post for the case, at its time."""
-    _PinnedDatetime.pinned = datetime.datetime.utcfromtimestamp(case["time"])
     s3_config = {"addressing_style": "path"} if case["endpoint"] else {"us_east_1_regional_endpoint": "regional"}
-    client = botocore.session.get_session().create_client(
-        "s3", region_name=case["region"], endpoint_url=case["endpoint"],
-        aws_access_key_id=case["access_key_id"], aws_secret_access_key=case["secret_access_key"],
-        aws_session_token=case.get("session_token"), config=Config(s3=s3_config, signature_version="s3v4"))
+    client = botocore_s3(case, s3_config, case["endpoint"])
     ct = case["content_type"]
     return client.generate_presigned_post(
         case["bucket"], case["key"], Fields={"Content-Type": ct},
         Conditions=[{"Content-Type": ct}, ["content-length-range", 1, case["max_bytes"]]], ExpiresIn=case["expires"])
 
 
-def our_post(case):
+def s3_cli(case, *args):
+    """build/tests/s3_cli with the case's region, credentials and endpoint only: its JSON."""
     cli = os.path.join(os.environ.get("IMAGEGEN_BUILD_DIR", "build"), "tests", "s3_cli")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({"AWS_REGION": case["region"], "AWS_ACCESS_KEY_ID": case["access_key_id"],
@@ -456,12 +453,24 @@ def our_post(case):
         env["AWS_SESSION_TOKEN"] = case["session_token"]
     if case["endpoint"]:
         env["AWS_ENDPOINT_URL_S3"] = case["endpoint"]
-    proc = subprocess.run([cli, "presign-post", case["bucket"], case["key"], case["content_type"],
-                           str(case["max_bytes"]), str(case["expires"]), str(case["time"])],
-                          env=env, capture_output=True, timeout=60)
+    proc = subprocess.run([cli, *args], env=env, capture_output=True, timeout=60)
     if not proc.stdout.strip():
         return {"err": "no output", "message": proc.stderr.decode(errors="replace")}
     return json.loads(proc.stdout)
+
+
+def botocore_s3(case, s3_config, endpoint):
+    """botocore's S3 client for the case, its clock pinned to the case's time."""
+    _PinnedDatetime.pinned = datetime.datetime.utcfromtimestamp(case["time"])
+    return botocore.session.get_session().create_client(
+        "s3", region_name=case["region"], endpoint_url=endpoint,
+        aws_access_key_id=case["access_key_id"], aws_secret_access_key=case["secret_access_key"],
+        aws_session_token=case.get("session_token"), config=Config(s3=s3_config, signature_version="s3v4"))
+
+
+def our_post(case):
+    return s3_cli(case, "presign-post", case["bucket"], case["key"], case["content_type"], str(case["max_bytes"]),
+                  str(case["expires"]), str(case["time"]))
 
 
 def compare_post(case, ours, boto):
@@ -523,34 +532,17 @@ def generate_download_case(rng, number):
 
 
 def botocore_download(case):
-    _PinnedDatetime.pinned = datetime.datetime.utcfromtimestamp(case["time"])
     # The host is signed: botocore is given the bucket's regional endpoint, where ours go.
-    s3_config = {"addressing_style": "path" if case["endpoint"] else "virtual"}
-    client = botocore.session.get_session().create_client(
-        "s3", region_name=case["region"],
-        endpoint_url=case["endpoint"] or "https://s3.%s.amazonaws.com" % case["region"],
-        aws_access_key_id=case["access_key_id"], aws_secret_access_key=case["secret_access_key"],
-        aws_session_token=case.get("session_token"), config=Config(s3=s3_config, signature_version="s3v4"))
+    client = botocore_s3(case, {"addressing_style": "path" if case["endpoint"] else "virtual"},
+                         case["endpoint"] or "https://s3.%s.amazonaws.com" % case["region"])
     return client.generate_presigned_url("get_object", ExpiresIn=case["expires"], Params={
         "Bucket": case["bucket"], "Key": case["key"],
         "ResponseContentDisposition": 'attachment; filename="%s"' % case["name"]})
 
 
 def our_download(case):
-    cli = os.path.join(os.environ.get("IMAGEGEN_BUILD_DIR", "build"), "tests", "s3_cli")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_REGION": case["region"], "AWS_ACCESS_KEY_ID": case["access_key_id"],
-                "AWS_SECRET_ACCESS_KEY": case["secret_access_key"], "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
-    if case.get("session_token"):
-        env["AWS_SESSION_TOKEN"] = case["session_token"]
-    if case["endpoint"]:
-        env["AWS_ENDPOINT_URL_S3"] = case["endpoint"]
-    proc = subprocess.run([cli, "presign-download", case["bucket"], case["key"], case["name"], str(case["expires"]),
-                           str(case["time"])], env=env, capture_output=True, timeout=60)
-    if not proc.stdout.strip():
-        return {"err": "no output", "message": proc.stderr.decode(errors="replace")}
-    return json.loads(proc.stdout)
+    return s3_cli(case, "presign-download", case["bucket"], case["key"], case["name"], str(case["expires"]),
+                  str(case["time"]))
 
 
 def check_download_cases(seed):
