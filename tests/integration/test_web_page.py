@@ -78,8 +78,8 @@ class WebPageTest(unittest.TestCase):
 
     def test_page_and_files_need_no_key_with_types_and_validators(self):
         for path, ctype, cache in (("/", "text/html; charset=utf-8", "no-cache"),
-                                   ("/web/app.js", "text/javascript; charset=utf-8", "public, max-age=300"),
-                                   ("/web/app.css", "text/css; charset=utf-8", "public, max-age=300")):
+                                   ("/web/app.js", "text/javascript; charset=utf-8", "no-cache"),
+                                   ("/web/app.css", "text/css; charset=utf-8", "no-cache")):
             r = self.get(path)
             self.assertEqual(r.status, 200, (path, r.body[:200]))
             self.assertEqual(r.headers["Content-Type"], ctype, path)

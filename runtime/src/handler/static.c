@@ -268,14 +268,8 @@ int ig_static_answer(const ig_static *s, const char *name, const char *if_none_m
     if (!f)
         return 0;
     int fresh = etag_matches(if_none_match, f->etag);
-    int is_html = !strncmp(f->content_type, "text/html", 9);
-    char cache[64];
-    if (is_html)
-        snprintf(cache, sizeof cache, "no-cache");
-    else
-        snprintf(cache, sizeof cache, "public, max-age=%d", IG_STATIC_MAX_AGE_S);
     json_t *headers = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Content-Type", f->content_type,
-                                "Cache-Control", cache, "ETag", f->etag, "Content-Security-Policy", s->csp,
+                                "Cache-Control", "no-cache", "ETag", f->etag, "Content-Security-Policy", s->csp,
                                 "X-Content-Type-Options", "nosniff", "Referrer-Policy", "no-referrer",
                                 "X-Frame-Options", "DENY", "Cross-Origin-Opener-Policy", "same-origin");
     json_t *answer = json_pack("{s:i, s:o, s:s%}", "status", fresh ? 304 : 200, "headers", headers, "body",

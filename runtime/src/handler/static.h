@@ -6,8 +6,8 @@
  * known text extension (.html, .js, .css, .svg, .txt) are loaded, at most IG_STATIC_MAX_FILES
  * of at most IG_STATIC_MAX_BYTES each; a request names a file, never a path, so nothing outside
  * the directory can be read. Each answer carries its Content-Type, an ETag (SHA-256 of the
- * bytes), Cache-Control (no-cache for HTML: revalidated each load; a short max-age for the
- * rest), a strict Content-Security-Policy (no inline script, nothing third-party; the bucket's
+ * bytes), Cache-Control no-cache (every file revalidated on each load, answered 304 when
+ * unchanged: a page and its script never come from two deployments), a strict Content-Security-Policy (no inline script, nothing third-party; the bucket's
  * origin allowed for the images and for posting the upload form) and the usual hardening headers.
  */
 #ifndef IG_HANDLER_STATIC_H
@@ -20,8 +20,6 @@
 
 #define IG_STATIC_MAX_FILES 32
 #define IG_STATIC_MAX_BYTES (512u * 1024u)
-/* What assets other than HTML may be cached for, in seconds. */
-#define IG_STATIC_MAX_AGE_S 300
 
 typedef struct ig_static ig_static;
 
