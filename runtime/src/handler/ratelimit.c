@@ -105,6 +105,24 @@ static void log_unavailable(ig_ratelimit *r, const ig_ratelimit_spec *s, const i
                      (json_int_t)r->failures, "loggedEvery", IG_RATELIMIT_LOG_EVERY));
 }
 
+/* One conditional UpdateItem on the counter of s's client and the window starting at
+ * window_start, given the earlier of deadline_ms (0: none) and IG_RATELIMIT_BUDGET_MS from the
+ * real clock. u holds the expressions; its table and key are filled here. */
+static ig_err update_counter(ig_ratelimit *r, const ig_ratelimit_spec *s, int64_t window_start, int64_t deadline_ms,
+                             ig_dynamodb_update *u, ig_dynamodb_result *res)
+{
+    char pk[IG_RATELIMIT_MAX_KEY + 32];
+    ig_ratelimit_pk(s, window_start, pk, sizeof pk);
+    json_t *key = json_pack("{s:o, s:o}", "pk", ig_dynamodb_attr_s(pk), "sk", ig_dynamodb_attr_s("rl"));
+    u->table = r->table;
+    u->key = key;
+    int64_t budget = ig_now_ms() + IG_RATELIMIT_BUDGET_MS;
+    ig_err e = ig_dynamodb_update_item(r->db, u, deadline_ms > 0 && deadline_ms < budget ? deadline_ms : budget, res);
+    json_decref(key);
+    u->key = NULL;
+    return e;
+}
+
 ig_ratelimit_verdict ig_ratelimit_take(ig_ratelimit *r, const ig_ratelimit_spec *s, int64_t now_ms,
                                        int64_t deadline_ms, ig_ratelimit_outcome *out)
 {
@@ -112,20 +130,16 @@ ig_ratelimit_verdict ig_ratelimit_take(ig_ratelimit *r, const ig_ratelimit_spec 
     int64_t end = start + s->window_s;
     memset(out, 0, sizeof *out);
     out->reset_s = end * 1000 > now_ms ? (end * 1000 - now_ms + 999) / 1000 : 1;
-    char pk[IG_RATELIMIT_MAX_KEY + 32];
-    ig_ratelimit_pk(s, start, pk, sizeof pk);
-    json_t *key = json_pack("{s:o, s:o}", "pk", ig_dynamodb_attr_s(pk), "sk", ig_dynamodb_attr_s("rl"));
     json_t *names = json_pack("{s:s, s:s}", "#n", "n", "#e", "expires_at");
     json_t *values = json_pack("{s:o, s:o, s:o}", ":cost", ig_dynamodb_attr_n(s->cost), ":most",
                                ig_dynamodb_attr_n(s->limit - s->cost), ":exp",
                                ig_dynamodb_attr_n(end + IG_RATELIMIT_TTL_SLACK_S));
-    ig_dynamodb_update u = {.table = r->table, .key = key, .update = "ADD #n :cost SET #e = :exp",
+    ig_dynamodb_update u = {.update = "ADD #n :cost SET #e = :exp",
                             .condition = "attribute_not_exists(#n) OR #n <= :most", .names = names,
                             .values = values, .return_values = "UPDATED_NEW"};
-    int64_t budget = ig_now_ms() + IG_RATELIMIT_BUDGET_MS; /* the real clock: now_ms names the window */
     ig_dynamodb_result res;
     ig_dynamodb_result_init(&res);
-    ig_err e = ig_dynamodb_update_item(r->db, &u, deadline_ms > 0 && deadline_ms < budget ? deadline_ms : budget, &res);
+    ig_err e = update_counter(r, s, start, deadline_ms, &u, &res); /* now_ms names the window only */
     int64_t n = 0;
     if (e == IG_OK && ig_dynamodb_item_n(ig_dynamodb_output(&res, "Attributes"), "n", &n)) {
         out->verdict = IG_RATELIMIT_ALLOWED;
@@ -141,7 +155,6 @@ ig_ratelimit_verdict ig_ratelimit_take(ig_ratelimit *r, const ig_ratelimit_spec 
         log_unavailable(r, s, &res.call);
     }
     ig_dynamodb_result_free(&res);
-    json_decref(key);
     json_decref(names);
     json_decref(values);
     return out->verdict;
@@ -149,23 +162,18 @@ ig_ratelimit_verdict ig_ratelimit_take(ig_ratelimit *r, const ig_ratelimit_spec 
 
 ig_err ig_ratelimit_give_back(ig_ratelimit *r, const ig_ratelimit_spec *s, int64_t window_start, int64_t deadline_ms)
 {
-    char pk[IG_RATELIMIT_MAX_KEY + 32];
-    ig_ratelimit_pk(s, window_start, pk, sizeof pk);
-    json_t *key = json_pack("{s:o, s:o}", "pk", ig_dynamodb_attr_s(pk), "sk", ig_dynamodb_attr_s("rl"));
     json_t *names = json_pack("{s:s}", "#n", "n");
-    json_t *values = json_pack("{s:o, s:o}", ":back", ig_dynamodb_attr_n(-s->cost), ":cost", ig_dynamodb_attr_n(s->cost));
+    json_t *values =
+        json_pack("{s:o, s:o}", ":back", ig_dynamodb_attr_n(-s->cost), ":cost", ig_dynamodb_attr_n(s->cost));
     /* never below zero: a window whose item the TTL already removed is not recreated */
-    ig_dynamodb_update u = {.table = r->table, .key = key, .update = "ADD #n :back", .condition = "#n >= :cost",
-                            .names = names, .values = values};
-    int64_t budget = ig_now_ms() + IG_RATELIMIT_BUDGET_MS;
+    ig_dynamodb_update u = {.update = "ADD #n :back", .condition = "#n >= :cost", .names = names, .values = values};
     ig_dynamodb_result res;
     ig_dynamodb_result_init(&res);
-    ig_err e = ig_dynamodb_update_item(r->db, &u, deadline_ms > 0 && deadline_ms < budget ? deadline_ms : budget, &res);
+    ig_err e = update_counter(r, s, window_start, deadline_ms, &u, &res);
     if (e != IG_OK && !ig_dynamodb_condition_failed(&res))
         ig_log(IG_LOG_WARN, "a request's count could not be given back",
                json_pack("{s:s, s:s, s:s}", "key", s->key, "error", ig_strerror(e), "message", res.call.message));
     ig_dynamodb_result_free(&res);
-    json_decref(key);
     json_decref(names);
     json_decref(values);
     return e;
